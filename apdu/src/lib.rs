@@ -1,3 +1,20 @@
-//! The card protocols of cancuoc, without I/O: ISO 7816-4 APDUs, BER-TLV, ICAO 9303
+//! The card protocols of cancuoc, without I/O: ISO/IEC 7816-4 APDUs, BER-TLV, ICAO 9303
 //! secure messaging and access protocols, for both the terminal and the card side.
+//!
+//! Everything above the [`Card`] trait is synchronous and deterministic given its
+//! randomness source, so every protocol runs terminal against [`emulator::CardEmulator`]
+//! in process.
 #![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+pub mod card;
+pub mod command;
+mod error;
+pub mod mrz;
+pub mod status;
+pub mod tlv;
+
+pub use card::Card;
+pub use command::{Command, Response};
+pub use error::Error;
+pub use status::StatusWord;

@@ -1,0 +1,119 @@
+//! The one thing every transport, the secure channel and the emulator have in common.
+
+use crate::{Command, Error, Response, StatusWord};
+
+/// Most GET RESPONSE rounds followed for one command; a card that keeps answering 61xx
+/// beyond this is broken or hostile.
+const MAX_GET_RESPONSE_ROUNDS: usize = 256;
+/// Most bytes collected over GET RESPONSE rounds for one command.
+const MAX_CHAINED_RESPONSE: usize = 1 << 20;
+
+/// A card that answers one command APDU at a time.
+///
+/// Implemented by the PC/SC and NFC transports, by [`crate::SecureChannel`] (which wraps
+/// another `Card`) and by [`crate::emulator::CardEmulator`].
+pub trait Card {
+    /// Sends one command and returns the card's answer as it came.
+    fn transmit(&mut self, command: &Command) -> Result<Response, Error>;
+
+    /// Whether this card and the link to it carry extended-length APDUs.
+    fn extended_length(&self) -> bool {
+        false
+    }
+
+    /// Sends `command` and follows the T=0 conventions of ISO/IEC 7816-4: on 61xx fetch
+    /// the rest with GET RESPONSE, on 6Cxx send the command again with Ne = xx.
+    fn exchange(&mut self, command: &Command) -> Result<Response, Error> {
+        let mut response = self.transmit(command)?;
+        if let StatusWord::WrongLe(n) = response.sw {
+            let le = if n == 0 { 256 } else { usize::from(n) };
+            let retry = Command {
+                le: Some(le),
+                ..command.clone()
+            };
+            response = self.transmit(&retry)?;
+        }
+        let mut data = std::mem::take(&mut response.data);
+        let mut rounds = 0;
+        while let StatusWord::BytesRemaining(n) = response.sw {
+            rounds += 1;
+            if rounds > MAX_GET_RESPONSE_ROUNDS {
+                return Err(Error::Malformed("endless GET RESPONSE chain"));
+            }
+            let le = if n == 0 { 256 } else { usize::from(n) };
+            let get_response = Command::new(command.cla & 0x03, 0xC0, 0, 0).with_le(le);
+            response = self.transmit(&get_response)?;
+            if data.len() + response.data.len() > MAX_CHAINED_RESPONSE {
+                return Err(Error::Malformed("GET RESPONSE chain too long"));
+            }
+            data.append(&mut response.data);
+        }
+        response.data = data;
+        Ok(response)
+    }
+}
+
+impl<C: Card + ?Sized> Card for &mut C {
+    fn transmit(&mut self, command: &Command) -> Result<Response, Error> {
+        (**self).transmit(command)
+    }
+
+    fn extended_length(&self) -> bool {
+        (**self).extended_length()
+    }
+}
+
+impl<C: Card + ?Sized> Card for Box<C> {
+    fn transmit(&mut self, command: &Command) -> Result<Response, Error> {
+        (**self).transmit(command)
+    }
+
+    fn extended_length(&self) -> bool {
+        (**self).extended_length()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Answers 6C10 to the first command, then 6108 + 8 bytes, then 8 more bytes.
+    struct T0Card {
+        sent: Vec<Command>,
+    }
+
+    impl Card for T0Card {
+        fn transmit(&mut self, command: &Command) -> Result<Response, Error> {
+            self.sent.push(command.clone());
+            Ok(match self.sent.len() {
+                1 => Response::status(StatusWord::WrongLe(0x10)),
+                2 => Response::new(vec![1; 8], StatusWord::BytesRemaining(8)),
+                _ => Response::new(vec![2; 8], StatusWord::Success),
+            })
+        }
+    }
+
+    #[test]
+    fn wrong_le_then_get_response() {
+        let mut card = T0Card { sent: Vec::new() };
+        let response = card
+            .exchange(&Command::new(0, 0xB0, 0, 0).with_le(256))
+            .unwrap();
+        assert_eq!(response.data, [[1u8; 8], [2u8; 8]].concat());
+        assert_eq!(card.sent[1].le, Some(16));
+        assert_eq!(card.sent[2].encode().unwrap(), vec![0, 0xC0, 0, 0, 8]);
+    }
+
+    struct EndlessCard;
+
+    impl Card for EndlessCard {
+        fn transmit(&mut self, _: &Command) -> Result<Response, Error> {
+            Ok(Response::new(vec![0; 255], StatusWord::BytesRemaining(0)))
+        }
+    }
+
+    #[test]
+    fn an_endless_get_response_chain_stops() {
+        assert!(EndlessCard.exchange(&Command::new(0, 0xB0, 0, 0)).is_err());
+    }
+}

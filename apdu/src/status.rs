@@ -13,7 +13,10 @@ pub enum StatusWord {
     /// 62xx other than 6282: warning, non-volatile memory unchanged.
     WarningUnchanged(u8),
     /// 63Cx: verification failed, x tries left.
-    VerificationFailed { tries_left: u8 },
+    VerificationFailed {
+        /// Tries left before the reference data is blocked.
+        tries_left: u8,
+    },
     /// 6300: authentication failed (PACE: wrong password).
     AuthenticationFailed,
     /// 63xx other than the above: warning, non-volatile memory changed.

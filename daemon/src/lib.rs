@@ -1,3 +1,5 @@
 //! cancuoc: reads and verifies chip-based citizen ID cards and passports, and serves the
 //! verified identity to local applications.
 #![forbid(unsafe_code)]
+
+pub mod lds;

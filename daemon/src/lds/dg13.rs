@@ -1,0 +1,734 @@
+//! DG13 of the Vietnamese citizen ID card (CCCD / Căn cước): the holder's identity in
+//! Vietnamese, beyond what the MRZ can hold.
+//!
+//! The layout cards use is
+//! `6D { 30 { 02 01 01, 06 <1.0.10646.1.0.8>, 31 { 30 { 02 01 n, value… } … } } }`,
+//! where the OID names the character set (ISO/IEC 10646, UTF-8) and each inner SEQUENCE
+//! is one field numbered `n` (1 ID number … 16 card identifier). Real cards vary in the
+//! wrapping, so the parser does not rely on it: it walks the whole tree (depth-bounded)
+//! and takes every SEQUENCE whose first element is an INTEGER 1..=16 followed only by
+//! strings (or SEQUENCEs of strings) as a field. Unknown numbers and other structures are
+//! skipped; when a number occurs twice the first occurrence counts.
+//!
+//! All text is normalized to Unicode NFC.
+
+use apdu::tlv::{self, Tag, Tlv};
+use serde::Serialize;
+use zeroize::Zeroize;
+
+use super::text::{self, UTF8_STRING};
+use super::{DataGroup, Error, Redacted, outer};
+
+/// OID of the character set DG13 declares: ISO/IEC 10646 in UTF-8.
+pub const UTF8_CHARSET_OID: &str = "1.0.10646.1.0.8";
+
+const INTEGER: u32 = 0x02;
+const OID: u32 = 0x06;
+const SEQUENCE: u32 = 0x30;
+const SET: u32 = 0x31;
+/// More elements than any field has: a SEQUENCE with more is not a field.
+const MAX_FIELD_ELEMENTS: usize = 16;
+/// Longest OID accepted, in bytes.
+const MAX_OID_LEN: usize = 64;
+
+/// A date as the card writes it (`dd/mm/yyyy`), which may also be text such as
+/// "Không thời hạn" (no expiry).
+///
+/// Serializes as ISO `YYYY-MM-DD` when the text is a valid `dd/mm/yyyy` date, otherwise
+/// as the card's text unchanged.
+#[derive(Clone, Default, PartialEq, Eq, Zeroize)]
+pub struct VnDate {
+    /// The card's text, NFC.
+    pub text: String,
+}
+
+impl VnDate {
+    /// A date from the card's text.
+    pub fn new(text: impl Into<String>) -> VnDate {
+        VnDate { text: text.into() }
+    }
+
+    /// A date from ISO `YYYY-MM-DD`, written the card's way (`dd/mm/yyyy`).
+    pub fn from_iso(iso: &str) -> Option<VnDate> {
+        let mut parts = iso.split('-');
+        let (y, m, d) = (parts.next()?, parts.next()?, parts.next()?);
+        if parts.next().is_some() {
+            return None;
+        }
+        let date = VnDate::new(format!("{d}/{m}/{y}"));
+        date.iso().is_some().then_some(date)
+    }
+
+    /// The date as ISO `YYYY-MM-DD`, when the text is a valid `dd/mm/yyyy` date.
+    pub fn iso(&self) -> Option<String> {
+        let text = self.text.trim();
+        let mut parts = text.split('/');
+        let (d, m, y) = (parts.next()?, parts.next()?, parts.next()?);
+        if parts.next().is_some() || d.len() != 2 || m.len() != 2 || y.len() != 4 {
+            return None;
+        }
+        if ![d, m, y]
+            .iter()
+            .all(|p| p.bytes().all(|b| b.is_ascii_digit()))
+        {
+            return None;
+        }
+        let (d, m, y): (u32, u32, u32) = (d.parse().ok()?, m.parse().ok()?, y.parse().ok()?);
+        let leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+        let days = match m {
+            1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
+            4 | 6 | 9 | 11 => 30,
+            2 if leap => 29,
+            2 => 28,
+            _ => return None,
+        };
+        if d == 0 || d > days {
+            return None;
+        }
+        Some(format!("{y:04}-{m:02}-{d:02}"))
+    }
+}
+
+impl Serialize for VnDate {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self.iso() {
+            Some(iso) => serializer.serialize_str(&iso),
+            None => serializer.serialize_str(&self.text),
+        }
+    }
+}
+
+impl core::fmt::Debug for VnDate {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str("VnDate([redacted])")
+    }
+}
+
+/// The identity on a Vietnamese card, as the `vn` object of the result JSON.
+///
+/// Every key is always present in the JSON; a field the card lacks (or leaves empty) is
+/// `null`. Dates are ISO `YYYY-MM-DD` when the card's `dd/mm/yyyy` text is a valid date,
+/// otherwise the card's text (e.g. an expiry of "Không thời hạn"). Text is NFC.
+#[derive(Clone, Default, PartialEq, Eq, Serialize, Zeroize)]
+pub struct VnIdentity {
+    /// 1: the 12-digit personal identification number.
+    pub id_number: Option<String>,
+    /// 2: full name.
+    pub full_name: Option<String>,
+    /// 3: date of birth.
+    pub birth_date: Option<VnDate>,
+    /// 4: sex as written ("Nam", "Nữ").
+    pub sex: Option<String>,
+    /// 5: nationality ("Việt Nam").
+    pub nationality: Option<String>,
+    /// 6: ethnicity.
+    pub ethnicity: Option<String>,
+    /// 7: religion.
+    pub religion: Option<String>,
+    /// 8: place of origin (quê quán).
+    pub place_of_origin: Option<String>,
+    /// 9: place of residence.
+    pub place_of_residence: Option<String>,
+    /// 10: personal identifying marks.
+    pub identifying_marks: Option<String>,
+    /// 11: date of issue.
+    pub issue_date: Option<VnDate>,
+    /// 12: date of expiry.
+    pub expiry_date: Option<VnDate>,
+    /// 13, first name: father's name.
+    pub father_name: Option<String>,
+    /// 13, second name: mother's name.
+    pub mother_name: Option<String>,
+    /// 14: spouse's name.
+    pub spouse_name: Option<String>,
+    /// 15: the old 9-digit ID number.
+    pub old_id_number: Option<String>,
+    /// 16: card identifier.
+    pub card_id: Option<String>,
+}
+
+impl core::fmt::Debug for VnIdentity {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        let present = self.fields().iter().filter(|(_, v)| v.is_some()).count();
+        f.debug_struct("VnIdentity")
+            .field("fields_present", &present)
+            .field("values", &Redacted)
+            .finish()
+    }
+}
+
+/// The decoded DG13.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Dg13 {
+    /// The character-set OID the file declares (dotted), if any.
+    pub charset: Option<String>,
+    /// The identity fields.
+    pub identity: VnIdentity,
+}
+
+impl core::fmt::Debug for Dg13 {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Dg13")
+            .field("charset", &self.charset)
+            .field("identity", &self.identity)
+            .finish()
+    }
+}
+
+impl Dg13 {
+    /// Decodes DG13.
+    pub fn parse(bytes: &[u8]) -> Result<Dg13, Error> {
+        let file = outer(bytes, DataGroup::DG13.tag())?;
+        let mut walk = Walk::default();
+        for child in file.children() {
+            walk.node(&child?, 1)?;
+        }
+        let mut identity = VnIdentity::default();
+        for (n, strings) in walk.fields.iter_mut().enumerate() {
+            let Some(strings) = strings.take() else {
+                continue;
+            };
+            identity.set(n + 1, strings);
+        }
+        Ok(Dg13 {
+            charset: walk.charset,
+            identity,
+        })
+    }
+}
+
+#[derive(Default)]
+struct Walk {
+    charset: Option<String>,
+    /// Strings of fields 1..=16, by number - 1; the first occurrence wins.
+    fields: [Option<Vec<String>>; 16],
+}
+
+impl Walk {
+    fn node(&mut self, node: &Tlv<'_>, depth: usize) -> Result<(), Error> {
+        if depth > tlv::MAX_DEPTH {
+            return Err(Error::Malformed("DG13: nesting too deep"));
+        }
+        match node.tag().value() {
+            SEQUENCE => {
+                if let Some((n, strings)) = field(node, depth)? {
+                    if let Some(slot) = self.fields.get_mut(n - 1) {
+                        if slot.is_none() {
+                            *slot = Some(strings);
+                        }
+                    }
+                    return Ok(());
+                }
+                for child in node.children() {
+                    self.node(&child?, depth + 1)?;
+                }
+            }
+            OID if self.charset.is_none() => {
+                self.charset = Some(oid_to_string(node.value())?);
+            }
+            _ if node.tag().is_constructed() => {
+                for child in node.children() {
+                    self.node(&child?, depth + 1)?;
+                }
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+}
+
+/// `Some((n, strings))` when `node` is a field: INTEGER 1..=16 then only strings or
+/// SEQUENCEs / SETs of strings.
+fn field(node: &Tlv<'_>, depth: usize) -> Result<Option<(usize, Vec<String>)>, Error> {
+    let mut children = node.children();
+    let Some(first) = children.next() else {
+        return Ok(None);
+    };
+    let first = first?;
+    if first.tag().value() != INTEGER {
+        return Ok(None);
+    }
+    let Some(n) = small_integer(first.value()).filter(|n| (1..=16).contains(n)) else {
+        return Ok(None);
+    };
+    let mut strings = Vec::new();
+    for (count, child) in children.enumerate() {
+        if count >= MAX_FIELD_ELEMENTS || !collect_strings(&child?, depth + 1, &mut strings)? {
+            return Ok(None);
+        }
+    }
+    Ok(Some((n, strings)))
+}
+
+/// Appends the strings in `node` (a string, or a SEQUENCE / SET of them) to `out`;
+/// `false` when something else is in there.
+fn collect_strings(node: &Tlv<'_>, depth: usize, out: &mut Vec<String>) -> Result<bool, Error> {
+    if depth > tlv::MAX_DEPTH {
+        return Err(Error::Malformed("DG13: nesting too deep"));
+    }
+    if text::is_asn1_string(node) {
+        if out.len() >= MAX_FIELD_ELEMENTS {
+            return Ok(false);
+        }
+        out.push(text::asn1_string(node, "DG13 field")?);
+        return Ok(true);
+    }
+    if matches!(node.tag().value(), SEQUENCE | SET) {
+        for child in node.children() {
+            if !collect_strings(&child?, depth + 1, out)? {
+                return Ok(false);
+            }
+        }
+        return Ok(true);
+    }
+    Ok(false)
+}
+
+/// A non-negative INTEGER of at most four bytes.
+fn small_integer(value: &[u8]) -> Option<usize> {
+    let (&first, _) = value.split_first()?;
+    if first & 0x80 != 0 || value.len() > 4 {
+        return None;
+    }
+    let n = value.iter().fold(0u32, |acc, b| (acc << 8) | u32::from(*b));
+    usize::try_from(n).ok()
+}
+
+/// An OBJECT IDENTIFIER's value as dotted text.
+pub fn oid_to_string(value: &[u8]) -> Result<String, Error> {
+    if value.is_empty() || value.len() > MAX_OID_LEN {
+        return Err(Error::Malformed("OID length"));
+    }
+    let mut arcs: Vec<u64> = Vec::new();
+    let mut current: u64 = 0;
+    let mut in_arc = false;
+    for &b in value {
+        if !in_arc && b == 0x80 {
+            return Err(Error::Malformed("OID: non-minimal arc"));
+        }
+        current = current
+            .checked_mul(128)
+            .and_then(|c| c.checked_add(u64::from(b & 0x7F)))
+            .ok_or(Error::Malformed("OID: arc too large"))?;
+        in_arc = b & 0x80 != 0;
+        if !in_arc {
+            if arcs.is_empty() {
+                let first = (current / 40).min(2);
+                arcs.push(first);
+                arcs.push(current - first * 40);
+            } else {
+                arcs.push(current);
+            }
+            current = 0;
+        }
+    }
+    if in_arc {
+        return Err(Error::Truncated("OID"));
+    }
+    let parts: Vec<String> = arcs.iter().map(u64::to_string).collect();
+    Ok(parts.join("."))
+}
+
+/// The content bytes of a dotted OID.
+pub fn oid_from_string(dotted: &str) -> Result<Vec<u8>, Error> {
+    let arcs: Result<Vec<u64>, _> = dotted.split('.').map(str::parse::<u64>).collect();
+    let arcs = arcs.map_err(|_| Error::Encode("OID: not dotted numbers"))?;
+    let (&first, rest) = arcs
+        .split_first()
+        .ok_or(Error::Encode("OID: needs two arcs"))?;
+    let (&second, rest) = rest
+        .split_first()
+        .ok_or(Error::Encode("OID: needs two arcs"))?;
+    if first > 2 || (first < 2 && second >= 40) {
+        return Err(Error::Encode("OID: first arcs out of range"));
+    }
+    let head = (first * 40)
+        .checked_add(second)
+        .ok_or(Error::Encode("OID: arc too large"))?;
+    let mut out = Vec::new();
+    for arc in core::iter::once(head).chain(rest.iter().copied()) {
+        let mut groups = vec![(arc & 0x7F) as u8];
+        let mut rest = arc >> 7;
+        while rest > 0 {
+            groups.push(0x80 | (rest & 0x7F) as u8);
+            rest >>= 7;
+        }
+        out.extend(groups.iter().rev());
+    }
+    Ok(out)
+}
+
+impl VnIdentity {
+    /// Decodes the identity from DG13 bytes (see [`Dg13::parse`]).
+    pub fn from_dg13(bytes: &[u8]) -> Result<VnIdentity, Error> {
+        Ok(Dg13::parse(bytes)?.identity)
+    }
+
+    /// Stores field `n` from its strings (trimmed; empty ones dropped).
+    fn set(&mut self, n: usize, strings: Vec<String>) {
+        let strings: Vec<String> = strings
+            .into_iter()
+            .map(|s| s.trim().to_owned())
+            .filter(|s| !s.is_empty())
+            .collect();
+        if n == 13 {
+            let mut names = strings.into_iter();
+            self.father_name = names.next();
+            self.mother_name = names.next();
+            return;
+        }
+        // A single-valued field split over several strings keeps all of them.
+        let joined = (!strings.is_empty()).then(|| strings.join(", "));
+        let date = joined.clone().map(VnDate::new);
+        match n {
+            1 => self.id_number = joined,
+            2 => self.full_name = joined,
+            3 => self.birth_date = date,
+            4 => self.sex = joined,
+            5 => self.nationality = joined,
+            6 => self.ethnicity = joined,
+            7 => self.religion = joined,
+            8 => self.place_of_origin = joined,
+            9 => self.place_of_residence = joined,
+            10 => self.identifying_marks = joined,
+            11 => self.issue_date = date,
+            12 => self.expiry_date = date,
+            14 => self.spouse_name = joined,
+            15 => self.old_id_number = joined,
+            16 => self.card_id = joined,
+            _ => {}
+        }
+    }
+
+    /// The single-valued fields by number (13, the parents, is handled apart).
+    fn fields(&self) -> [(u8, Option<&str>); 16] {
+        fn s(v: &Option<String>) -> Option<&str> {
+            v.as_deref()
+        }
+        fn d(v: &Option<VnDate>) -> Option<&str> {
+            v.as_ref().map(|d| d.text.as_str())
+        }
+        [
+            (1, s(&self.id_number)),
+            (2, s(&self.full_name)),
+            (3, d(&self.birth_date)),
+            (4, s(&self.sex)),
+            (5, s(&self.nationality)),
+            (6, s(&self.ethnicity)),
+            (7, s(&self.religion)),
+            (8, s(&self.place_of_origin)),
+            (9, s(&self.place_of_residence)),
+            (10, s(&self.identifying_marks)),
+            (11, d(&self.issue_date)),
+            (12, d(&self.expiry_date)),
+            (13, s(&self.father_name).or(s(&self.mother_name))),
+            (14, s(&self.spouse_name)),
+            (15, s(&self.old_id_number)),
+            (16, s(&self.card_id)),
+        ]
+    }
+
+    /// The DG13 a card holds for this identity, in the layout of real cards: version 1,
+    /// the UTF-8 charset OID, then a SET of `SEQUENCE { INTEGER n, UTF8String }`, with
+    /// the parents' names each in its own SEQUENCE. Absent fields are left out; text is
+    /// written NFC.
+    pub fn to_dg13(&self) -> Result<Vec<u8>, Error> {
+        let utf8 = |value: &str, out: &mut Vec<u8>| {
+            tlv::encode_into(Tag::new(UTF8_STRING), text::nfc(value).as_bytes(), out);
+        };
+        let mut set = Vec::new();
+        for (n, value) in self.fields() {
+            let Some(value) = value else { continue };
+            let mut field = Vec::new();
+            tlv::encode_into(Tag::new(INTEGER), &[n], &mut field);
+            if n == 13 {
+                for parent in [&self.father_name, &self.mother_name] {
+                    let mut inner = Vec::new();
+                    utf8(parent.as_deref().unwrap_or_default(), &mut inner);
+                    tlv::encode_into(Tag::new(SEQUENCE), &inner, &mut field);
+                }
+            } else {
+                utf8(value, &mut field);
+            }
+            tlv::encode_into(Tag::new(SEQUENCE), &field, &mut set);
+        }
+        let mut body = Vec::new();
+        tlv::encode_into(Tag::new(INTEGER), &[1], &mut body);
+        tlv::encode_into(
+            Tag::new(OID),
+            &oid_from_string(UTF8_CHARSET_OID)?,
+            &mut body,
+        );
+        tlv::encode_into(Tag::new(SET), &set, &mut body);
+        let sequence = tlv::encode(Tag::new(SEQUENCE), &body);
+        Ok(tlv::encode(DataGroup::DG13.tag(), &sequence))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// An invented person; any likeness to a real one is accidental.
+    fn sample() -> VnIdentity {
+        VnIdentity {
+            id_number: Some("048196001234".into()),
+            full_name: Some("Đặng Thị Hồng Nhung".into()),
+            birth_date: Some(VnDate::new("29/02/1996")),
+            sex: Some("Nữ".into()),
+            nationality: Some("Việt Nam".into()),
+            ethnicity: Some("Kinh".into()),
+            religion: Some("Không".into()),
+            place_of_origin: Some("Xã Hòa Tiến, Huyện Hòa Vang, Đà Nẵng".into()),
+            place_of_residence: Some("Tổ 7, Phường Khuê Trung, Quận Cẩm Lệ, Đà Nẵng".into()),
+            identifying_marks: Some("Nốt ruồi C:1cm dưới sau mép trái".into()),
+            issue_date: Some(VnDate::new("14/08/2021")),
+            expiry_date: Some(VnDate::new("29/02/2036")),
+            father_name: Some("Đặng Văn Lộc".into()),
+            mother_name: Some("Phạm Thị Ửng".into()),
+            spouse_name: None,
+            old_id_number: Some("201712345".into()),
+            card_id: Some("C0482100".into()),
+        }
+    }
+
+    fn field(n: u8, values: &[(u32, &[u8])]) -> Vec<u8> {
+        let mut body = tlv::encode(Tag::new(INTEGER), &[n]);
+        for (tag, value) in values {
+            tlv::encode_into(Tag::new(*tag), value, &mut body);
+        }
+        tlv::encode(Tag::new(SEQUENCE), &body)
+    }
+
+    fn dg13(fields: &[Vec<u8>]) -> Vec<u8> {
+        let set = tlv::encode(Tag::new(SET), &fields.concat());
+        tlv::encode(Tag::new(0x6D), &tlv::encode(Tag::new(SEQUENCE), &set))
+    }
+
+    #[test]
+    fn round_trip() {
+        let identity = sample();
+        let bytes = identity.to_dg13().unwrap();
+        let dg13 = Dg13::parse(&bytes).unwrap();
+        assert_eq!(dg13.charset.as_deref(), Some(UTF8_CHARSET_OID));
+        assert_eq!(dg13.identity, identity);
+        // The layout of real cards: 6D { 30 { 02 01 01, 06 06 28 D3 16 01 00 08, 31 ...
+        let outer = Tlv::parse(&bytes).unwrap();
+        assert_eq!(outer.tag(), Tag::new(0x6D));
+        let sequence = Tlv::parse(outer.value()).unwrap();
+        assert_eq!(
+            sequence.value().get(..11).unwrap(),
+            &[
+                0x02, 0x01, 0x01, 0x06, 0x06, 0x28, 0xD3, 0x16, 0x01, 0x00, 0x08
+            ]
+        );
+    }
+
+    #[test]
+    fn json_has_every_key_and_iso_dates() {
+        let json = serde_json::to_value(sample()).unwrap();
+        let object = json.as_object().unwrap();
+        let keys: Vec<&str> = object.keys().map(String::as_str).collect();
+        let mut expected = vec![
+            "id_number",
+            "full_name",
+            "birth_date",
+            "sex",
+            "nationality",
+            "ethnicity",
+            "religion",
+            "place_of_origin",
+            "place_of_residence",
+            "identifying_marks",
+            "issue_date",
+            "expiry_date",
+            "father_name",
+            "mother_name",
+            "spouse_name",
+            "old_id_number",
+            "card_id",
+        ];
+        let mut keys_sorted = keys.clone();
+        keys_sorted.sort_unstable();
+        expected.sort_unstable();
+        assert_eq!(keys_sorted, expected);
+        assert_eq!(json["birth_date"], "1996-02-29");
+        assert_eq!(json["issue_date"], "2021-08-14");
+        assert_eq!(json["spouse_name"], serde_json::Value::Null);
+        assert_eq!(json["full_name"], "Đặng Thị Hồng Nhung");
+
+        let mut no_expiry = sample();
+        no_expiry.expiry_date = Some(VnDate::new("Không thời hạn"));
+        let json = serde_json::to_value(no_expiry).unwrap();
+        assert_eq!(json["expiry_date"], "Không thời hạn");
+    }
+
+    #[test]
+    fn dates() {
+        assert_eq!(
+            VnDate::new("01/12/2030").iso().as_deref(),
+            Some("2030-12-01")
+        );
+        assert_eq!(VnDate::new("29/02/2023").iso(), None);
+        assert_eq!(VnDate::new("31/04/2023").iso(), None);
+        assert_eq!(VnDate::new("1/2/2023").iso(), None);
+        assert_eq!(VnDate::new("01/02/2023/1").iso(), None);
+        assert_eq!(VnDate::new("+1/02/2023").iso(), None);
+        assert_eq!(VnDate::from_iso("2000-02-29").unwrap().text, "29/02/2000");
+        assert!(VnDate::from_iso("1900-02-29").is_none());
+        assert!(VnDate::from_iso("2000-02").is_none());
+    }
+
+    #[test]
+    fn decomposed_input_comes_out_composed() {
+        let nfd_name = "Nguye\u{302}\u{303}n Thi\u{323} Mai";
+        let bytes = dg13(&[field(2, &[(UTF8_STRING, nfd_name.as_bytes())])]);
+        let identity = VnIdentity::from_dg13(&bytes).unwrap();
+        assert_eq!(identity.full_name.as_deref(), Some("Nguyễn Thị Mai"));
+        // The encoder writes NFC too.
+        let nfd = VnIdentity {
+            full_name: Some(nfd_name.into()),
+            ..VnIdentity::default()
+        };
+        let bytes = nfd.to_dg13().unwrap();
+        let written = "Nguyễn Thị Mai".as_bytes();
+        assert!(bytes.windows(written.len()).any(|w| w == written));
+    }
+
+    #[test]
+    fn parents_directly_or_in_sequences_and_spouse_absent_or_empty() {
+        let parents_direct = dg13(&[
+            field(1, &[(0x13, b"001099012345")]),
+            field(
+                13,
+                &[
+                    (UTF8_STRING, "Lý Văn Tám".as_bytes()),
+                    (UTF8_STRING, "Hà Thị Chín".as_bytes()),
+                ],
+            ),
+            field(14, &[]),
+        ]);
+        let identity = VnIdentity::from_dg13(&parents_direct).unwrap();
+        assert_eq!(identity.id_number.as_deref(), Some("001099012345"));
+        assert_eq!(identity.father_name.as_deref(), Some("Lý Văn Tám"));
+        assert_eq!(identity.mother_name.as_deref(), Some("Hà Thị Chín"));
+        assert_eq!(identity.spouse_name, None);
+
+        let in_sequences = dg13(&[
+            field(
+                13,
+                &[
+                    (
+                        SEQUENCE,
+                        &tlv::encode(Tag::new(UTF8_STRING), "Lý Văn Tám".as_bytes()),
+                    ),
+                    (
+                        SEQUENCE,
+                        &tlv::encode(Tag::new(UTF8_STRING), "Hà Thị Chín".as_bytes()),
+                    ),
+                ],
+            ),
+            field(14, &[(UTF8_STRING, b"")]),
+        ]);
+        let identity = VnIdentity::from_dg13(&in_sequences).unwrap();
+        assert_eq!(identity.father_name.as_deref(), Some("Lý Văn Tám"));
+        assert_eq!(identity.mother_name.as_deref(), Some("Hà Thị Chín"));
+        assert_eq!(identity.spouse_name, None);
+    }
+
+    #[test]
+    fn string_types_extra_fields_and_other_wrappings() {
+        let bmp: Vec<u8> = "Tày".encode_utf16().flat_map(u16::to_be_bytes).collect();
+        let fields = [
+            field(4, &[(0x13, b"Nam")]),
+            field(6, &[(0x1E, &bmp)]),
+            field(7, &[(0x16, b"Phat giao")]),
+            // Unknown field numbers and odd structures are skipped.
+            field(17, &[(UTF8_STRING, b"x")]),
+            field(0, &[(UTF8_STRING, b"x")]),
+            tlv::encode(Tag::new(0x04), b"opaque"),
+            field(16, &[(UTF8_STRING, b"C1"), (0x04, b"not a string")]),
+            // A repeated number: the first counts.
+            field(4, &[(0x13, b"Nu")]),
+        ];
+        // No version, no OID, no SET: the fields directly in the data group.
+        let bytes = tlv::encode(Tag::new(0x6D), &fields.concat());
+        let dg13 = Dg13::parse(&bytes).unwrap();
+        assert_eq!(dg13.charset, None);
+        let identity = dg13.identity;
+        assert_eq!(identity.sex.as_deref(), Some("Nam"));
+        assert_eq!(identity.ethnicity.as_deref(), Some("Tày"));
+        assert_eq!(identity.religion.as_deref(), Some("Phat giao"));
+        assert_eq!(identity.card_id, None);
+        assert_eq!(identity.full_name, None);
+    }
+
+    #[test]
+    fn hostile_inputs_error_cleanly() {
+        assert!(Dg13::parse(&[]).is_err());
+        assert!(matches!(
+            Dg13::parse(&[0x61, 0x00]),
+            Err(Error::WrongTag { .. })
+        ));
+        // Length beyond the buffer, inside and outside.
+        assert!(Dg13::parse(&[0x6D, 0x7F, 0x30]).is_err());
+        assert!(Dg13::parse(&[0x6D, 0x04, 0x30, 0x10, 0x02, 0x01]).is_err());
+        // Invalid UTF-8 in a known field is an error, not a lossy guess.
+        let bad = dg13(&[field(2, &[(UTF8_STRING, &[0xC3, 0x28])])]);
+        assert_eq!(Dg13::parse(&bad), Err(Error::InvalidText("DG13 field")));
+        // Deep nesting is refused, not followed.
+        let mut deep = tlv::encode(Tag::new(UTF8_STRING), b"x");
+        for _ in 0..40 {
+            deep = tlv::encode(Tag::new(SEQUENCE), &deep);
+        }
+        let deep = tlv::encode(Tag::new(0x6D), &deep);
+        assert_eq!(
+            Dg13::parse(&deep),
+            Err(Error::Malformed("DG13: nesting too deep"))
+        );
+        // Negative and huge INTEGERs are not field numbers.
+        let negative = dg13(&[field(0xFF, &[(UTF8_STRING, b"x")])]);
+        assert_eq!(
+            Dg13::parse(&negative).unwrap().identity,
+            VnIdentity::default()
+        );
+        // A broken OID.
+        let oid = tlv::encode(Tag::new(0x6D), &tlv::encode(Tag::new(OID), &[0x81]));
+        assert!(Dg13::parse(&oid).is_err());
+        // An empty data group has no fields.
+        assert_eq!(
+            Dg13::parse(&[0x6D, 0x00]).unwrap().identity,
+            VnIdentity::default()
+        );
+    }
+
+    #[test]
+    fn oids() {
+        assert_eq!(
+            oid_to_string(&[0x28, 0xD3, 0x16, 0x01, 0x00, 0x08]).unwrap(),
+            "1.0.10646.1.0.8"
+        );
+        assert_eq!(
+            oid_to_string(&[0x67, 0x81, 0x08, 0x01]).unwrap(),
+            "2.23.136.1"
+        );
+        assert_eq!(
+            oid_from_string("2.23.136.1").unwrap(),
+            [0x67, 0x81, 0x08, 0x01]
+        );
+        assert!(oid_to_string(&[0x80, 0x01]).is_err());
+        assert!(oid_to_string(&[0xFF; 12]).is_err());
+        assert!(oid_to_string(&[]).is_err());
+        assert!(oid_from_string("1").is_err());
+        assert!(oid_from_string("1.x").is_err());
+        assert!(oid_from_string("3.1").is_err());
+    }
+
+    #[test]
+    fn debug_shows_no_personal_data() {
+        let text = format!("{:?}", Dg13::parse(&sample().to_dg13().unwrap()).unwrap());
+        assert!(!text.contains("Nhung"), "{text}");
+        assert!(!text.contains("048196"), "{text}");
+        assert!(text.contains("[redacted]"));
+    }
+}

@@ -1,0 +1,105 @@
+//! Text fields of the LDS: strict decoding (a card that sends invalid text gets an
+//! error, never a lossy guess) with a bound on the size of each field.
+
+use apdu::tlv::Tlv;
+use unicode_normalization::UnicodeNormalization;
+
+use super::Error;
+
+/// Longest text field accepted; the longest LDS text (an address) is far shorter.
+pub(crate) const MAX_TEXT: usize = 4096;
+
+/// ASN.1 universal tags of the string types cards use.
+pub(crate) const UTF8_STRING: u32 = 0x0C;
+pub(crate) const PRINTABLE_STRING: u32 = 0x13;
+pub(crate) const IA5_STRING: u32 = 0x16;
+pub(crate) const BMP_STRING: u32 = 0x1E;
+
+/// `bytes` as UTF-8, normalized to NFC.
+pub(crate) fn utf8(bytes: &[u8], what: &'static str) -> Result<String, Error> {
+    if bytes.len() > MAX_TEXT {
+        return Err(Error::TooLong {
+            what,
+            size: bytes.len(),
+            limit: MAX_TEXT,
+        });
+    }
+    let text = core::str::from_utf8(bytes).map_err(|_| Error::InvalidText(what))?;
+    Ok(text.nfc().collect())
+}
+
+/// Whether `tlv` is one of the ASN.1 string types read as text.
+pub(crate) fn is_asn1_string(tlv: &Tlv<'_>) -> bool {
+    matches!(
+        tlv.tag().value(),
+        UTF8_STRING | PRINTABLE_STRING | IA5_STRING | BMP_STRING
+    )
+}
+
+/// The text of an ASN.1 string, normalized to NFC.
+///
+/// PrintableString and IA5String are read as UTF-8: cards are known to put UTF-8 in
+/// them, and ASCII is a subset; anything that is not UTF-8 is an error.
+pub(crate) fn asn1_string(tlv: &Tlv<'_>, what: &'static str) -> Result<String, Error> {
+    let value = tlv.value();
+    match tlv.tag().value() {
+        UTF8_STRING | PRINTABLE_STRING | IA5_STRING => utf8(value, what),
+        BMP_STRING => {
+            if value.len() > MAX_TEXT * 2 {
+                return Err(Error::TooLong {
+                    what,
+                    size: value.len(),
+                    limit: MAX_TEXT * 2,
+                });
+            }
+            let pairs = value.chunks_exact(2);
+            if !pairs.remainder().is_empty() {
+                return Err(Error::InvalidText(what));
+            }
+            let units = pairs.map(|p| p.iter().fold(0u16, |acc, b| (acc << 8) | u16::from(*b)));
+            let text: Result<String, _> = char::decode_utf16(units).collect();
+            let text = text.map_err(|_| Error::InvalidText(what))?;
+            Ok(text.nfc().collect())
+        }
+        _ => Err(Error::Malformed("text field: not a string type")),
+    }
+}
+
+/// `text` normalized to NFC.
+pub(crate) fn nfc(text: &str) -> String {
+    text.nfc().collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn strings_of_every_accepted_type() {
+        let utf8_tlv = apdu::tlv::encode(apdu::tlv::Tag::new(0x0C), "Lê".as_bytes());
+        let tlv = Tlv::parse(&utf8_tlv).unwrap();
+        assert_eq!(asn1_string(&tlv, "t").unwrap(), "Lê");
+        let bmp = apdu::tlv::encode(apdu::tlv::Tag::new(0x1E), &[0x00, 0x4C, 0x00, 0xEA]);
+        assert_eq!(asn1_string(&Tlv::parse(&bmp).unwrap(), "t").unwrap(), "Lê");
+        let odd = apdu::tlv::encode(apdu::tlv::Tag::new(0x1E), &[0x00, 0x4C, 0x00]);
+        assert!(asn1_string(&Tlv::parse(&odd).unwrap(), "t").is_err());
+        let lone = apdu::tlv::encode(apdu::tlv::Tag::new(0x1E), &[0xD8, 0x00]);
+        assert!(asn1_string(&Tlv::parse(&lone).unwrap(), "t").is_err());
+        let bad = apdu::tlv::encode(apdu::tlv::Tag::new(0x13), &[0xC3, 0x28]);
+        assert_eq!(
+            asn1_string(&Tlv::parse(&bad).unwrap(), "t"),
+            Err(Error::InvalidText("t"))
+        );
+        let int = apdu::tlv::encode(apdu::tlv::Tag::new(0x02), &[1]);
+        assert!(asn1_string(&Tlv::parse(&int).unwrap(), "t").is_err());
+    }
+
+    #[test]
+    fn decomposed_text_comes_out_composed() {
+        assert_eq!(
+            utf8("Nguye\u{302}\u{303}n".as_bytes(), "t").unwrap(),
+            "Nguyễn"
+        );
+        assert!(utf8(&vec![b'a'; MAX_TEXT + 1], "t").is_err());
+    }
+}

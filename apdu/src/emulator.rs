@@ -211,6 +211,7 @@ impl<R: CryptoRng> CardEmulator<R> {
             Ok(command) => self.answer(&command),
             Err(_) => Response::status(StatusWord::WrongLength),
         };
+        tracing::trace!(ins = apdu.get(1).copied().unwrap_or_default(), sw = %response.sw, "chip answered");
         let bytes = response.encode();
         self.stats.bytes_out += bytes.len();
         bytes

@@ -130,7 +130,15 @@ impl FileReader {
     pub fn read_file(&mut self, card: &mut impl Card, fid: u16) -> Result<Vec<u8>, Error> {
         self.stats.selects += 1;
         select_file(card, fid)?;
-        self.read_selected(card)
+        let before = self.stats;
+        let file = self.read_selected(card)?;
+        tracing::debug!(
+            fid = format_args!("{fid:04X}"),
+            size = file.len(),
+            commands = self.stats.read_binary - before.read_binary,
+            "file read"
+        );
+        Ok(file)
     }
 
     /// Reads the currently selected file whole: header first, then exactly its size.

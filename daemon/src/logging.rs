@@ -5,6 +5,8 @@
 //! Types that hold such data print `[redacted]` in `Debug`, so a careless `?value` in a
 //! log line cannot leak them either.
 
+use std::io::IsTerminal;
+
 use tracing_subscriber::EnvFilter;
 
 /// The environment variable that sets the log filter (`warn` by default), in the
@@ -17,6 +19,7 @@ pub fn init() {
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
         .with_target(true)
         .try_init();
 }

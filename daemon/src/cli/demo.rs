@@ -5,10 +5,10 @@ use std::process::ExitCode;
 use apdu::emulator::CardEmulator;
 use apdu::read_binary::{self, FileReader, ICAO_AID};
 use apdu::rng::SystemRng;
-use apdu::{bac, Card};
+use apdu::{Card, bac};
 
 use crate::cli::exit::Exit;
-use crate::lds::dg1::Dg1;
+use crate::lds::dg1::{Dg1, yymmdd_to_iso};
 use crate::lds::ef_com::EfCom;
 use crate::lds::{DataGroup, LdsFile};
 use crate::sim::profile;
@@ -89,6 +89,16 @@ pub fn run(_args: &Args) -> ExitCode {
     }
 }
 
+/// An MRZ date as `YYYY-MM-DD` when it is one, else as printed.
+fn date(yymmdd: &str, years_ahead: u32) -> String {
+    // Mean Gregorian year; off by at most a day around New Year, which is harmless here.
+    let years_since_1970 = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() / 31_556_952);
+    let this_year = 1970 + u32::try_from(years_since_1970).unwrap_or(0);
+    yymmdd_to_iso(yymmdd, this_year, years_ahead).unwrap_or_else(|| yymmdd.to_owned())
+}
+
 /// The human summary of the read.
 pub fn render(read: &DemoRead) -> String {
     let f = &read.dg1.fields;
@@ -108,7 +118,10 @@ pub fn render(read: &DemoRead) -> String {
     ));
     out.push_str(&format!(
         "  document         {} {} no. {}, expires {}\n",
-        f.document_code, f.issuing_state, f.document_number, f.expiry_date
+        f.document_code,
+        f.issuing_state,
+        f.document_number,
+        date(&f.expiry_date, 50)
     ));
     if let Some(id) = read.dg1.vn_id_number() {
         out.push_str(&format!("  ID number        {id}\n"));
@@ -119,7 +132,7 @@ pub fn render(read: &DemoRead) -> String {
     ));
     out.push_str(&format!(
         "  born, sex        {}, {}\n",
-        f.birth_date,
+        date(&f.birth_date, 0),
         f.sex.as_str()
     ));
     out.push_str(&format!("  nationality      {}\n", f.nationality));

@@ -32,7 +32,7 @@ check:
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
 
 unit:
-	$(CARGO) test --workspace
+	bash scripts/cargo-test-summary.sh --workspace
 
 ## fuzz: run every fuzz target for FUZZ_SECONDS seconds each.
 fuzz: fuzz-deps

@@ -7,6 +7,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod asn1;
 pub mod bac;
 pub mod card;
 pub mod command;
@@ -17,6 +18,7 @@ pub mod mrz;
 pub mod read_binary;
 pub mod rng;
 pub mod secure_messaging;
+pub mod security_infos;
 pub mod status;
 pub mod tlv;
 

@@ -104,3 +104,239 @@ fn group_laws_on_every_curve() {
         );
     }
 }
+
+/// brainpoolP256r1 on both engines.
+fn bp256_engines() -> [Curve; 2] {
+    [
+        CurveId::BrainpoolP256r1.curve().clone(),
+        Curve::generic(CurveId::BrainpoolP256r1),
+    ]
+}
+
+fn check_keypair(c: &Curve, generator: &Point, v: &serde_json::Value, private: &str, public: &str) {
+    let k = c.scalar_from_bytes(&h(v, private)).unwrap();
+    let expected = c.decode_point(&h(v, public)).unwrap();
+    assert_eq!(c.mul(&k, generator), expected, "{private} -> {public}");
+    assert_eq!(c.encode_point(&c.mul(&k, generator)), h(v, public));
+}
+
+/// PACE generic mapping, ECDH (ICAO 9303-11 G.1 and the BSI EAC worked example): mapping key
+/// pairs, H, G' = s·G + H, ephemeral key pairs on G' and K.
+#[test]
+fn pace_ecdh_generic_mapping_vectors() {
+    let all = vectors();
+    for group in ["pace_ecdh_gm_brainpoolp256r1", "bsi_eac_pace_ecdh_gm"] {
+        let v = &all[group];
+        assert_eq!(v["curve"], "brainpoolP256r1");
+        assert_eq!(
+            CurveId::from_pace_parameter_id(v["parameter_id"].as_u64().unwrap() as u8),
+            Some(CurveId::BrainpoolP256r1)
+        );
+        for c in bp256_engines() {
+            let g = c.generator();
+            check_keypair(
+                &c,
+                &g,
+                v,
+                "terminal_mapping_private_key",
+                "terminal_mapping_public_key",
+            );
+            check_keypair(
+                &c,
+                &g,
+                v,
+                "chip_mapping_private_key",
+                "chip_mapping_public_key",
+            );
+            let chip_map_pub = c.decode_point(&h(v, "chip_mapping_public_key")).unwrap();
+            let term_map_pub = c
+                .decode_point(&h(v, "terminal_mapping_public_key"))
+                .unwrap();
+            let term_map = c
+                .scalar_from_bytes(&h(v, "terminal_mapping_private_key"))
+                .unwrap();
+            let chip_map = c
+                .scalar_from_bytes(&h(v, "chip_mapping_private_key"))
+                .unwrap();
+            let shared_h = c.ecdh_point(&term_map, &chip_map_pub).unwrap();
+            assert_eq!(
+                c.encode_point(&shared_h),
+                h(v, "shared_point_h"),
+                "{group}: H"
+            );
+            assert_eq!(c.ecdh_point(&chip_map, &term_map_pub).unwrap(), shared_h);
+            let s = c.scalar_from_bytes(&h(v, "nonce_s")).unwrap();
+            let mapped = c.add(&c.mul_generator(&s), &shared_h);
+            assert_eq!(
+                c.encode_point(&mapped),
+                h(v, "mapped_generator"),
+                "{group}: G'"
+            );
+            check_keypair(
+                &c,
+                &mapped,
+                v,
+                "terminal_ephemeral_private_key",
+                "terminal_ephemeral_public_key",
+            );
+            check_keypair(
+                &c,
+                &mapped,
+                v,
+                "chip_ephemeral_private_key",
+                "chip_ephemeral_public_key",
+            );
+            let term_eph = c
+                .scalar_from_bytes(&h(v, "terminal_ephemeral_private_key"))
+                .unwrap();
+            let chip_eph = c
+                .scalar_from_bytes(&h(v, "chip_ephemeral_private_key"))
+                .unwrap();
+            let chip_eph_pub = c.decode_point(&h(v, "chip_ephemeral_public_key")).unwrap();
+            let term_eph_pub = c
+                .decode_point(&h(v, "terminal_ephemeral_public_key"))
+                .unwrap();
+            let k1 = c.ecdh_x(&term_eph, &chip_eph_pub).unwrap();
+            let k2 = c.ecdh_x(&chip_eph, &term_eph_pub).unwrap();
+            assert_eq!(*k1, h(v, "shared_secret_k"), "{group}: K");
+            assert_eq!(k1, k2);
+        }
+    }
+}
+
+/// PACE integrated mapping, ECDH (ICAO 9303-11 H.1): ephemeral key pairs on the given mapped
+/// generator and K.
+#[test]
+fn pace_ecdh_integrated_mapping_vectors() {
+    let v = &vectors()["pace_im_ecdh"];
+    for c in bp256_engines() {
+        let mapped = c.decode_point(&h(v, "mapped_generator")).unwrap();
+        check_keypair(
+            &c,
+            &mapped,
+            v,
+            "terminal_ephemeral_private_key",
+            "terminal_ephemeral_public_key",
+        );
+        check_keypair(
+            &c,
+            &mapped,
+            v,
+            "chip_ephemeral_private_key",
+            "chip_ephemeral_public_key",
+        );
+        let term_eph = c
+            .scalar_from_bytes(&h(v, "terminal_ephemeral_private_key"))
+            .unwrap();
+        let chip_eph = c
+            .scalar_from_bytes(&h(v, "chip_ephemeral_private_key"))
+            .unwrap();
+        let chip_pub = c.decode_point(&h(v, "chip_ephemeral_public_key")).unwrap();
+        let term_pub = c
+            .decode_point(&h(v, "terminal_ephemeral_public_key"))
+            .unwrap();
+        assert_eq!(
+            *c.ecdh_x(&term_eph, &chip_pub).unwrap(),
+            h(v, "shared_secret_k")
+        );
+        assert_eq!(
+            *c.ecdh_x(&chip_eph, &term_pub).unwrap(),
+            h(v, "shared_secret_k")
+        );
+    }
+}
+
+/// PACE-CAM (ICAO 9303-11 I): mapping, G', the terminal's ephemeral key, K, and the chip
+/// authentication check CA_IC · PK_IC = PK_map,IC.
+#[test]
+fn pace_cam_vectors() {
+    let v = &vectors()["pace_cam_ecdh"];
+    for c in bp256_engines() {
+        let g = c.generator();
+        check_keypair(
+            &c,
+            &g,
+            v,
+            "terminal_mapping_private_key",
+            "terminal_mapping_public_key",
+        );
+        check_keypair(
+            &c,
+            &g,
+            v,
+            "chip_mapping_private_key",
+            "chip_mapping_public_key",
+        );
+        let term_map = c
+            .scalar_from_bytes(&h(v, "terminal_mapping_private_key"))
+            .unwrap();
+        let chip_map_pub = c.decode_point(&h(v, "chip_mapping_public_key")).unwrap();
+        let shared_h = c.ecdh_point(&term_map, &chip_map_pub).unwrap();
+        let s = c.scalar_from_bytes(&h(v, "nonce_s")).unwrap();
+        let mapped = c.add(&c.mul_generator(&s), &shared_h);
+        assert_eq!(c.encode_point(&mapped), h(v, "mapped_generator"));
+        check_keypair(
+            &c,
+            &mapped,
+            v,
+            "terminal_ephemeral_private_key",
+            "terminal_ephemeral_public_key",
+        );
+        let term_eph = c
+            .scalar_from_bytes(&h(v, "terminal_ephemeral_private_key"))
+            .unwrap();
+        let chip_pub = c.decode_point(&h(v, "chip_ephemeral_public_key")).unwrap();
+        assert_eq!(
+            *c.ecdh_x(&term_eph, &chip_pub).unwrap(),
+            h(v, "shared_secret_k")
+        );
+        let ca = h(v, "chip_authentication_data");
+        let static_pub = c.decode_point(&h(v, "chip_static_public_key")).unwrap();
+        assert_eq!(
+            c.mul_vartime(&ca, &static_pub),
+            chip_map_pub,
+            "CA_IC · PK_IC"
+        );
+    }
+}
+
+/// Chip authentication, ECDH (BSI EAC worked example): key pairs and K on both sides.
+#[test]
+fn chip_authentication_ecdh_vectors() {
+    let v = &vectors()["chip_authentication"]["ecdh"];
+    for c in bp256_engines() {
+        let g = c.generator();
+        check_keypair(
+            &c,
+            &g,
+            v,
+            "chip_static_private_key",
+            "chip_static_public_key",
+        );
+        check_keypair(
+            &c,
+            &g,
+            v,
+            "terminal_ephemeral_private_key",
+            "terminal_ephemeral_public_key",
+        );
+        let chip = c
+            .scalar_from_bytes(&h(v, "chip_static_private_key"))
+            .unwrap();
+        let term = c
+            .scalar_from_bytes(&h(v, "terminal_ephemeral_private_key"))
+            .unwrap();
+        let chip_pub = c.decode_point(&h(v, "chip_static_public_key")).unwrap();
+        let term_pub = c
+            .decode_point(&h(v, "terminal_ephemeral_public_key"))
+            .unwrap();
+        assert_eq!(
+            *c.ecdh_x(&term, &chip_pub).unwrap(),
+            h(v, "shared_secret_k")
+        );
+        assert_eq!(
+            *c.ecdh_x(&chip, &term_pub).unwrap(),
+            h(v, "shared_secret_k")
+        );
+    }
+}

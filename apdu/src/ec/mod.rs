@@ -160,6 +160,11 @@ impl fmt::Debug for Curve {
     }
 }
 
+/// Decodes a hex constant of this crate (curve and group parameters).
+pub(crate) fn unhex_const(s: &str) -> Vec<u8> {
+    unhex(s)
+}
+
 /// The bytes without their leading zero bytes.
 pub(crate) fn strip_leading_zeros(b: &[u8]) -> &[u8] {
     let start = b.iter().position(|&x| x != 0).unwrap_or(b.len());

@@ -7,8 +7,13 @@ use apdu::ec::{Curve, CurveId, EcError, ExplicitParams};
 use common::TestRng;
 use sha2::{Digest, Sha512};
 
+/// An element of a constructed value: (tag, content, whole encoding).
+type Element<'a> = (u8, &'a [u8], &'a [u8]);
+
 /// One DER TLV: (tag, content, whole encoding, rest).
-fn tlv(input: &[u8]) -> Option<(u8, &[u8], &[u8], &[u8])> {
+type Tlv<'a> = (u8, &'a [u8], &'a [u8], &'a [u8]);
+
+fn tlv(input: &[u8]) -> Option<Tlv<'_>> {
     let (&tag, rest) = input.split_first()?;
     let (&first, rest) = rest.split_first()?;
     let (len, rest) = if first < 0x80 {
@@ -33,7 +38,7 @@ fn tlv(input: &[u8]) -> Option<(u8, &[u8], &[u8], &[u8])> {
 }
 
 /// The elements of a constructed value.
-fn children(mut content: &[u8]) -> Option<Vec<(u8, &[u8], &[u8])>> {
+fn children(mut content: &[u8]) -> Option<Vec<Element<'_>>> {
     let mut out = Vec::new();
     while !content.is_empty() {
         let (tag, value, whole, rest) = tlv(content)?;

@@ -43,7 +43,7 @@ fn scalar<C: CurveArithmetic>(k: &[u8]) -> Option<Zeroizing<C::Scalar>> {
 pub(crate) fn mul<C: CurveArithmetic>(k: &[u8], p: &Point) -> Option<Point> {
     let p = load::<C>(p)?;
     let k = scalar::<C>(k)?;
-    Some(store::<C>(&(p * &*k)))
+    Some(store::<C>(&(p * *k)))
 }
 
 /// k·G (constant time in k).
@@ -63,6 +63,6 @@ pub(crate) fn double_mul<C: CurveArithmetic>(k1: &[u8], k2: &[u8], q: &Point) ->
     let q = load::<C>(q)?;
     let (k1, k2) = (scalar::<C>(k1)?, scalar::<C>(k2)?);
     Some(store::<C>(
-        &(C::ProjectivePoint::mul_by_generator(&*k1) + q * &*k2),
+        &(C::ProjectivePoint::mul_by_generator(&*k1) + q * *k2),
     ))
 }

@@ -194,7 +194,7 @@ impl Generic {
         }
     }
 
-    pub fn from_affine(&self, x: &Fe, y: &Fe) -> Proj {
+    pub fn lift(&self, x: &Fe, y: &Fe) -> Proj {
         Proj {
             x: x.clone(),
             y: y.clone(),
@@ -203,7 +203,7 @@ impl Generic {
     }
 
     pub fn generator(&self) -> Proj {
-        self.from_affine(&self.gx, &self.gy)
+        self.lift(&self.gx, &self.gy)
     }
 
     /// Affine coordinates, or `None` for the identity.

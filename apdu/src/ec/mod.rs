@@ -433,12 +433,12 @@ impl Curve {
                 }
                 let x = self.g.fp.fe_from_be(xb)?;
                 let y = self.g.fp.fe_from_be(yb)?;
-                self.g.on_curve(&x, &y).then(|| self.g.from_affine(&x, &y))
+                self.g.on_curve(&x, &y).then(|| self.g.lift(&x, &y))
             }
         }
     }
 
-    fn from_proj(&self, p: &Proj) -> Point {
+    fn point_of(&self, p: &Proj) -> Point {
         Point {
             xy: self
                 .g
@@ -461,7 +461,7 @@ impl Curve {
             return r.unwrap_or_else(Point::identity);
         }
         match (self.to_proj(a), self.to_proj(b)) {
-            (Some(a), Some(b)) => self.from_proj(&self.g.add(&a, &b)),
+            (Some(a), Some(b)) => self.point_of(&self.g.add(&a, &b)),
             _ => Point::identity(),
         }
     }
@@ -469,7 +469,7 @@ impl Curve {
     /// -p.
     pub fn negate(&self, p: &Point) -> Point {
         match self.to_proj(p) {
-            Some(q) => self.from_proj(&self.g.neg(&q)),
+            Some(q) => self.point_of(&self.g.neg(&q)),
             None => Point::identity(),
         }
     }
@@ -489,7 +489,7 @@ impl Curve {
             return r.unwrap_or_else(Point::identity);
         }
         match self.to_proj(p) {
-            Some(q) => self.from_proj(&self.g.mul_ct(kb, &q)),
+            Some(q) => self.point_of(&self.g.mul_ct(kb, &q)),
             None => Point::identity(),
         }
     }
@@ -507,7 +507,7 @@ impl Curve {
         };
         match fast {
             Some(r) => r,
-            None => self.from_proj(&self.g.mul_ct(kb, &self.g.generator())),
+            None => self.point_of(&self.g.mul_ct(kb, &self.g.generator())),
         }
     }
 
@@ -526,7 +526,7 @@ impl Curve {
             return r.unwrap_or_else(Point::identity);
         }
         match self.to_proj(p) {
-            Some(q) => self.from_proj(&self.g.mul_vartime(&k, &q)),
+            Some(q) => self.point_of(&self.g.mul_vartime(&k, &q)),
             None => Point::identity(),
         }
     }
@@ -545,9 +545,7 @@ impl Curve {
             return r.unwrap_or_else(Point::identity);
         }
         match self.to_proj(q) {
-            Some(qp) => {
-                self.from_proj(&self.g.double_mul_vartime(k1, &self.g.generator(), k2, &qp))
-            }
+            Some(qp) => self.point_of(&self.g.double_mul_vartime(k1, &self.g.generator(), k2, &qp)),
             None => Point::identity(),
         }
     }

@@ -12,6 +12,8 @@ pub mod bac;
 pub mod card;
 pub mod command;
 pub mod crypto;
+pub mod dh;
+pub mod ec;
 pub mod emulator;
 mod error;
 pub mod mrz;

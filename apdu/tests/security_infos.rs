@@ -12,9 +12,19 @@ use common::{hex_at, shared_dir, vectors};
 fn pace_infos_of_the_worked_examples() {
     let v = vectors();
     for (group, agreement, mapping, id) in [
-        ("pace_ecdh_gm_brainpoolp256r1", KeyAgreement::Ecdh, Mapping::Generic, 13),
+        (
+            "pace_ecdh_gm_brainpoolp256r1",
+            KeyAgreement::Ecdh,
+            Mapping::Generic,
+            13,
+        ),
         ("pace_dh_gm", KeyAgreement::Dh, Mapping::Generic, 0),
-        ("pace_cam_ecdh", KeyAgreement::Ecdh, Mapping::ChipAuthentication, 13),
+        (
+            "pace_cam_ecdh",
+            KeyAgreement::Ecdh,
+            Mapping::ChipAuthentication,
+            13,
+        ),
     ] {
         let info = hex_at(&v[group], "pace_info");
         let set = apdu::tlv::encode(Tag::new(0x31), &info);
@@ -26,7 +36,10 @@ fn pace_infos_of_the_worked_examples() {
         assert_eq!(pace[0].protocol.suite, CipherSuite::Aes128);
         assert_eq!(pace[0].version, 2);
         assert_eq!(pace[0].parameter_id, Some(id));
-        assert_eq!(pace[0].protocol.oid().as_str(), v[group]["oid"].as_str().unwrap());
+        assert_eq!(
+            pace[0].protocol.oid().as_str(),
+            v[group]["oid"].as_str().unwrap()
+        );
         assert_eq!(infos.to_der(), set, "{group} re-encodes byte for byte");
     }
 }
@@ -47,6 +60,9 @@ fn dg14_of_the_bsi_reference_data_set() {
     assert_eq!(ca.protocol.agreement, KeyAgreement::Ecdh);
     assert_eq!(ca.protocol.suite, CipherSuite::Des3);
     assert_eq!(ca.version, 1);
-    assert!(matches!(infos.infos[2], SecurityInfo::TerminalAuthentication { version: 1 }));
+    assert!(matches!(
+        infos.infos[2],
+        SecurityInfo::TerminalAuthentication { version: 1 }
+    ));
     assert_eq!(infos.to_der(), outer.value());
 }

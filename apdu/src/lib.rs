@@ -16,6 +16,7 @@ pub mod dh;
 pub mod ec;
 pub mod emulator;
 mod error;
+pub mod key_agreement;
 pub mod mrz;
 pub mod read_binary;
 pub mod rng;

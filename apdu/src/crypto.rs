@@ -302,6 +302,16 @@ pub fn mac(suite: CipherSuite, key: &SecretKey, padded: &[u8]) -> Result<[u8; 8]
         .ok_or(Error::Crypto("MAC shorter than 8 bytes"))
 }
 
+/// AES-CMAC of unpadded `data`, truncated to 8 bytes (PACE and chip authentication
+/// tokens); the key length picks AES-128, -192 or -256.
+pub fn cmac(key: &SecretKey, data: &[u8]) -> Result<[u8; 8], Error> {
+    let mut out = Vec::new();
+    aes_op(key.as_bytes(), |aes| out = aes.cmac(key.as_bytes(), data))?;
+    out.get(..8)
+        .and_then(|m| <[u8; 8]>::try_from(m).ok())
+        .ok_or(Error::Crypto("CMAC shorter than 8 bytes"))
+}
+
 /// Compares two MACs without leaking where they differ.
 pub fn mac_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0

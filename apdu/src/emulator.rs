@@ -12,6 +12,7 @@ use rand_core::CryptoRng;
 
 use crate::bac::{self, ChipBac};
 use crate::mrz::MrzKey;
+use crate::pace::{ChipPace, ChipPaceConfig, INS_GENERAL_AUTHENTICATE, INS_MSE, MSE_SET_AT_PACE};
 use crate::read_binary::{INS_READ_BINARY, INS_READ_BINARY_ODD, INS_SELECT};
 use crate::rng::SystemRng;
 use crate::secure_messaging::SmSession;
@@ -92,6 +93,8 @@ pub struct CardImage {
     pub applications: BTreeMap<Vec<u8>, BTreeMap<u16, EmulatedFile>>,
     /// MRZ information that opens the chip with BAC, if BAC is offered.
     pub bac: Option<MrzKey>,
+    /// What the chip answers PACE with, if PACE is offered.
+    pub pace: Option<ChipPaceConfig>,
     /// Buffer and link limits.
     pub limits: ChipLimits,
     /// Answer SELECT of the master file with 6D00 (some ID cards do).
@@ -106,6 +109,7 @@ impl Default for CardImage {
             master_files: BTreeMap::new(),
             applications: BTreeMap::new(),
             bac: None,
+            pace: None,
             limits: ChipLimits::default(),
             select_mf_unsupported: false,
         }
@@ -123,8 +127,10 @@ pub struct EmulatorStats {
     pub bytes_out: usize,
     /// READ BINARY commands received (B0 and B1), refused ones included.
     pub read_binary: usize,
-    /// MUTUAL AUTHENTICATE attempts refused for a wrong key.
+    /// MUTUAL AUTHENTICATE or PACE attempts refused for a wrong key.
     pub failed_authentications: usize,
+    /// PACE runs that opened a secure channel.
+    pub pace_established: usize,
     /// Files (by FID) read at least partly, in order of first read.
     pub files_read: Vec<u16>,
 }
@@ -143,7 +149,10 @@ pub struct CardEmulator<R: CryptoRng = SystemRng> {
     application: Option<Vec<u8>>,
     file: Option<u16>,
     bac: Option<ChipBac>,
+    pace: Option<ChipPace>,
     session: Option<SmSession>,
+    /// A session that starts with the next command (set by the command that opened it).
+    pending_session: Option<SmSession>,
     stats: EmulatorStats,
 }
 
@@ -167,6 +176,7 @@ impl<R: CryptoRng> CardEmulator<R> {
     /// A chip with this image and randomness source.
     pub fn with_rng(image: CardImage, rng: R) -> Self {
         let bac = image.bac.as_ref().map(ChipBac::new);
+        let pace = image.pace.clone().map(ChipPace::new);
         CardEmulator {
             image,
             rng,
@@ -174,6 +184,8 @@ impl<R: CryptoRng> CardEmulator<R> {
             application: None,
             file: None,
             bac,
+            pace,
+            pending_session: None,
             session: None,
             stats: EmulatorStats::default(),
         }
@@ -201,6 +213,7 @@ impl<R: CryptoRng> CardEmulator<R> {
         self.file = None;
         self.session = None;
         self.bac = self.image.bac.as_ref().map(ChipBac::new);
+        self.pace = self.image.pace.clone().map(ChipPace::new);
     }
 
     /// Answers one raw command APDU with a raw response APDU.
@@ -256,7 +269,11 @@ impl<R: CryptoRng> CardEmulator<R> {
         }
         // A plain command ends secure messaging (ICAO 9303-11 §9.8.6).
         self.session = None;
-        self.dispatch(command, false)
+        let response = self.dispatch(command, false);
+        if let Some(session) = self.pending_session.take() {
+            self.session = Some(session);
+        }
+        response
     }
 
     fn dispatch(&mut self, command: &Command, protected: bool) -> Response {
@@ -265,6 +282,8 @@ impl<R: CryptoRng> CardEmulator<R> {
             INS_READ_BINARY | INS_READ_BINARY_ODD => self.read_binary(command, protected),
             bac::INS_GET_CHALLENGE => self.get_challenge(command),
             bac::INS_MUTUAL_AUTHENTICATE => self.mutual_authenticate(command),
+            INS_MSE => self.manage_security_environment(command),
+            INS_GENERAL_AUTHENTICATE => self.general_authenticate(command),
             _ => Response::status(StatusWord::InsNotSupported),
         }
     }
@@ -426,7 +445,7 @@ impl<R: CryptoRng> CardEmulator<R> {
         };
         match bac.mutual_authenticate(&command.data, &mut self.rng) {
             Ok((answer, session)) => {
-                self.session = Some(session);
+                self.pending_session = Some(session);
                 Response::new(answer, StatusWord::Success)
             }
             Err(sw) => {
@@ -444,6 +463,34 @@ fn odd_data_len(le: usize) -> usize {
         3..=129 => le - 2,
         130..=258 => (le - 3).min(255),
         _ => le - 4,
+    }
+}
+
+impl<R: CryptoRng> CardEmulator<R> {
+    fn manage_security_environment(&mut self, command: &Command) -> Response {
+        match [command.p1, command.p2] {
+            MSE_SET_AT_PACE => match self.pace.as_mut() {
+                Some(pace) => Response::status(pace.set_at(&command.data)),
+                None => Response::status(StatusWord::ReferencedDataNotFound),
+            },
+            _ => Response::status(StatusWord::IncorrectP1P2),
+        }
+    }
+
+    fn general_authenticate(&mut self, command: &Command) -> Response {
+        let Some(pace) = self.pace.as_mut() else {
+            return Response::status(StatusWord::ConditionsNotSatisfied);
+        };
+        let (response, session) = pace.general_authenticate(command, &mut self.rng);
+        if response.sw == StatusWord::AuthenticationFailed {
+            self.stats.failed_authentications += 1;
+        }
+        if let Some(session) = session {
+            self.stats.pace_established += 1;
+            // The answer to this command goes out in clear; the channel starts after it.
+            self.pending_session = Some(session);
+        }
+        response
     }
 }
 

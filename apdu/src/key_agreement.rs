@@ -182,6 +182,16 @@ impl Group {
         }
     }
 
+    /// PACE integrated mapping (ICAO 9303-11 §4.4.3.3.2): not available in this build.
+    pub fn map_integrated(
+        &self,
+        _s: &[u8],
+        _t: &[u8],
+        _suite: crate::crypto::CipherSuite,
+    ) -> Result<Group, Error> {
+        Err(Error::Unsupported("PACE integrated mapping"))
+    }
+
     /// The shared point or value H of generic mapping (worked examples print it).
     pub fn mapping_shared(&self, private: &PrivateKey, peer: &[u8]) -> Result<Vec<u8>, Error> {
         match (self, private) {

@@ -18,6 +18,7 @@ pub mod emulator;
 mod error;
 pub mod key_agreement;
 pub mod mrz;
+pub mod pace;
 pub mod read_binary;
 pub mod rng;
 pub mod secure_messaging;

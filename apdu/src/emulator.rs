@@ -224,7 +224,7 @@ impl<R: CryptoRng> CardEmulator<R> {
             Ok(command) => self.answer(&command),
             Err(_) => Response::status(StatusWord::WrongLength),
         };
-        tracing::trace!(ins = apdu.get(1).copied().unwrap_or_default(), sw = %response.sw, "chip answered");
+        tracing::trace!(ins = format_args!("{:02X}", apdu.get(1).copied().unwrap_or_default()), sw = %response.sw, "chip answered");
         let bytes = response.encode();
         self.stats.bytes_out += bytes.len();
         bytes

@@ -502,6 +502,16 @@ impl<C: Card> SecureChannel<C> {
         &mut self.card
     }
 
+    /// Splits into the card and the session.
+    pub fn into_parts(self) -> (C, SmSession) {
+        (self.card, self.session)
+    }
+
+    /// Gives back the session, dropping the card handle.
+    pub fn into_session(self) -> SmSession {
+        self.session
+    }
+
     /// Gives back the card underneath; the session is dropped and its keys zeroized.
     pub fn into_inner(self) -> C {
         self.card

@@ -35,7 +35,7 @@ fn the_trace_log_holds_no_personal_data_and_no_key() {
     let (stdout, log, code) = run_demo("trace");
     assert_eq!(code, 0);
     // The log must exist for this test to mean anything.
-    assert!(log.contains("BAC established"), "{log}");
+    assert!(log.contains("PACE established"), "{log}");
     assert!(log.contains("file read"), "{log}");
     let profile = profile::vn_cccd().unwrap();
     let mrz_key = profile.mrz_key().unwrap();

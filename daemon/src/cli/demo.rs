@@ -2,10 +2,12 @@
 
 use std::process::ExitCode;
 
+use apdu::Card;
+use apdu::access::{self, AccessKey};
 use apdu::emulator::CardEmulator;
+use apdu::pace::Can;
 use apdu::read_binary::{self, FileReader, ICAO_AID};
 use apdu::rng::SystemRng;
-use apdu::{Card, bac};
 
 use crate::cli::exit::Exit;
 use crate::lds::dg1::{Dg1, yymmdd_to_iso};
@@ -19,6 +21,8 @@ pub struct Args {}
 
 /// What the demo read.
 pub struct DemoRead {
+    /// How the chip was opened (`PACE-ECDH-GM-AES-128 brainpoolP256r1`).
+    pub access: String,
     /// EF.COM.
     pub com: EfCom,
     /// DG1.
@@ -42,13 +46,14 @@ pub enum DemoError {
     Lds(#[from] crate::lds::Error),
 }
 
-/// Opens the simulated `vn-cccd` card with BAC and reads EF.COM and DG1.
+/// Opens the simulated `vn-cccd` card with PACE, the CAN taken from its ID number as a
+/// clerk would, and reads EF.COM and DG1.
 pub fn read_demo_card(rng: &mut impl rand_core::CryptoRng) -> Result<DemoRead, DemoError> {
     let profile = profile::vn_cccd()?;
     let mut chip = CardEmulator::new(profile.image.clone());
     tracing::info!(profile = profile.name, "reading the simulated card");
-    let mrz = profile.mrz_key()?;
-    let mut channel = bac::open(&mut chip, &mrz, rng)?;
+    let can = Can::new(&profile.printed.can)?;
+    let (mut channel, opened, _) = access::open(&mut chip, &AccessKey::Can(can), rng)?;
     read_binary::select_application(&mut channel, &ICAO_AID)?;
     let mut reader = FileReader::default();
     let com = EfCom::parse(&reader.read_file(&mut channel, LdsFile::Com.fid())?)?;
@@ -64,6 +69,7 @@ pub fn read_demo_card(rng: &mut impl rand_core::CryptoRng) -> Result<DemoRead, D
         "simulated card read"
     );
     Ok(DemoRead {
+        access: opened.describe(),
         com,
         dg1,
         commands: stats.commands,
@@ -110,7 +116,10 @@ pub fn render(read: &DemoRead) -> String {
     };
     let mut out = String::new();
     out.push_str("cancuoc demo: simulated Vietnamese ID card (synthetic holder)\n");
-    out.push_str("  access           BAC (MRZ data: document number, birth, expiry)\n");
+    out.push_str(&format!(
+        "  access           {} (CAN from the ID number)\n",
+        read.access
+    ));
     out.push_str(&format!(
         "  EF.COM           LDS {}, lists {}\n",
         read.com.lds_version_display(),

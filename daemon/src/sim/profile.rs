@@ -5,9 +5,15 @@
 
 use std::collections::BTreeMap;
 
+use apdu::access::EF_CARD_ACCESS;
+use apdu::crypto::CipherSuite;
 use apdu::emulator::{CardImage, ChipLimits, EmulatedFile, FileAccess};
 use apdu::mrz::MrzKey;
+use apdu::pace::{Can, ChipPaceConfig};
 use apdu::read_binary::ICAO_AID;
+use apdu::security_infos::{
+    KeyAgreement, Mapping, PaceInfo, PaceProtocol, SecurityInfo, SecurityInfos,
+};
 
 use crate::lds::dg1::{MrzFields, MrzFormat, Sex};
 use crate::lds::ef_com::EfCom;
@@ -109,11 +115,40 @@ pub fn vn_cccd() -> Result<Profile, crate::lds::Error> {
         LdsFile::DataGroup(DataGroup::DG1).fid(),
         data_group(fields.to_dg1()?, DataGroup::DG1),
     );
-    let bac = MrzKey::new(&printed.document_number, &printed.birth, &printed.expiry)
+    let mrz = MrzKey::new(&printed.document_number, &printed.birth, &printed.expiry)
         .map_err(|_| crate::lds::Error::Encode("MRZ information"))?;
+    let can = Can::new(&printed.can).map_err(|_| crate::lds::Error::Encode("CAN"))?;
+    // As observed on the CCCD: PACE-ECDH-GM-AES-128 on brainpoolP256r1 (parameter 13).
+    let pace = PaceInfo {
+        protocol: PaceProtocol {
+            agreement: KeyAgreement::Ecdh,
+            mapping: Mapping::Generic,
+            suite: CipherSuite::Aes128,
+        },
+        version: 2,
+        parameter_id: Some(13),
+    };
+    let card_access = SecurityInfos {
+        infos: vec![SecurityInfo::Pace(pace.clone())],
+    };
+    let master_files = BTreeMap::from([(
+        EF_CARD_ACCESS,
+        EmulatedFile {
+            data: card_access.to_der(),
+            access: FileAccess::Always,
+            sfi: Some(0x1C),
+        },
+    )]);
     let image = CardImage {
+        master_files,
         applications: BTreeMap::from([(ICAO_AID.to_vec(), files)]),
-        bac: Some(bac),
+        pace: Some(ChipPaceConfig {
+            infos: vec![pace],
+            can: Some(can),
+            mrz: Some(mrz.clone()),
+            static_key: None,
+        }),
+        bac: Some(mrz),
         limits: ChipLimits::default(),
         select_mf_unsupported: true,
         ..CardImage::default()

@@ -1,0 +1,122 @@
+//! Access control as a reader meets it: read EF.CardAccess, run PACE with the strongest
+//! protocol the chip offers, and fall back to BAC only when PACE is not available and the
+//! MRZ data is at hand. A wrong key is reported at once, never retried in a loop.
+
+use rand_core::CryptoRng;
+
+use crate::mrz::MrzKey;
+use crate::pace::{self, Can, PaceOutcome, Password};
+use crate::read_binary::{self, FileReader, ReadLimits};
+use crate::security_infos::SecurityInfos;
+use crate::{Card, Error, SecureChannel, StatusWord, bac};
+
+/// File identifier of EF.CardAccess in the master file.
+pub const EF_CARD_ACCESS: u16 = 0x011C;
+/// EF.CardAccess is small; a larger one is refused.
+const MAX_CARD_ACCESS: usize = 4096;
+
+/// What the holder gives to open the chip.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum AccessKey {
+    /// The card access number (PACE only).
+    Can(Can),
+    /// The MRZ information (PACE, or BAC when the chip has no PACE).
+    Mrz(MrzKey),
+}
+
+/// How the chip was opened.
+#[derive(Clone, Debug)]
+pub enum Opened {
+    /// PACE, with its details.
+    Pace(PaceOutcome),
+    /// Basic access control.
+    Bac,
+}
+
+impl Opened {
+    /// The access method for the result: `PACE-ECDH-GM-AES-128 brainpoolP256r1` or `BAC`.
+    pub fn describe(&self) -> String {
+        match self {
+            Opened::Pace(p) => format!("{} {}", p.protocol.name(), p.group),
+            Opened::Bac => "BAC".to_owned(),
+        }
+    }
+}
+
+/// Reads EF.CardAccess from the master file; `None` when the chip has none (a BAC-only
+/// chip). Chips that answer SELECT MF with 6D00 are read by selecting the file directly.
+pub fn read_card_access(card: &mut impl Card) -> Result<Option<(Vec<u8>, SecurityInfos)>, Error> {
+    match read_binary::select_master_file(card) {
+        Ok(()) => {}
+        // The Vietnamese CCCD does not know SELECT MF; the MF is current after reset.
+        Err(Error::Status(StatusWord::InsNotSupported | StatusWord::FileNotFound)) => {
+            tracing::debug!("SELECT MF refused; selecting EF.CardAccess directly");
+        }
+        Err(e) => return Err(e),
+    }
+    let mut reader = FileReader::new(ReadLimits {
+        max_file_size: MAX_CARD_ACCESS,
+        ..ReadLimits::default()
+    });
+    let bytes = match reader.read_file(card, EF_CARD_ACCESS) {
+        Ok(bytes) => bytes,
+        Err(Error::Status(StatusWord::FileNotFound | StatusWord::SecurityStatusNotSatisfied)) => {
+            return Ok(None);
+        }
+        Err(e) => return Err(e),
+    };
+    let infos = SecurityInfos::parse(&bytes)?;
+    Ok(Some((bytes, infos)))
+}
+
+/// Opens the chip: PACE when EF.CardAccess offers it, else BAC with MRZ data; returns
+/// the channel, how it was opened, and EF.CardAccess as read (for the record).
+///
+/// When PACE fails for any reason but a wrong key and MRZ data was given, BAC is tried
+/// (some chips list PACE and fail it); a wrong key is final.
+pub fn open<'c, C: Card>(
+    card: &'c mut C,
+    key: &AccessKey,
+    rng: &mut impl CryptoRng,
+) -> Result<(SecureChannel<&'c mut C>, Opened, Option<Vec<u8>>), Error> {
+    let card_access = read_card_access(card)?;
+    let mut pace_error = None;
+    if let Some((bytes, infos)) = &card_access {
+        let offered = infos.pace();
+        // The strongest protocol this implementation can run: a chip may also list one
+        // with proprietary domain parameters.
+        if let Some(info) = offered.iter().find(|i| pace::group_of(i).is_ok()) {
+            let password = match key {
+                AccessKey::Can(can) => Password::Can(can.clone()),
+                AccessKey::Mrz(mrz) => Password::Mrz(mrz.clone()),
+            };
+            let several = offered.len() > 1;
+            match pace::open(&mut *card, info, &password, several, rng) {
+                Ok((channel, outcome)) => {
+                    // Re-wrap on the caller's borrow: same session, same card.
+                    let session = channel.into_session();
+                    return Ok((
+                        SecureChannel::new(card, session),
+                        Opened::Pace(outcome),
+                        Some(bytes.clone()),
+                    ));
+                }
+                Err(Error::WrongAccessKey) => return Err(Error::WrongAccessKey),
+                Err(e) => {
+                    tracing::debug!(error = %e, "PACE failed");
+                    pace_error = Some(e);
+                }
+            }
+        }
+    }
+    match key {
+        AccessKey::Mrz(mrz) => {
+            read_binary::select_application(card, &read_binary::ICAO_AID)?;
+            let channel = bac::open(card, mrz, rng)?;
+            Ok((channel, Opened::Bac, card_access.map(|(b, _)| b)))
+        }
+        AccessKey::Can(_) => Err(pace_error.unwrap_or(Error::Unsupported(
+            "the chip offers no PACE, and BAC needs the MRZ data",
+        ))),
+    }
+}

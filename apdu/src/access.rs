@@ -43,6 +43,17 @@ impl Opened {
     }
 }
 
+/// A chip opened by [`open`].
+#[derive(Debug)]
+pub struct OpenChip<'c, C: Card> {
+    /// The secure channel to it.
+    pub channel: SecureChannel<&'c mut C>,
+    /// How it was opened.
+    pub opened: Opened,
+    /// EF.CardAccess as read, when the chip has one.
+    pub card_access: Option<Vec<u8>>,
+}
+
 /// Reads EF.CardAccess from the master file; `None` when the chip has none (a BAC-only
 /// chip). Chips that answer SELECT MF with 6D00 are read by selecting the file directly.
 pub fn read_card_access(card: &mut impl Card) -> Result<Option<(Vec<u8>, SecurityInfos)>, Error> {
@@ -78,7 +89,7 @@ pub fn open<'c, C: Card>(
     card: &'c mut C,
     key: &AccessKey,
     rng: &mut impl CryptoRng,
-) -> Result<(SecureChannel<&'c mut C>, Opened, Option<Vec<u8>>), Error> {
+) -> Result<OpenChip<'c, C>, Error> {
     let card_access = read_card_access(card)?;
     let mut pace_error = None;
     if let Some((bytes, infos)) = &card_access {
@@ -95,11 +106,11 @@ pub fn open<'c, C: Card>(
                 Ok((channel, outcome)) => {
                     // Re-wrap on the caller's borrow: same session, same card.
                     let session = channel.into_session();
-                    return Ok((
-                        SecureChannel::new(card, session),
-                        Opened::Pace(outcome),
-                        Some(bytes.clone()),
-                    ));
+                    return Ok(OpenChip {
+                        channel: SecureChannel::new(card, session),
+                        opened: Opened::Pace(outcome),
+                        card_access: Some(bytes.clone()),
+                    });
                 }
                 Err(Error::WrongAccessKey) => return Err(Error::WrongAccessKey),
                 Err(e) => {
@@ -113,7 +124,11 @@ pub fn open<'c, C: Card>(
         AccessKey::Mrz(mrz) => {
             read_binary::select_application(card, &read_binary::ICAO_AID)?;
             let channel = bac::open(card, mrz, rng)?;
-            Ok((channel, Opened::Bac, card_access.map(|(b, _)| b)))
+            Ok(OpenChip {
+                channel,
+                opened: Opened::Bac,
+                card_access: card_access.map(|(b, _)| b),
+            })
         }
         AccessKey::Can(_) => Err(pace_error.unwrap_or(Error::Unsupported(
             "the chip offers no PACE, and BAC needs the MRZ data",

@@ -80,7 +80,11 @@ fn chip(
 
 fn read_dg1(chip: &mut CardEmulator<ScriptedRng>, key: &AccessKey) -> Result<String, Error> {
     let mut rng = ScriptedRng::from_seed(8);
-    let (mut channel, opened, _) = access::open(chip, key, &mut rng)?;
+    let access::OpenChip {
+        mut channel,
+        opened,
+        ..
+    } = access::open(chip, key, &mut rng)?;
     read_binary::select_application(&mut channel, &ICAO_AID)?;
     assert_eq!(
         FileReader::default().read_file(&mut channel, 0x0101)?.len(),

@@ -53,7 +53,11 @@ pub fn read_demo_card(rng: &mut impl rand_core::CryptoRng) -> Result<DemoRead, D
     let mut chip = CardEmulator::new(profile.image.clone());
     tracing::info!(profile = profile.name, "reading the simulated card");
     let can = Can::new(&profile.printed.can)?;
-    let (mut channel, opened, _) = access::open(&mut chip, &AccessKey::Can(can), rng)?;
+    let access::OpenChip {
+        mut channel,
+        opened,
+        ..
+    } = access::open(&mut chip, &AccessKey::Can(can), rng)?;
     read_binary::select_application(&mut channel, &ICAO_AID)?;
     let mut reader = FileReader::default();
     let com = EfCom::parse(&reader.read_file(&mut channel, LdsFile::Com.fid())?)?;

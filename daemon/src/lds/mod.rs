@@ -7,6 +7,7 @@
 
 pub mod dg1;
 pub mod dg13;
+pub mod dg2;
 pub mod ef_com;
 
 mod text;

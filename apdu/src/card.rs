@@ -21,6 +21,16 @@ pub trait Card {
         false
     }
 
+    /// The largest Ne worth asking for: 256 on a short-length link, 65536 on an extended
+    /// one; a secure channel subtracts what its data objects add to each response.
+    fn max_le(&self) -> usize {
+        if self.extended_length() {
+            crate::command::MAX_EXTENDED_NE
+        } else {
+            crate::command::MAX_SHORT_NE
+        }
+    }
+
     /// Sends `command` and follows the T=0 conventions of ISO/IEC 7816-4: on 61xx fetch
     /// the rest with GET RESPONSE, on 6Cxx send the command again with Ne = xx.
     fn exchange(&mut self, command: &Command) -> Result<Response, Error> {
@@ -61,6 +71,10 @@ impl<C: Card + ?Sized> Card for &mut C {
     fn extended_length(&self) -> bool {
         (**self).extended_length()
     }
+
+    fn max_le(&self) -> usize {
+        (**self).max_le()
+    }
 }
 
 impl<C: Card + ?Sized> Card for Box<C> {
@@ -70,6 +84,10 @@ impl<C: Card + ?Sized> Card for Box<C> {
 
     fn extended_length(&self) -> bool {
         (**self).extended_length()
+    }
+
+    fn max_le(&self) -> usize {
+        (**self).max_le()
     }
 }
 

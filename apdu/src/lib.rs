@@ -7,14 +7,21 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod bac;
 pub mod card;
 pub mod command;
+pub mod crypto;
+pub mod emulator;
 mod error;
 pub mod mrz;
+pub mod read_binary;
+pub mod rng;
+pub mod secure_messaging;
 pub mod status;
 pub mod tlv;
 
 pub use card::Card;
 pub use command::{Command, Response};
 pub use error::Error;
+pub use secure_messaging::SecureChannel;
 pub use status::StatusWord;

@@ -1,0 +1,57 @@
+# cancuoc — the two commands: `make demo` and `make test`.
+#
+# Both install what they need first (Debian packages, as root; idempotent), so they work
+# on a fresh Debian machine that has only the Rust toolchain.
+
+SHELL := /bin/bash
+CARGO ?= cargo
+PREFIX ?= /usr/local
+# Seconds each fuzz target runs under `make fuzz`.
+FUZZ_SECONDS ?= 60
+
+# Debian packages the build and the tests need.
+APT_PACKAGES := pkg-config
+
+.PHONY: all deps demo test check unit fuzz fuzz-deps bench install clean
+
+all: test
+
+## deps: install the Debian packages listed in APT_PACKAGES (only those missing).
+deps:
+	@bash scripts/ensure-packages.sh $(APT_PACKAGES)
+
+## demo: read the built-in simulated Vietnamese card and print what it holds.
+demo: deps
+	$(CARGO) run --release --quiet -p cancuoc -- demo
+
+## test: formatting, lints, and every test.
+test: deps check unit
+
+check:
+	$(CARGO) fmt --all -- --check
+	$(CARGO) clippy --workspace --all-targets -- -D warnings
+
+unit:
+	$(CARGO) test --workspace
+
+## fuzz: run every fuzz target for FUZZ_SECONDS seconds each.
+fuzz: fuzz-deps
+	@cd fuzz && for target in $$(RUSTC_BOOTSTRAP=1 $(CARGO) fuzz list); do \
+		echo "== fuzz $$target ($(FUZZ_SECONDS)s)"; \
+		RUSTC_BOOTSTRAP=1 $(CARGO) fuzz run $$target -- -max_total_time=$(FUZZ_SECONDS) || exit 1; \
+	done
+
+fuzz-deps:
+	@command -v cargo-fuzz >/dev/null || $(CARGO) install cargo-fuzz --locked
+
+## bench: host-side cost of the protocols.
+bench: deps
+	$(CARGO) bench --workspace
+
+## install: the cancuoc binary into $(PREFIX)/bin.
+install: deps
+	$(CARGO) build --release -p cancuoc
+	install -D -m 0755 target/release/cancuoc $(DESTDIR)$(PREFIX)/bin/cancuoc
+
+clean:
+	$(CARGO) clean

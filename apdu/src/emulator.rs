@@ -1,0 +1,458 @@
+//! The card side: a [`CardEmulator`] that answers APDUs from an in-memory [`CardImage`]
+//! the way an eMRTD chip does (SELECT, READ BINARY B0/B1, GET CHALLENGE, MUTUAL
+//! AUTHENTICATE, secure messaging), so every protocol runs terminal against card in
+//! process, and the simulator can serve the same card to pcscd.
+//!
+//! It never panics on any APDU: [`CardEmulator::process`] takes raw bytes and always
+//! answers with a status word.
+
+use std::collections::BTreeMap;
+
+use rand_core::CryptoRng;
+
+use crate::bac::{self, ChipBac};
+use crate::mrz::MrzKey;
+use crate::read_binary::{INS_READ_BINARY, INS_READ_BINARY_ODD, INS_SELECT};
+use crate::rng::SystemRng;
+use crate::secure_messaging::SmSession;
+use crate::tlv::{self, Tag, Tlv};
+use crate::{Card, Command, Error, Response, StatusWord};
+
+/// Who may read a file.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FileAccess {
+    /// Anyone, with or without secure messaging (EF.CardAccess, EF.ATR/INFO).
+    Always,
+    /// Only through an established secure channel (every LDS data group).
+    SecureMessaging,
+    /// Never without terminal authentication, which this card does not grant (DG3, DG4).
+    TerminalAuthentication,
+}
+
+/// One elementary file.
+#[derive(Clone, PartialEq, Eq)]
+pub struct EmulatedFile {
+    /// Contents.
+    pub data: Vec<u8>,
+    /// Who may read it.
+    pub access: FileAccess,
+    /// Short file identifier (1–30), if READ BINARY may address it so.
+    pub sfi: Option<u8>,
+}
+
+impl core::fmt::Debug for EmulatedFile {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        write!(
+            f,
+            "EmulatedFile({} bytes, {:?})",
+            self.data.len(),
+            self.access
+        )
+    }
+}
+
+/// How a card refuses an Ne above what it can return.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LeRefusal {
+    /// 6700, wrong length, with no hint.
+    WrongLength,
+    /// 6Cxx, naming the largest Ne it accepts.
+    ExactLe,
+}
+
+/// The link and buffer properties of a chip: what makes reads fast or slow.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ChipLimits {
+    /// Whether extended-length APDUs are accepted.
+    pub extended_length: bool,
+    /// Largest plain Ne READ BINARY honours.
+    pub max_le: usize,
+    /// How a larger Ne is refused.
+    pub le_refusal: LeRefusal,
+}
+
+impl Default for ChipLimits {
+    fn default() -> ChipLimits {
+        ChipLimits {
+            extended_length: false,
+            max_le: 256,
+            le_refusal: LeRefusal::WrongLength,
+        }
+    }
+}
+
+/// The contents and behaviour of a chip.
+#[derive(Clone, Debug)]
+pub struct CardImage {
+    /// Answer to reset.
+    pub atr: Vec<u8>,
+    /// Files of the master file (EF.CardAccess 011C, EF.ATR/INFO 2F01, …).
+    pub master_files: BTreeMap<u16, EmulatedFile>,
+    /// Applications by AID, each with its files.
+    pub applications: BTreeMap<Vec<u8>, BTreeMap<u16, EmulatedFile>>,
+    /// MRZ information that opens the chip with BAC, if BAC is offered.
+    pub bac: Option<MrzKey>,
+    /// Buffer and link limits.
+    pub limits: ChipLimits,
+    /// Answer SELECT of the master file with 6D00 (some ID cards do).
+    pub select_mf_unsupported: bool,
+}
+
+impl Default for CardImage {
+    fn default() -> CardImage {
+        CardImage {
+            // A contactless-style ATR with no historical bytes of interest.
+            atr: vec![0x3B, 0x80, 0x80, 0x01, 0x01],
+            master_files: BTreeMap::new(),
+            applications: BTreeMap::new(),
+            bac: None,
+            limits: ChipLimits::default(),
+            select_mf_unsupported: false,
+        }
+    }
+}
+
+/// Counters a test or the simulator reads back.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct EmulatorStats {
+    /// Commands received.
+    pub commands: usize,
+    /// Bytes received (command APDUs).
+    pub bytes_in: usize,
+    /// Bytes sent (response APDUs).
+    pub bytes_out: usize,
+    /// READ BINARY commands received (B0 and B1), refused ones included.
+    pub read_binary: usize,
+    /// MUTUAL AUTHENTICATE attempts refused for a wrong key.
+    pub failed_authentications: usize,
+    /// Files (by FID) read at least partly, in order of first read.
+    pub files_read: Vec<u16>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Selected {
+    MasterFile,
+    Application,
+}
+
+/// A chip answering APDUs from a [`CardImage`].
+pub struct CardEmulator<R: CryptoRng = SystemRng> {
+    image: CardImage,
+    rng: R,
+    df: Selected,
+    application: Option<Vec<u8>>,
+    file: Option<u16>,
+    bac: Option<ChipBac>,
+    session: Option<SmSession>,
+    stats: EmulatorStats,
+}
+
+impl<R: CryptoRng> core::fmt::Debug for CardEmulator<R> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("CardEmulator")
+            .field("secure_messaging", &self.session.is_some())
+            .field("stats", &self.stats)
+            .finish_non_exhaustive()
+    }
+}
+
+impl CardEmulator<SystemRng> {
+    /// A chip with this image, drawing its nonces from the system generator.
+    pub fn new(image: CardImage) -> Self {
+        CardEmulator::with_rng(image, SystemRng)
+    }
+}
+
+impl<R: CryptoRng> CardEmulator<R> {
+    /// A chip with this image and randomness source.
+    pub fn with_rng(image: CardImage, rng: R) -> Self {
+        let bac = image.bac.as_ref().map(ChipBac::new);
+        CardEmulator {
+            image,
+            rng,
+            df: Selected::MasterFile,
+            application: None,
+            file: None,
+            bac,
+            session: None,
+            stats: EmulatorStats::default(),
+        }
+    }
+
+    /// The image.
+    pub fn image(&self) -> &CardImage {
+        &self.image
+    }
+
+    /// Counters since power-on.
+    pub fn stats(&self) -> &EmulatorStats {
+        &self.stats
+    }
+
+    /// Whether a secure channel is open.
+    pub fn has_secure_channel(&self) -> bool {
+        self.session.is_some()
+    }
+
+    /// Cold reset: forgets selection and session, keeps the counters.
+    pub fn reset(&mut self) {
+        self.df = Selected::MasterFile;
+        self.application = None;
+        self.file = None;
+        self.session = None;
+        self.bac = self.image.bac.as_ref().map(ChipBac::new);
+    }
+
+    /// Answers one raw command APDU with a raw response APDU.
+    pub fn process(&mut self, apdu: &[u8]) -> Vec<u8> {
+        self.stats.commands += 1;
+        self.stats.bytes_in += apdu.len();
+        let response = match Command::decode(apdu) {
+            Ok(command) => self.answer(&command),
+            Err(_) => Response::status(StatusWord::WrongLength),
+        };
+        let bytes = response.encode();
+        self.stats.bytes_out += bytes.len();
+        bytes
+    }
+
+    fn answer(&mut self, command: &Command) -> Response {
+        if command.is_extended() && !self.image.limits.extended_length {
+            return Response::status(StatusWord::WrongLength);
+        }
+        if command.cla & 0x0C != 0 {
+            let Some(session) = self.session.as_mut() else {
+                return Response::status(StatusWord::SmDataObjectsMissing);
+            };
+            let plain = match session.unprotect_command(command) {
+                Ok(plain) => plain,
+                Err(sw) => {
+                    self.session = None;
+                    return Response::status(sw);
+                }
+            };
+            let answer = self.dispatch(&plain, true);
+            let Some(session) = self.session.as_mut() else {
+                return Response::status(StatusWord::ConditionsNotSatisfied);
+            };
+            let protected = match session.protect_response(plain.ins, &answer) {
+                Ok(r) => r,
+                Err(_) => {
+                    self.session = None;
+                    return Response::status(StatusWord::ConditionsNotSatisfied);
+                }
+            };
+            let limit = if self.image.limits.extended_length {
+                crate::command::MAX_EXTENDED_NE
+            } else {
+                crate::command::MAX_SHORT_NE
+            };
+            if protected.data.len() > limit {
+                // The protected answer does not fit the link: the chip cannot send it.
+                return Response::status(StatusWord::WrongLength);
+            }
+            return protected;
+        }
+        // A plain command ends secure messaging (ICAO 9303-11 §9.8.6).
+        self.session = None;
+        self.dispatch(command, false)
+    }
+
+    fn dispatch(&mut self, command: &Command, protected: bool) -> Response {
+        match command.ins {
+            INS_SELECT => self.select(command),
+            INS_READ_BINARY | INS_READ_BINARY_ODD => self.read_binary(command, protected),
+            bac::INS_GET_CHALLENGE => self.get_challenge(command),
+            bac::INS_MUTUAL_AUTHENTICATE => self.mutual_authenticate(command),
+            _ => Response::status(StatusWord::InsNotSupported),
+        }
+    }
+
+    fn select(&mut self, command: &Command) -> Response {
+        match (command.p1, command.data.as_slice()) {
+            (0x00, [] | [0x3F, 0x00]) => {
+                if self.image.select_mf_unsupported {
+                    return Response::status(StatusWord::InsNotSupported);
+                }
+                self.df = Selected::MasterFile;
+                self.application = None;
+                self.file = None;
+                Response::status(StatusWord::Success)
+            }
+            (0x04, aid) => {
+                if self.image.applications.contains_key(aid) {
+                    self.df = Selected::Application;
+                    self.application = Some(aid.to_vec());
+                    self.file = None;
+                    Response::status(StatusWord::Success)
+                } else {
+                    Response::status(StatusWord::FileNotFound)
+                }
+            }
+            (0x02, [hi, lo]) => {
+                let fid = u16::from_be_bytes([*hi, *lo]);
+                if self.files().is_some_and(|f| f.contains_key(&fid)) {
+                    self.file = Some(fid);
+                    Response::status(StatusWord::Success)
+                } else {
+                    Response::status(StatusWord::FileNotFound)
+                }
+            }
+            _ => Response::status(StatusWord::IncorrectP1P2),
+        }
+    }
+
+    fn files(&self) -> Option<&BTreeMap<u16, EmulatedFile>> {
+        match self.df {
+            Selected::MasterFile => Some(&self.image.master_files),
+            Selected::Application => self
+                .application
+                .as_ref()
+                .and_then(|aid| self.image.applications.get(aid)),
+        }
+    }
+
+    fn read_binary(&mut self, command: &Command, protected: bool) -> Response {
+        self.stats.read_binary += 1;
+        let odd = command.ins == INS_READ_BINARY_ODD;
+        let (fid, offset) = match self.read_target(command, odd) {
+            Ok(t) => t,
+            Err(sw) => return Response::status(sw),
+        };
+        let Some(file) = self.files().and_then(|f| f.get(&fid)) else {
+            return Response::status(StatusWord::CommandNotAllowed);
+        };
+        match file.access {
+            FileAccess::Always => {}
+            FileAccess::SecureMessaging if protected => {}
+            FileAccess::SecureMessaging | FileAccess::TerminalAuthentication => {
+                return Response::status(StatusWord::SecurityStatusNotSatisfied);
+            }
+        }
+        let Some(le) = command.le else {
+            return Response::status(StatusWord::WrongLength);
+        };
+        let limits = self.image.limits;
+        if le > limits.max_le {
+            return Response::status(match limits.le_refusal {
+                LeRefusal::WrongLength => StatusWord::WrongLength,
+                LeRefusal::ExactLe => StatusWord::WrongLe((limits.max_le % 256) as u8),
+            });
+        }
+        if offset > file.data.len() {
+            return Response::status(StatusWord::WrongParameters);
+        }
+        let data_le = if odd { odd_data_len(le) } else { le };
+        let end = offset.saturating_add(data_le).min(file.data.len());
+        let chunk = file.data.get(offset..end).unwrap_or_default().to_vec();
+        let short = chunk.len() < data_le;
+        if !self.stats.files_read.contains(&fid) {
+            self.stats.files_read.push(fid);
+        }
+        if let Some(sfi_file) = self.select_after_read(command, odd) {
+            self.file = Some(sfi_file);
+        }
+        let data = if odd {
+            tlv::encode(Tag::new(0x53), &chunk)
+        } else {
+            chunk
+        };
+        let sw = if short {
+            StatusWord::EndOfFileReached
+        } else {
+            StatusWord::Success
+        };
+        Response::new(data, sw)
+    }
+
+    /// The file and offset a READ BINARY addresses.
+    fn read_target(&self, command: &Command, odd: bool) -> Result<(u16, usize), StatusWord> {
+        if odd {
+            let fid = self.file.ok_or(StatusWord::CommandNotAllowed)?;
+            let object = Tlv::parse(&command.data).map_err(|_| StatusWord::IncorrectData)?;
+            if object.tag() != Tag::new(0x54)
+                || object.value().is_empty()
+                || object.value().len() > 3
+            {
+                return Err(StatusWord::IncorrectData);
+            }
+            let offset = object
+                .value()
+                .iter()
+                .fold(0usize, |acc, b| (acc << 8) | usize::from(*b));
+            return Ok((fid, offset));
+        }
+        if command.p1 & 0x80 != 0 {
+            let sfi = command.p1 & 0x1F;
+            let fid = self
+                .files()
+                .and_then(|files| files.iter().find(|(_, f)| f.sfi == Some(sfi)))
+                .map(|(fid, _)| *fid)
+                .ok_or(StatusWord::FileNotFound)?;
+            return Ok((fid, usize::from(command.p2)));
+        }
+        let fid = self.file.ok_or(StatusWord::CommandNotAllowed)?;
+        Ok((
+            fid,
+            usize::from(u16::from_be_bytes([command.p1, command.p2])),
+        ))
+    }
+
+    /// READ BINARY by SFI makes that file the current one.
+    fn select_after_read(&self, command: &Command, odd: bool) -> Option<u16> {
+        if odd || command.p1 & 0x80 == 0 {
+            return None;
+        }
+        let sfi = command.p1 & 0x1F;
+        self.files()
+            .and_then(|files| files.iter().find(|(_, f)| f.sfi == Some(sfi)))
+            .map(|(fid, _)| *fid)
+    }
+
+    fn get_challenge(&mut self, command: &Command) -> Response {
+        let Some(bac) = self.bac.as_mut() else {
+            return Response::status(StatusWord::InsNotSupported);
+        };
+        if command.le != Some(8) {
+            return Response::status(StatusWord::WrongLength);
+        }
+        Response::new(bac.challenge(&mut self.rng).to_vec(), StatusWord::Success)
+    }
+
+    fn mutual_authenticate(&mut self, command: &Command) -> Response {
+        let Some(bac) = self.bac.as_mut() else {
+            return Response::status(StatusWord::InsNotSupported);
+        };
+        match bac.mutual_authenticate(&command.data, &mut self.rng) {
+            Ok((answer, session)) => {
+                self.session = Some(session);
+                Response::new(answer, StatusWord::Success)
+            }
+            Err(sw) => {
+                self.stats.failed_authentications += 1;
+                Response::status(sw)
+            }
+        }
+    }
+}
+
+/// The most data bytes that fit in `le` bytes once wrapped in DO'53'.
+fn odd_data_len(le: usize) -> usize {
+    match le {
+        0..=2 => 0,
+        3..=129 => le - 2,
+        130..=258 => (le - 3).min(255),
+        _ => le - 4,
+    }
+}
+
+impl<R: CryptoRng> Card for CardEmulator<R> {
+    fn transmit(&mut self, command: &Command) -> Result<Response, Error> {
+        let bytes = command.encode()?;
+        Response::decode(&self.process(&bytes))
+    }
+
+    fn extended_length(&self) -> bool {
+        self.image.limits.extended_length
+    }
+}

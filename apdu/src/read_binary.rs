@@ -1,0 +1,295 @@
+//! Selecting and reading files: SELECT by AID or file identifier, and READ BINARY that
+//! reads a file's TLV header first and then exactly the bytes the header announces, in
+//! the largest chunks the card accepts.
+//!
+//! The reader starts from the largest Ne the link allows ([`Card::max_le`]: short or
+//! extended length, less the secure-messaging overhead) and steps down when the card
+//! answers 6700 (wrong length) or 6Cxx (use this Le), or returns fewer bytes than asked;
+//! what it learns holds for the rest of the session. Offsets past 32 767 use READ BINARY
+//! with odd INS (B1) and an offset data object.
+
+use crate::tlv::{self, Header, Tag};
+use crate::{Card, Command, Error, Response, StatusWord};
+
+/// The ICAO 9303 LDS1 eMRTD application.
+pub const ICAO_AID: [u8; 7] = [0xA0, 0x00, 0x00, 0x02, 0x47, 0x10, 0x01];
+/// INS of SELECT.
+pub const INS_SELECT: u8 = 0xA4;
+/// INS of READ BINARY with an offset in P1-P2.
+pub const INS_READ_BINARY: u8 = 0xB0;
+/// INS of READ BINARY with an offset data object (odd INS).
+pub const INS_READ_BINARY_ODD: u8 = 0xB1;
+/// Largest offset READ BINARY B0 can address in P1-P2 (bit 8 of P1 selects SFI mode).
+pub const MAX_B0_OFFSET: usize = 0x7FFF;
+/// Bytes read first to learn a file's size: enough for a two-byte tag and a
+/// five-byte length.
+pub const HEADER_READ_LEN: usize = 8;
+
+/// Ne values tried, from the largest down, after a card refuses a length without saying
+/// which it would accept. 0xE0 and 0xDF are the limits of common chips.
+const STEP_DOWN: [usize; 12] = [
+    0x8000, 0x4000, 0x1000, 0x0800, 0x0400, 0x0200, 0xE0, 0xDF, 0x80, 0x40, 0x20, 0x10,
+];
+
+/// Hard bounds on what one file may cost.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ReadLimits {
+    /// Largest file accepted, header included.
+    pub max_file_size: usize,
+    /// Most READ BINARY commands for one file, refused lengths included.
+    pub max_commands: usize,
+    /// Largest Ne ever asked for, whatever the link allows.
+    pub max_le: usize,
+}
+
+impl Default for ReadLimits {
+    /// 1 MiB per file (a DG2 or DG3 is well below), 2048 commands (1 MiB at 512 bytes).
+    fn default() -> ReadLimits {
+        ReadLimits {
+            max_file_size: 1 << 20,
+            max_commands: 2048,
+            max_le: crate::command::MAX_EXTENDED_NE,
+        }
+    }
+}
+
+/// What reading cost so far.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ReadStats {
+    /// SELECT commands sent.
+    pub selects: usize,
+    /// READ BINARY commands sent, refused ones included.
+    pub read_binary: usize,
+    /// File bytes received.
+    pub bytes: usize,
+}
+
+/// Selects the application `aid` (no FCI asked, so no Le).
+pub fn select_application(card: &mut impl Card, aid: &[u8]) -> Result<(), Error> {
+    let command = Command::new(0x00, INS_SELECT, 0x04, 0x0C).with_data(aid);
+    expect_success(card.exchange(&command)?)
+}
+
+/// Selects the elementary file `fid` under the current DF (no Le).
+pub fn select_file(card: &mut impl Card, fid: u16) -> Result<(), Error> {
+    let command = Command::new(0x00, INS_SELECT, 0x02, 0x0C).with_data(fid.to_be_bytes());
+    expect_success(card.exchange(&command)?)
+}
+
+/// Selects the master file.
+pub fn select_master_file(card: &mut impl Card) -> Result<(), Error> {
+    let command = Command::new(0x00, INS_SELECT, 0x00, 0x0C).with_data([0x3F, 0x00]);
+    expect_success(card.exchange(&command)?)
+}
+
+fn expect_success(response: Response) -> Result<(), Error> {
+    if response.sw.is_success() {
+        Ok(())
+    } else {
+        Err(Error::Status(response.sw))
+    }
+}
+
+/// Reads whole files, remembering across files what the card accepts.
+#[derive(Clone, Debug)]
+pub struct FileReader {
+    limits: ReadLimits,
+    /// Largest Ne the card has shown it accepts, once it refused a larger one.
+    learned_le: Option<usize>,
+    stats: ReadStats,
+}
+
+impl Default for FileReader {
+    fn default() -> FileReader {
+        FileReader::new(ReadLimits::default())
+    }
+}
+
+impl FileReader {
+    /// A reader with these bounds.
+    pub fn new(limits: ReadLimits) -> FileReader {
+        FileReader {
+            limits,
+            learned_le: None,
+            stats: ReadStats::default(),
+        }
+    }
+
+    /// What reading has cost so far.
+    pub fn stats(&self) -> ReadStats {
+        self.stats
+    }
+
+    /// The Ne this reader will ask for next on `card`.
+    pub fn chunk_le(&self, card: &impl Card) -> usize {
+        let link = card.max_le().min(self.limits.max_le);
+        self.learned_le.map_or(link, |l| l.min(link)).max(1)
+    }
+
+    /// Selects `fid` under the current DF and reads it whole.
+    pub fn read_file(&mut self, card: &mut impl Card, fid: u16) -> Result<Vec<u8>, Error> {
+        self.stats.selects += 1;
+        select_file(card, fid)?;
+        self.read_selected(card)
+    }
+
+    /// Reads the currently selected file whole: header first, then exactly its size.
+    pub fn read_selected(&mut self, card: &mut impl Card) -> Result<Vec<u8>, Error> {
+        let mut commands = 0;
+        let mut head = Vec::with_capacity(HEADER_READ_LEN);
+        while head.len() < HEADER_READ_LEN {
+            let want = (HEADER_READ_LEN - head.len()).min(self.chunk_le(card));
+            match self.read_chunk(card, head.len(), want, &mut commands)? {
+                Chunk::Data(data) => head.extend_from_slice(&data),
+                Chunk::EndOfFile(data) => {
+                    head.extend_from_slice(&data);
+                    break;
+                }
+                Chunk::Retry => {}
+            }
+        }
+        let header = Header::parse(&head)?;
+        let total = header
+            .total_len()
+            .filter(|t| *t <= self.limits.max_file_size)
+            .ok_or(Error::FileTooLarge {
+                size: header.value_len.saturating_add(header.header_len),
+                limit: self.limits.max_file_size,
+            })?;
+        let mut file = Vec::with_capacity(total);
+        file.extend_from_slice(head.get(..total.min(head.len())).unwrap_or_default());
+        while file.len() < total {
+            let want = (total - file.len()).min(self.chunk_le(card));
+            match self.read_chunk(card, file.len(), want, &mut commands)? {
+                Chunk::Data(data) => {
+                    let take = data.len().min(total - file.len());
+                    file.extend_from_slice(data.get(..take).unwrap_or_default());
+                }
+                Chunk::EndOfFile(data) => {
+                    let take = data.len().min(total - file.len());
+                    file.extend_from_slice(data.get(..take).unwrap_or_default());
+                    if file.len() < total {
+                        return Err(Error::Truncated("file shorter than its header says"));
+                    }
+                }
+                Chunk::Retry => {}
+            }
+        }
+        Ok(file)
+    }
+
+    /// One READ BINARY of `le` bytes at `offset`.
+    fn read_chunk(
+        &mut self,
+        card: &mut impl Card,
+        offset: usize,
+        le: usize,
+        commands: &mut usize,
+    ) -> Result<Chunk, Error> {
+        *commands += 1;
+        if *commands > self.limits.max_commands {
+            return Err(Error::TooManyChunks(self.limits.max_commands));
+        }
+        self.stats.read_binary += 1;
+        let odd = offset > MAX_B0_OFFSET;
+        let command = if odd {
+            let mut offset_do = Vec::with_capacity(5);
+            let bytes = (offset as u32).to_be_bytes();
+            let skip = bytes.iter().take_while(|b| **b == 0).count();
+            tlv::encode_into(Tag::new(0x54), &bytes[skip..], &mut offset_do);
+            // Ne covers the DO'53' header around the data as well.
+            let wrapped = le + 1 + length_field_len(le);
+            let wrapped = wrapped.min(self.chunk_le(card));
+            Command::new(0x00, INS_READ_BINARY_ODD, 0x00, 0x00)
+                .with_data(offset_do)
+                .with_le(wrapped)
+        } else {
+            let [p1, p2] = (offset as u16).to_be_bytes();
+            Command::new(0x00, INS_READ_BINARY, p1, p2).with_le(le)
+        };
+        let asked = command.le.unwrap_or(le);
+        // No automatic 6Cxx re-issue: the exact Le is worth remembering.
+        let response = card.transmit(&command)?;
+        match response.sw {
+            StatusWord::Success | StatusWord::EndOfFileReached => {
+                let eof = response.sw == StatusWord::EndOfFileReached;
+                let received = response.data.len();
+                let data = if odd {
+                    unwrap_odd(&response.data)?
+                } else {
+                    response.data
+                };
+                self.stats.bytes += data.len();
+                if data.is_empty() {
+                    return if eof {
+                        Ok(Chunk::EndOfFile(data))
+                    } else {
+                        Err(Error::Malformed("READ BINARY returned no data"))
+                    };
+                }
+                if received < asked && !eof && received >= 8 {
+                    // Fewer bytes than asked, but not at the end: the card's buffer limit.
+                    self.learn(received);
+                }
+                Ok(if eof {
+                    Chunk::EndOfFile(data)
+                } else {
+                    Chunk::Data(data)
+                })
+            }
+            StatusWord::WrongLength => {
+                let lower = STEP_DOWN
+                    .iter()
+                    .copied()
+                    .find(|l| *l < asked)
+                    .ok_or(Error::Status(StatusWord::WrongLength))?;
+                tracing::debug!(from = asked, to = lower, "card refused Ne; stepping down");
+                self.learn(lower);
+                Ok(Chunk::Retry)
+            }
+            StatusWord::WrongLe(n) => {
+                let exact = if n == 0 { 256 } else { usize::from(n) };
+                if exact >= asked {
+                    return Err(Error::Status(response.sw));
+                }
+                tracing::debug!(from = asked, to = exact, "card named its Ne");
+                self.learn(exact);
+                Ok(Chunk::Retry)
+            }
+            StatusWord::WarningUnchanged(_) if !response.data.is_empty() => {
+                self.stats.bytes += response.data.len();
+                Ok(Chunk::Data(response.data))
+            }
+            sw => Err(Error::Status(sw)),
+        }
+    }
+
+    fn learn(&mut self, le: usize) {
+        self.learned_le = Some(self.learned_le.map_or(le, |l| l.min(le)));
+    }
+}
+
+enum Chunk {
+    Data(Vec<u8>),
+    EndOfFile(Vec<u8>),
+    Retry,
+}
+
+fn length_field_len(len: usize) -> usize {
+    match len {
+        0..=0x7F => 1,
+        0x80..=0xFF => 2,
+        _ => 3,
+    }
+}
+
+/// The data of a B1 response: the value of DO'53'.
+fn unwrap_odd(data: &[u8]) -> Result<Vec<u8>, Error> {
+    let (object, _) = tlv::Tlv::parse_prefix(data)?;
+    if object.tag() != Tag::new(0x53) {
+        return Err(Error::MissingDataObject(
+            "DO'53' in READ BINARY (B1) answer",
+        ));
+    }
+    Ok(object.value().to_vec())
+}

@@ -1,0 +1,106 @@
+//! Randomness sources. Protocols take any [`rand_core::CryptoRng`]; these two cover the
+//! product (the operating system's generator) and reproducible runs (a fixed script).
+
+use core::convert::Infallible;
+
+use rand_core::{TryCryptoRng, TryRng};
+
+/// The operating system's random number generator.
+///
+/// A failing system generator leaves no safe way on, so it aborts the read with a panic
+/// rather than returning predictable bytes.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct SystemRng;
+
+impl TryRng for SystemRng {
+    type Error = Infallible;
+
+    fn try_next_u32(&mut self) -> Result<u32, Infallible> {
+        let mut b = [0u8; 4];
+        self.try_fill_bytes(&mut b)?;
+        Ok(u32::from_le_bytes(b))
+    }
+
+    fn try_next_u64(&mut self) -> Result<u64, Infallible> {
+        let mut b = [0u8; 8];
+        self.try_fill_bytes(&mut b)?;
+        Ok(u64::from_le_bytes(b))
+    }
+
+    fn try_fill_bytes(&mut self, dst: &mut [u8]) -> Result<(), Infallible> {
+        #[allow(clippy::expect_used)]
+        getrandom::fill(dst).expect("the system random number generator failed");
+        Ok(())
+    }
+}
+
+impl TryCryptoRng for SystemRng {}
+
+/// Replays a fixed byte script, then continues with a simple deterministic stream.
+///
+/// For worked examples (whose nonces are given) and for reproducible simulations; never
+/// for a real session.
+#[derive(Clone, Debug)]
+pub struct ScriptedRng {
+    script: Vec<u8>,
+    position: usize,
+    state: u64,
+}
+
+impl ScriptedRng {
+    /// A generator that first yields `script`, byte by byte.
+    pub fn new(script: impl Into<Vec<u8>>) -> ScriptedRng {
+        ScriptedRng {
+            script: script.into(),
+            position: 0,
+            state: 0x9E37_79B9_7F4A_7C15,
+        }
+    }
+
+    /// A generator whose stream is fixed by `seed`.
+    pub fn from_seed(seed: u64) -> ScriptedRng {
+        ScriptedRng {
+            script: Vec::new(),
+            position: 0,
+            state: seed ^ 0x9E37_79B9_7F4A_7C15,
+        }
+    }
+
+    fn next_byte(&mut self) -> u8 {
+        if let Some(b) = self.script.get(self.position) {
+            self.position += 1;
+            return *b;
+        }
+        // splitmix64: enough for reproducible tests, which is all this type is for.
+        self.state = self.state.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.state;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        (z ^ (z >> 31)) as u8
+    }
+}
+
+impl TryRng for ScriptedRng {
+    type Error = Infallible;
+
+    fn try_next_u32(&mut self) -> Result<u32, Infallible> {
+        let mut b = [0u8; 4];
+        self.try_fill_bytes(&mut b)?;
+        Ok(u32::from_le_bytes(b))
+    }
+
+    fn try_next_u64(&mut self) -> Result<u64, Infallible> {
+        let mut b = [0u8; 8];
+        self.try_fill_bytes(&mut b)?;
+        Ok(u64::from_le_bytes(b))
+    }
+
+    fn try_fill_bytes(&mut self, dst: &mut [u8]) -> Result<(), Infallible> {
+        for b in dst {
+            *b = self.next_byte();
+        }
+        Ok(())
+    }
+}
+
+impl TryCryptoRng for ScriptedRng {}

@@ -1,0 +1,250 @@
+//! Terminal against emulator: BAC, then whole files read through secure messaging, on
+//! chips with different buffer limits; APDU counts must be the minimum for each chip.
+
+use std::collections::BTreeMap;
+
+use apdu::emulator::{CardEmulator, CardImage, ChipLimits, EmulatedFile, FileAccess, LeRefusal};
+use apdu::mrz::MrzKey;
+use apdu::read_binary::{self, FileReader, HEADER_READ_LEN, ICAO_AID, ReadLimits};
+use apdu::rng::ScriptedRng;
+use apdu::{Card, Error, bac};
+
+const FID: u16 = 0x0102;
+
+/// A DG2-like file of exactly `total` bytes: tag 75, four-byte header, varied contents.
+fn file_of(total: usize) -> Vec<u8> {
+    let value_len = total - 4;
+    let mut file = vec![0x75, 0x82, (value_len >> 8) as u8, value_len as u8];
+    file.extend((0..value_len).map(|i| (i * 7 + i / 251) as u8));
+    file
+}
+
+fn mrz() -> MrzKey {
+    MrzKey::new("C01234567", "900101", "300101").unwrap()
+}
+
+fn card(limits: ChipLimits, file: Vec<u8>) -> CardEmulator<ScriptedRng> {
+    let mut files = BTreeMap::new();
+    files.insert(
+        FID,
+        EmulatedFile {
+            data: file,
+            access: FileAccess::SecureMessaging,
+            sfi: Some(2),
+        },
+    );
+    let mut applications = BTreeMap::new();
+    applications.insert(ICAO_AID.to_vec(), files);
+    let image = CardImage {
+        applications,
+        bac: Some(mrz()),
+        limits,
+        ..CardImage::default()
+    };
+    CardEmulator::with_rng(image, ScriptedRng::from_seed(7))
+}
+
+/// BAC, select the application, read the file; returns its bytes and the READ BINARY count.
+fn read(chip: &mut CardEmulator<ScriptedRng>) -> Result<(Vec<u8>, usize), Error> {
+    let mut rng = ScriptedRng::from_seed(11);
+    let mut channel = bac::open(&mut *chip, &mrz(), &mut rng)?;
+    read_binary::select_application(&mut channel, &ICAO_AID)?;
+    let mut reader = FileReader::default();
+    let before = reader.stats().read_binary;
+    let data = reader.read_file(&mut channel, FID)?;
+    let count = reader.stats().read_binary - before;
+    drop(channel);
+    assert_eq!(
+        count,
+        chip.stats().read_binary,
+        "terminal and chip count alike"
+    );
+    Ok((data, count))
+}
+
+fn minimum(size: usize, chunk: usize) -> usize {
+    1 + (size - HEADER_READ_LEN).div_ceil(chunk)
+}
+
+const SIZE: usize = 20 * 1024;
+
+#[test]
+fn short_length_chip_reads_in_231_byte_chunks() {
+    let file = file_of(SIZE);
+    let mut chip = card(ChipLimits::default(), file.clone());
+    let (data, count) = read(&mut chip).unwrap();
+    assert_eq!(data, file);
+    // 231 plain bytes are the most whose 3DES-protected answer fits 256 bytes.
+    assert_eq!(count, minimum(SIZE, 231));
+    assert_eq!(count, 90);
+}
+
+#[test]
+fn extended_length_chip_reads_the_rest_in_one_command() {
+    let file = file_of(SIZE);
+    let limits = ChipLimits {
+        extended_length: true,
+        max_le: 65536,
+        le_refusal: LeRefusal::WrongLength,
+    };
+    let mut chip = card(limits, file.clone());
+    let (data, count) = read(&mut chip).unwrap();
+    assert_eq!(data, file);
+    assert_eq!(count, 2);
+}
+
+#[test]
+fn extended_length_chip_with_a_small_buffer() {
+    let file = file_of(SIZE);
+    let limits = ChipLimits {
+        extended_length: true,
+        max_le: 0x400,
+        le_refusal: LeRefusal::ExactLe,
+    };
+    let mut chip = card(limits, file.clone());
+    let (data, count) = read(&mut chip).unwrap();
+    assert_eq!(data, file);
+    // 6C00 names 256, not 1024: a chip that can only say 8 bits is stepped down by it.
+    assert_eq!(count, minimum(SIZE, 256) + 1);
+}
+
+#[test]
+fn chip_refusing_le_above_e0_with_6700() {
+    let file = file_of(SIZE);
+    let limits = ChipLimits {
+        extended_length: false,
+        max_le: 0xE0,
+        le_refusal: LeRefusal::WrongLength,
+    };
+    let mut chip = card(limits, file.clone());
+    let (data, count) = read(&mut chip).unwrap();
+    assert_eq!(data, file);
+    // One refused command teaches the limit; no card can announce it before.
+    assert_eq!(count, minimum(SIZE, 0xE0) + 1);
+    assert_eq!(count, 94);
+}
+
+#[test]
+fn chip_refusing_le_above_e0_with_6ce0() {
+    let file = file_of(SIZE);
+    let limits = ChipLimits {
+        extended_length: false,
+        max_le: 0xE0,
+        le_refusal: LeRefusal::ExactLe,
+    };
+    let mut chip = card(limits, file.clone());
+    let (data, count) = read(&mut chip).unwrap();
+    assert_eq!(data, file);
+    assert_eq!(count, minimum(SIZE, 0xE0) + 1);
+}
+
+#[test]
+fn files_past_32767_bytes_use_odd_read_binary() {
+    for limits in [
+        ChipLimits::default(),
+        ChipLimits {
+            extended_length: true,
+            max_le: 65536,
+            le_refusal: LeRefusal::WrongLength,
+        },
+        ChipLimits {
+            extended_length: true,
+            max_le: 1000,
+            le_refusal: LeRefusal::WrongLength,
+        },
+    ] {
+        let file = file_of(50_000);
+        let mut chip = card(limits, file.clone());
+        let (data, _) = read(&mut chip).unwrap();
+        assert_eq!(data, file, "{limits:?}");
+    }
+}
+
+#[test]
+fn the_learned_limit_holds_for_the_next_file() {
+    let limits = ChipLimits {
+        extended_length: false,
+        max_le: 0xE0,
+        le_refusal: LeRefusal::WrongLength,
+    };
+    let mut chip = card(limits, file_of(SIZE));
+    let mut rng = ScriptedRng::from_seed(3);
+    let mut channel = bac::open(&mut chip, &mrz(), &mut rng).unwrap();
+    read_binary::select_application(&mut channel, &ICAO_AID).unwrap();
+    let mut reader = FileReader::default();
+    reader.read_file(&mut channel, FID).unwrap();
+    let first = reader.stats().read_binary;
+    reader.read_file(&mut channel, FID).unwrap();
+    assert_eq!(reader.stats().read_binary - first, minimum(SIZE, 0xE0));
+}
+
+#[test]
+fn a_header_claiming_two_gigabytes_is_refused_before_reading() {
+    let mut file = vec![0x77, 0x84, 0x80, 0x00, 0x00, 0x00];
+    file.extend([0u8; 100]);
+    let mut chip = card(ChipLimits::default(), file);
+    let err = read(&mut chip).unwrap_err();
+    assert!(
+        matches!(
+            err,
+            Error::FileTooLarge {
+                size: 0x8000_0006,
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    assert_eq!(chip.stats().read_binary, 1);
+}
+
+#[test]
+fn a_file_shorter_than_its_header_is_an_error() {
+    let mut file = file_of(1000);
+    file.truncate(600);
+    let mut chip = card(ChipLimits::default(), file);
+    assert!(matches!(read(&mut chip).unwrap_err(), Error::Truncated(_)));
+}
+
+#[test]
+fn chunk_count_is_bounded() {
+    let mut chip = card(ChipLimits::default(), file_of(SIZE));
+    let mut rng = ScriptedRng::from_seed(5);
+    let mut channel = bac::open(&mut chip, &mrz(), &mut rng).unwrap();
+    read_binary::select_application(&mut channel, &ICAO_AID).unwrap();
+    let mut reader = FileReader::new(ReadLimits {
+        max_commands: 10,
+        ..ReadLimits::default()
+    });
+    assert_eq!(
+        reader.read_file(&mut channel, FID),
+        Err(Error::TooManyChunks(10))
+    );
+}
+
+#[test]
+fn a_wrong_mrz_is_a_wrong_access_key_and_does_not_lock() {
+    let mut chip = card(ChipLimits::default(), file_of(100));
+    let wrong = MrzKey::new("C01234568", "900101", "300101").unwrap();
+    for _ in 0..5 {
+        let mut rng = ScriptedRng::from_seed(1);
+        assert_eq!(
+            bac::open(&mut chip, &wrong, &mut rng).unwrap_err(),
+            Error::WrongAccessKey
+        );
+    }
+    assert_eq!(chip.stats().failed_authentications, 5);
+    assert_eq!(read(&mut chip).unwrap().0, file_of(100));
+}
+
+#[test]
+fn data_groups_need_secure_messaging() {
+    let mut chip = card(ChipLimits::default(), file_of(100));
+    read_binary::select_application(&mut chip, &ICAO_AID).unwrap();
+    let err = FileReader::default().read_file(&mut chip, FID).unwrap_err();
+    assert_eq!(
+        err,
+        Error::Status(apdu::StatusWord::SecurityStatusNotSatisfied)
+    );
+    assert!(!chip.has_secure_channel());
+    let _ = chip.extended_length();
+}

@@ -3,3 +3,6 @@
 #![forbid(unsafe_code)]
 
 pub mod lds;
+pub mod cli;
+pub mod logging;
+pub mod sim;

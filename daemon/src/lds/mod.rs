@@ -6,7 +6,12 @@
 //! was wrong without quoting the personal data in it.
 
 pub mod dg1;
+pub mod dg11;
+pub mod dg12;
 pub mod dg13;
+pub mod dg14;
+pub mod dg15;
+pub mod dg2;
 pub mod ef_com;
 
 mod text;

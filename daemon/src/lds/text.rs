@@ -103,3 +103,35 @@ mod tests {
         assert!(utf8(&vec![b'a'; MAX_TEXT + 1], "t").is_err());
     }
 }
+
+/// A full date as ICAO data groups store it: eight ASCII digits `YYYYMMDD`, or the
+/// same digits in four BCD bytes (older documents). Returned as the eight digits.
+pub(crate) fn full_date(bytes: &[u8], what: &'static str) -> Result<String, Error> {
+    if bytes.len() == 8 && bytes.iter().all(u8::is_ascii_digit) {
+        return Ok(bytes.iter().map(|b| char::from(*b)).collect());
+    }
+    if bytes.len() == 4 && bytes.iter().all(|b| b >> 4 <= 9 && b & 0x0F <= 9) {
+        return Ok(bytes
+            .iter()
+            .flat_map(|b| [char::from(b'0' + (b >> 4)), char::from(b'0' + (b & 0x0F))])
+            .collect());
+    }
+    Err(Error::Malformed(what))
+}
+
+#[cfg(test)]
+mod date_tests {
+    use super::*;
+
+    #[test]
+    fn full_dates_in_ascii_and_bcd() {
+        assert_eq!(full_date(b"19960812", "d").unwrap(), "19960812");
+        assert_eq!(
+            full_date(&[0x19, 0x96, 0x08, 0x12], "d").unwrap(),
+            "19960812"
+        );
+        assert!(full_date(&[0x19, 0x96, 0x08, 0x1A], "d").is_err());
+        assert!(full_date(b"1996081", "d").is_err());
+        assert!(full_date(b"1996-8-1", "d").is_err());
+    }
+}

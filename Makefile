@@ -10,7 +10,7 @@ PREFIX ?= /usr/local
 FUZZ_SECONDS ?= 60
 
 # Debian packages the build and the tests need.
-APT_PACKAGES := pkg-config
+APT_PACKAGES := pkg-config libpcsclite-dev
 
 .PHONY: all deps demo test check unit fuzz fuzz-deps bench install clean
 

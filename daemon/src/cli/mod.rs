@@ -2,6 +2,7 @@
 
 pub mod demo;
 pub mod exit;
+pub mod readers;
 
 use clap::{Parser, Subcommand};
 
@@ -20,11 +21,14 @@ pub struct Cli {
 pub enum Command {
     /// Read the built-in simulated Vietnamese card in process and print what it holds.
     Demo(demo::Args),
+    /// List PC/SC readers and the cards in them.
+    Readers(readers::Args),
 }
 
 /// Runs the parsed command line.
 pub fn run(cli: Cli) -> std::process::ExitCode {
     match cli.command {
         Command::Demo(args) => demo::run(&args),
+        Command::Readers(args) => readers::run(&args),
     }
 }

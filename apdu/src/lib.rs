@@ -7,9 +7,11 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod active_auth;
 pub mod asn1;
 pub mod bac;
 pub mod card;
+pub mod chip_auth;
 pub mod command;
 pub mod crypto;
 pub mod dh;

@@ -506,4 +506,21 @@ impl DhGroup {
         group.id = None;
         Ok(group)
     }
+
+    /// PACE integrated mapping (ICAO 9303-11 §4.4.3.3.2): the same group with generator
+    /// g~ = R_p^((p-1)/q) mod p, for R_p < p. Refuses a group without q, and a g~ that is
+    /// not a generator of the order-q subgroup (g~ = 1 in particular).
+    pub fn map_integrated(&self, r_p: &[u8]) -> Result<DhGroup, DhError> {
+        let q = self.q.as_ref().ok_or(DhError::UnsupportedParameters(
+            "integrated mapping needs the subgroup order q",
+        ))?;
+        let r = self.uint_below_p(r_p).ok_or(DhError::OutOfRange)?;
+        let one = BoxedUint::one_with_precision(self.precision);
+        let q = crypto_bigint::NonZero::new(q.clone())
+            .into_option()
+            .ok_or(DhError::UnsupportedParameters("q is zero"))?;
+        let (cofactor, _) = self.p.wrapping_sub(&one).div_rem_vartime(&q);
+        let g = self.monty(r).pow(&cofactor).retrieve();
+        self.with_generator(&to_be(&g, self.p_len))
+    }
 }

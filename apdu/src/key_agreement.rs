@@ -6,6 +6,7 @@ use zeroize::Zeroizing;
 
 use crate::Error;
 use crate::asn1::Oid;
+use crate::crypto::{self, CipherSuite, SecretKey};
 use crate::dh::{DhGroup, DhGroupId, DhPrivateKey};
 use crate::ec::{Curve, CurveId, Point, Scalar};
 use crate::security_infos::KeyAgreement;
@@ -182,16 +183,6 @@ impl Group {
         }
     }
 
-    /// PACE integrated mapping (ICAO 9303-11 §4.4.3.3.2): not available in this build.
-    pub fn map_integrated(
-        &self,
-        _s: &[u8],
-        _t: &[u8],
-        _suite: crate::crypto::CipherSuite,
-    ) -> Result<Group, Error> {
-        Err(Error::Unsupported("PACE integrated mapping"))
-    }
-
     /// The shared point or value H of generic mapping (worked examples print it).
     pub fn mapping_shared(&self, private: &PrivateKey, peer: &[u8]) -> Result<Vec<u8>, Error> {
         match (self, private) {
@@ -232,4 +223,137 @@ impl Group {
         }
         tlv::encode(Tag::new(0x7F49), &content)
     }
+
+    /// R_p(s, t) of PACE integrated mapping: the pseudo-random field element, big-endian,
+    /// the length of p.
+    pub fn integrated_mapping_element(
+        &self,
+        s: &[u8],
+        t: &[u8],
+        suite: CipherSuite,
+    ) -> Result<Zeroizing<Vec<u8>>, Error> {
+        let p = match self {
+            Group::Ec { curve, .. } => curve.p(),
+            Group::Dh(g) => g.p(),
+        };
+        let r = im_pseudo_random(s, t, suite, bit_length(&p))?;
+        Ok(reduce_mod(&r, &p))
+    }
+
+    /// PACE integrated mapping (ICAO 9303-11 §4.4.3.3.2): the group whose generator is
+    /// f_G(R_p(s, t)) (ECDH, [`Curve::encode_to_point`]) or R_p(s, t)^((p-1)/q) (DH), from
+    /// the chip's nonce s and the terminal's nonce t.
+    ///
+    /// Unsupported: ECDH on curves with p = 1 mod 4 (P-224), where the standard's point
+    /// encoding is undefined. 3DES is defined (l = 128, k = 128, s of 16 bytes).
+    pub fn map_integrated(&self, s: &[u8], t: &[u8], suite: CipherSuite) -> Result<Group, Error> {
+        let r_p = self.integrated_mapping_element(s, t, suite)?;
+        match self {
+            Group::Ec { curve, .. } => {
+                let generator = curve.encode_to_point(&r_p).map_err(|e| match e {
+                    crate::ec::EcError::UnsupportedParameters(why) => Error::Unsupported(why),
+                    _ => Error::Crypto("integrated mapping gave no point"),
+                })?;
+                Ok(Group::Ec { curve, generator })
+            }
+            Group::Dh(g) => g.map_integrated(&r_p).map(Group::Dh).map_err(dh_error),
+        }
+    }
+}
+
+/// The constants c0, c1 of the integrated mapping pseudo-random function, l = 128 bits
+/// (3DES, AES-128) and l = 256 bits (AES-192, AES-256).
+const IM_C0_128: [u8; 16] = [
+    0xa6, 0x68, 0x89, 0x2a, 0x7c, 0x41, 0xe3, 0xca, 0x73, 0x9f, 0x40, 0xb0, 0x57, 0xd8, 0x59, 0x04,
+];
+const IM_C1_128: [u8; 16] = [
+    0xa4, 0xe1, 0x36, 0xac, 0x72, 0x5f, 0x73, 0x8b, 0x01, 0xc1, 0xf6, 0x02, 0x17, 0xc1, 0x88, 0xad,
+];
+const IM_C0_256: [u8; 32] = [
+    0xd4, 0x63, 0xd6, 0x52, 0x34, 0x12, 0x4e, 0xf7, 0x89, 0x70, 0x54, 0x98, 0x6d, 0xca, 0x0a, 0x17,
+    0x4e, 0x28, 0xdf, 0x75, 0x8c, 0xba, 0xa0, 0x3f, 0x24, 0x06, 0x16, 0x41, 0x4d, 0x5a, 0x16, 0x76,
+];
+const IM_C1_256: [u8; 32] = [
+    0x54, 0xbd, 0x72, 0x55, 0xf0, 0xaa, 0xf8, 0x31, 0xbe, 0xc3, 0x42, 0x3f, 0xcf, 0x39, 0xd6, 0x9b,
+    0x6c, 0xbf, 0x06, 0x66, 0x77, 0xd0, 0xfa, 0xae, 0x5a, 0xad, 0xd9, 0x9d, 0xf8, 0xe5, 0x35, 0x17,
+];
+
+/// R(s, t) of ICAO 9303-11 §4.4.3.3.2 (figure 2): k_0 = E(t, s), then for each round i
+/// x_i = E(k_i, c1) and k_(i+1) = E(k_i, c0), all in CBC mode with IV 0, keys truncated
+/// to the key size; n rounds with n·l >= log2(p) + 64. s must be l bits long (16 bytes
+/// for 3DES and AES-128, 32 for AES-192/256) and t one key long.
+pub fn im_pseudo_random(
+    s: &[u8],
+    t: &[u8],
+    suite: CipherSuite,
+    p_bits: u32,
+) -> Result<Zeroizing<Vec<u8>>, Error> {
+    let (c0, c1): (&[u8], &[u8]) = match suite {
+        CipherSuite::Des3 | CipherSuite::Aes128 => (&IM_C0_128, &IM_C1_128),
+        CipherSuite::Aes192 | CipherSuite::Aes256 => (&IM_C0_256, &IM_C1_256),
+    };
+    let l = c0.len();
+    let k = suite.key_len();
+    if s.len() != l {
+        return Err(Error::Crypto(
+            "integrated mapping nonce s must be l bits long",
+        ));
+    }
+    if t.len() != k {
+        return Err(Error::Crypto(
+            "integrated mapping nonce t must be one key long",
+        ));
+    }
+    if p_bits > 8192 {
+        return Err(Error::Unsupported(
+            "modulus too large for integrated mapping",
+        ));
+    }
+    let rounds = (p_bits as usize + 64).div_ceil(8 * l);
+    let iv = vec![0u8; suite.block_size()];
+    let mut key = Zeroizing::new(s.to_vec());
+    crypto::encrypt_cbc(suite, &SecretKey::new(t.to_vec()), &iv, &mut key)?;
+    let mut out = Zeroizing::new(Vec::with_capacity(rounds * l));
+    for _ in 0..rounds {
+        let round_key = SecretKey::new(key.get(..k).unwrap_or_default().to_vec());
+        let mut next = Zeroizing::new(c0.to_vec());
+        crypto::encrypt_cbc(suite, &round_key, &iv, &mut next)?;
+        let mut x = c1.to_vec();
+        crypto::encrypt_cbc(suite, &round_key, &iv, &mut x)?;
+        out.extend_from_slice(&x);
+        key = next;
+    }
+    Ok(out)
+}
+
+/// Bit length of a big-endian integer.
+fn bit_length(be: &[u8]) -> u32 {
+    let skip = be.iter().take_while(|b| **b == 0).count();
+    match be.get(skip..) {
+        Some([top, rest @ ..]) => {
+            u32::try_from(rest.len() * 8).unwrap_or(u32::MAX) + (8 - top.leading_zeros())
+        }
+        _ => 0,
+    }
+}
+
+/// `value` mod `modulus` (both big-endian), padded to the modulus length.
+fn reduce_mod(value: &[u8], modulus: &[u8]) -> Zeroizing<Vec<u8>> {
+    use crypto_bigint::{BoxedUint, NonZero};
+    let m = BoxedUint::from_be_slice_vartime(modulus);
+    let v = BoxedUint::from_be_slice_vartime(value);
+    let reduced = NonZero::new(m)
+        .into_option()
+        .map(|m| v.rem_vartime(&m))
+        .unwrap_or(v);
+    let bytes = reduced.to_be_bytes();
+    let mut out = Zeroizing::new(vec![0u8; modulus.len()]);
+    let take = bytes.len().min(modulus.len());
+    if let (Some(dst), Some(src)) = (
+        out.get_mut(modulus.len() - take..),
+        bytes.get(bytes.len() - take..),
+    ) {
+        dst.copy_from_slice(src);
+    }
+    out
 }

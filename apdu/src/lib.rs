@@ -8,9 +8,11 @@
 #![warn(missing_docs)]
 
 pub mod access;
+pub mod active_auth;
 pub mod asn1;
 pub mod bac;
 pub mod card;
+pub mod chip_auth;
 pub mod command;
 pub mod crypto;
 pub mod dh;

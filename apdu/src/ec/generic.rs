@@ -363,6 +363,36 @@ impl Generic {
         }
         acc
     }
+
+    /// The point encoding f_G of PACE integrated mapping for p = 3 mod 4: the simplified
+    /// SWU map of Brier, Coron, Icart, Madore, Randriam and Tibouchi (CHES 2010), in the
+    /// affine form of ICAO 9303-11 Appendix B. Inputs are public (derived from nonces), so
+    /// variable time is acceptable. `None` when p is not 3 mod 4 or for the negligible
+    /// inputs where a division by zero occurs.
+    pub fn encode_swu(&self, u: &Fe) -> Option<(Fe, Fe)> {
+        if self.fp.m.as_words().first().is_none_or(|w| w & 3 != 3) {
+            return None;
+        }
+        let one = self.fp.one();
+        let alpha = u.square().neg();
+        let w = alpha.add(&alpha.square());
+        let inverse = self.a.mul(&w).invert_vartime().into_option()?;
+        let x2 = self.b.neg().mul(&one.add(&w)).mul(&inverse);
+        let x3 = alpha.mul(&x2);
+        let h2 = self.rhs(&x2);
+        let big_u = u.square().mul(u).mul(&h2);
+        // A = h2^(p - 1 - (p + 1)/4): A²·h2 is the quadratic character of h2.
+        let one_int = BoxedUint::one_with_precision(self.fp.precision);
+        let quarter = self.fp.m.shr_vartime(2)?.wrapping_add(&one_int);
+        let exponent = self.fp.m.wrapping_sub(&one_int).wrapping_sub(&quarter);
+        let big_a = h2.pow(&exponent);
+        let (x, y) = if big_a.square().mul(&h2).ct_eq(&one).to_bool() {
+            (x2, big_a.mul(&h2))
+        } else {
+            (x3, big_a.mul(&big_u))
+        };
+        self.on_curve(&x, &y).then_some((x, y))
+    }
 }
 
 /// A square root of v in GF(p), for public values (decompressing points).

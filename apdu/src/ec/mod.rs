@@ -652,4 +652,28 @@ impl Curve {
     ) -> (Vec<u8>, Vec<u8>) {
         ecdsa::sign(self, private, digest, rng)
     }
+
+    /// The point f_G(u) of PACE integrated mapping (ICAO 9303-11 §4.4.3.3.2, Appendix B)
+    /// for a field element u < p, big-endian.
+    ///
+    /// The encoding the standard refers to ([BCIMRT2010], simplified SWU) is defined for
+    /// p = 3 mod 4 only; on the other curves (P-224 among the standardized ones) this
+    /// returns [`EcError::UnsupportedParameters`]. The curves here have cofactor 1, so no
+    /// cofactor multiplication follows.
+    pub fn encode_to_point(&self, u: &[u8]) -> Result<Point, EcError> {
+        let u = self
+            .g
+            .fp
+            .fe_from_be(u)
+            .ok_or(EcError::CoordinateOutOfRange)?;
+        if self.p().last().is_none_or(|b| b & 3 != 3) {
+            return Err(EcError::UnsupportedParameters(
+                "the integrated mapping point encoding needs p = 3 mod 4",
+            ));
+        }
+        let (x, y) = self.g.encode_swu(&u).ok_or(EcError::NotOnCurve)?;
+        Ok(Point {
+            xy: Some((self.g.fp.to_be(&x), self.g.fp.to_be(&y))),
+        })
+    }
 }

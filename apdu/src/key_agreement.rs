@@ -165,7 +165,7 @@ impl Group {
             (Group::Ec { curve, generator }, PrivateKey::Ec(k)) => {
                 let peer = curve.decode_point(peer).map_err(ec_error)?;
                 let h = curve.ecdh_point(k, &peer).map_err(ec_error)?;
-                let s = curve.scalar_from_bytes(s).map_err(ec_error)?;
+                let s = curve.scalar_reduced(s).map_err(ec_error)?;
                 let mapped = curve.add(&curve.mul(&s, generator), &h);
                 if mapped.is_identity() {
                     return Err(Error::Crypto("mapped generator is the identity"));

@@ -142,6 +142,15 @@ fn cam_iv(suite: CipherSuite, ks_enc: &SecretKey) -> Result<Vec<u8>, Error> {
     Ok(iv)
 }
 
+/// Length of the chip's nonce s: l of the integrated mapping (128 bits for 3DES and
+/// AES-128, 256 for AES-192/256), which also serves the other mappings.
+pub fn nonce_len(suite: CipherSuite) -> usize {
+    match suite {
+        CipherSuite::Des3 | CipherSuite::Aes128 => 16,
+        CipherSuite::Aes192 | CipherSuite::Aes256 => 32,
+    }
+}
+
 /// The group a PACEInfo names (standardized domain parameters only).
 pub fn group_of(info: &PaceInfo) -> Result<Group, Error> {
     let id = info.parameter_id.ok_or(Error::Unsupported(
@@ -319,7 +328,8 @@ pub fn open<C: Card>(
             mapped
         }
         Mapping::Integrated => {
-            let mut t = Zeroizing::new(vec![0u8; s.len()]);
+            // t is one key long (ICAO 9303-11 §4.4.3.3.2).
+            let mut t = Zeroizing::new(vec![0u8; suite.key_len()]);
             rng.fill_bytes(&mut t);
             let data = checked(card.exchange(&general_authenticate(0x81, &t, false))?)?;
             let outer = Tlv::parse(&data)?;
@@ -556,7 +566,7 @@ impl ChipPace {
         match state {
             ChipState::Selected { info, password } if chained => {
                 let suite = info.protocol.suite;
-                let mut s = Zeroizing::new(vec![0u8; suite.block_size()]);
+                let mut s = Zeroizing::new(vec![0u8; nonce_len(suite)]);
                 // s must be a valid scalar / exponent: never zero.
                 while s.iter().all(|b| *b == 0) {
                     rng.fill_bytes(&mut s);
@@ -717,7 +727,7 @@ fn cam_mapping(
     let r = curve.random_scalar(rng);
     let h = curve.mul(&r, &curve.ecdh_point(sk, &terminal).map_err(bad)?);
     let chip_mapping_public = curve.encode_point(&curve.mul(&r, &static_public));
-    let s = curve.scalar_from_bytes(s).map_err(bad)?;
+    let s = curve.scalar_reduced(s).map_err(bad)?;
     let mapped = curve.add(&curve.mul(&s, generator), &h);
     if mapped.is_identity() {
         return Err(StatusWord::NoPreciseDiagnosis);

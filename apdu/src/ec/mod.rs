@@ -575,6 +575,29 @@ impl Curve {
         }
     }
 
+    /// A scalar from a big-endian integer of any length up to twice the order's, reduced
+    /// modulo n without branching on its digits (PACE nonces may be longer than n).
+    /// Zero after reduction is an error.
+    pub fn scalar_reduced(&self, be: &[u8]) -> Result<Scalar, EcError> {
+        let n = &self.g.fnm;
+        if be.is_empty() || be.len() > 2 * n.len {
+            return Err(EcError::ScalarOutOfRange);
+        }
+        let precision = (8 * 2 * n.len as u32).next_multiple_of(64).max(n.precision);
+        let mut wide = crypto_bigint::BoxedUint::from_be_slice(be, precision)
+            .map_err(|_| EcError::ScalarOutOfRange)?;
+        let modulus =
+            crypto_bigint::NonZero::new(crypto_bigint::Resize::resize(n.m.clone(), precision))
+                .into_option()
+                .ok_or(EcError::ScalarOutOfRange)?;
+        let mut r = wide.rem(&modulus);
+        wide.zeroize();
+        let full = Zeroizing::new(r.to_be_bytes());
+        r.zeroize();
+        let start = full.len().saturating_sub(n.len);
+        self.scalar_from_bytes(full.get(start..).unwrap_or_default())
+    }
+
     /// A uniformly random scalar in [1, n-1] (rejection sampling).
     pub fn random_scalar(&self, rng: &mut impl rand_core::CryptoRng) -> Scalar {
         let len = self.order_len();

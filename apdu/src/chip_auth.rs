@@ -462,9 +462,12 @@ pub fn authenticate_with_ephemeral<C: Card>(
         let command = Command::new(0x00, INS_MSE, P1_SET_COMPUTE, P2_AT).with_data(data);
         expect_success(channel.exchange(&command)?.sw)?;
         let data = tlv::encode(Tag::new(0x7C), &tlv::encode(Tag::new(0x80), &public));
+        // The answer is a few dozen bytes: ask no more than fits the link once protected,
+        // so a short-length chip is not sent an extended APDU.
+        let le = channel.max_le().clamp(1, 256);
         let command = Command::new(0x00, INS_GENERAL_AUTHENTICATE, 0, 0)
             .with_data(data)
-            .with_le(256);
+            .with_le(le);
         let response = channel.exchange(&command)?;
         expect_success(response.sw)?;
         if plan.version == 2 {
@@ -523,12 +526,13 @@ fn parse_ga_response(data: &[u8]) -> Result<(&[u8], &[u8]), Error> {
 }
 
 /// Version 1 proves the chip only implicitly: the first response under the new keys must
-/// verify. SELECT EF.COM is harmless and every eMRTD application has it; a success answer
-/// can only come with a valid MAC.
+/// verify. Selecting the eMRTD application again is harmless and always succeeds, and a
+/// success answer can only come with a valid MAC.
 fn confirm<C: Card>(channel: &mut SecureChannel<C>) -> Result<(), Error> {
     let not_genuine =
         Error::AuthenticationFailed("secure messaging fails under the chip authentication keys");
-    let select = Command::new(0x00, 0xA4, 0x02, 0x0C).with_data(vec![0x01, 0x1E]);
+    let select =
+        Command::new(0x00, 0xA4, 0x04, 0x0C).with_data(crate::read_binary::ICAO_AID.to_vec());
     match channel.transmit(&select) {
         Ok(r) if r.sw.is_success() => Ok(()),
         Ok(r)

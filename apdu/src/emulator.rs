@@ -10,12 +10,17 @@ use std::collections::BTreeMap;
 
 use rand_core::CryptoRng;
 
+use crate::active_auth::{ChipAa, INS_INTERNAL_AUTHENTICATE};
 use crate::bac::{self, ChipBac};
+use crate::chip_auth::{ChipCa, P1_SET_COMPUTE, P2_AT, P2_KAT};
 use crate::mrz::MrzKey;
-use crate::pace::{ChipPace, ChipPaceConfig, INS_GENERAL_AUTHENTICATE, INS_MSE, MSE_SET_AT_PACE};
+use crate::pace::{
+    ChipPace, ChipPaceConfig, ChipStaticKey, INS_GENERAL_AUTHENTICATE, INS_MSE, MSE_SET_AT_PACE,
+};
 use crate::read_binary::{INS_READ_BINARY, INS_READ_BINARY_ODD, INS_SELECT};
 use crate::rng::SystemRng;
 use crate::secure_messaging::SmSession;
+use crate::security_infos::ChipAuthenticationInfo;
 use crate::tlv::{self, Tag, Tlv};
 use crate::{Card, Command, Error, Response, StatusWord};
 
@@ -95,6 +100,10 @@ pub struct CardImage {
     pub bac: Option<MrzKey>,
     /// What the chip answers PACE with, if PACE is offered.
     pub pace: Option<ChipPaceConfig>,
+    /// The static key and protocol of chip authentication, if offered.
+    pub chip_authentication: Option<(ChipStaticKey, ChipAuthenticationInfo)>,
+    /// The key that signs active authentication challenges, if offered.
+    pub active_authentication: Option<std::sync::Arc<ChipAa>>,
     /// Buffer and link limits.
     pub limits: ChipLimits,
     /// Answer SELECT of the master file with 6D00 (some ID cards do).
@@ -110,6 +119,8 @@ impl Default for CardImage {
             applications: BTreeMap::new(),
             bac: None,
             pace: None,
+            chip_authentication: None,
+            active_authentication: None,
             limits: ChipLimits::default(),
             select_mf_unsupported: false,
         }
@@ -131,6 +142,10 @@ pub struct EmulatorStats {
     pub failed_authentications: usize,
     /// PACE runs that opened a secure channel.
     pub pace_established: usize,
+    /// Chip authentications that re-keyed the channel.
+    pub chip_authentications: usize,
+    /// INTERNAL AUTHENTICATE challenges signed.
+    pub active_authentications: usize,
     /// Files (by FID) read at least partly, in order of first read.
     pub files_read: Vec<u16>,
 }
@@ -150,6 +165,9 @@ pub struct CardEmulator<R: CryptoRng = SystemRng> {
     file: Option<u16>,
     bac: Option<ChipBac>,
     pace: Option<ChipPace>,
+    ca: Option<ChipCa>,
+    /// Which protocol the last MSE set up for GENERAL AUTHENTICATE.
+    ga_for_ca: bool,
     session: Option<SmSession>,
     /// A session that starts with the next command (set by the command that opened it).
     pending_session: Option<SmSession>,
@@ -177,6 +195,7 @@ impl<R: CryptoRng> CardEmulator<R> {
     pub fn with_rng(image: CardImage, rng: R) -> Self {
         let bac = image.bac.as_ref().map(ChipBac::new);
         let pace = image.pace.clone().map(ChipPace::new);
+        let ca = chip_ca(&image);
         CardEmulator {
             image,
             rng,
@@ -185,6 +204,8 @@ impl<R: CryptoRng> CardEmulator<R> {
             file: None,
             bac,
             pace,
+            ca,
+            ga_for_ca: false,
             pending_session: None,
             session: None,
             stats: EmulatorStats::default(),
@@ -214,6 +235,9 @@ impl<R: CryptoRng> CardEmulator<R> {
         self.session = None;
         self.bac = self.image.bac.as_ref().map(ChipBac::new);
         self.pace = self.image.pace.clone().map(ChipPace::new);
+        self.ca = chip_ca(&self.image);
+        self.ga_for_ca = false;
+        self.pending_session = None;
     }
 
     /// Answers one raw command APDU with a raw response APDU.
@@ -261,6 +285,10 @@ impl<R: CryptoRng> CardEmulator<R> {
             } else {
                 crate::command::MAX_SHORT_NE
             };
+            if let Some(next) = self.pending_session.take() {
+                // Chip authentication: this answer went out under the old keys.
+                self.session = Some(next);
+            }
             if protected.data.len() > limit {
                 // The protected answer does not fit the link: the chip cannot send it.
                 return Response::status(StatusWord::WrongLength);
@@ -284,6 +312,7 @@ impl<R: CryptoRng> CardEmulator<R> {
             bac::INS_MUTUAL_AUTHENTICATE => self.mutual_authenticate(command),
             INS_MSE => self.manage_security_environment(command),
             INS_GENERAL_AUTHENTICATE => self.general_authenticate(command),
+            INS_INTERNAL_AUTHENTICATE => self.internal_authenticate(command),
             _ => Response::status(StatusWord::InsNotSupported),
         }
     }
@@ -456,6 +485,11 @@ impl<R: CryptoRng> CardEmulator<R> {
     }
 }
 
+fn chip_ca(image: &CardImage) -> Option<ChipCa> {
+    let (key, info) = image.chip_authentication.as_ref()?;
+    ChipCa::new(key.group.clone(), key.private.clone(), info.clone()).ok()
+}
+
 /// The most data bytes that fit in `le` bytes once wrapped in DO'53'.
 fn odd_data_len(le: usize) -> usize {
     match le {
@@ -469,15 +503,68 @@ fn odd_data_len(le: usize) -> usize {
 impl<R: CryptoRng> CardEmulator<R> {
     fn manage_security_environment(&mut self, command: &Command) -> Response {
         match [command.p1, command.p2] {
-            MSE_SET_AT_PACE => match self.pace.as_mut() {
-                Some(pace) => Response::status(pace.set_at(&command.data)),
-                None => Response::status(StatusWord::ReferencedDataNotFound),
-            },
+            MSE_SET_AT_PACE => {
+                self.ga_for_ca = false;
+                match self.pace.as_mut() {
+                    Some(pace) => Response::status(pace.set_at(&command.data)),
+                    None => Response::status(StatusWord::ReferencedDataNotFound),
+                }
+            }
+            [P1_SET_COMPUTE, P2_AT] => {
+                let Some(ca) = self.ca.as_mut() else {
+                    return Response::status(StatusWord::ReferencedDataNotFound);
+                };
+                self.ga_for_ca = true;
+                match ca.mse_set_at(&command.data) {
+                    Ok(()) => Response::status(StatusWord::Success),
+                    Err(sw) => Response::status(sw),
+                }
+            }
+            [P1_SET_COMPUTE, P2_KAT] => {
+                let (Some(ca), Some(current)) = (self.ca.as_mut(), self.session.as_ref()) else {
+                    return Response::status(StatusWord::ConditionsNotSatisfied);
+                };
+                match ca.mse_set_kat(&command.data, current, &mut self.rng) {
+                    Ok(next) => {
+                        self.stats.chip_authentications += 1;
+                        self.pending_session = Some(next);
+                        Response::status(StatusWord::Success)
+                    }
+                    Err(sw) => Response::status(sw),
+                }
+            }
             _ => Response::status(StatusWord::IncorrectP1P2),
         }
     }
 
+    fn internal_authenticate(&mut self, command: &Command) -> Response {
+        let Some(aa) = self.image.active_authentication.clone() else {
+            return Response::status(StatusWord::InsNotSupported);
+        };
+        match aa.internal_authenticate(&command.data, &mut self.rng) {
+            Ok(signature) => {
+                self.stats.active_authentications += 1;
+                Response::new(signature, StatusWord::Success)
+            }
+            Err(sw) => Response::status(sw),
+        }
+    }
+
     fn general_authenticate(&mut self, command: &Command) -> Response {
+        if self.ga_for_ca {
+            self.ga_for_ca = false;
+            let Some(ca) = self.ca.as_mut() else {
+                return Response::status(StatusWord::ConditionsNotSatisfied);
+            };
+            return match ca.general_authenticate(&command.data, &mut self.rng) {
+                Ok((data, next)) => {
+                    self.stats.chip_authentications += 1;
+                    self.pending_session = Some(next);
+                    Response::new(data, StatusWord::Success)
+                }
+                Err(sw) => Response::status(sw),
+            };
+        }
         let Some(pace) = self.pace.as_mut() else {
             return Response::status(StatusWord::ConditionsNotSatisfied);
         };

@@ -19,7 +19,7 @@ use apdu::security_infos::{
     CaProtocol, ChipAuthenticationInfo, KeyAgreement, Mapping, PaceInfo, PaceProtocol,
     SecurityInfo, SecurityInfos,
 };
-use apdu::{Card, Error, bac};
+use apdu::{Error, bac};
 
 const FID: u16 = 0x0101;
 

@@ -9,6 +9,7 @@ pub mod certificate;
 pub mod cms;
 pub mod crl;
 pub mod der;
+pub mod inspect;
 pub mod master_list;
 pub mod oid;
 pub mod passive;

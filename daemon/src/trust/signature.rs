@@ -5,9 +5,10 @@
 //! length taken from the parameters (RFC 4055 defaults when absent). Every ECDSA
 //! verification, named or explicit curve, goes through [`ecdsa_verify`].
 
-use super::certificate::{AlgorithmIdentifier, EcDomain, PublicKey};
+use super::certificate::{AlgorithmIdentifier, EcDomain, ExplicitCurve, PublicKey};
 use super::der::{self, Reader, tag};
 use super::oid;
+use apdu::ec::{Curve, CurveId, EcError, ExplicitParams};
 use digest::Digest;
 use std::fmt;
 
@@ -458,28 +459,13 @@ pub struct NamedCurve {
     pub bits: usize,
 }
 
-const BRAINPOOL: [u8; 8] = [0x2b, 0x24, 0x03, 0x03, 0x02, 0x08, 0x01, 0x01];
-
 /// The curve named by an OID (content octets).
 pub fn named_curve(oid_content: &[u8]) -> Option<NamedCurve> {
-    let (name, bits) = match oid_content {
-        [0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x01] => ("P-192", 192),
-        [0x2b, 0x81, 0x04, 0x00, 0x21] => ("P-224", 224),
-        [0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07] => ("P-256", 256),
-        [0x2b, 0x81, 0x04, 0x00, 0x22] => ("P-384", 384),
-        [0x2b, 0x81, 0x04, 0x00, 0x23] => ("P-521", 521),
-        [prefix @ .., last] if prefix == BRAINPOOL => match last {
-            3 => ("brainpoolP192r1", 192),
-            5 => ("brainpoolP224r1", 224),
-            7 => ("brainpoolP256r1", 256),
-            9 => ("brainpoolP320r1", 320),
-            11 => ("brainpoolP384r1", 384),
-            13 => ("brainpoolP512r1", 512),
-            _ => return None,
-        },
-        _ => return None,
-    };
-    Some(NamedCurve { name, bits })
+    let id = CurveId::from_oid(&der::oid_to_string(oid_content))?;
+    Some(NamedCurve {
+        name: id.name(),
+        bits: id.curve().field_bits() as usize,
+    })
 }
 
 /// A description of a key's curve: its name, whether given by explicit parameters, and
@@ -513,20 +499,75 @@ pub fn curve_info(domain: &EcDomain) -> CurveInfo {
 }
 
 /// The named curve with these explicit parameters, if any.
-pub fn match_explicit(_curve: &super::certificate::ExplicitCurve) -> Option<&'static str> {
-    None
+pub fn match_explicit(curve: &ExplicitCurve) -> Option<&'static str> {
+    CurveId::from_explicit(&explicit_params(curve)).map(CurveId::name)
+}
+
+fn explicit_params(c: &ExplicitCurve) -> ExplicitParams<'_> {
+    ExplicitParams {
+        p: &c.p,
+        a: &c.a,
+        b: &c.b,
+        generator: &c.generator,
+        order: &c.order,
+        cofactor: c.cofactor.as_deref(),
+    }
+}
+
+/// A curve borrowed from the named-curve table or built from explicit parameters.
+pub enum CurveRef {
+    Named(&'static Curve),
+    Built(Box<Curve>),
+}
+
+impl std::ops::Deref for CurveRef {
+    type Target = Curve;
+    fn deref(&self) -> &Curve {
+        match self {
+            CurveRef::Named(c) => c,
+            CurveRef::Built(c) => c,
+        }
+    }
+}
+
+/// The arithmetic for an EC key's domain: named curves by OID, explicit parameters
+/// matched to the named curve they describe, else validated and used as they are.
+pub fn resolve_curve(domain: &EcDomain) -> Result<CurveRef, SigError> {
+    match domain {
+        EcDomain::Named(o) => CurveId::from_oid(&der::oid_to_string(o))
+            .map(|id| CurveRef::Named(id.curve()))
+            .ok_or_else(|| SigError::UnsupportedCurve(der::oid_to_string(o))),
+        EcDomain::Explicit(c) => {
+            let params = explicit_params(c);
+            match CurveId::from_explicit(&params) {
+                Some(id) => Ok(CurveRef::Named(id.curve())),
+                None => Curve::from_explicit(&params)
+                    .map(|c| CurveRef::Built(Box::new(c)))
+                    .map_err(|e| SigError::UnsupportedCurve(format!("explicit parameters: {e}"))),
+            }
+        }
+        EcDomain::Inherited => Err(SigError::UnsupportedCurve(
+            "implicitlyCA (parameters inherited from the issuer)".into(),
+        )),
+    }
 }
 
 /// ECDSA verification for every curve: the one path all ECDSA signatures take.
 pub fn ecdsa_verify(
     domain: &EcDomain,
-    _point: &[u8],
-    _digest: &[u8],
-    _r: &[u8],
-    _s: &[u8],
+    point: &[u8],
+    digest: &[u8],
+    r: &[u8],
+    s: &[u8],
 ) -> Result<(), SigError> {
-    let info = curve_info(domain);
-    Err(SigError::UnsupportedCurve(
-        info.name.unwrap_or_else(|| "explicit parameters".into()),
-    ))
+    let curve = resolve_curve(domain)?;
+    let public = curve
+        .decode_point(point)
+        .map_err(|e| SigError::BadKey(format!("EC point: {e}")))?;
+    curve
+        .ecdsa_verify(&public, digest, r, s)
+        .map_err(|e| match e {
+            EcError::BadSignature | EcError::SignatureOutOfRange => SigError::BadSignature,
+            other => SigError::BadKey(other.to_string()),
+        })
 }

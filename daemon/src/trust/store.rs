@@ -159,71 +159,112 @@ impl TrustStore {
 
     /// Loads a file or a folder (recursively, up to [`MAX_FOLDER_DEPTH`]).
     pub fn load_path(&mut self, path: &Path) -> Result<Vec<SourceReport>, TrustError> {
-        let mut reports = Vec::new();
-        let mut files = 0usize;
-        self.load_path_inner(path, 0, &mut files, &mut reports)?;
+        let files = read_trust_path(path)?;
+        let mut reports = Vec::with_capacity(files.len());
+        for file in files {
+            let mut report = file.report;
+            for c in file.certificates {
+                report.added += usize::from(self.add_certificate(c));
+            }
+            for crl in file.crls {
+                self.add_crl(crl);
+            }
+            reports.push(report);
+        }
         Ok(reports)
-    }
-
-    fn load_path_inner(
-        &mut self,
-        path: &Path,
-        depth: usize,
-        files: &mut usize,
-        reports: &mut Vec<SourceReport>,
-    ) -> Result<(), TrustError> {
-        let io = |source| TrustError::Io {
-            path: path.to_path_buf(),
-            source,
-        };
-        let meta = std::fs::metadata(path).map_err(io)?;
-        if meta.is_dir() {
-            if depth >= MAX_FOLDER_DEPTH {
-                return Ok(());
-            }
-            let mut entries: Vec<PathBuf> = std::fs::read_dir(path)
-                .map_err(io)?
-                .filter_map(|e| e.ok().map(|e| e.path()))
-                .collect();
-            entries.sort();
-            for entry in entries {
-                let hidden = entry
-                    .file_name()
-                    .is_some_and(|n| n.to_string_lossy().starts_with('.'));
-                if hidden {
-                    continue;
-                }
-                // Inside folders, files that are not PKI objects are skipped, not fatal.
-                match self.load_path_inner(&entry, depth + 1, files, reports) {
-                    Ok(()) | Err(TrustError::Unrecognised { .. }) => {}
-                    Err(e) => return Err(e),
-                }
-            }
-            return Ok(());
-        }
-        *files += 1;
-        if *files > MAX_FILES {
-            return Err(TrustError::TooMany {
-                path: path.to_path_buf(),
-            });
-        }
-        if meta.len() > MAX_FILE_LEN {
-            return Err(TrustError::TooLarge {
-                path: path.to_path_buf(),
-                size: meta.len(),
-            });
-        }
-        let data = std::fs::read(path).map_err(io)?;
-        let report = self.load_bytes(&data, &path.display().to_string())?;
-        reports.push(report);
-        Ok(())
     }
 
     /// Loads one file's contents: a master list, PEM (certificates and CRLs), a DER
     /// certificate or a DER CRL.
     pub fn load_bytes(&mut self, data: &[u8], source: &str) -> Result<SourceReport, TrustError> {
-        let path = PathBuf::from(source);
-        let mut report = SourceReport {
+        let file = parse_trust_file(data, source)?;
+        let mut report = file.report;
+        for c in file.certificates {
+            report.added += usize::from(self.add_certificate(c));
+        }
+        for crl in file.crls {
+            self.add_crl(crl);
+        }
+        Ok(report)
+    }
+}
+
+/// Reads a file, or every trust file in a folder tree (up to [`MAX_FOLDER_DEPTH`]
+/// deep; hidden entries and files that are not PKI objects are skipped).
+pub fn read_trust_path(path: &Path) -> Result<Vec<TrustFile>, TrustError> {
+    let mut out = Vec::new();
+    let mut count = 0usize;
+    read_path_inner(path, 0, &mut count, &mut out)?;
+    Ok(out)
+}
+
+fn read_path_inner(
+    path: &Path,
+    depth: usize,
+    count: &mut usize,
+    out: &mut Vec<TrustFile>,
+) -> Result<(), TrustError> {
+    let io = |source| TrustError::Io {
+        path: path.to_path_buf(),
+        source,
+    };
+    let meta = std::fs::metadata(path).map_err(io)?;
+    if meta.is_dir() {
+        if depth >= MAX_FOLDER_DEPTH {
+            return Ok(());
+        }
+        let mut entries: Vec<PathBuf> = std::fs::read_dir(path)
+            .map_err(io)?
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .collect();
+        entries.sort();
+        for entry in entries {
+            let hidden = entry
+                .file_name()
+                .is_some_and(|n| n.to_string_lossy().starts_with('.'));
+            if hidden {
+                continue;
+            }
+            match read_path_inner(&entry, depth + 1, count, out) {
+                Ok(()) | Err(TrustError::Unrecognised { .. }) => {}
+                Err(e) => return Err(e),
+            }
+        }
+        return Ok(());
+    }
+    *count += 1;
+    if *count > MAX_FILES {
+        return Err(TrustError::TooMany {
+            path: path.to_path_buf(),
+        });
+    }
+    if meta.len() > MAX_FILE_LEN {
+        return Err(TrustError::TooLarge {
+            path: path.to_path_buf(),
+            size: meta.len(),
+        });
+    }
+    let data = std::fs::read(path).map_err(io)?;
+    out.push(parse_trust_file(&data, &path.display().to_string())?);
+    Ok(())
+}
+
+/// The trust material in one file.
+#[derive(Debug, Clone)]
+pub struct TrustFile {
+    /// What was found (`added` is left at zero).
+    pub report: SourceReport,
+    /// The certificates, in file order, duplicates kept.
+    pub certificates: Vec<Certificate>,
+    pub crls: Vec<Crl>,
+}
+
+/// Reads one file's contents: a master list, PEM (certificates and CRLs), a DER
+/// certificate or a DER CRL. A master list whose signature is `invalid` is refused.
+pub fn parse_trust_file(data: &[u8], source: &str) -> Result<TrustFile, TrustError> {
+    let path = PathBuf::from(source);
+    let mut file = TrustFile {
+        report: SourceReport {
             path: source.to_string(),
             kind: "pem",
             certificates: 0,
@@ -231,117 +272,115 @@ impl TrustStore {
             crls: 0,
             errors: Vec::new(),
             master_list_signature: None,
-        };
-        if pem::is_pem(data) {
-            for (label, block) in pem::decode_all(data) {
-                match (label.as_str(), block) {
-                    (_, Err(e)) => report.errors.push(format!("{label}: {e}")),
-                    ("CERTIFICATE" | "TRUSTED CERTIFICATE", Ok(bytes)) => {
-                        match Certificate::from_der(&bytes) {
-                            Ok(c) => {
-                                report.certificates += 1;
-                                report.added += usize::from(self.add_certificate(c));
-                            }
-                            Err(e) => report.errors.push(format!("certificate: {e}")),
-                        }
+        },
+        certificates: Vec::new(),
+        crls: Vec::new(),
+    };
+    if pem::is_pem(data) {
+        for (label, block) in pem::decode_all(data) {
+            match (label.as_str(), block) {
+                (_, Err(e)) => file.report.errors.push(format!("{label}: {e}")),
+                ("CERTIFICATE" | "TRUSTED CERTIFICATE", Ok(bytes)) => {
+                    match Certificate::from_der(&bytes) {
+                        Ok(c) => file.certificates.push(c),
+                        Err(e) => file.report.errors.push(format!("certificate: {e}")),
                     }
-                    ("X509 CRL", Ok(bytes)) => match Crl::from_der(&bytes) {
-                        Ok(c) => {
-                            report.crls += 1;
-                            self.add_crl(c);
-                        }
-                        Err(e) => report.errors.push(format!("CRL: {e}")),
-                    },
-                    ("CMS" | "PKCS7", Ok(bytes)) => {
-                        let sub = self.load_master_list(&bytes, &path)?;
-                        report.certificates += sub.certificates;
-                        report.added += sub.added;
-                        report.errors.extend(sub.errors);
-                        report.master_list_signature = sub.master_list_signature;
-                    }
-                    // Private keys and other blocks are not trust material.
-                    _ => {}
                 }
-            }
-            if report.certificates == 0 && report.crls == 0 {
-                return Err(TrustError::Unrecognised {
-                    path,
-                    reason: if report.errors.is_empty() {
-                        "no certificate or CRL in the PEM".into()
-                    } else {
-                        report.errors.join("; ")
-                    },
-                });
-            }
-            return Ok(report);
-        }
-        // DER: a ContentInfo starts with an OID right after the outer header; a
-        // certificate or CRL with a SEQUENCE.
-        let inner_tag = der::Reader::new(data)
-            .read()
-            .ok()
-            .and_then(|t| t.reader().peek_tag());
-        let looks_like_content_info = inner_tag == Some(der::tag::OID)
-            || (data.get(..2) == Some(&[0x30, 0x80]) && data.get(2) == Some(&0x06));
-        if looks_like_content_info {
-            return self.load_master_list(data, &path);
-        }
-        match Certificate::from_der(data) {
-            Ok(c) => {
-                report.kind = "der-certificate";
-                report.certificates = 1;
-                report.added = usize::from(self.add_certificate(c));
-                Ok(report)
-            }
-            Err(cert_err) => match Crl::from_der(data) {
-                Ok(crl) => {
-                    report.kind = "der-crl";
-                    report.crls = 1;
-                    self.add_crl(crl);
-                    Ok(report)
+                ("X509 CRL", Ok(bytes)) => match Crl::from_der(&bytes) {
+                    Ok(c) => file.crls.push(c),
+                    Err(e) => file.report.errors.push(format!("CRL: {e}")),
+                },
+                ("CMS" | "PKCS7", Ok(bytes)) => {
+                    let sub = parse_master_list(&bytes, &path)?;
+                    file.report.errors.extend(sub.report.errors);
+                    file.report.master_list_signature = sub.report.master_list_signature;
+                    file.certificates.extend(sub.certificates);
+                    file.crls.extend(sub.crls);
                 }
-                Err(_) => Err(TrustError::Unrecognised {
-                    path,
-                    reason: cert_err.to_string(),
-                }),
-            },
+                // Private keys and other blocks are not trust material.
+                _ => {}
+            }
         }
-    }
-
-    fn load_master_list(&mut self, data: &[u8], path: &Path) -> Result<SourceReport, TrustError> {
-        let ml = MasterList::from_bytes(data).map_err(|e| TrustError::Unrecognised {
-            path: path.to_path_buf(),
-            reason: e.to_string(),
-        })?;
-        let signature = ml.verify_signature();
-        if signature.status == "invalid" {
-            return Err(TrustError::BadMasterList {
-                path: path.to_path_buf(),
-                reason: signature.problems.join("; "),
+        file.report.certificates = file.certificates.len();
+        file.report.crls = file.crls.len();
+        if file.certificates.is_empty() && file.crls.is_empty() {
+            return Err(TrustError::Unrecognised {
+                path,
+                reason: if file.report.errors.is_empty() {
+                    "no certificate or CRL in the PEM".into()
+                } else {
+                    file.report.errors.join("; ")
+                },
             });
         }
-        let mut report = SourceReport {
+        return Ok(file);
+    }
+    // DER: a ContentInfo has an OID right after the outer header; a certificate or CRL
+    // a SEQUENCE.
+    let inner_tag = der::Reader::new(data)
+        .read()
+        .ok()
+        .and_then(|t| t.reader().peek_tag());
+    let looks_like_content_info = inner_tag == Some(der::tag::OID)
+        || (data.get(..2) == Some(&[0x30, 0x80]) && data.get(2) == Some(&0x06));
+    if looks_like_content_info {
+        return parse_master_list(data, &path);
+    }
+    match Certificate::from_der(data) {
+        Ok(c) => {
+            file.report.kind = "der-certificate";
+            file.report.certificates = 1;
+            file.certificates.push(c);
+            Ok(file)
+        }
+        Err(cert_err) => match Crl::from_der(data) {
+            Ok(crl) => {
+                file.report.kind = "der-crl";
+                file.report.crls = 1;
+                file.crls.push(crl);
+                Ok(file)
+            }
+            Err(_) => Err(TrustError::Unrecognised {
+                path,
+                reason: cert_err.to_string(),
+            }),
+        },
+    }
+}
+
+fn parse_master_list(data: &[u8], path: &Path) -> Result<TrustFile, TrustError> {
+    let ml = MasterList::from_bytes(data).map_err(|e| TrustError::Unrecognised {
+        path: path.to_path_buf(),
+        reason: e.to_string(),
+    })?;
+    let signature = ml.verify_signature();
+    if signature.status == "invalid" {
+        return Err(TrustError::BadMasterList {
+            path: path.to_path_buf(),
+            reason: signature.problems.join("; "),
+        });
+    }
+    let crls: Vec<Crl> = ml
+        .signed_data
+        .crls
+        .iter()
+        .filter_map(|c| Crl::from_der(c).ok())
+        .collect();
+    Ok(TrustFile {
+        report: SourceReport {
             path: path.display().to_string(),
             kind: "master-list",
             certificates: ml.certificates.len(),
             added: 0,
-            crls: 0,
+            crls: crls.len(),
             errors: ml
                 .certificate_errors
                 .iter()
                 .map(|(i, e)| format!("certificate #{i}: {e}"))
                 .collect(),
             master_list_signature: Some(signature),
-        };
-        for c in ml.certificates {
-            report.added += usize::from(self.add_certificate(c));
-        }
-        for crl in &ml.signed_data.crls {
-            if let Ok(c) = Crl::from_der(crl) {
-                report.crls += 1;
-                self.add_crl(c);
-            }
-        }
-        Ok(report)
-    }
+        },
+        certificates: ml.certificates,
+        crls,
+    })
 }

@@ -15,7 +15,9 @@ pub(crate) fn shared_data(rel: &str) -> Option<PathBuf> {
     }
 }
 
-fn bsi_files() -> Option<(Vec<u8>, BTreeMap<u8, Vec<u8>>)> {
+type DataGroupFiles = BTreeMap<u8, Vec<u8>>;
+
+fn bsi_files() -> Option<(Vec<u8>, DataGroupFiles)> {
     let dir = shared_data("bsi-tr03105-5")?;
     let sod = std::fs::read(dir.join("EF_SOD.bin")).ok()?;
     let mut dgs = BTreeMap::new();
@@ -122,4 +124,69 @@ fn trust_bsi_tampered_sod_is_invalid_or_malformed() {
         let r = verify_passive(&t, &dgs, &TrustStore::new(), bsi_time());
         assert_ne!(r.status, PassiveStatus::Valid, "byte {pos}");
     }
+}
+
+#[test]
+fn trust_german_master_list_inspection() {
+    let Some(ml) = shared_data("masterlists/DE_ML_2024-12-19.ml") else {
+        return;
+    };
+    let i = inspect::inspect_path(&ml).unwrap();
+    let sig = i.sources[0].master_list_signature.as_ref().unwrap();
+    assert_eq!(sig.status, "valid", "{sig:?}");
+    assert!(
+        sig.signer
+            .as_deref()
+            .unwrap()
+            .contains("CSCA Master List Signer")
+    );
+    // Nothing dropped: NULL parameters, negative serials and explicit curves all parse.
+    assert_eq!(i.summary.certificates, 551);
+    assert_eq!(i.summary.unparsed, 0);
+    assert!(
+        i.certificates
+            .iter()
+            .any(|c| c.summary.serial.starts_with('-'))
+    );
+    let explicit = i
+        .certificates
+        .iter()
+        .filter(|c| c.summary.explicit_parameters)
+        .count();
+    assert_eq!(explicit, 137);
+    assert_eq!(i.summary.signatures_valid, 543);
+    // The rest are link certificates whose old CSCA is no longer listed.
+    assert_eq!(
+        i.summary.signatures_not_valid.get("issuer-not-found"),
+        Some(&8)
+    );
+    let vn = i
+        .certificates
+        .iter()
+        .find(|c| c.summary.subject.contains("CN=CSCA ePassport Vietnam"))
+        .expect("Vietnamese CSCA listed");
+    assert_eq!(vn.summary.curve.as_deref(), Some("brainpoolP512r1"));
+    assert!(vn.summary.explicit_parameters);
+    assert_eq!(vn.kind, "self-signed");
+    assert_eq!(vn.signature, "valid");
+    assert_eq!(vn.summary.not_after.to_string(), "2037-10-01T01:37:06Z");
+}
+
+#[test]
+fn trust_store_indexes_master_list() {
+    let Some(ml) = shared_data("masterlists/DE_ML_2024-12-19.ml") else {
+        return;
+    };
+    let mut store = TrustStore::new();
+    let reports = store.load_path(&ml).unwrap();
+    assert_eq!(reports[0].certificates, 551);
+    assert!(store.by_country("VN").count() >= 1);
+    let vn = store.by_country("VN").next().unwrap();
+    let ski = vn.subject_key_id.clone().unwrap();
+    assert!(store.by_key_id(&ski).any(|c| c.der == vn.der));
+    // A tampered list is refused.
+    let mut data = std::fs::read(&ml).unwrap();
+    let n = data.len();
+    data[n / 2] ^= 1;
+    assert!(TrustStore::new().load_bytes(&data, "tampered.ml").is_err());
 }

@@ -10,12 +10,14 @@ pub mod cms;
 pub mod crl;
 pub mod der;
 pub mod inspect;
+pub mod issue;
 pub mod master_list;
 pub mod oid;
 pub mod passive;
 pub mod pem;
 pub mod signature;
 pub mod store;
+pub mod test_pki;
 pub mod time;
 
 pub use certificate::Certificate;
@@ -25,5 +27,7 @@ pub use passive::{PassiveResult, PassiveStatus, verify as verify_passive};
 pub use store::TrustStore;
 pub use time::Time;
 
+#[cfg(test)]
+mod fixture_tests;
 #[cfg(test)]
 mod tests;

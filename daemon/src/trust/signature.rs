@@ -571,3 +571,85 @@ pub fn ecdsa_verify(
             other => SigError::BadKey(other.to_string()),
         })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::trust::issue::DeterministicRng;
+
+    fn h(s: &str) -> Vec<u8> {
+        hex::decode(s).unwrap()
+    }
+
+    /// brainpoolP256t1 (RFC 5639): valid, but not one of the ICAO curves, so explicit
+    /// parameters for it take the generic path.
+    fn brainpool_p256t1() -> ExplicitCurve {
+        ExplicitCurve {
+            p: h("A9FB57DBA1EEA9BC3E660A909D838D726E3BF623D52620282013481D1F6E5377"),
+            a: h("A9FB57DBA1EEA9BC3E660A909D838D726E3BF623D52620282013481D1F6E5374"),
+            b: h("662C61C430D84EA4FE66A7733D0B76B7BF93EBC4AF2F49256AE58101FEE92B04"),
+            generator: h(concat!(
+                "04A3E8EB3CC1CFE7B7732213B23A656149AFA142C47AAFBC2B79A191562E1305F4",
+                "2D996C823439C56D7F7B22E14644417E69BCB6DE39D027001DABE8F35B25C9BE"
+            )),
+            order: h("A9FB57DBA1EEA9BC3E660A909D838D718C397AA3B561A6F7901E0E82974856A7"),
+            cofactor: Some(vec![1]),
+        }
+    }
+
+    #[test]
+    fn trust_ecdsa_on_unnamed_explicit_curve() {
+        let params = brainpool_p256t1();
+        let domain = EcDomain::Explicit(params.clone());
+        assert_eq!(curve_info(&domain).name, None);
+        let curve = resolve_curve(&domain).unwrap();
+        assert!(curve.id().is_none());
+        let mut rng = DeterministicRng::new(b"t1", "k");
+        let k = curve.random_scalar(&mut rng);
+        let point = curve.encode_point(&curve.public_key(&k));
+        let key = PublicKey::Ec { domain, point };
+        let alg = SignatureAlgorithm::Ecdsa(HashAlgorithm::Sha256);
+        let (r, s) = curve.ecdsa_sign(&k, &HashAlgorithm::Sha256.digest(b"m"), &mut rng);
+        let sig = encode_ecdsa_der(&r, &s);
+        assert_eq!(verify(alg, &key, b"m", &sig), Ok(()));
+        assert_eq!(verify(alg, &key, b"n", &sig), Err(SigError::BadSignature));
+        // Broken parameters are unsupported, not a forgery.
+        let mut bad = params;
+        bad.b[0] ^= 1;
+        let key = PublicKey::Ec {
+            domain: EcDomain::Explicit(bad),
+            point: vec![4; 65],
+        };
+        assert!(matches!(
+            verify(alg, &key, b"m", &sig),
+            Err(SigError::UnsupportedCurve(_))
+        ));
+    }
+
+    #[test]
+    fn trust_pss_parameters_are_read_not_guessed() {
+        let alg = SignatureAlgorithm::RsaPss {
+            hash: HashAlgorithm::Sha384,
+            salt_len: 48,
+        };
+        assert_eq!(
+            SignatureAlgorithm::from_identifier(&alg.identifier(), None),
+            Ok(alg)
+        );
+        // Absent parameters mean the RFC 4055 defaults.
+        let bare = AlgorithmIdentifier::new(oid::RSASSA_PSS, None);
+        assert_eq!(
+            SignatureAlgorithm::from_identifier(&bare, None),
+            Ok(SignatureAlgorithm::RsaPss {
+                hash: HashAlgorithm::Sha1,
+                salt_len: 20
+            })
+        );
+        // NULL parameters on ECDSA are tolerated.
+        let ecdsa = AlgorithmIdentifier::new(oid::ECDSA_WITH_SHA256, Some(vec![5, 0]));
+        assert_eq!(
+            SignatureAlgorithm::from_identifier(&ecdsa, None),
+            Ok(SignatureAlgorithm::Ecdsa(HashAlgorithm::Sha256))
+        );
+    }
+}

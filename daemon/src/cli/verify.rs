@@ -231,7 +231,7 @@ pub fn human(r: &PassiveResult) -> String {
         let _ = writeln!(s, "  DG{n:<3} {st}");
     }
     if let Some(a) = &r.signature_algorithm {
-        let _ = writeln!(s, "  signature: {a}");
+        let _ = writeln!(s, "  signature: {a}: {}", r.sod_signature);
     }
     if let Some(ds) = &r.signer {
         let _ = writeln!(

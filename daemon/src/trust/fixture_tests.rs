@@ -253,6 +253,7 @@ fn trust_fixture_tampering_is_invalid() {
     let r = verify_passive(&bad, &synthetic_card(), &store, at());
     assert_eq!(r.status, PassiveStatus::Invalid, "{r:#?}");
     assert_eq!(codes(&r), ["sod-signature-invalid"]);
+    assert_eq!(r.sod_signature, "invalid");
 }
 
 #[test]

@@ -206,6 +206,9 @@ pub struct PassiveResult {
     pub hash_algorithm: Option<String>,
     /// The SOD signature scheme.
     pub signature_algorithm: Option<String>,
+    /// The SOD's own signature with the DS key: `valid`, `invalid`, `unsupported` or
+    /// `not-checked` (no DS certificate, or the SOD could not be parsed).
+    pub sod_signature: &'static str,
     /// LDSSecurityObject version (0 or 1) and v1's version info.
     pub lds_version: Option<u8>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -256,6 +259,7 @@ pub fn verify(
         crl: CrlStatus::NotChecked,
         hash_algorithm: None,
         signature_algorithm: None,
+        sod_signature: "not-checked",
         lds_version: None,
         lds_version_info: None,
         problems: Vec::new(),
@@ -354,7 +358,14 @@ fn check_signature(sod: &Sod, store: &TrustStore, at: Time, result: &mut Passive
     };
     result.signer = Some(CertificateSummary::of(ds));
 
-    match sd.verify_signer(signer, ds) {
+    let outcome = sd.verify_signer(signer, ds);
+    result.sod_signature = match &outcome {
+        Ok(()) => "valid",
+        Err(SignerError::UnsupportedDigest(_)) => "unsupported",
+        Err(SignerError::Signature(e)) if !e.is_forgery() => "unsupported",
+        Err(_) => "invalid",
+    };
+    match outcome {
         Ok(()) => {}
         Err(SignerError::MessageDigestMismatch) => result.problem(
             "sod-message-digest-mismatch",

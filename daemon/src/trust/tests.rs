@@ -60,6 +60,7 @@ fn trust_bsi_sod_hashes_ok_without_anchor() {
         signer.subject
     );
     assert!(r.signature_algorithm.as_deref().unwrap().contains("PSS"));
+    assert_eq!(r.sod_signature, "valid");
     let codes: Vec<&str> = r.problems.iter().map(|p| p.code).collect();
     assert_eq!(codes, ["dg-not-in-sod", "csca-not-found"], "{r:#?}");
 }

@@ -283,4 +283,37 @@ mod tests {
         assert_eq!(lds_file_kind(&[0x30]), None);
         assert_eq!(lds_file_kind(&[]), None);
     }
+
+    #[test]
+    fn trust_cli_verify_bsi_set() {
+        let Some(dir) = crate::trust::tests::shared_data("bsi-tr03105-5") else {
+            return;
+        };
+        let Some(ml) = crate::trust::tests::shared_data("masterlists/DE_ML_2024-12-19.ml") else {
+            return;
+        };
+        let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.extension().is_some_and(|e| e == "bin"))
+            .collect();
+        files.sort();
+        let args = Args {
+            trust: vec![ml],
+            json: true,
+            at: Some("2014-06-01".into()),
+            files: files.clone(),
+        };
+        assert_eq!(run(&args), ExitCode::from(EXIT_NO_TRUST_ANCHOR));
+        let no_sod = Args {
+            trust: vec![],
+            json: false,
+            at: None,
+            files: files
+                .into_iter()
+                .filter(|p| !p.ends_with("EF_SOD.bin"))
+                .collect(),
+        };
+        assert_eq!(run(&no_sod), ExitCode::from(EXIT_ERROR));
+    }
 }

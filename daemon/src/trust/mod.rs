@@ -30,4 +30,4 @@ pub use time::Time;
 #[cfg(test)]
 mod fixture_tests;
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

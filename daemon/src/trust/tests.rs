@@ -191,3 +191,24 @@ fn trust_store_indexes_master_list() {
     data[n / 2] ^= 1;
     assert!(TrustStore::new().load_bytes(&data, "tampered.ml").is_err());
 }
+
+#[test]
+fn trust_bsi_sod_in_indefinite_length_ber() {
+    let Some((sod, dgs)) = bsi_files() else {
+        return;
+    };
+    let indefinite = |tag: u8, content: &[u8]| [&[tag, 0x80][..], content, &[0, 0]].concat();
+    let outer = der::parse_single(&sod, 0x77, "sod").unwrap();
+    let ci = der::parse_single(outer.value, der::tag::SEQUENCE, "ci").unwrap();
+    let mut r = ci.reader();
+    let oid = r.read().unwrap();
+    let explicit = r.read().unwrap();
+    let ber = indefinite(
+        0x77,
+        &indefinite(0x30, &[oid.raw, &indefinite(0xa0, explicit.value)].concat()),
+    );
+    let der_result = verify_passive(&sod, &dgs, &TrustStore::new(), bsi_time());
+    let ber_result = verify_passive(&ber, &dgs, &TrustStore::new(), bsi_time());
+    assert_eq!(ber_result, der_result);
+    assert_eq!(ber_result.sod_signature, "valid");
+}

@@ -26,6 +26,8 @@ use generic::{Generic, Modulus, Proj, bit_len};
 
 /// Largest field and order size accepted from explicit parameters, in bits (P-521).
 pub const MAX_FIELD_BITS: u32 = 521;
+/// Smallest field accepted from explicit parameters, in bits (below any curve in use).
+pub const MIN_FIELD_BITS: u32 = 128;
 
 /// Errors of the elliptic-curve module.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
@@ -222,7 +224,7 @@ impl Curve {
     /// A curve from explicit domain parameters.
     ///
     /// Parameters equal to a named curve give that curve (and its engine). Otherwise they are
-    /// validated: p and n odd probable primes of at most 521 bits, n within one bit of p
+    /// validated: p and n odd probable primes, p of 128 to 521 bits, n within one bit of p
     /// (cofactor 1), a, b < p, 4a^3 + 27b^2 != 0, G on the curve, n·G = O; a cofactor other
     /// than 1 is refused.
     pub fn from_explicit(params: &ExplicitParams<'_>) -> Result<Curve, EcError> {
@@ -252,7 +254,7 @@ impl Curve {
         let p = strip_leading_zeros(params.p);
         let n = strip_leading_zeros(params.order);
         let (p_bits, n_bits) = (bit_len(p), bit_len(n));
-        if !(3..=MAX_FIELD_BITS).contains(&p_bits) {
+        if !(MIN_FIELD_BITS..=MAX_FIELD_BITS).contains(&p_bits) {
             return Err(Bad("field size out of range"));
         }
         if n_bits + 1 < p_bits || n_bits > p_bits + 1 {

@@ -459,12 +459,18 @@ fn check_crl(
         .iter()
         .filter_map(|d| super::crl::Crl::from_der(d).ok())
         .collect();
+    let stored = store.crls().iter().enumerate().map(|(i, c)| (Some(i), c));
+    let carried = embedded.iter().map(|c| (None, c));
     let mut checked = false;
-    for crl in store.crls().iter().chain(embedded.iter()) {
+    for (index, crl) in stored.chain(carried) {
         if !crl.may_be_issued_by(issuer) {
             continue;
         }
-        if let Err(e) = crl.verify_signature(issuer) {
+        let signature = match index {
+            Some(i) => store.crl_signature(i, issuer),
+            None => crl.verify_signature(issuer),
+        };
+        if let Err(e) = signature {
             result.problem(
                 "crl-signature-invalid",
                 format!("a CRL from {} was ignored: {e}", crl.issuer),

@@ -10,8 +10,10 @@ use super::crl::Crl;
 use super::der;
 use super::master_list::{MasterList, MasterListSignature};
 use super::pem;
+use super::signature::SigError;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 
 /// Largest file read into the store.
 pub const MAX_FILE_LEN: u64 = 64 * 1024 * 1024;
@@ -58,14 +60,33 @@ pub struct SourceReport {
     pub master_list_signature: Option<MasterListSignature>,
 }
 
+/// Remembered CRL signature outcomes.
+type CrlChecks = HashMap<(usize, Vec<u8>), Result<(), SigError>>;
+
 /// Trusted CSCA and link certificates, and CRLs.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Default)]
 pub struct TrustStore {
     certificates: Vec<Certificate>,
     crls: Vec<Crl>,
     seen: HashSet<Vec<u8>>,
     by_key_id: HashMap<Vec<u8>, Vec<usize>>,
     by_country: BTreeMap<String, Vec<usize>>,
+    /// CRL signature outcomes by (CRL index, issuer DER): a brainpoolP512r1 check
+    /// costs milliseconds and every read would repeat it.
+    crl_checks: Mutex<CrlChecks>,
+}
+
+impl Clone for TrustStore {
+    fn clone(&self) -> Self {
+        TrustStore {
+            certificates: self.certificates.clone(),
+            crls: self.crls.clone(),
+            seen: self.seen.clone(),
+            by_key_id: self.by_key_id.clone(),
+            by_country: self.by_country.clone(),
+            crl_checks: Mutex::new(HashMap::new()),
+        }
+    }
 }
 
 impl TrustStore {
@@ -105,6 +126,25 @@ impl TrustStore {
     /// All CRLs.
     pub fn crls(&self) -> &[Crl] {
         &self.crls
+    }
+
+    /// The signature check of the store's CRL number `index` with `issuer`'s key,
+    /// remembered across calls.
+    pub fn crl_signature(&self, index: usize, issuer: &Certificate) -> Result<(), SigError> {
+        let Some(crl) = self.crls.get(index) else {
+            return Err(SigError::BadKey("no such CRL".into()));
+        };
+        let key = (index, issuer.der.clone());
+        if let Ok(cache) = self.crl_checks.lock()
+            && let Some(done) = cache.get(&key)
+        {
+            return done.clone();
+        }
+        let outcome = crl.verify_signature(issuer);
+        if let Ok(mut cache) = self.crl_checks.lock() {
+            cache.insert(key, outcome.clone());
+        }
+        outcome
     }
 
     /// Whether the store holds nothing.

@@ -116,8 +116,13 @@ fn fail(msg: &str) -> ExitCode {
     ExitCode::from(EXIT_ERROR)
 }
 
-/// Runs `cancuoc verify`.
+/// Runs `cancuoc verify`, printing to stdout.
 pub fn run(args: &Args) -> ExitCode {
+    run_to(args, &mut std::io::stdout().lock())
+}
+
+/// Runs `cancuoc verify`, printing the result to `out` (messages go to stderr).
+pub fn run_to(args: &Args, out: &mut dyn Write) -> ExitCode {
     let at = match &args.at {
         Some(text) => match parse_time(text) {
             Some(t) => t,
@@ -194,7 +199,6 @@ pub fn run(args: &Args) -> ExitCode {
     };
     let result = passive::verify(&sod, &groups, &store, at);
     let code = exit_code(result.status);
-    let mut out = std::io::stdout().lock();
     if args.json {
         let doc = Output {
             files,
@@ -304,7 +308,15 @@ mod tests {
             at: Some("2014-06-01".into()),
             files: files.clone(),
         };
-        assert_eq!(run(&args), ExitCode::from(EXIT_NO_TRUST_ANCHOR));
+        let mut out = Vec::new();
+        assert_eq!(
+            run_to(&args, &mut out),
+            ExitCode::from(EXIT_NO_TRUST_ANCHOR)
+        );
+        let doc: serde_json::Value = serde_json::from_slice(&out).unwrap();
+        assert_eq!(doc["passive"]["status"], "no-trust-anchor");
+        assert_eq!(doc["passive"]["sod_signature"], "valid");
+        assert_eq!(doc["passive"]["data_groups"]["DG14"], "ok");
         let no_sod = Args {
             trust: vec![],
             json: false,
@@ -314,6 +326,6 @@ mod tests {
                 .filter(|p| !p.ends_with("EF_SOD.bin"))
                 .collect(),
         };
-        assert_eq!(run(&no_sod), ExitCode::from(EXIT_ERROR));
+        assert_eq!(run_to(&no_sod, &mut Vec::new()), ExitCode::from(EXIT_ERROR));
     }
 }

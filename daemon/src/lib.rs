@@ -7,3 +7,4 @@ pub mod lds;
 pub mod logging;
 pub mod sim;
 pub mod transport;
+pub mod trust;

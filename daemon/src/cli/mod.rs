@@ -3,6 +3,8 @@
 pub mod demo;
 pub mod exit;
 pub mod readers;
+pub mod trust_inspect;
+pub mod verify;
 
 use clap::{Parser, Subcommand};
 
@@ -23,6 +25,18 @@ pub enum Command {
     Demo(demo::Args),
     /// List PC/SC readers and the cards in them.
     Readers(readers::Args),
+    /// Offline passive authentication of dumped EF.SOD and data group files.
+    Verify(verify::Args),
+    /// Trust anchors: CSCA master lists, certificates, CRLs.
+    #[command(subcommand)]
+    Trust(TrustCommand),
+}
+
+/// `cancuoc trust …`.
+#[derive(Debug, Subcommand)]
+pub enum TrustCommand {
+    /// List the CSCAs in a master list, PEM or DER file, or folder, and check them.
+    Inspect(trust_inspect::Args),
 }
 
 /// Runs the parsed command line.
@@ -30,5 +44,7 @@ pub fn run(cli: Cli) -> std::process::ExitCode {
     match cli.command {
         Command::Demo(args) => demo::run(&args),
         Command::Readers(args) => readers::run(&args),
+        Command::Verify(args) => verify::run(&args),
+        Command::Trust(TrustCommand::Inspect(args)) => trust_inspect::run(&args),
     }
 }

@@ -5,6 +5,8 @@
 pub mod cli;
 pub mod lds;
 pub mod logging;
+#[cfg(test)]
+pub(crate) mod reference;
 pub mod sim;
 pub mod transport;
 pub mod trust;

@@ -4,6 +4,9 @@
 //! Exit status (the table in [`crate::cli::exit`]): 0 `valid`, 5 `invalid`, 6
 //! `no-trust-anchor`, 1 when the files or trust sources cannot be read.
 
+use crate::lds::dg1::Dg1;
+use crate::lds::dg2::{Dg2, ImageLimits, OutputFormat};
+use crate::lds::{DataGroup, LdsFile};
 use crate::trust::passive::{self, PassiveResult, PassiveStatus};
 use crate::trust::store::{SourceReport, TrustStore};
 use crate::trust::time::Time;
@@ -39,39 +42,6 @@ pub struct Args {
     pub files: Vec<PathBuf>,
 }
 
-/// What a dumped file is, by its first byte.
-pub fn lds_file_kind(data: &[u8]) -> Option<LdsFile> {
-    Some(match data.first()? {
-        0x77 => LdsFile::Sod,
-        0x60 => LdsFile::Com,
-        0x61 => LdsFile::DataGroup(1),
-        0x75 => LdsFile::DataGroup(2),
-        0x63 => LdsFile::DataGroup(3),
-        0x76 => LdsFile::DataGroup(4),
-        0x65 => LdsFile::DataGroup(5),
-        0x66 => LdsFile::DataGroup(6),
-        0x67 => LdsFile::DataGroup(7),
-        0x68 => LdsFile::DataGroup(8),
-        0x69 => LdsFile::DataGroup(9),
-        0x6a => LdsFile::DataGroup(10),
-        0x6b => LdsFile::DataGroup(11),
-        0x6c => LdsFile::DataGroup(12),
-        0x6d => LdsFile::DataGroup(13),
-        0x6e => LdsFile::DataGroup(14),
-        0x6f => LdsFile::DataGroup(15),
-        0x70 => LdsFile::DataGroup(16),
-        _ => return None,
-    })
-}
-
-/// An LDS elementary file.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum LdsFile {
-    Sod,
-    Com,
-    DataGroup(u8),
-}
-
 /// Parses `--at`.
 pub fn parse_time(text: &str) -> Option<Time> {
     let t = text.trim();
@@ -100,6 +70,7 @@ pub fn exit_code(status: PassiveStatus) -> u8 {
 #[derive(serde::Serialize)]
 struct Output<'a> {
     files: Vec<FileEntry>,
+    decoded: Decoded,
     trust: &'a [SourceReport],
     verification_time: Time,
     passive: &'a PassiveResult,
@@ -109,6 +80,42 @@ struct Output<'a> {
 struct FileEntry {
     path: String,
     file: String,
+}
+
+/// What the data groups say, so a dump can be checked by eye: the MRZ of DG1 and the
+/// face image of DG2 (its size once decoded, within the decoder's limits).
+#[derive(serde::Serialize, Default)]
+struct Decoded {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    dg1: Option<serde_json::Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    dg2: Option<serde_json::Value>,
+}
+
+fn decode(groups: &BTreeMap<u8, Vec<u8>>) -> Decoded {
+    let dg1 = groups
+        .get(&DataGroup::DG1.number())
+        .map(|bytes| match Dg1::parse(bytes) {
+            Ok(dg1) => serde_json::json!({
+                "format": dg1.format().name(),
+                "mrz": dg1.lines(),
+                "check_digits_valid": dg1.checks.all_valid(),
+            }),
+            Err(e) => serde_json::json!({ "error": e.to_string() }),
+        });
+    let dg2 = groups.get(&DataGroup::DG2.number()).map(|bytes| {
+        let face = Dg2::parse(bytes)
+            .and_then(|dg2| dg2.decode_first(&ImageLimits::default(), OutputFormat::Png));
+        match face {
+            Ok(face) => serde_json::json!({
+                "decoded": true,
+                "width": face.width,
+                "height": face.height,
+            }),
+            Err(e) => serde_json::json!({ "decoded": false, "error": e.to_string() }),
+        }
+    });
+    Decoded { dg1, dg2 }
 }
 
 fn fail(msg: &str) -> ExitCode {
@@ -166,7 +173,7 @@ pub fn run_to(args: &Args, out: &mut dyn Write) -> ExitCode {
             Ok(d) => d,
             Err(e) => return fail(&format!("{}: {e}", path.display())),
         };
-        let name = match lds_file_kind(&data) {
+        let name = match LdsFile::identify(&data).ok() {
             Some(LdsFile::Sod) => {
                 if sod.replace(data).is_some() {
                     return fail("more than one EF.SOD given");
@@ -174,13 +181,13 @@ pub fn run_to(args: &Args, out: &mut dyn Write) -> ExitCode {
                 "EF.SOD".to_string()
             }
             Some(LdsFile::Com) => "EF.COM".to_string(),
-            Some(LdsFile::DataGroup(n)) => {
-                if groups.insert(n, data).is_some() {
-                    return fail(&format!("DG{n} given twice"));
+            Some(LdsFile::DataGroup(dg)) => {
+                if groups.insert(dg.number(), data).is_some() {
+                    return fail(&format!("{} given twice", dg.name()));
                 }
-                format!("DG{n}")
+                dg.name().to_string()
             }
-            None => {
+            Some(LdsFile::CardAccess) | None => {
                 eprintln!(
                     "cancuoc verify: {}: not an LDS file (leading byte {}), ignored",
                     path.display(),
@@ -202,6 +209,7 @@ pub fn run_to(args: &Args, out: &mut dyn Write) -> ExitCode {
     if args.json {
         let doc = Output {
             files,
+            decoded: decode(&groups),
             trust: &reports,
             verification_time: at,
             passive: &result,
@@ -282,10 +290,6 @@ mod tests {
         );
         assert_eq!(parse_time("2024-13-02"), None);
         assert_eq!(parse_time("x"), None);
-        assert_eq!(lds_file_kind(&[0x77]), Some(LdsFile::Sod));
-        assert_eq!(lds_file_kind(&[0x76]), Some(LdsFile::DataGroup(4)));
-        assert_eq!(lds_file_kind(&[0x30]), None);
-        assert_eq!(lds_file_kind(&[]), None);
     }
 
     #[test]
@@ -317,6 +321,13 @@ mod tests {
         assert_eq!(doc["passive"]["status"], "no-trust-anchor");
         assert_eq!(doc["passive"]["sod_signature"], "valid");
         assert_eq!(doc["passive"]["data_groups"]["DG14"], "ok");
+        assert_eq!(doc["decoded"]["dg1"]["format"], "TD3");
+        assert_eq!(
+            doc["decoded"]["dg1"]["mrz"][0],
+            "P<D<<MUSTERMANN<<ERIKA<<<<<<<<<<<<<<<<<<<<<<"
+        );
+        assert_eq!(doc["decoded"]["dg1"]["check_digits_valid"], true);
+        assert_eq!(doc["decoded"]["dg2"]["decoded"], true);
         let no_sod = Args {
             trust: vec![],
             json: false,

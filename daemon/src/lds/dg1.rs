@@ -571,14 +571,7 @@ mod tests {
     use super::*;
 
     fn shared(path: &str) -> Option<Vec<u8>> {
-        let full = format!("{}/../../shared/{path}", env!("CARGO_MANIFEST_DIR"));
-        match std::fs::read(&full) {
-            Ok(bytes) => Some(bytes),
-            Err(e) => {
-                eprintln!("skipping: reference data {full} missing ({e})");
-                None
-            }
-        }
+        Some(crate::reference::read(path))
     }
 
     fn vectors() -> Option<serde_json::Value> {

@@ -36,14 +36,7 @@ mod tests {
 
     #[test]
     fn bsi_reference_dg14() {
-        let path = format!(
-            "{}/../../shared/data/bsi-tr03105-5/Datagroup14.bin",
-            env!("CARGO_MANIFEST_DIR")
-        );
-        let Ok(bytes) = std::fs::read(&path) else {
-            eprintln!("skipping: reference data {path} missing");
-            return;
-        };
+        let bytes = crate::reference::read("data/bsi-tr03105-5/Datagroup14.bin");
         let dg = Dg14::parse(&bytes).unwrap();
         assert_eq!(dg.raw, bytes);
         assert_eq!(dg.security_infos.first(), Some(&0x31));

@@ -710,17 +710,7 @@ mod tests {
     use super::*;
 
     fn bsi_dg2() -> Option<Vec<u8>> {
-        let path = format!(
-            "{}/../../shared/data/bsi-tr03105-5/Datagroup2.bin",
-            env!("CARGO_MANIFEST_DIR")
-        );
-        match std::fs::read(&path) {
-            Ok(bytes) => Some(bytes),
-            Err(e) => {
-                eprintln!("skipping: reference data {path} missing ({e})");
-                None
-            }
-        }
+        Some(crate::reference::read("data/bsi-tr03105-5/Datagroup2.bin"))
     }
 
     /// A small JPEG made at test time: a gradient, so nothing personal.

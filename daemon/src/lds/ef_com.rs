@@ -129,17 +129,9 @@ mod tests {
     use super::*;
 
     fn bsi(name: &str) -> Option<Vec<u8>> {
-        let path = format!(
-            "{}/../../shared/data/bsi-tr03105-5/{name}",
-            env!("CARGO_MANIFEST_DIR")
-        );
-        match std::fs::read(&path) {
-            Ok(bytes) => Some(bytes),
-            Err(e) => {
-                eprintln!("skipping: reference data {path} missing ({e})");
-                None
-            }
-        }
+        Some(crate::reference::read(&format!(
+            "data/bsi-tr03105-5/{name}"
+        )))
     }
 
     #[test]

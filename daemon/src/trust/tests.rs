@@ -1,18 +1,13 @@
 //! Tests against the third-party reference data in `../shared/data` (BSI TR-03105-5
-//! data set, German master list). They are skipped, saying so, when it is missing.
+//! data set, German master list). A test fails, naming the file, when it is missing.
 
 use super::*;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
+/// The path of `rel` under the reference data folder; fails the test when missing.
 pub(crate) fn shared_data(rel: &str) -> Option<PathBuf> {
-    let p = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/data/")).join(rel);
-    if p.exists() {
-        Some(p)
-    } else {
-        eprintln!("reference data {} is missing: test skipped", p.display());
-        None
-    }
+    Some(crate::reference::path(&format!("data/{rel}")))
 }
 
 type DataGroupFiles = BTreeMap<u8, Vec<u8>>;

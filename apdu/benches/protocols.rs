@@ -167,5 +167,87 @@ fn bench_bac(c: &mut Criterion) {
     });
 }
 
-criterion_group!(benches, bench_pace, bench_bac);
+/// BAC then chip authentication with a chip key on `group`; BAC alone costs well under a
+/// millisecond (see "BAC terminal"), so this is the CA cost to that precision.
+fn bench_chip_authentication(c: &mut Criterion) {
+    use apdu::chip_auth::{self, ChipAuthPlan, ChipCa};
+    use apdu::key_agreement::Group;
+    use apdu::security_infos::{CaProtocol, ChipAuthenticationInfo, SecurityInfo, SecurityInfos};
+
+    let mrz = MrzKey::new("C01234567", "900101", "300101").expect("MRZ");
+    let mut bench = c.benchmark_group("BAC + CA terminal (ms per run)");
+    bench.sample_size(10);
+    let mut groups: Vec<(String, Group)> = apdu::ec::CurveId::ALL
+        .into_iter()
+        .map(|id| (id.name().to_owned(), Group::curve(id)))
+        .collect();
+    for id in 0..=2 {
+        let group = Group::standardized(KeyAgreement::Dh, id).expect("DH group");
+        groups.push((group.name().to_owned(), group));
+    }
+    for (name, group) in groups {
+        let info = ChipAuthenticationInfo {
+            protocol: CaProtocol {
+                agreement: group.agreement(),
+                suite: CipherSuite::Aes128,
+            },
+            version: 2,
+            key_id: None,
+        };
+        let (private, public) = group
+            .generate(&mut ScriptedRng::from_seed(1))
+            .expect("chip key");
+        let ca = ChipCa::new(group.clone(), private.clone(), info.clone()).expect("chip CA");
+        let dg14 = SecurityInfos {
+            infos: vec![
+                SecurityInfo::ChipAuthenticationPublicKey(ca.public_key_info().expect("key info")),
+                SecurityInfo::ChipAuthentication(info.clone()),
+            ],
+        };
+        let plan = ChipAuthPlan::choose(&dg14).expect("plan");
+        let image = CardImage {
+            bac: Some(mrz.clone()),
+            chip_authentication: Some((
+                ChipStaticKey {
+                    group,
+                    private,
+                    public,
+                },
+                info,
+            )),
+            limits: ChipLimits {
+                extended_length: true,
+                max_le: 65536,
+                ..ChipLimits::default()
+            },
+            ..CardImage::default()
+        };
+        let mut chip = CardEmulator::with_rng(image, ScriptedRng::from_seed(3));
+        let mut recorder = Recorder {
+            chip: &mut chip,
+            answers: Vec::new(),
+        };
+        {
+            let mut rng = ScriptedRng::from_seed(9);
+            let mut channel = bac::open(&mut recorder, &mrz, &mut rng).expect("BAC");
+            chip_auth::authenticate(&mut channel, &plan, &mut rng).expect("CA");
+        }
+        let answers = recorder.answers;
+        bench.bench_function(name, |b| {
+            b.iter(|| {
+                let replay = Replay {
+                    answers: &answers,
+                    at: 0,
+                    extended: true,
+                };
+                let mut rng = ScriptedRng::from_seed(9);
+                let mut channel = bac::open(replay, &mrz, &mut rng).expect("replayed BAC");
+                chip_auth::authenticate(&mut channel, &plan, &mut rng).expect("replayed CA")
+            })
+        });
+    }
+    bench.finish();
+}
+
+criterion_group!(benches, bench_pace, bench_bac, bench_chip_authentication);
 criterion_main!(benches);

@@ -379,6 +379,22 @@ impl ChipAa {
         })
     }
 
+    /// An RSA chip with a fresh key of `bits` (a multiple of 8, 1024 to 4096).
+    pub fn rsa_generate(
+        bits: usize,
+        hash: AaHash,
+        rng: &mut impl CryptoRng,
+    ) -> Result<ChipAa, Error> {
+        if bits % 8 != 0 || !RSA_BITS.contains(&bits) {
+            return Err(Error::Unsupported(
+                "RSA modulus size for active authentication",
+            ));
+        }
+        let key = RsaPrivateKey::new(rng, bits)
+            .map_err(|_| Error::Crypto("RSA key generation failed"))?;
+        ChipAa::rsa(key, hash)
+    }
+
     /// An RSA chip from a PKCS#8 private key (DER).
     pub fn rsa_from_pkcs8(der: &[u8], hash: AaHash) -> Result<ChipAa, Error> {
         use rsa::pkcs8::DecodePrivateKey;

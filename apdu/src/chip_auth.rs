@@ -487,7 +487,8 @@ pub fn authenticate_with_ephemeral<C: Card>(
     };
     let session = SmSession::new(keys, Ssc::zero(suite))?;
     channel.rekey(session);
-    if plan.version == 1 {
+    if plan.version != 2 {
+        // Only version 2 proves possession explicitly (the token).
         confirm(channel)?;
     }
     Ok(ChipAuthOutcome {

@@ -7,6 +7,7 @@ pub mod lds;
 pub mod logging;
 #[cfg(test)]
 pub(crate) mod reference;
+pub mod session;
 pub mod sim;
 pub mod transport;
 pub mod trust;

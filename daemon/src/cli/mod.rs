@@ -2,6 +2,7 @@
 
 pub mod demo;
 pub mod exit;
+pub mod read;
 pub mod readers;
 pub mod trust_inspect;
 pub mod verify;
@@ -25,6 +26,8 @@ pub enum Command {
     Demo(demo::Args),
     /// List PC/SC readers and the cards in them.
     Readers(readers::Args),
+    /// Read and verify the card on a reader.
+    Read(read::Args),
     /// Offline passive authentication of dumped EF.SOD and data group files.
     Verify(verify::Args),
     /// Trust anchors: CSCA master lists, certificates, CRLs.
@@ -44,6 +47,7 @@ pub fn run(cli: Cli) -> std::process::ExitCode {
     match cli.command {
         Command::Demo(args) => demo::run(&args),
         Command::Readers(args) => readers::run(&args),
+        Command::Read(args) => read::run(&args),
         Command::Verify(args) => verify::run(&args),
         Command::Trust(TrustCommand::Inspect(args)) => trust_inspect::run(&args),
     }

@@ -6,3 +6,4 @@ pub mod cli;
 pub mod lds;
 pub mod logging;
 pub mod sim;
+pub mod trust;

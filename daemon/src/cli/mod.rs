@@ -2,6 +2,8 @@
 
 pub mod demo;
 pub mod exit;
+pub mod trust_inspect;
+pub mod verify;
 
 use clap::{Parser, Subcommand};
 

@@ -13,6 +13,7 @@ pub mod dg14;
 pub mod dg15;
 pub mod dg2;
 pub mod ef_com;
+pub mod sod;
 
 mod text;
 

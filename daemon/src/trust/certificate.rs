@@ -1,0 +1,685 @@
+//! X.509 certificates as ICAO 9303 uses them (CSCA, link, document signer and master
+//! list signer certificates), parsed leniently enough for the real-world oddities in
+//! national master lists: NULL or absent signature parameters, negative serial numbers,
+//! explicit elliptic-curve parameters, missing seconds in times, unknown extensions.
+
+use super::der::{self, DerError, Reader, Tlv, tag};
+use super::oid;
+use super::time::Time;
+use std::fmt;
+use std::ops::Range;
+
+/// Largest certificate accepted (real ones are a few KiB).
+pub const MAX_CERTIFICATE_LEN: usize = 64 * 1024;
+
+/// An algorithm identifier: OID content octets and the raw parameters element.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AlgorithmIdentifier {
+    /// OID content octets.
+    pub oid: Vec<u8>,
+    /// The whole parameters element (tag, length, value), if present.
+    pub params: Option<Vec<u8>>,
+}
+
+impl AlgorithmIdentifier {
+    /// Parses `SEQUENCE { OID, ANY OPTIONAL }`.
+    pub fn from_der(tlv: &Tlv<'_>) -> Result<Self, DerError> {
+        const CTX: &str = "AlgorithmIdentifier";
+        if tlv.tag != tag::SEQUENCE {
+            return Err(DerError::new(CTX, "not a SEQUENCE"));
+        }
+        let mut r = tlv.reader();
+        let oid = r.expect(tag::OID, CTX)?.value.to_vec();
+        let params = if r.is_empty() {
+            None
+        } else {
+            Some(r.read()?.raw.to_vec())
+        };
+        // Anything after the parameters is ignored rather than fatal.
+        Ok(AlgorithmIdentifier { oid, params })
+    }
+
+    /// An identifier without parameters.
+    pub fn new(oid: &[u8], params: Option<Vec<u8>>) -> Self {
+        AlgorithmIdentifier {
+            oid: oid.to_vec(),
+            params,
+        }
+    }
+
+    /// The parameters, unless absent or NULL.
+    pub fn real_params(&self) -> Option<&[u8]> {
+        match self.params.as_deref() {
+            None | Some([0x05, 0x00]) => None,
+            Some(p) => Some(p),
+        }
+    }
+
+    /// DER encoding.
+    pub fn to_der(&self) -> Vec<u8> {
+        let o = der::oid(&self.oid);
+        match &self.params {
+            Some(p) => der::sequence(&[&o, p]),
+            None => der::sequence(&[&o]),
+        }
+    }
+
+    /// Readable name of the algorithm.
+    pub fn name(&self) -> String {
+        oid::name(&self.oid)
+    }
+}
+
+/// A distinguished name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Name {
+    /// The DER encoding as found.
+    pub der: Vec<u8>,
+    /// The attributes in order: OID content octets and decoded value.
+    pub attributes: Vec<(Vec<u8>, String)>,
+}
+
+impl Name {
+    /// Parses a `SEQUENCE OF SET OF AttributeTypeAndValue`.
+    pub fn from_der(tlv: &Tlv<'_>) -> Result<Self, DerError> {
+        const CTX: &str = "Name";
+        if tlv.tag != tag::SEQUENCE {
+            return Err(DerError::new(CTX, "not a SEQUENCE"));
+        }
+        let mut attributes = Vec::new();
+        let mut rdns = tlv.reader();
+        while !rdns.is_empty() {
+            let rdn = rdns.expect(tag::SET, CTX)?;
+            let mut atvs = rdn.reader();
+            while !atvs.is_empty() {
+                let atv = atvs.expect(tag::SEQUENCE, CTX)?;
+                let mut r = atv.reader();
+                let oid = r.expect(tag::OID, CTX)?.value.to_vec();
+                let value = r.read()?;
+                attributes.push((oid, decode_string(&value)));
+            }
+        }
+        Ok(Name {
+            der: tlv.raw.to_vec(),
+            attributes,
+        })
+    }
+
+    /// Builds a name from (attribute OID, value) pairs, one per RDN, as UTF8String
+    /// (PrintableString for the country code).
+    pub fn build(attributes: &[(&[u8], &str)]) -> Name {
+        let rdns: Vec<Vec<u8>> = attributes
+            .iter()
+            .map(|(o, v)| {
+                let t = if *o == oid::AT_COUNTRY {
+                    tag::PRINTABLE_STRING
+                } else {
+                    tag::UTF8_STRING
+                };
+                let atv = der::sequence(&[&der::oid(o), &der::encode(t, v.as_bytes())]);
+                der::set_of(&[&atv])
+            })
+            .collect();
+        let refs: Vec<&[u8]> = rdns.iter().map(Vec::as_slice).collect();
+        let der = der::sequence(&refs);
+        Name {
+            der,
+            attributes: attributes
+                .iter()
+                .map(|(o, v)| (o.to_vec(), (*v).to_string()))
+                .collect(),
+        }
+    }
+
+    /// The first value of an attribute.
+    pub fn get(&self, attribute: &[u8]) -> Option<&str> {
+        self.attributes
+            .iter()
+            .find(|(o, _)| o == attribute)
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// The country code (upper case), if any.
+    pub fn country(&self) -> Option<String> {
+        self.get(oid::AT_COUNTRY)
+            .map(|c| c.trim().to_ascii_uppercase())
+    }
+
+    /// Whether two names denote the same entity: byte-equal, or equal after the
+    /// RFC 5280 style normalisation (case, surrounding and repeated spaces), since
+    /// issuers mix PrintableString and UTF8String for the same name.
+    pub fn matches(&self, other: &Name) -> bool {
+        self.der == other.der || self.normalized() == other.normalized()
+    }
+
+    /// A comparison key for [`Name::matches`].
+    pub fn normalized(&self) -> Vec<(Vec<u8>, String)> {
+        self.attributes
+            .iter()
+            .map(|(o, v)| {
+                let folded = v
+                    .split_whitespace()
+                    .collect::<Vec<_>>()
+                    .join(" ")
+                    .to_lowercase();
+                (o.clone(), folded)
+            })
+            .collect()
+    }
+}
+
+impl fmt::Display for Name {
+    /// Attributes in certificate order, e.g. `C=VN, O=…, CN=CSCA ePassport Vietnam`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, (o, v)) in self.attributes.iter().enumerate() {
+            if i > 0 {
+                f.write_str(", ")?;
+            }
+            let label = match o.as_slice() {
+                oid::AT_COUNTRY => "C".to_string(),
+                oid::AT_ORGANIZATION => "O".to_string(),
+                oid::AT_ORG_UNIT => "OU".to_string(),
+                oid::AT_COMMON_NAME => "CN".to_string(),
+                oid::AT_SERIAL_NUMBER => "serialNumber".to_string(),
+                oid::AT_LOCALITY => "L".to_string(),
+                oid::AT_STATE => "ST".to_string(),
+                [0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x09, 0x01] => {
+                    "emailAddress".to_string()
+                }
+                other => der::oid_to_string(other),
+            };
+            write!(f, "{label}={v}")?;
+        }
+        Ok(())
+    }
+}
+
+/// Decodes a directory string for display, replacing anything unprintable.
+fn decode_string(tlv: &Tlv<'_>) -> String {
+    let v = tlv.value;
+    let text: String = match tlv.tag {
+        tag::UTF8_STRING | tag::PRINTABLE_STRING | tag::IA5_STRING | 0x1a => {
+            String::from_utf8_lossy(v).into_owned()
+        }
+        // T.61 in theory, Latin-1 in practice.
+        tag::TELETEX_STRING => v.iter().map(|&b| char::from(b)).collect(),
+        tag::BMP_STRING => {
+            let units: Vec<u16> = v
+                .chunks(2)
+                .map(|c| {
+                    u16::from_be_bytes([
+                        c.first().copied().unwrap_or(0),
+                        c.get(1).copied().unwrap_or(0),
+                    ])
+                })
+                .collect();
+            String::from_utf16_lossy(&units)
+        }
+        tag::UNIVERSAL_STRING => v
+            .chunks(4)
+            .map(|c| {
+                let mut b = [0u8; 4];
+                for (dst, src) in b.iter_mut().zip(c) {
+                    *dst = *src;
+                }
+                char::from_u32(u32::from_be_bytes(b)).unwrap_or('\u{fffd}')
+            })
+            .collect(),
+        _ => hex::encode_upper(v),
+    };
+    text.chars()
+        .map(|c| if c.is_control() { '\u{fffd}' } else { c })
+        .collect()
+}
+
+/// Explicit prime-field curve parameters (SEC 1 `SpecifiedECDomain`), as big-endian
+/// magnitudes (`a`, `b` and the generator as encoded).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExplicitCurve {
+    pub p: Vec<u8>,
+    pub a: Vec<u8>,
+    pub b: Vec<u8>,
+    pub generator: Vec<u8>,
+    pub order: Vec<u8>,
+    pub cofactor: Option<Vec<u8>>,
+}
+
+impl ExplicitCurve {
+    /// Parses `SpecifiedECDomain`.
+    pub fn from_der(tlv: &Tlv<'_>) -> Result<Self, DerError> {
+        const CTX: &str = "ECParameters";
+        if tlv.tag != tag::SEQUENCE {
+            return Err(DerError::new(CTX, "not a SEQUENCE"));
+        }
+        let mut r = tlv.reader();
+        let _version = r.expect(tag::INTEGER, CTX)?;
+        let field = r.expect(tag::SEQUENCE, CTX)?;
+        let mut fr = field.reader();
+        if fr.expect(tag::OID, CTX)?.value != oid::PRIME_FIELD {
+            return Err(DerError::new(CTX, "not a prime field"));
+        }
+        let p = der::strip_leading_zeros(fr.expect(tag::INTEGER, CTX)?.value).to_vec();
+        let curve = r.expect(tag::SEQUENCE, CTX)?;
+        let mut cr = curve.reader();
+        let a = cr.expect(tag::OCTET_STRING, CTX)?.value.to_vec();
+        let b = cr.expect(tag::OCTET_STRING, CTX)?.value.to_vec();
+        let generator = r.expect(tag::OCTET_STRING, CTX)?.value.to_vec();
+        let order = der::strip_leading_zeros(r.expect(tag::INTEGER, CTX)?.value).to_vec();
+        let cofactor = r
+            .optional(tag::INTEGER)?
+            .map(|c| der::strip_leading_zeros(c.value).to_vec());
+        if p.is_empty() || order.is_empty() {
+            return Err(DerError::new(CTX, "zero modulus or order"));
+        }
+        Ok(ExplicitCurve {
+            p,
+            a,
+            b,
+            generator,
+            order,
+            cofactor,
+        })
+    }
+
+    /// DER encoding (version 1, no seed).
+    pub fn to_der(&self) -> Vec<u8> {
+        let field = der::sequence(&[&der::oid(oid::PRIME_FIELD), &der::uint(&self.p)]);
+        let curve = der::sequence(&[&der::octet_string(&self.a), &der::octet_string(&self.b)]);
+        let mut parts = vec![
+            der::small_int(1),
+            field,
+            curve,
+            der::octet_string(&self.generator),
+            der::uint(&self.order),
+        ];
+        if let Some(h) = &self.cofactor {
+            parts.push(der::uint(h));
+        }
+        let refs: Vec<&[u8]> = parts.iter().map(Vec::as_slice).collect();
+        der::sequence(&refs)
+    }
+}
+
+/// The domain of an elliptic-curve key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum EcDomain {
+    /// A named curve: OID content octets.
+    Named(Vec<u8>),
+    /// Explicit parameters.
+    Explicit(ExplicitCurve),
+    /// `implicitlyCA` (NULL): the issuer's parameters; not usable on its own.
+    Inherited,
+}
+
+/// A subject public key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PublicKey {
+    /// RSA: modulus and public exponent, big-endian magnitudes.
+    Rsa { n: Vec<u8>, e: Vec<u8> },
+    /// Elliptic curve: domain and encoded point.
+    Ec { domain: EcDomain, point: Vec<u8> },
+    /// Anything else: the algorithm OID.
+    Other { algorithm: Vec<u8> },
+}
+
+impl PublicKey {
+    /// Parses a `SubjectPublicKeyInfo`.
+    pub fn from_spki(tlv: &Tlv<'_>) -> Result<Self, DerError> {
+        const CTX: &str = "SubjectPublicKeyInfo";
+        if tlv.tag != tag::SEQUENCE {
+            return Err(DerError::new(CTX, "not a SEQUENCE"));
+        }
+        let mut r = tlv.reader();
+        let alg = AlgorithmIdentifier::from_der(&r.read()?)?;
+        let bits = der::bit_string_bytes(&r.expect(tag::BIT_STRING, CTX)?, CTX)?;
+        match alg.oid.as_slice() {
+            oid::RSA_ENCRYPTION | oid::RSASSA_PSS => {
+                let seq = der::parse_single(bits, tag::SEQUENCE, "RSAPublicKey")?;
+                let mut kr = seq.reader();
+                let n = kr.expect(tag::INTEGER, "RSA modulus")?.value;
+                let e = kr.expect(tag::INTEGER, "RSA exponent")?.value;
+                Ok(PublicKey::Rsa {
+                    n: der::strip_leading_zeros(n).to_vec(),
+                    e: der::strip_leading_zeros(e).to_vec(),
+                })
+            }
+            oid::EC_PUBLIC_KEY => {
+                let params = alg.params.as_deref().unwrap_or(&[0x05, 0x00]);
+                let ptlv = der::parse_single_any(params, CTX)?;
+                let domain = match ptlv.tag {
+                    tag::OID => EcDomain::Named(ptlv.value.to_vec()),
+                    tag::SEQUENCE => EcDomain::Explicit(ExplicitCurve::from_der(&ptlv)?),
+                    tag::NULL => EcDomain::Inherited,
+                    _ => return Err(DerError::new(CTX, "unknown EC parameters")),
+                };
+                Ok(PublicKey::Ec {
+                    domain,
+                    point: bits.to_vec(),
+                })
+            }
+            _ => Ok(PublicKey::Other {
+                algorithm: alg.oid.clone(),
+            }),
+        }
+    }
+
+    /// DER `SubjectPublicKeyInfo`.
+    pub fn to_spki(&self) -> Vec<u8> {
+        match self {
+            PublicKey::Rsa { n, e } => {
+                let key = der::sequence(&[&der::uint(n), &der::uint(e)]);
+                let alg = AlgorithmIdentifier::new(oid::RSA_ENCRYPTION, Some(vec![0x05, 0x00]));
+                der::sequence(&[&alg.to_der(), &der::bit_string(&key)])
+            }
+            PublicKey::Ec { domain, point } => {
+                let params = match domain {
+                    EcDomain::Named(o) => der::oid(o),
+                    EcDomain::Explicit(c) => c.to_der(),
+                    EcDomain::Inherited => vec![0x05, 0x00],
+                };
+                let alg = AlgorithmIdentifier::new(oid::EC_PUBLIC_KEY, Some(params));
+                der::sequence(&[&alg.to_der(), &der::bit_string(point)])
+            }
+            PublicKey::Other { algorithm } => {
+                let alg = AlgorithmIdentifier::new(algorithm, None);
+                der::sequence(&[&alg.to_der(), &der::bit_string(&[])])
+            }
+        }
+    }
+
+    /// Size in bits: the RSA modulus or the curve's field.
+    pub fn bits(&self) -> usize {
+        let bit_len = |v: &[u8]| {
+            let v = der::strip_leading_zeros(v);
+            match v.first() {
+                Some(&top) => v.len() * 8 - top.leading_zeros() as usize,
+                None => 0,
+            }
+        };
+        match self {
+            PublicKey::Rsa { n, .. } => bit_len(n),
+            PublicKey::Ec { domain, .. } => match domain {
+                EcDomain::Explicit(c) => bit_len(&c.p),
+                EcDomain::Named(o) => super::signature::named_curve(o).map_or(0, |c| c.bits),
+                EcDomain::Inherited => 0,
+            },
+            PublicKey::Other { .. } => 0,
+        }
+    }
+
+    /// "RSA", "EC" or the algorithm OID.
+    pub fn algorithm(&self) -> String {
+        match self {
+            PublicKey::Rsa { .. } => "RSA".into(),
+            PublicKey::Ec { .. } => "EC".into(),
+            PublicKey::Other { algorithm } => oid::name(algorithm),
+        }
+    }
+}
+
+/// A parsed X.509 certificate, owning its DER encoding.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Certificate {
+    /// The whole certificate as found.
+    pub der: Vec<u8>,
+    tbs: Range<usize>,
+    /// 1, 2 or 3.
+    pub version: u8,
+    /// Serial number content octets (two's complement, as encoded).
+    pub serial: Vec<u8>,
+    /// The signature algorithm of the outer certificate.
+    pub signature_algorithm: AlgorithmIdentifier,
+    pub issuer: Name,
+    pub subject: Name,
+    pub not_before: Time,
+    pub not_after: Time,
+    pub public_key: PublicKey,
+    pub subject_key_id: Option<Vec<u8>>,
+    pub authority_key_id: Option<Vec<u8>>,
+    /// Basic constraints `cA`, when the extension is present.
+    pub is_ca: Option<bool>,
+    /// The signature value.
+    pub signature: Vec<u8>,
+}
+
+impl Certificate {
+    /// Parses one DER certificate (trailing bytes are an error).
+    pub fn from_der(data: &[u8]) -> Result<Certificate, DerError> {
+        if data.len() > MAX_CERTIFICATE_LEN {
+            return Err(DerError::new("certificate", "too large"));
+        }
+        let tlv = der::parse_single(data, tag::SEQUENCE, "certificate")?;
+        Self::from_tlv(&tlv)
+    }
+
+    /// Parses a certificate element.
+    pub fn from_tlv(tlv: &Tlv<'_>) -> Result<Certificate, DerError> {
+        const CTX: &str = "certificate";
+        if tlv.tag != tag::SEQUENCE {
+            return Err(DerError::new(CTX, "not a SEQUENCE"));
+        }
+        if tlv.raw.len() > MAX_CERTIFICATE_LEN {
+            return Err(DerError::new(CTX, "too large"));
+        }
+        let mut outer = tlv.reader();
+        let tbs = outer.expect(tag::SEQUENCE, "tbsCertificate")?;
+        let sig_alg = AlgorithmIdentifier::from_der(&outer.read()?)?;
+        let sig_tlv = outer.expect(tag::BIT_STRING, "certificate signature")?;
+        let signature = der::bit_string_bytes(&sig_tlv, "certificate signature")?.to_vec();
+
+        // tbsCertificate is the first element of the value.
+        let tbs_start = tlv.raw.len() - tlv.value.len();
+        let tbs_range = tbs_start..tbs_start + tbs.raw.len();
+
+        let mut r = tbs.reader();
+        let version = match r.optional(tag::ctx(0))? {
+            Some(v) => {
+                let n = der::small_uint(&der::parse_single_any(v.value, "version")?, "version")?;
+                u8::try_from(n + 1).map_err(|_| DerError::new(CTX, "bad version"))?
+            }
+            None => 1,
+        };
+        let serial = r.expect(tag::INTEGER, "serialNumber")?.value.to_vec();
+        if serial.is_empty() {
+            return Err(DerError::new(CTX, "empty serial number"));
+        }
+        let _inner_alg = AlgorithmIdentifier::from_der(&r.read()?)?;
+        let issuer = Name::from_der(&r.read()?)?;
+        let validity = r.expect(tag::SEQUENCE, "validity")?;
+        let mut vr = validity.reader();
+        let not_before = Time::from_der(&vr.read()?)?;
+        let not_after = Time::from_der(&vr.read()?)?;
+        let subject = Name::from_der(&r.read()?)?;
+        let public_key = PublicKey::from_spki(&r.read()?)?;
+        let _ = r.optional(tag::ctx_prim(1))?;
+        let _ = r.optional(tag::ctx_prim(2))?;
+        let mut cert = Certificate {
+            der: tlv.raw.to_vec(),
+            tbs: tbs_range,
+            version,
+            serial,
+            signature_algorithm: sig_alg,
+            issuer,
+            subject,
+            not_before,
+            not_after,
+            public_key,
+            subject_key_id: None,
+            authority_key_id: None,
+            is_ca: None,
+            signature,
+        };
+        if let Some(exts) = r.optional(tag::ctx(3))? {
+            // A malformed extension is ignored, not fatal: the signature still covers it
+            // and none of the ones read here are needed to verify a chain.
+            if let Ok(list) = der::parse_single(exts.value, tag::SEQUENCE, "extensions") {
+                let mut er = list.reader();
+                while let Ok(ext) = er.expect(tag::SEQUENCE, "extension") {
+                    cert.read_extension(&ext);
+                }
+            }
+        }
+        Ok(cert)
+    }
+
+    fn read_extension(&mut self, ext: &Tlv<'_>) {
+        let mut r = ext.reader();
+        let Ok(id) = r.expect(tag::OID, "extension") else {
+            return;
+        };
+        let _ = r.optional(tag::BOOLEAN);
+        let Ok(value) = r.expect(tag::OCTET_STRING, "extension") else {
+            return;
+        };
+        match id.value {
+            oid::EXT_SUBJECT_KEY_ID => {
+                if let Ok(v) = der::parse_single(value.value, tag::OCTET_STRING, "SKI") {
+                    self.subject_key_id = Some(v.value.to_vec());
+                }
+            }
+            oid::EXT_AUTHORITY_KEY_ID => {
+                if let Ok(seq) = der::parse_single(value.value, tag::SEQUENCE, "AKI") {
+                    let mut ar = seq.reader();
+                    if let Ok(Some(k)) = ar.optional(tag::ctx_prim(0)) {
+                        self.authority_key_id = Some(k.value.to_vec());
+                    }
+                }
+            }
+            oid::EXT_BASIC_CONSTRAINTS => {
+                if let Ok(seq) = der::parse_single(value.value, tag::SEQUENCE, "basicConstraints") {
+                    let mut br = seq.reader();
+                    let ca = matches!(br.optional(tag::BOOLEAN), Ok(Some(b)) if b.value != [0]);
+                    self.is_ca = Some(ca);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// The signed part (`tbsCertificate`).
+    pub fn tbs(&self) -> &[u8] {
+        self.der.get(self.tbs.clone()).unwrap_or(&[])
+    }
+
+    /// Whether issuer and subject are the same name.
+    pub fn is_self_issued(&self) -> bool {
+        self.issuer.matches(&self.subject)
+    }
+
+    /// The serial number in hexadecimal, with a minus sign when negative.
+    pub fn serial_hex(&self) -> String {
+        serial_to_hex(&self.serial)
+    }
+
+    /// Whether `at` lies within the validity period.
+    pub fn valid_at(&self, at: Time) -> bool {
+        self.not_before <= at && at <= self.not_after
+    }
+
+    /// Whether this certificate's serial number equals `serial` (content octets),
+    /// ignoring a redundant sign octet on either side.
+    pub fn serial_matches(&self, serial: &[u8]) -> bool {
+        normalize_int(&self.serial) == normalize_int(serial)
+    }
+
+    /// Whether the certificate may have issued `child`, judged by names and key
+    /// identifiers only (the signature is checked separately).
+    pub fn may_have_issued(&self, child: &Certificate) -> bool {
+        match (&child.authority_key_id, &self.subject_key_id) {
+            (Some(aki), Some(ski)) if aki == ski => true,
+            (Some(_), Some(_)) => false,
+            _ => self.subject.matches(&child.issuer),
+        }
+    }
+
+    /// The PEM encoding.
+    pub fn to_pem(&self) -> String {
+        super::pem::encode("CERTIFICATE", &self.der)
+    }
+}
+
+/// Drops redundant leading sign octets of a two's-complement integer.
+fn normalize_int(v: &[u8]) -> &[u8] {
+    let mut v = v;
+    while let [first, second, ..] = v {
+        if (*first == 0 && second & 0x80 == 0) || (*first == 0xff && second & 0x80 != 0) {
+            v = v.get(1..).unwrap_or(&[]);
+        } else {
+            break;
+        }
+    }
+    v
+}
+
+/// Hexadecimal form of an INTEGER's content octets, negative numbers as `-` and their
+/// magnitude.
+pub fn serial_to_hex(serial: &[u8]) -> String {
+    if serial.first().is_some_and(|b| b & 0x80 != 0) {
+        // Two's complement negation: invert and add one.
+        let mut mag: Vec<u8> = serial.iter().map(|b| !b).collect();
+        for b in mag.iter_mut().rev() {
+            let (v, carry) = b.overflowing_add(1);
+            *b = v;
+            if !carry {
+                break;
+            }
+        }
+        format!("-{}", hex::encode_upper(der::strip_leading_zeros(&mag)))
+    } else {
+        let digits = der::strip_leading_zeros(serial);
+        if digits.is_empty() {
+            "00".into()
+        } else {
+            hex::encode_upper(digits)
+        }
+    }
+}
+
+/// Parses every certificate in a buffer of concatenated DER certificates.
+pub fn parse_all(data: &[u8]) -> Vec<Result<Certificate, DerError>> {
+    let mut out = Vec::new();
+    let mut r = Reader::new(data);
+    while !r.is_empty() {
+        match r.read() {
+            Ok(tlv) => out.push(Certificate::from_tlv(&tlv)),
+            Err(e) => {
+                out.push(Err(e));
+                break;
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn serials() {
+        assert_eq!(serial_to_hex(&[0x01, 0x42]), "0142");
+        assert_eq!(serial_to_hex(&[0x00, 0x80]), "80");
+        assert_eq!(serial_to_hex(&[0xff]), "-01");
+        assert_eq!(serial_to_hex(&[0x80, 0x00]), "-8000");
+        assert_eq!(normalize_int(&[0x00, 0x7f]), &[0x7f]);
+        assert_eq!(normalize_int(&[0x00, 0x80]), &[0x00, 0x80]);
+    }
+
+    #[test]
+    fn names_compare_loosely() {
+        let a = Name::build(&[(oid::AT_COUNTRY, "VN"), (oid::AT_COMMON_NAME, "CSCA  Test")]);
+        let b = Name::build(&[(oid::AT_COUNTRY, "vn"), (oid::AT_COMMON_NAME, "csca test ")]);
+        assert!(a.matches(&b));
+        assert_eq!(a.to_string(), "C=VN, CN=CSCA  Test");
+        assert_eq!(a.country().as_deref(), Some("VN"));
+        let tlv = der::parse_single(&a.der, tag::SEQUENCE, "n").unwrap();
+        assert_eq!(Name::from_der(&tlv).unwrap(), a);
+    }
+
+    #[test]
+    fn garbage_is_an_error() {
+        assert!(Certificate::from_der(&[]).is_err());
+        assert!(Certificate::from_der(&[0x30, 0x00]).is_err());
+        assert!(Certificate::from_der(&[0x30, 0x03, 0x30, 0x01, 0x00]).is_err());
+    }
+}

@@ -1,0 +1,386 @@
+//! The trust store: CSCA (and link) certificates and CRLs from master lists, PEM and
+//! DER files and folders of them, indexed by country and key identifier.
+//!
+//! A master list whose own signature is checked and found `invalid` is refused; one
+//! that cannot be checked (`unverified`) is loaded and reported, since the operator
+//! chose the file; its status is in the [`SourceReport`].
+
+use super::certificate::Certificate;
+use super::crl::Crl;
+use super::der;
+use super::master_list::{MasterList, MasterListSignature};
+use super::pem;
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::path::{Path, PathBuf};
+
+/// Largest file read into the store.
+pub const MAX_FILE_LEN: u64 = 64 * 1024 * 1024;
+/// Most files read from one folder tree.
+pub const MAX_FILES: usize = 10_000;
+/// Deepest folder nesting followed.
+pub const MAX_FOLDER_DEPTH: usize = 4;
+/// Most certificates held.
+pub const MAX_CERTIFICATES: usize = 100_000;
+
+/// Why a trust source could not be loaded.
+#[derive(Debug, thiserror::Error)]
+pub enum TrustError {
+    #[error("{path}: {source}")]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{path}: too large ({size} bytes)")]
+    TooLarge { path: PathBuf, size: u64 },
+    #[error("{path}: not a certificate, CRL or master list: {reason}")]
+    Unrecognised { path: PathBuf, reason: String },
+    #[error("{path}: master list signature invalid: {reason}")]
+    BadMasterList { path: PathBuf, reason: String },
+    #[error("{path}: too many files or certificates")]
+    TooMany { path: PathBuf },
+}
+
+/// What one file contributed.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct SourceReport {
+    pub path: String,
+    /// `master-list`, `pem`, `der-certificate` or `der-crl`.
+    pub kind: &'static str,
+    /// Certificates found (before de-duplication).
+    pub certificates: usize,
+    /// Certificates that were new to the store.
+    pub added: usize,
+    pub crls: usize,
+    /// Entries that could not be read, with the reason.
+    pub errors: Vec<String>,
+    /// For master lists: the list's own signature.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub master_list_signature: Option<MasterListSignature>,
+}
+
+/// Trusted CSCA and link certificates, and CRLs.
+#[derive(Debug, Clone, Default)]
+pub struct TrustStore {
+    certificates: Vec<Certificate>,
+    crls: Vec<Crl>,
+    seen: HashSet<Vec<u8>>,
+    by_key_id: HashMap<Vec<u8>, Vec<usize>>,
+    by_country: BTreeMap<String, Vec<usize>>,
+}
+
+impl TrustStore {
+    /// An empty store.
+    pub fn new() -> TrustStore {
+        TrustStore::default()
+    }
+
+    /// Adds a trusted certificate; false if it was already there.
+    pub fn add_certificate(&mut self, cert: Certificate) -> bool {
+        if self.certificates.len() >= MAX_CERTIFICATES || self.seen.contains(&cert.der) {
+            return false;
+        }
+        let index = self.certificates.len();
+        self.seen.insert(cert.der.clone());
+        if let Some(ski) = &cert.subject_key_id {
+            self.by_key_id.entry(ski.clone()).or_default().push(index);
+        }
+        let country = cert.subject.country().unwrap_or_default();
+        self.by_country.entry(country).or_default().push(index);
+        self.certificates.push(cert);
+        true
+    }
+
+    /// Adds a CRL (its signature is checked when it is used).
+    pub fn add_crl(&mut self, crl: Crl) {
+        if !self.crls.iter().any(|c| c.der == crl.der) {
+            self.crls.push(crl);
+        }
+    }
+
+    /// All trusted certificates.
+    pub fn certificates(&self) -> &[Certificate] {
+        &self.certificates
+    }
+
+    /// All CRLs.
+    pub fn crls(&self) -> &[Crl] {
+        &self.crls
+    }
+
+    /// Whether the store holds nothing.
+    pub fn is_empty(&self) -> bool {
+        self.certificates.is_empty()
+    }
+
+    /// Certificates whose subject has this country code (upper case).
+    pub fn by_country<'a>(&'a self, country: &str) -> impl Iterator<Item = &'a Certificate> + 'a {
+        self.by_country
+            .get(country)
+            .into_iter()
+            .flatten()
+            .filter_map(|&i| self.certificates.get(i))
+    }
+
+    /// Countries present, with their certificate counts.
+    pub fn countries(&self) -> BTreeMap<String, usize> {
+        self.by_country
+            .iter()
+            .map(|(c, v)| (c.clone(), v.len()))
+            .collect()
+    }
+
+    /// Certificates with this subject key identifier.
+    pub fn by_key_id<'a>(&'a self, key_id: &[u8]) -> impl Iterator<Item = &'a Certificate> + 'a {
+        self.by_key_id
+            .get(key_id)
+            .into_iter()
+            .flatten()
+            .filter_map(|&i| self.certificates.get(i))
+    }
+
+    /// Certificates that may have issued `cert` (by key identifier, else by name).
+    pub fn issuer_candidates<'a>(&'a self, cert: &Certificate) -> Vec<&'a Certificate> {
+        if let Some(aki) = &cert.authority_key_id {
+            let by_id: Vec<&Certificate> = self.by_key_id(aki).collect();
+            if !by_id.is_empty() {
+                return by_id;
+            }
+        }
+        let country = cert.issuer.country().unwrap_or_default();
+        self.by_country(&country)
+            .filter(|c| c.may_have_issued(cert))
+            .collect()
+    }
+
+    /// Whether the store holds exactly this certificate.
+    pub fn contains(&self, cert: &Certificate) -> bool {
+        self.seen.contains(&cert.der)
+    }
+
+    /// Loads a file or a folder (recursively, up to [`MAX_FOLDER_DEPTH`]).
+    pub fn load_path(&mut self, path: &Path) -> Result<Vec<SourceReport>, TrustError> {
+        let files = read_trust_path(path)?;
+        let mut reports = Vec::with_capacity(files.len());
+        for file in files {
+            let mut report = file.report;
+            for c in file.certificates {
+                report.added += usize::from(self.add_certificate(c));
+            }
+            for crl in file.crls {
+                self.add_crl(crl);
+            }
+            reports.push(report);
+        }
+        Ok(reports)
+    }
+
+    /// Loads one file's contents: a master list, PEM (certificates and CRLs), a DER
+    /// certificate or a DER CRL.
+    pub fn load_bytes(&mut self, data: &[u8], source: &str) -> Result<SourceReport, TrustError> {
+        let file = parse_trust_file(data, source)?;
+        let mut report = file.report;
+        for c in file.certificates {
+            report.added += usize::from(self.add_certificate(c));
+        }
+        for crl in file.crls {
+            self.add_crl(crl);
+        }
+        Ok(report)
+    }
+}
+
+/// Reads a file, or every trust file in a folder tree (up to [`MAX_FOLDER_DEPTH`]
+/// deep; hidden entries and files that are not PKI objects are skipped).
+pub fn read_trust_path(path: &Path) -> Result<Vec<TrustFile>, TrustError> {
+    let mut out = Vec::new();
+    let mut count = 0usize;
+    read_path_inner(path, 0, &mut count, &mut out)?;
+    Ok(out)
+}
+
+fn read_path_inner(
+    path: &Path,
+    depth: usize,
+    count: &mut usize,
+    out: &mut Vec<TrustFile>,
+) -> Result<(), TrustError> {
+    let io = |source| TrustError::Io {
+        path: path.to_path_buf(),
+        source,
+    };
+    let meta = std::fs::metadata(path).map_err(io)?;
+    if meta.is_dir() {
+        if depth >= MAX_FOLDER_DEPTH {
+            return Ok(());
+        }
+        let mut entries: Vec<PathBuf> = std::fs::read_dir(path)
+            .map_err(io)?
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .collect();
+        entries.sort();
+        for entry in entries {
+            let hidden = entry
+                .file_name()
+                .is_some_and(|n| n.to_string_lossy().starts_with('.'));
+            if hidden {
+                continue;
+            }
+            match read_path_inner(&entry, depth + 1, count, out) {
+                Ok(()) | Err(TrustError::Unrecognised { .. }) => {}
+                Err(e) => return Err(e),
+            }
+        }
+        return Ok(());
+    }
+    *count += 1;
+    if *count > MAX_FILES {
+        return Err(TrustError::TooMany {
+            path: path.to_path_buf(),
+        });
+    }
+    if meta.len() > MAX_FILE_LEN {
+        return Err(TrustError::TooLarge {
+            path: path.to_path_buf(),
+            size: meta.len(),
+        });
+    }
+    let data = std::fs::read(path).map_err(io)?;
+    out.push(parse_trust_file(&data, &path.display().to_string())?);
+    Ok(())
+}
+
+/// The trust material in one file.
+#[derive(Debug, Clone)]
+pub struct TrustFile {
+    /// What was found (`added` is left at zero).
+    pub report: SourceReport,
+    /// The certificates, in file order, duplicates kept.
+    pub certificates: Vec<Certificate>,
+    pub crls: Vec<Crl>,
+}
+
+/// Reads one file's contents: a master list, PEM (certificates and CRLs), a DER
+/// certificate or a DER CRL. A master list whose signature is `invalid` is refused.
+pub fn parse_trust_file(data: &[u8], source: &str) -> Result<TrustFile, TrustError> {
+    let path = PathBuf::from(source);
+    let mut file = TrustFile {
+        report: SourceReport {
+            path: source.to_string(),
+            kind: "pem",
+            certificates: 0,
+            added: 0,
+            crls: 0,
+            errors: Vec::new(),
+            master_list_signature: None,
+        },
+        certificates: Vec::new(),
+        crls: Vec::new(),
+    };
+    if pem::is_pem(data) {
+        for (label, block) in pem::decode_all(data) {
+            match (label.as_str(), block) {
+                (_, Err(e)) => file.report.errors.push(format!("{label}: {e}")),
+                ("CERTIFICATE" | "TRUSTED CERTIFICATE", Ok(bytes)) => {
+                    match Certificate::from_der(&bytes) {
+                        Ok(c) => file.certificates.push(c),
+                        Err(e) => file.report.errors.push(format!("certificate: {e}")),
+                    }
+                }
+                ("X509 CRL", Ok(bytes)) => match Crl::from_der(&bytes) {
+                    Ok(c) => file.crls.push(c),
+                    Err(e) => file.report.errors.push(format!("CRL: {e}")),
+                },
+                ("CMS" | "PKCS7", Ok(bytes)) => {
+                    let sub = parse_master_list(&bytes, &path)?;
+                    file.report.errors.extend(sub.report.errors);
+                    file.report.master_list_signature = sub.report.master_list_signature;
+                    file.certificates.extend(sub.certificates);
+                    file.crls.extend(sub.crls);
+                }
+                // Private keys and other blocks are not trust material.
+                _ => {}
+            }
+        }
+        file.report.certificates = file.certificates.len();
+        file.report.crls = file.crls.len();
+        if file.certificates.is_empty() && file.crls.is_empty() {
+            return Err(TrustError::Unrecognised {
+                path,
+                reason: if file.report.errors.is_empty() {
+                    "no certificate or CRL in the PEM".into()
+                } else {
+                    file.report.errors.join("; ")
+                },
+            });
+        }
+        return Ok(file);
+    }
+    // DER: a ContentInfo has an OID right after the outer header; a certificate or CRL
+    // a SEQUENCE.
+    let inner_tag = der::Reader::new(data)
+        .read()
+        .ok()
+        .and_then(|t| t.reader().peek_tag());
+    let looks_like_content_info = inner_tag == Some(der::tag::OID)
+        || (data.get(..2) == Some(&[0x30, 0x80]) && data.get(2) == Some(&0x06));
+    if looks_like_content_info {
+        return parse_master_list(data, &path);
+    }
+    match Certificate::from_der(data) {
+        Ok(c) => {
+            file.report.kind = "der-certificate";
+            file.report.certificates = 1;
+            file.certificates.push(c);
+            Ok(file)
+        }
+        Err(cert_err) => match Crl::from_der(data) {
+            Ok(crl) => {
+                file.report.kind = "der-crl";
+                file.report.crls = 1;
+                file.crls.push(crl);
+                Ok(file)
+            }
+            Err(_) => Err(TrustError::Unrecognised {
+                path,
+                reason: cert_err.to_string(),
+            }),
+        },
+    }
+}
+
+fn parse_master_list(data: &[u8], path: &Path) -> Result<TrustFile, TrustError> {
+    let ml = MasterList::from_bytes(data).map_err(|e| TrustError::Unrecognised {
+        path: path.to_path_buf(),
+        reason: e.to_string(),
+    })?;
+    let signature = ml.verify_signature();
+    if signature.status == "invalid" {
+        return Err(TrustError::BadMasterList {
+            path: path.to_path_buf(),
+            reason: signature.problems.join("; "),
+        });
+    }
+    let crls: Vec<Crl> = ml
+        .signed_data
+        .crls
+        .iter()
+        .filter_map(|c| Crl::from_der(c).ok())
+        .collect();
+    Ok(TrustFile {
+        report: SourceReport {
+            path: path.display().to_string(),
+            kind: "master-list",
+            certificates: ml.certificates.len(),
+            added: 0,
+            crls: crls.len(),
+            errors: ml
+                .certificate_errors
+                .iter()
+                .map(|(i, e)| format!("certificate #{i}: {e}"))
+                .collect(),
+            master_list_signature: Some(signature),
+        },
+        certificates: ml.certificates,
+        crls,
+    })
+}

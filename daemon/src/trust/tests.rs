@@ -1,0 +1,214 @@
+//! Tests against the third-party reference data in `../shared/data` (BSI TR-03105-5
+//! data set, German master list). They are skipped, saying so, when it is missing.
+
+use super::*;
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+pub(crate) fn shared_data(rel: &str) -> Option<PathBuf> {
+    let p = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/data/")).join(rel);
+    if p.exists() {
+        Some(p)
+    } else {
+        eprintln!("reference data {} is missing: test skipped", p.display());
+        None
+    }
+}
+
+type DataGroupFiles = BTreeMap<u8, Vec<u8>>;
+
+fn bsi_files() -> Option<(Vec<u8>, DataGroupFiles)> {
+    let dir = shared_data("bsi-tr03105-5")?;
+    let sod = std::fs::read(dir.join("EF_SOD.bin")).ok()?;
+    let mut dgs = BTreeMap::new();
+    for n in [1u8, 2, 3, 4, 14, 15] {
+        dgs.insert(
+            n,
+            std::fs::read(dir.join(format!("Datagroup{n}.bin"))).ok()?,
+        );
+    }
+    Some((sod, dgs))
+}
+
+fn bsi_time() -> Time {
+    Time::from_ymd_hms(2014, 1, 1, 0, 0, 0).unwrap()
+}
+
+#[test]
+fn trust_bsi_sod_hashes_ok_without_anchor() {
+    let Some((sod, dgs)) = bsi_files() else {
+        return;
+    };
+    let r = verify_passive(&sod, &dgs, &TrustStore::new(), bsi_time());
+    assert_eq!(r.status, PassiveStatus::NoTrustAnchor, "{r:#?}");
+    for n in [1u8, 2, 3, 4, 14] {
+        assert_eq!(
+            r.data_groups.0.get(&n),
+            Some(&passive::DataGroupStatus::Ok),
+            "DG{n}"
+        );
+    }
+    // The data set's EF.SOD (and EF.COM) do not cover DG15.
+    assert_eq!(
+        r.data_groups.0.get(&15),
+        Some(&passive::DataGroupStatus::NotInSod)
+    );
+    let signer = r.signer.as_ref().unwrap();
+    assert!(
+        signer.subject.contains("CN=HJP PB DS"),
+        "{}",
+        signer.subject
+    );
+    assert!(r.signature_algorithm.as_deref().unwrap().contains("PSS"));
+    assert_eq!(r.sod_signature, "valid");
+    let codes: Vec<&str> = r.problems.iter().map(|p| p.code).collect();
+    assert_eq!(codes, ["dg-not-in-sod", "csca-not-found"], "{r:#?}");
+}
+
+#[test]
+fn trust_bsi_sod_against_german_master_list() {
+    let Some((sod, dgs)) = bsi_files() else {
+        return;
+    };
+    let Some(ml) = shared_data("masterlists/DE_ML_2024-12-19.ml") else {
+        return;
+    };
+    let mut store = TrustStore::new();
+    store.load_path(&ml).unwrap();
+    let r = verify_passive(&sod, &dgs, &store, bsi_time());
+    assert_eq!(r.status, PassiveStatus::NoTrustAnchor, "{r:#?}");
+    assert!(
+        r.problems
+            .iter()
+            .all(|p| matches!(p.code, "csca-not-found" | "dg-not-in-sod")),
+        "{r:#?}"
+    );
+}
+
+#[test]
+fn trust_bsi_single_byte_tampering_is_invalid() {
+    let Some((sod, dgs)) = bsi_files() else {
+        return;
+    };
+    for (&n, bytes) in &dgs {
+        if n == 15 {
+            // Not covered by this SOD: tampering cannot be seen, it stays `not-in-sod`.
+            continue;
+        }
+        // A few positions per group: start, middle, end.
+        for pos in [0, bytes.len() / 2, bytes.len() - 1] {
+            let mut tampered = dgs.clone();
+            if let Some(b) = tampered.get_mut(&n).and_then(|v| v.get_mut(pos)) {
+                *b ^= 0x01;
+            }
+            let r = verify_passive(&sod, &tampered, &TrustStore::new(), bsi_time());
+            assert_eq!(r.status, PassiveStatus::Invalid, "DG{n} byte {pos}");
+            assert_eq!(r.data_groups.0[&n], passive::DataGroupStatus::Mismatch);
+            for (&other, status) in &r.data_groups.0 {
+                if other != n && other != 15 {
+                    assert_eq!(*status, passive::DataGroupStatus::Ok);
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn trust_bsi_tampered_sod_is_invalid_or_malformed() {
+    let Some((sod, dgs)) = bsi_files() else {
+        return;
+    };
+    // Every byte of the SOD flipped in turn: never valid, never a panic.
+    for pos in 0..sod.len() {
+        let mut t = sod.clone();
+        t[pos] ^= 0x80;
+        let r = verify_passive(&t, &dgs, &TrustStore::new(), bsi_time());
+        assert_ne!(r.status, PassiveStatus::Valid, "byte {pos}");
+    }
+}
+
+#[test]
+fn trust_german_master_list_inspection() {
+    let Some(ml) = shared_data("masterlists/DE_ML_2024-12-19.ml") else {
+        return;
+    };
+    let i = inspect::inspect_path(&ml).unwrap();
+    let sig = i.sources[0].master_list_signature.as_ref().unwrap();
+    assert_eq!(sig.status, "valid", "{sig:?}");
+    assert!(
+        sig.signer
+            .as_deref()
+            .unwrap()
+            .contains("CSCA Master List Signer")
+    );
+    // Nothing dropped: NULL parameters, negative serials and explicit curves all parse.
+    assert_eq!(i.summary.certificates, 551);
+    assert_eq!(i.summary.unparsed, 0);
+    assert!(
+        i.certificates
+            .iter()
+            .any(|c| c.summary.serial.starts_with('-'))
+    );
+    let explicit = i
+        .certificates
+        .iter()
+        .filter(|c| c.summary.explicit_parameters)
+        .count();
+    assert_eq!(explicit, 137);
+    assert_eq!(i.summary.signatures_valid, 543);
+    // The rest are link certificates whose old CSCA is no longer listed.
+    assert_eq!(
+        i.summary.signatures_not_valid.get("issuer-not-found"),
+        Some(&8)
+    );
+    let vn = i
+        .certificates
+        .iter()
+        .find(|c| c.summary.subject.contains("CN=CSCA ePassport Vietnam"))
+        .expect("Vietnamese CSCA listed");
+    assert_eq!(vn.summary.curve.as_deref(), Some("brainpoolP512r1"));
+    assert!(vn.summary.explicit_parameters);
+    assert_eq!(vn.kind, "self-signed");
+    assert_eq!(vn.signature, "valid");
+    assert_eq!(vn.summary.not_after.to_string(), "2037-10-01T01:37:06Z");
+}
+
+#[test]
+fn trust_store_indexes_master_list() {
+    let Some(ml) = shared_data("masterlists/DE_ML_2024-12-19.ml") else {
+        return;
+    };
+    let mut store = TrustStore::new();
+    let reports = store.load_path(&ml).unwrap();
+    assert_eq!(reports[0].certificates, 551);
+    assert!(store.by_country("VN").count() >= 1);
+    let vn = store.by_country("VN").next().unwrap();
+    let ski = vn.subject_key_id.clone().unwrap();
+    assert!(store.by_key_id(&ski).any(|c| c.der == vn.der));
+    // A tampered list is refused.
+    let mut data = std::fs::read(&ml).unwrap();
+    let n = data.len();
+    data[n / 2] ^= 1;
+    assert!(TrustStore::new().load_bytes(&data, "tampered.ml").is_err());
+}
+
+#[test]
+fn trust_bsi_sod_in_indefinite_length_ber() {
+    let Some((sod, dgs)) = bsi_files() else {
+        return;
+    };
+    let indefinite = |tag: u8, content: &[u8]| [&[tag, 0x80][..], content, &[0, 0]].concat();
+    let outer = der::parse_single(&sod, 0x77, "sod").unwrap();
+    let ci = der::parse_single(outer.value, der::tag::SEQUENCE, "ci").unwrap();
+    let mut r = ci.reader();
+    let oid = r.read().unwrap();
+    let explicit = r.read().unwrap();
+    let ber = indefinite(
+        0x77,
+        &indefinite(0x30, &[oid.raw, &indefinite(0xa0, explicit.value)].concat()),
+    );
+    let der_result = verify_passive(&sod, &dgs, &TrustStore::new(), bsi_time());
+    let ber_result = verify_passive(&ber, &dgs, &TrustStore::new(), bsi_time());
+    assert_eq!(ber_result, der_result);
+    assert_eq!(ber_result.sod_signature, "valid");
+}

@@ -1,0 +1,20 @@
+//! X.509 certificate and CRL parsing, summaries and self-signature checks on hostile bytes.
+#![no_main]
+use cancuoc::trust::passive::CertificateSummary;
+use cancuoc::trust::signature::{SignatureAlgorithm, verify};
+use cancuoc::trust::{Certificate, Crl};
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| {
+    if let Ok(cert) = Certificate::from_der(data) {
+        let _ = serde_json::to_string(&CertificateSummary::of(&cert));
+        if let Ok(alg) = SignatureAlgorithm::from_identifier(&cert.signature_algorithm, None) {
+            let _ = verify(alg, &cert.public_key, cert.tbs(), &cert.signature);
+        }
+        let _ = cert.to_pem();
+    }
+    if let Ok(crl) = Crl::from_der(data) {
+        let _ = crl.revoked_serials();
+    }
+    let _ = cancuoc::trust::pem::decode_all(data);
+});

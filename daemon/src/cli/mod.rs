@@ -2,6 +2,7 @@
 
 pub mod demo;
 pub mod exit;
+pub mod sim;
 pub mod trust_inspect;
 pub mod verify;
 
@@ -22,11 +23,14 @@ pub struct Cli {
 pub enum Command {
     /// Read the built-in simulated Vietnamese card in process and print what it holds.
     Demo(demo::Args),
+    /// Serve a simulated card to pcscd (vsmartcard's vpcd): "Virtual PCD 00 00".
+    Sim(sim::Args),
 }
 
 /// Runs the parsed command line.
 pub fn run(cli: Cli) -> std::process::ExitCode {
     match cli.command {
         Command::Demo(args) => demo::run(&args),
+        Command::Sim(args) => sim::run(&args),
     }
 }

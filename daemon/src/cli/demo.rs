@@ -44,6 +44,9 @@ pub enum DemoError {
     /// A file did not decode.
     #[error(transparent)]
     Lds(#[from] crate::lds::Error),
+    /// The simulated card's profile did not load.
+    #[error(transparent)]
+    Profile(#[from] profile::ProfileError),
 }
 
 /// Opens the simulated `vn-cccd` card with PACE, the CAN taken from its ID number as a
@@ -94,6 +97,7 @@ pub fn run(_args: &Args) -> ExitCode {
             match &e {
                 DemoError::Card(e) => Exit::of(e).into(),
                 DemoError::Lds(_) => Exit::CardProtocol.into(),
+                DemoError::Profile(_) => Exit::Internal.into(),
             }
         }
     }

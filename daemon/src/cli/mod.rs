@@ -4,6 +4,7 @@ pub mod demo;
 pub mod exit;
 pub mod read;
 pub mod readers;
+pub mod sim;
 pub mod trust_inspect;
 pub mod verify;
 
@@ -28,6 +29,8 @@ pub enum Command {
     Readers(readers::Args),
     /// Read and verify the card on a reader.
     Read(read::Args),
+    /// Serve a simulated card to pcscd (vsmartcard's vpcd): "Virtual PCD 00 00".
+    Sim(sim::Args),
     /// Offline passive authentication of dumped EF.SOD and data group files.
     Verify(verify::Args),
     /// Trust anchors: CSCA master lists, certificates, CRLs.
@@ -50,5 +53,6 @@ pub fn run(cli: Cli) -> std::process::ExitCode {
         Command::Read(args) => read::run(&args),
         Command::Verify(args) => verify::run(&args),
         Command::Trust(TrustCommand::Inspect(args)) => trust_inspect::run(&args),
+        Command::Sim(args) => sim::run(&args),
     }
 }

@@ -268,15 +268,15 @@ pub fn read_card<C: Card>(
     report(Step::PassiveAuthentication, bytes);
     let passive = crate::trust::verify_passive(&sod_bytes, &groups, trust, Time::now());
     files.insert("EF.SOD".into(), sod_bytes);
-    // A chip proof is worth only what the SOD says about the key it used.
-    if chip.status == "valid" {
-        let covered = chip_key_dg.is_some_and(|n| {
-            passive.status == PassiveStatus::Valid
-                && passive.data_groups.0.get(&n) == Some(&DataGroupStatus::Ok)
-        });
+    // A chip proof is worth only what the SOD says about the key it used: under a valid
+    // SOD the key's data group must be among the hashed ones. (Under an SOD that is not
+    // valid the verdict cannot be genuine anyway, and the proof is reported as run.)
+    if chip.status == "valid" && passive.status == PassiveStatus::Valid {
+        let covered = chip_key_dg
+            .is_some_and(|n| passive.data_groups.0.get(&n) == Some(&DataGroupStatus::Ok));
         if !covered {
             chip.status = "not-supported";
-            chip.detail = Some("the chip's key is not covered by a valid EF.SOD".into());
+            chip.detail = Some("the chip's key is not covered by the EF.SOD".into());
         }
     }
     let verdict = Verdict::of(passive.status, chip.status);

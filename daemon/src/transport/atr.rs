@@ -127,14 +127,16 @@ fn card_capabilities(historical: &[u8]) -> Option<[u8; 3]> {
 }
 
 /// Builds the ATR a PC/SC reader reports for a contactless card with these historical
-/// bytes (PC/SC part 3 §3.1.3.2.3): `3B 8n 80 01 <historical> TCK`.
-pub fn contactless_atr(historical: &[u8]) -> Vec<u8> {
-    let n = historical.len().min(15);
-    let mut atr = vec![0x3B, 0x80 | n as u8, 0x80, 0x01];
-    atr.extend_from_slice(historical.get(..n).unwrap_or_default());
+/// bytes (PC/SC part 3 §3.1.3.2.3): `3B 8n 80 01 <historical> TCK`; `None` for more
+/// than 15 historical bytes.
+pub fn contactless_atr(historical: &[u8]) -> Option<Vec<u8>> {
+    let n = u8::try_from(historical.len()).ok().filter(|n| *n <= 15)?;
+    let mut atr = vec![0x3B, 0x80 | n, 0x80, 0x01];
+    atr.extend_from_slice(historical);
+    // TCK makes the XOR of T0..TCK zero.
     let tck = atr.iter().skip(1).fold(0u8, |acc, b| acc ^ b);
     atr.push(tck);
-    atr
+    Some(atr)
 }
 
 #[cfg(test)]
@@ -145,7 +147,7 @@ mod tests {
     fn contactless_atr_round_trips() {
         // Category 80, card capabilities 73 with extended length (byte 3 bit 7 set).
         let historical = [0x80, 0x73, 0x00, 0x00, 0x40];
-        let bytes = contactless_atr(&historical);
+        let bytes = contactless_atr(&historical).unwrap();
         let atr = Atr::parse(&bytes).unwrap();
         assert_eq!(atr.historical, historical);
         assert_eq!(atr.checksum_ok, Some(true));
@@ -176,7 +178,7 @@ mod tests {
         assert_eq!(Atr::parse(&[0x3B; 40]), Err(AtrError::TooLong));
         // Endless TD chain is bounded by the input length.
         assert!(Atr::parse(&[0x3B, 0x80, 0x80, 0x80, 0x80]).is_err());
-        let mut bad = contactless_atr(&[0x80, 0x73, 0x00, 0x00, 0x40]);
+        let mut bad = contactless_atr(&[0x80, 0x73, 0x00, 0x00, 0x40]).unwrap();
         let last = bad.len() - 1;
         bad[last] ^= 1;
         assert_eq!(Atr::parse(&bad).unwrap().checksum_ok, Some(false));

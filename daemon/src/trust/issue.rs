@@ -305,6 +305,7 @@ impl PrivateKey {
                         .map_err(|e| IssueError::BadKey(e.to_string()))?;
                     return Ok(PrivateKey::Rsa(Box::new(k)));
                 }
+                "PRIVATE KEY" => return PrivateKey::from_pkcs8(&bytes),
                 "EC PRIVATE KEY" => {
                     let seq = der::parse_single(&bytes, tag::SEQUENCE, "ECPrivateKey")?;
                     let mut r = seq.reader();
@@ -326,6 +327,47 @@ impl PrivateKey {
         Err(IssueError::BadKey(
             "no RSA or EC private key in the PEM".into(),
         ))
+    }
+}
+
+impl PrivateKey {
+    /// A PKCS#8 PrivateKeyInfo: RSA, or EC on named or explicit parameters (the BSI
+    /// reference data set's chip keys are PKCS#8 on explicit brainpoolP224r1).
+    pub fn from_pkcs8(der_bytes: &[u8]) -> Result<PrivateKey, IssueError> {
+        const RSA_ENCRYPTION: &str = "1.2.840.113549.1.1.1";
+        const EC_PUBLIC_KEY: &str = "1.2.840.10045.2.1";
+        let seq = der::parse_single(der_bytes, tag::SEQUENCE, "PrivateKeyInfo")?;
+        let mut r = seq.reader();
+        let _version = r.expect(tag::INTEGER, "PrivateKeyInfo version")?;
+        let algorithm = r.expect(tag::SEQUENCE, "PrivateKeyInfo algorithm")?;
+        let mut a = algorithm.reader();
+        let oid = der::oid_to_string(a.expect(tag::OID, "PrivateKeyInfo algorithm")?.value);
+        let key = r.expect(tag::OCTET_STRING, "PrivateKeyInfo privateKey")?;
+        match oid.as_str() {
+            RSA_ENCRYPTION => {
+                use rsa::pkcs8::DecodePrivateKey;
+                let k = rsa::RsaPrivateKey::from_pkcs8_der(der_bytes)
+                    .map_err(|e| IssueError::BadKey(e.to_string()))?;
+                Ok(PrivateKey::Rsa(Box::new(k)))
+            }
+            EC_PUBLIC_KEY => {
+                let p = a.read()?;
+                let domain = match p.tag {
+                    tag::OID => EcDomain::Named(p.value.to_vec()),
+                    tag::SEQUENCE => EcDomain::Explicit(ExplicitCurve::from_der(&p)?),
+                    _ => return Err(IssueError::BadKey("unknown EC parameters".into())),
+                };
+                let inner = der::parse_single(key.value, tag::SEQUENCE, "ECPrivateKey")?;
+                let mut k = inner.reader();
+                let _version = k.expect(tag::INTEGER, "ECPrivateKey")?;
+                let scalar =
+                    Zeroizing::new(k.expect(tag::OCTET_STRING, "ECPrivateKey")?.value.to_vec());
+                Ok(PrivateKey::Ec { domain, scalar })
+            }
+            _ => Err(IssueError::BadKey(format!(
+                "unsupported PKCS#8 key algorithm {oid}"
+            ))),
+        }
     }
 }
 

@@ -1,0 +1,287 @@
+//! `cancuoc sim`: serves a simulated card to pcscd through vsmartcard's vpcd driver, so
+//! every PC/SC program on the machine sees it in "Virtual PCD 00 00".
+//!
+//! On start it prints one JSON line on stdout — the profile, the vpcd address, what to
+//! type to open the card, the CSCA that verifies it — then logs to stderr. It connects
+//! (the card is inserted), answers until stopped, reconnects when pcscd restarts, and
+//! prints its counters to stderr on SIGINT/SIGTERM. See `crate::sim::control` for
+//! inserting and removing the card on command.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+
+use crate::cli::exit::Exit;
+use crate::sim::control::{self, Control, Event};
+use crate::sim::fault::{self, FaultPlan, Reply};
+use crate::sim::link::{self, LinkModel};
+use crate::sim::profile::{self, LoadOptions, Profile};
+use crate::sim::vpcd::{self, Connection, Message, Received};
+use crate::sim::{Counters, SimCard};
+
+/// How long a read waits before the loop looks at signals again.
+const POLL: Duration = Duration::from_millis(100);
+/// Pause between connection attempts while pcscd is away.
+const RECONNECT: Duration = Duration::from_millis(500);
+
+/// Options of `cancuoc sim`.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// A built-in profile (vn-cccd, vn-cccd-bac, passport, bsi-reference) or the path
+    /// of a profile file (.toml, see fixtures/cards/README.md).
+    #[arg(long, default_value = "vn-cccd", value_name = "NAME|PATH")]
+    pub profile: String,
+    /// The vpcd driver to connect to: 35963 is "Virtual PCD 00 00", 35964 "… 00 01".
+    #[arg(long, default_value = vpcd::DEFAULT_VPCD, value_name = "HOST:PORT")]
+    pub vpcd: String,
+    /// Link bit rate: 106, 212, 424, 848 (kbit/s), or bit/s; 0 for no link model.
+    #[arg(long, default_value = "424", value_parser = link::parse_bit_rate, value_name = "BPS")]
+    pub bitrate: u32,
+    /// Fixed time per APDU (reader and host), in milliseconds.
+    #[arg(long, default_value_t = 2, value_name = "N")]
+    pub latency_ms: u64,
+    /// The chip's time for one cryptographic step (BAC, PACE, CA, AA), in milliseconds.
+    #[arg(long, default_value_t = 40, value_name = "N")]
+    pub crypto_ms: u64,
+    /// Fault: the card leaves the field when APDU N arrives (counted from 1).
+    #[arg(long, value_parser = fault::parse_apdu_number, value_name = "N")]
+    pub remove_at: Option<u64>,
+    /// Fault: one bit of the MAC of response N is flipped.
+    #[arg(long, value_parser = fault::parse_apdu_number, value_name = "N")]
+    pub corrupt_mac_at: Option<u64>,
+    /// Fault: response N is this status word alone (hex), e.g. 5:6A82.
+    #[arg(long, value_parser = fault::parse_wrong_sw, value_name = "N:SW")]
+    pub wrong_sw_at: Option<(u64, u16)>,
+    /// Fault: response N comes SECONDS late, e.g. 7:2.5.
+    #[arg(long, value_parser = fault::parse_stall, value_name = "N:SECONDS")]
+    pub stall_at: Option<(u64, Duration)>,
+    /// Listen for `insert` / `remove` / `status` on this Unix socket.
+    #[arg(long, value_name = "PATH")]
+    pub control: Option<PathBuf>,
+    /// Start with the card out of the field (insert it with SIGUSR2 or `insert`).
+    #[arg(long)]
+    pub removed: bool,
+    /// Folder of the files a profile serves as is (bsi-reference: the BSI TR-03105-5
+    /// data set; default ../shared/data/bsi-tr03105-5).
+    #[arg(long, value_name = "DIR")]
+    pub files: Option<PathBuf>,
+}
+
+/// The JSON line printed on start.
+pub fn start_line(profile: &Profile, vpcd: &str) -> serde_json::Value {
+    let p = &profile.printed;
+    let some = |s: &str| (!s.is_empty()).then(|| s.to_owned());
+    serde_json::json!({
+        "profile": profile.name,
+        "vpcd": vpcd,
+        "access": {
+            "can": some(&p.can),
+            "mrz": some(&p.mrz),
+            "document_number": some(&p.document_number),
+            "birth": some(&p.birth),
+            "expiry": some(&p.expiry),
+            "id_number": some(&p.id_number),
+        },
+        "csca": profile.csca.as_ref().map(|c| c.display().to_string()),
+    })
+}
+
+/// Runs `cancuoc sim`.
+pub fn run(args: &Args) -> ExitCode {
+    let options = LoadOptions {
+        files_dir: args.files.clone(),
+    };
+    let profile = match profile::load(&args.profile, &options) {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!("cancuoc sim: {e}");
+            return Exit::Usage.into();
+        }
+    };
+    let control = match Control::install(args.control.as_deref()) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("cancuoc sim: control: {e}");
+            return Exit::Internal.into();
+        }
+    };
+    let link = LinkModel {
+        bit_rate: args.bitrate,
+        latency: Duration::from_millis(args.latency_ms),
+        crypto: Duration::from_millis(args.crypto_ms),
+    };
+    let faults = FaultPlan {
+        remove_at: args.remove_at,
+        corrupt_mac_at: args.corrupt_mac_at,
+        wrong_sw_at: args.wrong_sw_at,
+        stall_at: args.stall_at,
+    };
+    let mut stdout = std::io::stdout().lock();
+    let _ = writeln!(stdout, "{}", start_line(&profile, &args.vpcd));
+    let _ = stdout.flush();
+    drop(stdout);
+    tracing::info!(
+        profile = profile.name,
+        vpcd = args.vpcd,
+        bit_rate = link.bit_rate,
+        "simulator started"
+    );
+    let mut card = SimCard::new(&profile, link, faults);
+    let counters = serve(&mut card, &args.vpcd, !args.removed, &control);
+    eprintln!("cancuoc sim: {}", counters.summary(link.bit_rate));
+    Exit::Ok.into()
+}
+
+/// Serves `card` at `address` until a stop is asked for; returns the counters.
+pub fn serve(card: &mut SimCard, address: &str, inserted: bool, control: &Control) -> Counters {
+    let mut want_inserted = inserted;
+    let mut connection: Option<Connection> = None;
+    let mut next_attempt = Instant::now();
+    let mut waiting_logged = false;
+    loop {
+        for event in control.events() {
+            match event {
+                Event::Terminate => {
+                    if let Some(c) = connection.take() {
+                        c.close();
+                    }
+                    return card.counters();
+                }
+                Event::Remove => want_inserted = false,
+                Event::Insert => want_inserted = true,
+            }
+        }
+        while let Some(request) = control.request() {
+            match request.command {
+                control::Command::Insert => {
+                    want_inserted = true;
+                    request.answer("inserted");
+                }
+                control::Command::Remove => {
+                    want_inserted = false;
+                    request.answer("removed");
+                }
+                control::Command::Status => {
+                    let state = if connection.is_some() {
+                        "inserted"
+                    } else {
+                        "removed"
+                    };
+                    request.answer(&format!(
+                        "{state}; {}",
+                        card.counters().summary(card.link().bit_rate)
+                    ));
+                }
+            }
+        }
+        if !want_inserted {
+            if let Some(c) = connection.take() {
+                c.close();
+                tracing::info!("card removed");
+            }
+            std::thread::sleep(POLL);
+            continue;
+        }
+        if connection.is_none() {
+            if Instant::now() < next_attempt {
+                std::thread::sleep(POLL);
+                continue;
+            }
+            match Connection::connect(address, Duration::from_secs(1), POLL) {
+                Ok(c) => {
+                    card.reset();
+                    connection = Some(c);
+                    waiting_logged = false;
+                    tracing::info!(vpcd = address, "card inserted");
+                }
+                Err(e) => {
+                    if !waiting_logged {
+                        tracing::warn!(vpcd = address, error = %e, "vpcd not reachable (is pcscd with vsmartcard-vpcd running?); retrying");
+                        waiting_logged = true;
+                    }
+                    next_attempt = Instant::now() + RECONNECT;
+                }
+            }
+            continue;
+        }
+        let Some(conn) = connection.as_mut() else {
+            continue;
+        };
+        let received = match conn.receive() {
+            Ok(r) => r,
+            Err(e) => {
+                tracing::warn!(error = %e, "vpcd connection failed; reconnecting");
+                Received::Closed
+            }
+        };
+        let started = Instant::now();
+        match received {
+            Received::Idle => {}
+            Received::Closed => {
+                connection = None;
+                next_attempt = Instant::now() + RECONNECT;
+                tracing::info!("vpcd closed the connection (pcscd stopped?); reconnecting");
+            }
+            Received::Message(message) => {
+                let outcome = answer(card, conn, message, started, control);
+                if let Err(e) = outcome {
+                    tracing::warn!(error = %e, "vpcd connection failed; reconnecting");
+                    connection = None;
+                    next_attempt = Instant::now() + RECONNECT;
+                } else if let Ok(false) = outcome {
+                    if let Some(c) = connection.take() {
+                        c.close();
+                    }
+                    want_inserted = false;
+                    tracing::info!("card removed by fault; SIGUSR2 or `insert` puts it back");
+                }
+            }
+        }
+    }
+}
+
+/// Handles one message; `Ok(false)` when the card left the field.
+fn answer(
+    card: &mut SimCard,
+    conn: &mut Connection,
+    message: Message,
+    started: Instant,
+    control: &Control,
+) -> std::io::Result<bool> {
+    match message {
+        Message::PowerOff | Message::PowerOn | Message::Reset => {
+            tracing::debug!(?message, "power");
+            card.reset();
+        }
+        Message::GetAtr => conn.send(card.atr())?,
+        Message::UnknownControl(_) | Message::Empty => {
+            tracing::debug!(?message, "ignored");
+        }
+        Message::Apdu(apdu) => match card.exchange(&apdu) {
+            Reply::Remove => return Ok(false),
+            Reply::Answer {
+                mut response,
+                delay,
+            } => {
+                wait_until(started + delay, control);
+                if response.len() > vpcd::MAX_PAYLOAD {
+                    response = vec![0x67, 0x00];
+                }
+                conn.send(&response)?;
+            }
+        },
+    }
+    Ok(true)
+}
+
+/// Sleeps until `deadline`, in short steps so a stop request is not held up.
+fn wait_until(deadline: Instant, control: &Control) {
+    loop {
+        let now = Instant::now();
+        if now >= deadline || control.terminating() {
+            return;
+        }
+        std::thread::sleep((deadline - now).min(Duration::from_millis(50)));
+    }
+}

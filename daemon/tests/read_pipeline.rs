@@ -1,0 +1,207 @@
+//! The whole read, in process: each simulated card read through the pipeline gives the
+//! identity its profile defines and the right verdict; a forged data group is caught; a
+//! wrong CAN is refused; the APDU count is the minimum for the card.
+
+use std::collections::BTreeSet;
+
+use apdu::emulator::CardEmulator;
+use apdu::rng::ScriptedRng;
+use cancuoc::lds::dg2::OutputFormat;
+use cancuoc::session::access::AccessInput;
+use cancuoc::session::result::{ReadResult, Verdict};
+use cancuoc::session::{self, ReadError, ReadRequest};
+use cancuoc::sim::profile::{self, LoadOptions, Profile};
+use cancuoc::trust::TrustStore;
+
+fn load(name: &str) -> Profile {
+    profile::load(name, &LoadOptions::default()).unwrap_or_else(|e| panic!("{name}: {e}"))
+}
+
+fn trust(profile: &Profile) -> TrustStore {
+    let mut store = TrustStore::new();
+    if let Some(csca) = &profile.csca {
+        store.load_path(csca).unwrap();
+    }
+    store
+}
+
+fn read(profile: &Profile, access: AccessInput, face: bool) -> Result<ReadResult, ReadError> {
+    let mut chip = CardEmulator::with_rng(profile.image.clone(), ScriptedRng::from_seed(5));
+    let request = ReadRequest {
+        access: access.to_key().unwrap(),
+        face: face.then_some(OutputFormat::Jpeg),
+        raw: false,
+        skip: BTreeSet::new(),
+    };
+    let mut steps = Vec::new();
+    let result = session::read_card(
+        &mut chip,
+        &request,
+        &trust(profile),
+        &mut ScriptedRng::from_seed(6),
+        &mut |p| steps.push(p.step.name()),
+    );
+    if result.is_ok() {
+        assert_eq!(steps.first().map(String::as_str), Some("access"));
+        assert_eq!(steps.last().map(String::as_str), Some("done"));
+    }
+    result.map(|(r, _)| r)
+}
+
+#[test]
+fn vn_cccd_with_every_access_form() {
+    let p = load("vn-cccd");
+    let printed = &p.printed;
+    let forms = [
+        AccessInput::IdNumber {
+            id_number: printed.id_number.clone(),
+            birth: None,
+            expiry: None,
+        },
+        AccessInput::Qr {
+            qr: format!(
+                "{}|012345678|Đặng Thị Thu Hà|17051989|Nữ|Hà Nội|10072021",
+                printed.id_number
+            ),
+        },
+        AccessInput::Document {
+            document_number: printed.document_number.clone(),
+            birth: printed.birth.clone(),
+            expiry: printed.expiry.clone(),
+        },
+    ];
+    for access in forms {
+        let r = read(&p, access.clone(), true).unwrap_or_else(|e| panic!("{access:?}: {e}"));
+        assert_eq!(
+            r.verification.verdict,
+            Verdict::Genuine,
+            "{:?}",
+            r.verification
+        );
+        assert!(
+            r.verification
+                .access
+                .starts_with("PACE-ECDH-GM-AES-128 brainpoolP256r1")
+        );
+        assert_eq!(r.verification.chip.method, "chip-authentication");
+        assert_eq!(r.verification.chip.status, "valid");
+        let vn = r.vn.as_ref().expect("DG13");
+        assert_eq!(vn.full_name.as_deref(), Some("Đặng Thị Thu Hà"));
+        assert_eq!(vn.id_number.as_deref(), Some(printed.id_number.as_str()));
+        assert_eq!(r.document.number, printed.document_number);
+        assert_eq!(r.holder.surname, "DANG");
+        let face = r.face.as_ref().expect("face");
+        assert_eq!(face.format, "jpeg");
+        let json = serde_json::to_value(&r).unwrap();
+        assert_eq!(json["verification"]["verdict"], "genuine");
+        assert_eq!(json["verification"]["passive"]["status"], "valid");
+        assert_eq!(
+            json["verification"]["passive"]["data_groups"]["DG3"],
+            "not-read"
+        );
+    }
+}
+
+#[test]
+fn older_bac_card_passport_and_the_bsi_specimen() {
+    let p = load("vn-cccd-bac");
+    let r = read(
+        &p,
+        AccessInput::IdNumber {
+            id_number: p.printed.id_number.clone(),
+            birth: Some(p.printed.birth.clone()),
+            expiry: Some(p.printed.expiry.clone()),
+        },
+        false,
+    )
+    .unwrap();
+    assert_eq!(r.verification.access, "BAC");
+    assert_eq!(
+        r.verification.verdict,
+        Verdict::Genuine,
+        "{:?}",
+        r.verification
+    );
+
+    let p = load("passport");
+    let r = read(
+        &p,
+        AccessInput::Document {
+            document_number: p.printed.document_number.clone(),
+            birth: p.printed.birth.clone(),
+            expiry: p.printed.expiry.clone(),
+        },
+        false,
+    )
+    .unwrap();
+    assert_eq!(r.document.kind, "passport");
+    assert_eq!(
+        r.verification.verdict,
+        Verdict::Genuine,
+        "{:?}",
+        r.verification
+    );
+
+    let p = load("bsi-reference");
+    let r = read(
+        &p,
+        AccessInput::Document {
+            document_number: "C11T002JM".into(),
+            birth: "960812".into(),
+            expiry: "231031".into(),
+        },
+        true,
+    )
+    .unwrap();
+    assert_eq!(r.holder.surname, "MUSTERMANN");
+    // Its CSCA is not given: every hash checks, the chip proves its key, not verified.
+    assert_eq!(r.verification.verdict, Verdict::NotVerified);
+    let json = serde_json::to_value(&r.verification).unwrap();
+    assert_eq!(json["passive"]["status"], "no-trust-anchor");
+    for dg in ["DG1", "DG2", "DG14"] {
+        assert_eq!(json["passive"]["data_groups"][dg], "ok", "{dg}");
+    }
+    assert_eq!(json["chip"]["method"], "chip-authentication");
+    assert_eq!(json["chip"]["status"], "valid", "{json}");
+}
+
+#[test]
+fn a_wrong_can_is_refused() {
+    let p = load("vn-cccd");
+    let err = read(
+        &p,
+        AccessInput::Can {
+            can: "000000".into(),
+        },
+        false,
+    )
+    .unwrap_err();
+    assert!(matches!(err, ReadError::WrongAccessKey), "{err:?}");
+}
+
+#[test]
+fn a_tampered_dg13_is_forged() {
+    let mut p = load("vn-cccd");
+    let files = p
+        .image
+        .applications
+        .values_mut()
+        .next()
+        .expect("application");
+    let dg13 = files.get_mut(&0x010D).expect("DG13");
+    let last = dg13.data.len() - 1;
+    dg13.data[last] ^= 0x01;
+    let r = read(
+        &p,
+        AccessInput::IdNumber {
+            id_number: p.printed.id_number.clone(),
+            birth: None,
+            expiry: None,
+        },
+        false,
+    )
+    .unwrap();
+    assert_eq!(r.verification.verdict, Verdict::Forged);
+    let json = serde_json::to_value(&r.verification).unwrap();
+    assert_eq!(json["passive"]["data_groups"]["DG13"], "mismatch");
+}

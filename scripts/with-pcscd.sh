@@ -1,0 +1,91 @@
+#!/usr/bin/env bash
+# with-pcscd.sh CMD...: runs CMD with a pcscd that has vsmartcard's vpcd reader
+# ("Virtual PCD 00 00" on TCP 35963, "… 00 01" on 35964), then stops that pcscd.
+#
+# When no pcscd is running, it starts `pcscd --foreground` with a private reader
+# configuration holding only the vpcd reader, waits until it is ready, runs CMD, stops
+# it and waits for it to exit: no process is left behind, whatever CMD does. When a
+# pcscd is already running (pcscd 1.9 has one socket per machine), that one is used as
+# it is and left running: it must have the vpcd reader (the vsmartcard-vpcd package's
+# configuration does).
+#
+# CMD sees CANCUOC_PCSCD=1, CANCUOC_VPCD=127.0.0.1:35963 and
+# CANCUOC_READER='Virtual PCD 00 00'; tests that need pcscd skip themselves without
+# CANCUOC_PCSCD. Runs on one machine are serialized by a lock, because the vpcd port
+# takes one card at a time. Exit status: CMD's.
+set -euo pipefail
+
+if [ $# -eq 0 ]; then
+    echo "usage: $0 CMD [ARG]..." >&2
+    exit 2
+fi
+
+VPCD_PORT=35963
+DRIVER=/usr/lib/pcsc/drivers/serial/libifdvpcd.so
+if ! command -v pcscd >/dev/null || [ ! -e "$DRIVER" ]; then
+    echo "with-pcscd: needs pcscd and vsmartcard-vpcd (apt-get install pcscd vsmartcard-vpcd)" >&2
+    exit 1
+fi
+
+lock_dir=/run/lock
+[ -w "$lock_dir" ] || lock_dir=${TMPDIR:-/tmp}
+exec 9>"$lock_dir/cancuoc-pcscd.lock"
+if ! flock -w 900 9; then
+    echo "with-pcscd: another run holds $lock_dir/cancuoc-pcscd.lock" >&2
+    exit 1
+fi
+
+pcscd_running() {
+    local pidfile=/run/pcscd/pcscd.pid
+    [ -S /run/pcscd/pcscd.comm ] && [ -f "$pidfile" ] && kill -0 "$(cat "$pidfile")" 2>/dev/null
+}
+
+work=$(mktemp -d)
+pid=
+cleanup() {
+    if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
+        kill -TERM "$pid" 2>/dev/null || true
+        for _ in $(seq 50); do
+            kill -0 "$pid" 2>/dev/null || break
+            sleep 0.1
+        done
+        kill -KILL "$pid" 2>/dev/null || true
+        wait "$pid" 2>/dev/null || true
+    fi
+    rm -rf "$work"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+if pcscd_running; then
+    echo "with-pcscd: using the pcscd already running" >&2
+else
+    mkdir "$work/reader.conf.d"
+    printf 'FRIENDLYNAME "Virtual PCD"\nDEVICENAME   /dev/null:0x%X\nLIBPATH      %s\nCHANNELID    0x%X\n' \
+        "$VPCD_PORT" "$DRIVER" "$VPCD_PORT" >"$work/reader.conf.d/vpcd"
+    pcscd --foreground --info --config "$work/reader.conf.d" >"$work/pcscd.log" 2>&1 &
+    pid=$!
+    ready=
+    for _ in $(seq 100); do
+        if grep -q "daemon ready" "$work/pcscd.log"; then
+            ready=1
+            break
+        fi
+        kill -0 "$pid" 2>/dev/null || break
+        sleep 0.1
+    done
+    if [ -z "$ready" ]; then
+        echo "with-pcscd: pcscd did not start:" >&2
+        cat "$work/pcscd.log" >&2
+        exit 1
+    fi
+    echo "with-pcscd: pcscd $pid ready (vpcd on $VPCD_PORT)" >&2
+fi
+
+export CANCUOC_PCSCD=1
+export CANCUOC_VPCD="127.0.0.1:$VPCD_PORT"
+export CANCUOC_READER="Virtual PCD 00 00"
+status=0
+"$@" || status=$?
+exit "$status"

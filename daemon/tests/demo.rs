@@ -25,9 +25,18 @@ fn demo_prints_the_holder_and_the_mrz() {
     assert_eq!(code, 0, "{stdout}");
     let printed = profile::vn_cccd().unwrap().printed;
     assert!(stdout.contains(&printed.id_number), "{stdout}");
-    assert!(stdout.contains("DANG / THI THU HA"), "{stdout}");
-    assert!(stdout.contains("all check digits valid"), "{stdout}");
+    assert!(stdout.contains("Đặng Thị Thu Hà"), "{stdout}");
     assert!(stdout.contains("IDVNM"), "{stdout}");
+    assert!(
+        stdout.contains("PACE-ECDH-GM-AES-128 brainpoolP256r1"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("chip-authentication valid"), "{stdout}");
+    let verdict = stdout
+        .lines()
+        .find(|l| l.trim_start().starts_with("verdict"))
+        .unwrap_or_default();
+    assert!(verdict.ends_with("genuine"), "{stdout}");
 }
 
 #[test]
@@ -37,6 +46,7 @@ fn the_trace_log_holds_no_personal_data_and_no_key() {
     // The log must exist for this test to mean anything.
     assert!(log.contains("PACE established"), "{log}");
     assert!(log.contains("file read"), "{log}");
+    assert!(log.contains("read step"), "{log}");
     let profile = profile::vn_cccd().unwrap();
     let mrz_key = profile.mrz_key().unwrap();
     let keys = BacKeys::derive(&mrz_key);
@@ -51,6 +61,9 @@ fn the_trace_log_holds_no_personal_data_and_no_key() {
         "Đặng".into(),
         "THU<HA".into(),
         "THU HA".into(),
+        "Hàng Bông".into(),
+        "Kiến Xương".into(),
+        "Phạm Thị Lan".into(),
         hex::encode(&*bac::key_seed(&mrz_key)),
         hex::encode(keys.k_enc().as_bytes()),
         hex::encode(keys.k_mac().as_bytes()),

@@ -1,166 +1,181 @@
-//! `cancuoc demo`: the built-in simulated Vietnamese card, read in process.
+//! `cancuoc demo`: the full verified read of the built-in simulated Vietnamese card, in
+//! process: PACE with the CAN from the ID number, every data group, chip
+//! authentication, passive authentication against the test CSCA, and the verdict.
 
+use std::collections::BTreeSet;
 use std::process::ExitCode;
 
-use apdu::Card;
-use apdu::access::{self, AccessKey};
 use apdu::emulator::CardEmulator;
-use apdu::pace::Can;
-use apdu::read_binary::{self, FileReader, ICAO_AID};
 use apdu::rng::SystemRng;
 
 use crate::cli::exit::Exit;
-use crate::lds::dg1::{Dg1, yymmdd_to_iso};
-use crate::lds::ef_com::EfCom;
-use crate::lds::{DataGroup, LdsFile};
+use crate::cli::read::{exit_of, exit_of_error};
+use crate::session::access::AccessInput;
+use crate::session::result::{ReadResult, Verdict};
+use crate::session::{self, ReadError, ReadRequest, ReadStats};
 use crate::sim::profile;
+use crate::trust::TrustStore;
 
 /// Options of `cancuoc demo`.
 #[derive(Debug, clap::Args)]
-pub struct Args {}
-
-/// What the demo read.
-pub struct DemoRead {
-    /// How the chip was opened (`PACE-ECDH-GM-AES-128 brainpoolP256r1`).
-    pub access: String,
-    /// EF.COM.
-    pub com: EfCom,
-    /// DG1.
-    pub dg1: Dg1,
-    /// Commands sent to the chip.
-    pub commands: usize,
-    /// READ BINARY commands among them.
-    pub read_binary: usize,
-    /// Bytes exchanged with the chip, both ways.
-    pub bytes: usize,
+pub struct Args {
+    /// Print the result JSON instead of the summary.
+    #[arg(long)]
+    pub json: bool,
 }
 
-/// Why the demo read failed.
+/// Why the demo could not run.
 #[derive(Debug, thiserror::Error)]
 pub enum DemoError {
-    /// The card protocols failed.
-    #[error(transparent)]
-    Card(#[from] apdu::Error),
-    /// A file did not decode.
-    #[error(transparent)]
-    Lds(#[from] crate::lds::Error),
     /// The simulated card's profile did not load.
+    #[error("simulated card: {0}")]
+    Profile(String),
+    /// The read failed.
     #[error(transparent)]
-    Profile(#[from] profile::ProfileError),
+    Read(#[from] ReadError),
 }
 
-/// Opens the simulated `vn-cccd` card with PACE, the CAN taken from its ID number as a
-/// clerk would, and reads EF.COM and DG1.
-pub fn read_demo_card(rng: &mut impl rand_core::CryptoRng) -> Result<DemoRead, DemoError> {
-    let profile = profile::vn_cccd()?;
+/// Reads the simulated `vn-cccd` card through the whole pipeline.
+pub fn read_demo_card(
+    rng: &mut impl rand_core::CryptoRng,
+) -> Result<(ReadResult, ReadStats, usize), DemoError> {
+    let profile = profile::vn_cccd().map_err(|e| DemoError::Profile(e.to_string()))?;
+    let mut trust = TrustStore::new();
+    if let Some(csca) = &profile.csca {
+        trust
+            .load_path(csca)
+            .map_err(|e| DemoError::Profile(e.to_string()))?;
+    }
+    let access = AccessInput::IdNumber {
+        id_number: profile.printed.id_number.clone(),
+        birth: None,
+        expiry: None,
+    }
+    .to_key()
+    .map_err(|e| DemoError::Profile(e.to_string()))?;
     let mut chip = CardEmulator::new(profile.image.clone());
-    tracing::info!(profile = profile.name, "reading the simulated card");
-    let can = Can::new(&profile.printed.can)?;
-    let access::OpenChip {
-        mut channel,
-        opened,
-        ..
-    } = access::open(&mut chip, &AccessKey::Can(can), rng)?;
-    read_binary::select_application(&mut channel, &ICAO_AID)?;
-    let mut reader = FileReader::default();
-    let com = EfCom::parse(&reader.read_file(&mut channel, LdsFile::Com.fid())?)?;
-    let dg1_file = LdsFile::DataGroup(DataGroup::DG1);
-    let dg1 = Dg1::parse(&reader.read_file(&mut channel, dg1_file.fid())?)?;
-    let extended = channel.extended_length();
-    drop(channel);
-    let stats = chip.stats();
+    tracing::info!(profile = %profile.name, "reading the simulated card");
+    let request = ReadRequest {
+        access,
+        face: Some(crate::lds::dg2::OutputFormat::Jpeg),
+        raw: false,
+        skip: BTreeSet::new(),
+    };
+    let (result, stats) = session::read_card(&mut chip, &request, &trust, rng, &mut |_| {})?;
+    let apdus = chip.stats().commands;
     tracing::info!(
-        commands = stats.commands,
+        apdus,
         read_binary = stats.read_binary,
-        extended,
+        bytes = stats.bytes,
         "simulated card read"
     );
-    Ok(DemoRead {
-        access: opened.describe(),
-        com,
-        dg1,
-        commands: stats.commands,
-        read_binary: stats.read_binary,
-        bytes: stats.bytes_in + stats.bytes_out,
-    })
+    Ok((result, stats, apdus))
 }
 
 /// Runs `cancuoc demo`.
-pub fn run(_args: &Args) -> ExitCode {
+pub fn run(args: &Args) -> ExitCode {
     match read_demo_card(&mut SystemRng) {
-        Ok(read) => {
-            print!("{}", render(&read));
-            Exit::Ok.into()
+        Ok((result, stats, apdus)) => {
+            if args.json {
+                match serde_json::to_string_pretty(&result) {
+                    Ok(text) => println!("{text}"),
+                    Err(e) => {
+                        eprintln!("cancuoc demo: {e}");
+                        return Exit::Internal.into();
+                    }
+                }
+            } else {
+                print!("{}", render(&result, &stats, apdus));
+            }
+            exit_of(&result).into()
         }
         Err(e) => {
             eprintln!("cancuoc demo: {e}");
             match &e {
-                DemoError::Card(e) => Exit::of(e).into(),
-                DemoError::Lds(_) => Exit::CardProtocol.into(),
+                DemoError::Read(e) => exit_of_error(e).into(),
                 DemoError::Profile(_) => Exit::Internal.into(),
             }
         }
     }
 }
 
-/// An MRZ date as `YYYY-MM-DD` when it is one, else as printed.
-fn date(yymmdd: &str, years_ahead: u32) -> String {
-    // Mean Gregorian year; off by at most a day around New Year, which is harmless here.
-    let years_since_1970 = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs() / 31_556_952);
-    let this_year = 1970 + u32::try_from(years_since_1970).unwrap_or(0);
-    yymmdd_to_iso(yymmdd, this_year, years_ahead).unwrap_or_else(|| yymmdd.to_owned())
-}
-
 /// The human summary of the read.
-pub fn render(read: &DemoRead) -> String {
-    let f = &read.dg1.fields;
-    let groups: Vec<&str> = read.com.data_groups.iter().map(|g| g.name()).collect();
-    let check = if read.dg1.checks.all_valid() {
-        "all check digits valid"
-    } else {
-        "CHECK DIGIT ERRORS"
-    };
+pub fn render(r: &ReadResult, stats: &ReadStats, apdus: usize) -> String {
+    use std::fmt::Write as _;
     let mut out = String::new();
-    out.push_str("cancuoc demo: simulated Vietnamese ID card (synthetic holder)\n");
-    out.push_str(&format!(
-        "  access           {} (CAN from the ID number)\n",
-        read.access
-    ));
-    out.push_str(&format!(
-        "  EF.COM           LDS {}, lists {}\n",
-        read.com.lds_version_display(),
-        groups.join(" ")
-    ));
-    out.push_str(&format!(
-        "  document         {} {} no. {}, expires {}\n",
-        f.document_code,
-        f.issuing_state,
-        f.document_number,
-        date(&f.expiry_date, 50)
-    ));
-    if let Some(id) = read.dg1.vn_id_number() {
-        out.push_str(&format!("  ID number        {id}\n"));
+    let mut line = |k: &str, v: &str| {
+        let _ = writeln!(out, "  {k:<20} {v}");
+    };
+    line("card", "simulated Vietnamese ID card (synthetic holder)");
+    line("access", &r.verification.access);
+    if let Some(vn) = &r.vn {
+        let date = |d: &Option<crate::lds::dg13::VnDate>| {
+            d.as_ref()
+                .map(|d| d.iso().unwrap_or_else(|| d.text.clone()))
+        };
+        let fields = [
+            ("họ và tên", vn.full_name.clone()),
+            ("số định danh", vn.id_number.clone()),
+            ("ngày sinh", date(&vn.birth_date)),
+            ("giới tính", vn.sex.clone()),
+            ("quốc tịch", vn.nationality.clone()),
+            ("dân tộc", vn.ethnicity.clone()),
+            ("quê quán", vn.place_of_origin.clone()),
+            ("nơi thường trú", vn.place_of_residence.clone()),
+            ("ngày cấp", date(&vn.issue_date)),
+            ("có giá trị đến", date(&vn.expiry_date)),
+        ];
+        for (k, v) in fields {
+            if let Some(v) = v {
+                line(k, &v);
+            }
+        }
     }
-    out.push_str(&format!(
-        "  holder           {} / {}\n",
-        f.surname, f.given_names
-    ));
-    out.push_str(&format!(
-        "  born, sex        {}, {}\n",
-        date(&f.birth_date, 0),
-        f.sex.as_str()
-    ));
-    out.push_str(&format!("  nationality      {}\n", f.nationality));
-    out.push_str(&format!("  MRZ              {check}\n"));
-    for line in read.dg1.lines() {
-        out.push_str(&format!("                   {line}\n"));
+    line(
+        "document",
+        &format!(
+            "{} {} no. {}, expires {}",
+            r.document.kind,
+            r.document.issuing_state,
+            r.document.number,
+            r.document.expiry_date.as_deref().unwrap_or("?")
+        ),
+    );
+    for (i, l) in r.document.mrz.lines().enumerate() {
+        line(if i == 0 { "MRZ" } else { "" }, l);
     }
-    out.push_str(&format!(
-        "  chip traffic     {} APDUs ({} READ BINARY), {} bytes\n",
-        read.commands, read.read_binary, read.bytes
-    ));
-    out.push_str("  verification     none in this demo (no passive or chip authentication)\n");
+    if let Some(face) = &r.face {
+        line(
+            "face",
+            &format!("{} {}x{}", face.format, face.width, face.height),
+        );
+    }
+    let passive = serde_json::to_value(r.verification.passive.status)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_default();
+    line("passive auth.", &passive);
+    line(
+        "chip auth.",
+        &format!(
+            "{} {}",
+            r.verification.chip.method, r.verification.chip.status
+        ),
+    );
+    line(
+        "verdict",
+        match r.verification.verdict {
+            Verdict::Genuine => "genuine",
+            Verdict::NotVerified => "not verified",
+            Verdict::Forged => "FORGED",
+        },
+    );
+    line(
+        "chip traffic",
+        &format!(
+            "{apdus} APDUs ({} READ BINARY), {} file bytes",
+            stats.read_binary, stats.bytes
+        ),
+    );
     out
 }

@@ -1101,23 +1101,7 @@ fn ecdsa_plain_oid(hash: HashAlgorithm) -> Oid {
 }
 
 fn curve_by_oid(content: &[u8]) -> Option<CurveId> {
-    let dotted = Oid::from_der_content(content).ok()?;
-    use CurveId::*;
-    [
-        P192,
-        P224,
-        P256,
-        P384,
-        P521,
-        BrainpoolP192r1,
-        BrainpoolP224r1,
-        BrainpoolP256r1,
-        BrainpoolP320r1,
-        BrainpoolP384r1,
-        BrainpoolP512r1,
-    ]
-    .into_iter()
-    .find(|c| c.oid() == dotted.as_str())
+    CurveId::from_oid(Oid::from_der_content(content).ok()?.as_str())
 }
 
 fn parse_hex(text: &str) -> Option<Vec<u8>> {

@@ -1,5 +1,6 @@
 //! The `cancuoc` command line: one module per subcommand.
 
+pub mod bench;
 pub mod demo;
 pub mod exit;
 pub mod read;
@@ -29,6 +30,9 @@ pub enum Command {
     Readers(readers::Args),
     /// Read and verify the card on a reader.
     Read(read::Args),
+    /// Full reads of a simulated card at 106/212/424/848 kbit/s: APDUs, bytes, modeled
+    /// air time, host CPU time, and the ratio to the air-time limit.
+    Bench(bench::Args),
     /// Serve a simulated card to pcscd (vsmartcard's vpcd): "Virtual PCD 00 00".
     Sim(sim::Args),
     /// Offline passive authentication of dumped EF.SOD and data group files.
@@ -54,5 +58,6 @@ pub fn run(cli: Cli) -> std::process::ExitCode {
         Command::Verify(args) => verify::run(&args),
         Command::Trust(TrustCommand::Inspect(args)) => trust_inspect::run(&args),
         Command::Sim(args) => sim::run(&args),
+        Command::Bench(args) => bench::run(&args),
     }
 }

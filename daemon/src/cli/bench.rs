@@ -1,0 +1,251 @@
+//! `cancuoc bench`: full reads of a simulated card, in process, at the ISO/IEC 14443 bit
+//! rates. The link is modeled, not slept: per rate it reports the APDUs and bytes each
+//! way, the modeled air time of that exchange, the per-APDU latency and the chip's own
+//! processing time (the card's, not the reader's), the host's CPU time, and the ratio of
+//! what the reader costs (air time of the actual exchange + latency + host CPU) to the
+//! air-time limit: the time the card's file bytes alone need on air at that rate (9 bits
+//! a byte, as ISO/IEC 14443 sends them). Extra APDUs, extra bytes and slow code all show
+//! in that ratio; the chip's processing is shown beside it, since no reader can shorten it.
+
+use std::collections::BTreeSet;
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+
+use apdu::emulator::CardEmulator;
+use apdu::rng::ScriptedRng;
+use apdu::{Card, Command, Response};
+
+use crate::cli::exit::Exit;
+use crate::session::access::AccessInput;
+use crate::session::{self, ReadRequest};
+use crate::sim::link::{BIT_RATES, LinkModel};
+use crate::sim::profile::{self, LoadOptions};
+use crate::trust::TrustStore;
+
+/// Options of `cancuoc bench`.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// The card profile (built-in name or path).
+    #[arg(long, default_value = "vn-cccd")]
+    pub profile: String,
+    /// Reads per bit rate (the fastest host time is reported).
+    #[arg(long, default_value_t = 5)]
+    pub runs: usize,
+    /// Print JSON instead of a table.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// A chip behind a modeled link: counts and adds up, never sleeps.
+struct Metered<'a> {
+    chip: &'a mut CardEmulator<ScriptedRng>,
+    link: LinkModel,
+    apdus: usize,
+    bytes_out: usize,
+    bytes_in: usize,
+    air: Duration,
+    latency: Duration,
+    processing: Duration,
+    chip_cpu: Duration,
+}
+
+impl Card for Metered<'_> {
+    fn transmit(&mut self, command: &Command) -> Result<Response, apdu::Error> {
+        let bytes = command.encode()?;
+        let start = Instant::now();
+        let answer = self.chip.process(&bytes);
+        self.chip_cpu += start.elapsed();
+        self.apdus += 1;
+        self.bytes_out += bytes.len();
+        self.bytes_in += answer.len();
+        self.air += self.link.frame_time(bytes.len(), answer.len());
+        self.latency += self.link.latency;
+        self.processing += self.link.processing(command.ins);
+        Response::decode(&answer)
+    }
+
+    fn extended_length(&self) -> bool {
+        self.chip.extended_length()
+    }
+}
+
+/// One row of the table.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct BenchRow {
+    /// Bit rate, bit/s.
+    pub bit_rate: u32,
+    /// APDUs exchanged.
+    pub apdus: usize,
+    /// READ BINARY commands.
+    pub read_binary: usize,
+    /// Bytes sent to the card.
+    pub bytes_to_card: usize,
+    /// Bytes received from the card.
+    pub bytes_from_card: usize,
+    /// File bytes read.
+    pub file_bytes: usize,
+    /// Modeled air time of the exchange, ms.
+    pub air_ms: f64,
+    /// Modeled per-APDU latency, ms.
+    pub latency_ms: f64,
+    /// Modeled chip processing, ms.
+    pub chip_processing_ms: f64,
+    /// Host CPU time of the read (the simulated chip's own time taken out), ms.
+    pub host_cpu_ms: f64,
+    /// Air + latency + host CPU, ms.
+    pub reader_ms: f64,
+    /// Air time of the file bytes alone, ms.
+    pub air_limit_ms: f64,
+    /// `reader_ms / air_limit_ms`.
+    pub ratio: f64,
+    /// Reader time plus chip processing: the read as a user waits for it, ms.
+    pub total_ms: f64,
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1000.0
+}
+
+/// Runs the benchmark rows for a profile.
+pub fn bench(profile_name: &str, runs: usize) -> Result<Vec<BenchRow>, String> {
+    let profile =
+        profile::load(profile_name, &LoadOptions::default()).map_err(|e| e.to_string())?;
+    let mut trust = TrustStore::new();
+    if let Some(csca) = &profile.csca {
+        trust.load_path(csca).map_err(|e| e.to_string())?;
+    }
+    let access = if profile.printed.can.is_empty() {
+        AccessInput::Document {
+            document_number: profile.printed.document_number.clone(),
+            birth: profile.printed.birth.clone(),
+            expiry: profile.printed.expiry.clone(),
+        }
+    } else {
+        AccessInput::Can {
+            can: profile.printed.can.clone(),
+        }
+    };
+    let request = ReadRequest {
+        access: access.to_key().map_err(|e| e.to_string())?,
+        face: Some(crate::lds::dg2::OutputFormat::Jpeg),
+        raw: false,
+        skip: BTreeSet::new(),
+    };
+    let mut rows = Vec::new();
+    for bit_rate in BIT_RATES {
+        let link = LinkModel {
+            bit_rate,
+            ..LinkModel::default()
+        };
+        let mut best: Option<BenchRow> = None;
+        for run in 0..runs.max(1) {
+            let mut chip =
+                CardEmulator::with_rng(profile.image.clone(), ScriptedRng::from_seed(run as u64));
+            let mut metered = Metered {
+                chip: &mut chip,
+                link,
+                apdus: 0,
+                bytes_out: 0,
+                bytes_in: 0,
+                air: Duration::ZERO,
+                latency: Duration::ZERO,
+                processing: Duration::ZERO,
+                chip_cpu: Duration::ZERO,
+            };
+            let start = Instant::now();
+            let (_, stats) = session::read_card(
+                &mut metered,
+                &request,
+                &trust,
+                &mut ScriptedRng::from_seed(1000 + run as u64),
+                &mut |_| {},
+            )
+            .map_err(|e| e.to_string())?;
+            let host = start.elapsed().saturating_sub(metered.chip_cpu);
+            let limit =
+                Duration::from_micros(stats.bytes as u64 * 9 * 1_000_000 / u64::from(bit_rate));
+            let reader = metered.air + metered.latency + host;
+            let row = BenchRow {
+                bit_rate,
+                apdus: metered.apdus,
+                read_binary: stats.read_binary,
+                bytes_to_card: metered.bytes_out,
+                bytes_from_card: metered.bytes_in,
+                file_bytes: stats.bytes,
+                air_ms: ms(metered.air),
+                latency_ms: ms(metered.latency),
+                chip_processing_ms: ms(metered.processing),
+                host_cpu_ms: ms(host),
+                reader_ms: ms(reader),
+                air_limit_ms: ms(limit),
+                ratio: if limit.is_zero() {
+                    0.0
+                } else {
+                    reader.as_secs_f64() / limit.as_secs_f64()
+                },
+                total_ms: ms(reader + metered.processing),
+            };
+            if best
+                .as_ref()
+                .is_none_or(|b| row.host_cpu_ms < b.host_cpu_ms)
+            {
+                best = Some(row);
+            }
+        }
+        rows.extend(best);
+    }
+    Ok(rows)
+}
+
+/// Runs `cancuoc bench`.
+pub fn run(args: &Args) -> ExitCode {
+    let rows = match bench(&args.profile, args.runs) {
+        Ok(rows) => rows,
+        Err(e) => {
+            eprintln!("cancuoc bench: {e}");
+            return Exit::Internal.into();
+        }
+    };
+    if args.json {
+        println!(
+            "{}",
+            serde_json::json!({ "profile": args.profile, "rows": rows })
+        );
+        return Exit::Ok.into();
+    }
+    println!(
+        "{:>8} {:>6} {:>5} {:>9} {:>9} {:>9} {:>8} {:>8} {:>9} {:>8} {:>9} {:>9} {:>6}",
+        "kbit/s",
+        "APDUs",
+        "RB",
+        "to card",
+        "from card",
+        "air ms",
+        "lat. ms",
+        "CPU ms",
+        "reader ms",
+        "limit ms",
+        "chip ms",
+        "total ms",
+        "ratio"
+    );
+    for r in &rows {
+        println!(
+            "{:>8} {:>6} {:>5} {:>9} {:>9} {:>9.1} {:>8.1} {:>8.1} {:>9.1} {:>8.1} {:>9.1} {:>9.1} {:>6.2}",
+            r.bit_rate / 1000,
+            r.apdus,
+            r.read_binary,
+            r.bytes_to_card,
+            r.bytes_from_card,
+            r.air_ms,
+            r.latency_ms,
+            r.host_cpu_ms,
+            r.reader_ms,
+            r.air_limit_ms,
+            r.chip_processing_ms,
+            r.total_ms,
+            r.ratio
+        );
+    }
+    Exit::Ok.into()
+}

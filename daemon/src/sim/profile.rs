@@ -884,7 +884,9 @@ impl Builder {
             KeyFormat::Sec1 => "EC PRIVATE KEY",
             KeyFormat::Pkcs1 => "RSA PRIVATE KEY",
             KeyFormat::Pkcs8 => {
-                return Err(self.invalid("PKCS#8 keys cannot generate DG14/DG15: serve those files"));
+                return Err(
+                    self.invalid("PKCS#8 keys cannot generate DG14/DG15: serve those files")
+                );
             }
         };
         let pem = Zeroizing::new(crate::trust::pem::encode(label, &key.der));

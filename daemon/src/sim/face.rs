@@ -75,7 +75,7 @@ pub fn synthetic_face(seed: u64, width: u32, height: u32, quality: u8) -> Result
             if in_ellipse(x, y, cx, cy - ry * 0.15, rx * 1.08, ry * 0.95) && y < cy - ry * 0.35 {
                 c = hair;
             }
-            if in_ellipse(x, y, cx, cy, rx, ry) && !(y < cy - ry * 0.55) {
+            if in_ellipse(x, y, cx, cy, rx, ry) && y >= cy - ry * 0.55 {
                 c = skin;
                 // Eyes, brows, nose and mouth.
                 for side in [-1.0f32, 1.0] {

@@ -10,15 +10,19 @@ PREFIX ?= /usr/local
 FUZZ_SECONDS ?= 60
 
 # Debian packages the build and the tests need.
-APT_PACKAGES := pkg-config libpcsclite-dev
+APT_PACKAGES := pkg-config pcscd libpcsclite-dev vsmartcard-vpcd pcsc-tools
 
-.PHONY: all deps demo test check unit fuzz fuzz-deps bench install clean
+.PHONY: all deps demo sim test check unit fuzz fuzz-deps bench install clean
 
 all: test
 
 ## deps: install the Debian packages listed in APT_PACKAGES (only those missing).
 deps:
 	@bash scripts/ensure-packages.sh $(APT_PACKAGES)
+
+## sim: serve the simulated Vietnamese card to pcscd (needs pcscd running with vpcd).
+sim: deps
+	$(CARGO) run --release --quiet -p cancuoc -- sim --profile vn-cccd
 
 ## demo: read the built-in simulated Vietnamese card and print what it holds.
 demo: deps
@@ -31,8 +35,12 @@ check:
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
 
+# Tests run under scripts/with-pcscd.sh: it starts pcscd with the vpcd reader for the
+# simulator's integration tests and stops it afterwards. Building first keeps pcscd's
+# run (and the machine-wide lock it holds) short.
 unit:
-	bash scripts/cargo-test-summary.sh --workspace
+	$(CARGO) test --workspace --no-run --quiet
+	bash scripts/with-pcscd.sh bash scripts/cargo-test-summary.sh --workspace
 
 ## fuzz: run every fuzz target for FUZZ_SECONDS seconds each.
 fuzz: fuzz-deps
@@ -52,6 +60,8 @@ bench: deps
 install: deps
 	$(CARGO) build --release -p cancuoc
 	install -D -m 0755 target/release/cancuoc $(DESTDIR)$(PREFIX)/bin/cancuoc
+	mkdir -p $(DESTDIR)$(PREFIX)/share/cancuoc/fixtures
+	cp -r fixtures/cards fixtures/pki $(DESTDIR)$(PREFIX)/share/cancuoc/fixtures/
 
 clean:
 	$(CARGO) clean

@@ -68,7 +68,7 @@ else
     pid=$!
     ready=
     for _ in $(seq 100); do
-        if grep -q "daemon ready" "$work/pcscd.log"; then
+        if grep -qs "daemon ready" "$work/pcscd.log"; then
             ready=1
             break
         fi

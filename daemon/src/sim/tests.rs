@@ -77,3 +77,136 @@ fn the_uid_pseudo_apdu_answers() {
     assert_eq!(r.data, p.uid);
     assert!(card.extended_length());
 }
+
+#[test]
+fn signed_profiles_pass_passive_authentication_against_the_fixture_csca() {
+    use crate::trust::passive::{self, PassiveStatus};
+    use crate::trust::store::TrustStore;
+    use crate::trust::time::Time;
+    for name in ["vn-cccd", "vn-cccd-bac", "passport"] {
+        let p = profile::load(name, &LoadOptions::default()).unwrap();
+        let csca = p.csca.clone().expect("a CSCA path");
+        assert!(
+            csca.ends_with("fixtures/pki/csca.pem"),
+            "{}",
+            csca.display()
+        );
+        let mut store = TrustStore::new();
+        store.load_path(&csca).unwrap();
+        let files = &p.image.applications[ICAO_AID.as_slice()];
+        // Every data group served, including DG3 that only terminal authentication opens.
+        let groups: std::collections::BTreeMap<u8, Vec<u8>> = crate::lds::DataGroup::all()
+            .filter_map(|dg| files.get(&dg.fid()).map(|f| (dg.number(), f.data.clone())))
+            .collect();
+        let at = Time::from_ymd_hms(2025, 6, 1, 0, 0, 0).unwrap();
+        let result = passive::verify(p.file(LdsFile::Sod).unwrap(), &groups, &store, at);
+        assert_eq!(
+            result.status,
+            PassiveStatus::Valid,
+            "{name}: {:?}",
+            result.problems
+        );
+    }
+}
+
+#[test]
+fn the_vn_cccd_chip_is_as_observed() {
+    use crate::lds::DataGroup;
+    use crate::lds::ef_com::EfCom;
+    let p = profile::vn_cccd().unwrap();
+    let com = EfCom::parse(p.file(LdsFile::Com).unwrap()).unwrap();
+    let listed: Vec<u8> = com.data_groups.iter().map(|g| g.number()).collect();
+    assert_eq!(listed, [1, 2, 3, 13, 14, 15]);
+    assert!(p.image.select_mf_unsupported);
+    assert!(
+        p.chip_authentication
+            .as_ref()
+            .is_some_and(|c| c.static_key.is_some())
+    );
+    assert!(p.active_authentication.is_some());
+    let dg14 = crate::lds::dg14::Dg14::parse(p.file(LdsFile::DataGroup(DataGroup::DG14)).unwrap())
+        .unwrap();
+    let infos = apdu::security_infos::SecurityInfos::parse(&dg14.security_infos).unwrap();
+    assert_eq!(infos.chip_authentication().count(), 1);
+    assert!(infos.active_authentication().is_some());
+    // DG3 exists but needs terminal authentication.
+    let mut card = SimCard::new(&p, LinkModel::instant(), FaultPlan::default());
+    let can = Can::new(&p.printed.can).unwrap();
+    let mut channel = access::open(&mut card, &AccessKey::Can(can), &mut SystemRng)
+        .unwrap()
+        .channel;
+    read_binary::select_application(&mut channel, &ICAO_AID).unwrap();
+    let err = FileReader::default()
+        .read_file(&mut channel, DataGroup::DG3.fid())
+        .unwrap_err();
+    assert!(
+        format!("{err:?}").contains("6982") || format!("{err}").contains("security"),
+        "{err:?}"
+    );
+}
+
+#[test]
+fn the_bac_only_card_refuses_large_le_with_6ce0() {
+    let p = profile::load("vn-cccd-bac", &LoadOptions::default()).unwrap();
+    assert!(p.image.pace.is_none() && p.image.bac.is_some());
+    let mut card = SimCard::new(&p, LinkModel::instant(), FaultPlan::default());
+    let key = AccessKey::Mrz(p.mrz_key().unwrap());
+    let mut channel = access::open(&mut card, &key, &mut SystemRng)
+        .unwrap()
+        .channel;
+    read_binary::select_application(&mut channel, &ICAO_AID).unwrap();
+    let mut reader = FileReader::default();
+    let dg2 = reader
+        .read_file(
+            &mut channel,
+            LdsFile::DataGroup(crate::lds::DataGroup::DG2).fid(),
+        )
+        .unwrap();
+    assert_eq!(
+        dg2,
+        p.file(LdsFile::DataGroup(crate::lds::DataGroup::DG2))
+            .unwrap()
+    );
+    drop(channel);
+    // Short APDUs only: the reader learned 0xE0 from the card's 6CE0.
+    assert!(!card.extended_length());
+}
+
+#[test]
+fn faults_in_process() {
+    let p = profile::vn_cccd().unwrap();
+    let faults = FaultPlan {
+        remove_at: Some(2),
+        ..FaultPlan::default()
+    };
+    let mut card = SimCard::new(&p, LinkModel::instant(), faults);
+    let select = apdu::Command::new(0, 0xA4, 0x04, 0x0C).with_data(ICAO_AID.to_vec());
+    assert!(card.transmit(&select).is_ok());
+    assert!(matches!(
+        card.transmit(&select),
+        Err(apdu::Error::CardRemoved)
+    ));
+    assert!(matches!(
+        card.transmit(&select),
+        Err(apdu::Error::CardRemoved)
+    ));
+
+    // A corrupted MAC on the first protected answer ends the secure channel.
+    let faults = FaultPlan {
+        corrupt_mac_at: Some(20),
+        ..FaultPlan::default()
+    };
+    let mut card = SimCard::new(&p, LinkModel::instant(), faults);
+    let can = Can::new(&p.printed.can).unwrap();
+    let mut channel = access::open(&mut card, &AccessKey::Can(can), &mut SystemRng)
+        .unwrap()
+        .channel;
+    let mut failed = None;
+    for _ in 0..30 {
+        if let Err(e) = read_binary::select_application(&mut channel, &ICAO_AID) {
+            failed = Some(e);
+            break;
+        }
+    }
+    assert!(matches!(failed, Some(apdu::Error::BadMac)), "{failed:?}");
+}

@@ -155,6 +155,11 @@ impl apdu::Card for PcscCard {
             .card
             .transmit(&bytes, &mut self.buffer)
             .map_err(card_error)?;
+        // An answer without even a status word is what a reader gives when the card
+        // left the field mid-exchange (vpcd does it too); pcscd notices a moment later.
+        if answer.is_empty() {
+            return Err(apdu::Error::CardRemoved);
+        }
         let response = Response::decode(answer)?;
         tracing::trace!(sw = %response.sw, len = response.data.len(), "PC/SC answer");
         Ok(response)

@@ -8,10 +8,6 @@
 
 use std::collections::BTreeMap;
 use std::ffi::CString;
-use std::io::{BufRead, BufReader, Read};
-use std::process::{Child, Command, Stdio};
-use std::sync::{Mutex, MutexGuard};
-use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use apdu::access::{self, AccessKey};
@@ -26,118 +22,9 @@ use cancuoc::trust::passive::{self, PassiveStatus};
 use cancuoc::trust::store::TrustStore;
 use cancuoc::trust::time::Time;
 
-static SLOT: Mutex<()> = Mutex::new(());
+mod common;
 
-/// The vpcd address and reader name, or `None` (with the reason printed) outside
-/// `scripts/with-pcscd.sh`.
-fn testbed(test: &str) -> Option<(MutexGuard<'static, ()>, String, CString)> {
-    if std::env::var("CANCUOC_PCSCD").as_deref() != Ok("1") {
-        eprintln!(
-            "{test}: skipped: needs pcscd with vsmartcard-vpcd; run under scripts/with-pcscd.sh (make test does)"
-        );
-        return None;
-    }
-    let guard = SLOT.lock().unwrap_or_else(|e| e.into_inner());
-    let vpcd = std::env::var("CANCUOC_VPCD").unwrap_or_else(|_| "127.0.0.1:35963".into());
-    let reader = std::env::var("CANCUOC_READER").unwrap_or_else(|_| "Virtual PCD 00 00".into());
-    let reader = CString::new(reader).unwrap();
-    // The previous test's card must be gone from pcscd's view before the next one is
-    // inserted, or a connect could reach the old card's stale state.
-    assert!(wait_for_card(&context(), &reader, false), "slot not empty");
-    Some((guard, vpcd, reader))
-}
-
-/// A running `cancuoc sim`, stopped (SIGTERM, then SIGKILL) when dropped.
-struct Sim {
-    child: Child,
-    start: serde_json::Value,
-    stderr: Option<JoinHandle<String>>,
-}
-
-impl Sim {
-    fn start(vpcd: &str, args: &[&str]) -> Sim {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_cancuoc"))
-            .args(["sim", "--vpcd", vpcd])
-            .args(args)
-            .env("CANCUOC_LOG", "info")
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("cancuoc sim starts");
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut line)
-            .unwrap();
-        let start = serde_json::from_str(&line).expect("one JSON line on start");
-        let mut err = child.stderr.take().unwrap();
-        let stderr = std::thread::spawn(move || {
-            let mut s = String::new();
-            let _ = err.read_to_string(&mut s);
-            s
-        });
-        Sim {
-            child,
-            start,
-            stderr: Some(stderr),
-        }
-    }
-
-    fn signal(&self, name: &str) {
-        let status = Command::new("kill")
-            .args([&format!("-{name}"), &self.child.id().to_string()])
-            .status()
-            .unwrap();
-        assert!(status.success());
-    }
-
-    /// Stops the simulator and returns what it wrote on stderr.
-    fn stop(mut self) -> String {
-        self.signal("TERM");
-        let deadline = Instant::now() + Duration::from_secs(5);
-        while Instant::now() < deadline {
-            if let Ok(Some(status)) = self.child.try_wait() {
-                assert!(status.success(), "sim exit status {status}");
-                break;
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-        self.stderr.take().unwrap().join().unwrap()
-    }
-}
-
-impl Drop for Sim {
-    fn drop(&mut self) {
-        if let Ok(None) = self.child.try_wait() {
-            let _ = self.child.kill();
-            let _ = self.child.wait();
-        }
-    }
-}
-
-fn context() -> pcsc::Context {
-    pcsc::Context::establish(pcsc::Scope::User).expect("pcscd reachable")
-}
-
-/// Waits until the reader's slot is (or is not) occupied.
-fn wait_for_card(ctx: &pcsc::Context, reader: &CString, present: bool) -> bool {
-    let mut states = [pcsc::ReaderState::new(reader.clone(), pcsc::State::UNAWARE)];
-    let deadline = Instant::now() + Duration::from_secs(15);
-    while Instant::now() < deadline {
-        match ctx.get_status_change(Duration::from_millis(250), &mut states) {
-            Ok(()) | Err(pcsc::Error::Timeout) => {}
-            Err(e) => panic!("get_status_change: {e}"),
-        }
-        let s = states[0].event_state();
-        if s.contains(pcsc::State::PRESENT) == present && !s.contains(pcsc::State::CHANGED) {
-            return true;
-        }
-        states[0].sync_current_state();
-    }
-    false
-}
+use common::{Sim, context, testbed, wait_for_card};
 
 /// The card behind pcscd as an `apdu::Card`, counting what crosses the link.
 struct PcscCard {

@@ -457,6 +457,10 @@ struct SodSection {
     hash: String,
     signature: String,
     csca: Option<String>,
+    /// Data groups changed after signing (one byte of their last value byte), to make
+    /// a forged card.
+    #[serde(default)]
+    tamper: Vec<u8>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -644,11 +648,22 @@ impl Builder {
                 EfCom::new(&listed).encode()?
             }
         };
+        let mut groups = groups;
         let sod = match (raw.get(&LdsFile::Sod), &f.sod) {
             (Some(bytes), _) => Some(bytes.clone()),
             (None, Some(s)) => {
                 let (bytes, anchor) = self.sign_sod(s, &groups)?;
                 csca = csca.or(anchor);
+                // A forgery: the data changes, the signature stays.
+                for n in &s.tamper {
+                    let dg = DataGroup::new(*n).ok_or_else(|| self.invalid("sod.tamper"))?;
+                    let data = groups
+                        .get_mut(&dg)
+                        .ok_or_else(|| self.invalid("sod.tamper names a data group not served"))?;
+                    if let Some(last) = data.last_mut() {
+                        *last ^= 0x01;
+                    }
+                }
                 Some(bytes)
             }
             (None, None) => None,

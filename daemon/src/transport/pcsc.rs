@@ -138,7 +138,9 @@ fn card_error(e: pcsc::Error) -> apdu::Error {
         | pcsc::Error::NoSmartcard
         | pcsc::Error::UnpoweredCard
         | pcsc::Error::ReaderUnavailable
-        | pcsc::Error::UnknownReader => apdu::Error::CardRemoved,
+        | pcsc::Error::UnknownReader
+        // What pcscd answers a transmit to a card that left mid-exchange (vpcd too).
+        | pcsc::Error::NotTransacted => apdu::Error::CardRemoved,
         e => apdu::Error::Transport(e.to_string()),
     }
 }

@@ -1,0 +1,309 @@
+//! `cancuoc read` through a real pcscd with `cancuoc sim` behind vpcd: each profile read
+//! with the access forms a counter clerk meets, its identity and verdict checked in the
+//! result JSON, the exit statuses of a wrong CAN, a pulled card and a forged card, and a
+//! debug log free of personal data. Needs `scripts/with-pcscd.sh` (`make test` runs it).
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use common::{Sim, context, testbed, wait_for_card};
+
+fn cancuoc() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_cancuoc"))
+}
+
+/// `cancuoc read --reader R --json ARGS…`: exit status, parsed stdout, stderr.
+fn read(reader: &str, args: &[&str], log: &str) -> (i32, serde_json::Value, String) {
+    let out = cancuoc()
+        .args(["read", "--reader", reader, "--json"])
+        .args(args)
+        .env("CANCUOC_LOG", log)
+        .output()
+        .expect("cancuoc read runs");
+    let json = serde_json::from_slice(&out.stdout).unwrap_or(serde_json::Value::Null);
+    (
+        out.status.code().unwrap_or(-1),
+        json,
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// Starts `cancuoc sim` with `args` and waits until pcscd sees its card.
+fn start(vpcd: &str, reader: &str, args: &[&str]) -> Sim {
+    let name = std::ffi::CString::new(reader).unwrap();
+    // The previous simulator's card must be gone from pcscd's view first.
+    assert!(wait_for_card(&context(), &name, false), "the slot empties");
+    let sim = Sim::start(vpcd, args);
+    assert!(
+        wait_for_card(&context(), &name, true),
+        "the simulated card appears"
+    );
+    sim
+}
+
+fn access(sim: &Sim, key: &str) -> String {
+    sim.start["access"][key]
+        .as_str()
+        .unwrap_or_else(|| panic!("start line lacks access.{key}"))
+        .to_owned()
+}
+
+fn csca(sim: &Sim) -> String {
+    sim.start["csca"].as_str().expect("csca path").to_owned()
+}
+
+fn fixtures() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures")
+}
+
+#[test]
+fn vn_cccd_by_id_number_qr_and_mrz() {
+    let Some((_slot, vpcd, reader)) = testbed("vn_cccd_by_id_number_qr_and_mrz") else {
+        return;
+    };
+    let reader = reader.to_str().unwrap().to_owned();
+    let sim = start(
+        &vpcd,
+        &reader,
+        &[
+            "--profile",
+            "vn-cccd",
+            "--bitrate",
+            "0",
+            "--crypto-ms",
+            "0",
+            "--latency-ms",
+            "0",
+        ],
+    );
+    let id = access(&sim, "id_number");
+    let qr = format!("{id}|012345678|Đặng Thị Thu Hà|17051989|Nữ|Hà Nội|10072021");
+    let mrz = access(&sim, "mrz");
+    let trust = csca(&sim);
+    let mut results = Vec::new();
+    for form in [
+        vec!["--id-number", id.as_str()],
+        vec!["--qr", qr.as_str()],
+        vec!["--mrz", mrz.as_str()],
+    ] {
+        let mut args = form.clone();
+        args.extend(["--trust", trust.as_str()]);
+        let (code, json, stderr) = read(&reader, &args, "warn");
+        assert_eq!(code, 0, "{form:?}: {stderr}");
+        assert_eq!(json["verification"]["verdict"], "genuine", "{form:?}");
+        assert_eq!(json["verification"]["chip"]["status"], "valid");
+        assert_eq!(json["vn"]["full_name"], "Đặng Thị Thu Hà");
+        assert_eq!(json["vn"]["id_number"], id.as_str());
+        assert_eq!(json["holder"]["surname"], "DANG");
+        results.push(json);
+    }
+    // PACE with the CAN (ID number, QR) and PACE with the MRZ: the same identity.
+    assert_eq!(results[0]["vn"], results[1]["vn"]);
+    assert_eq!(results[0]["vn"], results[2]["vn"]);
+    assert_eq!(results[0]["document"], results[2]["document"]);
+    sim.stop();
+}
+
+#[test]
+fn bac_card_passport_and_bsi_specimen() {
+    let Some((_slot, vpcd, reader)) = testbed("bac_card_passport_and_bsi_specimen") else {
+        return;
+    };
+    let reader = reader.to_str().unwrap().to_owned();
+    for profile in ["vn-cccd-bac", "passport"] {
+        let sim = start(
+            &vpcd,
+            &reader,
+            &[
+                "--profile",
+                profile,
+                "--bitrate",
+                "0",
+                "--crypto-ms",
+                "0",
+                "--latency-ms",
+                "0",
+            ],
+        );
+        let (doc, birth, expiry, trust) = (
+            access(&sim, "document_number"),
+            access(&sim, "birth"),
+            access(&sim, "expiry"),
+            csca(&sim),
+        );
+        let args: Vec<String> = if profile == "vn-cccd-bac" {
+            let id = access(&sim, "id_number");
+            vec![
+                "--id-number".into(),
+                id,
+                "--birth".into(),
+                birth,
+                "--expiry".into(),
+                expiry,
+            ]
+        } else {
+            vec![
+                "--document-number".into(),
+                doc,
+                "--birth".into(),
+                birth,
+                "--expiry".into(),
+                expiry,
+            ]
+        };
+        let mut args: Vec<&str> = args.iter().map(String::as_str).collect();
+        args.extend(["--trust", trust.as_str()]);
+        let (code, json, stderr) = read(&reader, &args, "warn");
+        assert_eq!(code, 0, "{profile}: {stderr}");
+        assert_eq!(json["verification"]["access"], "BAC", "{profile}");
+        assert_eq!(json["verification"]["verdict"], "genuine", "{profile}");
+        sim.stop();
+    }
+    let sim = start(
+        &vpcd,
+        &reader,
+        &[
+            "--profile",
+            "bsi-reference",
+            "--bitrate",
+            "0",
+            "--crypto-ms",
+            "0",
+            "--latency-ms",
+            "0",
+        ],
+    );
+    let face = std::env::temp_dir().join(format!("cancuoc-bsi-face-{}.png", std::process::id()));
+    let face_arg = face.to_str().unwrap().to_owned();
+    let (code, json, stderr) = read(
+        &reader,
+        &[
+            "--document-number",
+            "C11T002JM",
+            "--birth",
+            "960812",
+            "--expiry",
+            "231031",
+            "--face",
+            &face_arg,
+        ],
+        "warn",
+    );
+    let png = std::fs::read(&face).expect("the face was written");
+    assert!(png.starts_with(b"\x89PNG"), "a PNG face");
+    let _ = std::fs::remove_file(&face);
+    // No trust anchor for the specimen: exit 6, every hash ok, the chip proves its key.
+    assert_eq!(code, 6, "{stderr}");
+    assert_eq!(json["verification"]["verdict"], "not-verified");
+    assert_eq!(json["verification"]["passive"]["status"], "no-trust-anchor");
+    for dg in ["DG1", "DG2", "DG14"] {
+        assert_eq!(
+            json["verification"]["passive"]["data_groups"][dg], "ok",
+            "{dg}"
+        );
+    }
+    assert_eq!(
+        json["verification"]["chip"]["method"],
+        "chip-authentication"
+    );
+    assert_eq!(json["verification"]["chip"]["status"], "valid");
+    sim.stop();
+}
+
+#[test]
+fn wrong_can_removal_and_a_forged_card() {
+    let Some((_slot, vpcd, reader)) = testbed("wrong_can_removal_and_a_forged_card") else {
+        return;
+    };
+    let reader = reader.to_str().unwrap().to_owned();
+    let quick = ["--bitrate", "0", "--crypto-ms", "0", "--latency-ms", "0"];
+
+    // A wrong CAN: exit 3 with a clear message.
+    let sim = start(
+        &vpcd,
+        &reader,
+        &[&["--profile", "vn-cccd"][..], &quick[..]].concat(),
+    );
+    let (code, _, stderr) = read(&reader, &["--can", "000000"], "warn");
+    assert_eq!(code, 3, "{stderr}");
+    assert!(stderr.contains("wrong CAN or MRZ"), "{stderr}");
+    sim.stop();
+
+    // The card leaves the field at APDU 20, mid-read: exit 4; put back, it reads.
+    let sim = start(
+        &vpcd,
+        &reader,
+        &[
+            &["--profile", "vn-cccd", "--remove-at", "20"][..],
+            &quick[..],
+        ]
+        .concat(),
+    );
+    let can = access(&sim, "can");
+    let trust = csca(&sim);
+    let (code, _, stderr) = read(&reader, &["--can", &can], "warn");
+    assert_eq!(code, 4, "{stderr}");
+    let name = std::ffi::CString::new(reader.clone()).unwrap();
+    assert!(
+        wait_for_card(&context(), &name, false),
+        "pcscd sees the card gone"
+    );
+    sim.signal("USR2");
+    assert!(wait_for_card(&context(), &name, true), "the card is back");
+    let mut ok = false;
+    for _ in 0..50 {
+        let (code, json, _) = read(&reader, &["--can", &can, "--trust", &trust], "warn");
+        if code == 0 {
+            assert_eq!(json["verification"]["verdict"], "genuine");
+            ok = true;
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    assert!(ok, "the read after reinsertion succeeds");
+    sim.stop();
+
+    // A forged DG13 (changed after the SOD was signed): exit 5, "forged".
+    let dir = std::env::temp_dir().join(format!("cancuoc-forged-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let profile = std::fs::read_to_string(fixtures().join("cards/vn-cccd.toml"))
+        .unwrap()
+        .replace("\"keys/", "\"{fixtures}/cards/keys/")
+        .replace("\"../pki/", "\"{fixtures}/pki/")
+        .replace("[sod]\n", "[sod]\ntamper = [13]\n");
+    let path = dir.join("vn-cccd-forged.toml");
+    std::fs::write(&path, profile).unwrap();
+    let sim = start(
+        &vpcd,
+        &reader,
+        &[&["--profile", path.to_str().unwrap()][..], &quick[..]].concat(),
+    );
+    let (code, json, stderr) = read(
+        &reader,
+        &["--can", &access(&sim, "can"), "--trust", &csca(&sim)],
+        "debug",
+    );
+    assert_eq!(code, 5, "{stderr}");
+    assert_eq!(json["verification"]["verdict"], "forged");
+    assert_eq!(
+        json["verification"]["passive"]["data_groups"]["DG13"],
+        "mismatch"
+    );
+    // The debug log of a full read names no person, number, MRZ or CAN.
+    for secret in [
+        access(&sim, "can"),
+        access(&sim, "id_number"),
+        access(&sim, "document_number"),
+        access(&sim, "mrz"),
+        "Đặng".into(),
+        "DANG".into(),
+        "Hàng Bông".into(),
+    ] {
+        assert!(!stderr.contains(&secret), "personal data in the debug log");
+    }
+    assert!(stderr.contains("read step"), "the debug log was on");
+    sim.stop();
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -648,7 +648,6 @@ impl Builder {
                 EfCom::new(&listed).encode()?
             }
         };
-        let mut groups = groups;
         let sod = match (raw.get(&LdsFile::Sod), &f.sod) {
             (Some(bytes), _) => Some(bytes.clone()),
             (None, Some(s)) => {

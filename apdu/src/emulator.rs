@@ -148,6 +148,9 @@ pub struct EmulatorStats {
     pub active_authentications: usize,
     /// Files (by FID) read at least partly, in order of first read.
     pub files_read: Vec<u16>,
+    /// How often each file (by FID) was read from its start: more than once means the
+    /// terminal read it twice.
+    pub reads_from_start: BTreeMap<u16, usize>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -395,6 +398,9 @@ impl<R: CryptoRng> CardEmulator<R> {
         let end = offset.saturating_add(data_le).min(file.data.len());
         let chunk = file.data.get(offset..end).unwrap_or_default().to_vec();
         let short = chunk.len() < data_le;
+        if offset == 0 {
+            *self.stats.reads_from_start.entry(fid).or_default() += 1;
+        }
         if !self.stats.files_read.contains(&fid) {
             self.stats.files_read.push(fid);
         }

@@ -205,3 +205,91 @@ fn a_tampered_dg13_is_forged() {
     let json = serde_json::to_value(&r.verification).unwrap();
     assert_eq!(json["passive"]["data_groups"]["DG13"], "mismatch");
 }
+
+/// The fewest READ BINARY commands a terminal can read `sizes` with when the card
+/// returns at most `chunk` bytes a command: the 8-byte header read, then the rest.
+fn minimum_reads(sizes: &[usize], chunk: usize) -> usize {
+    sizes
+        .iter()
+        .map(|size| {
+            1 + size
+                .saturating_sub(apdu::read_binary::HEADER_READ_LEN)
+                .div_ceil(chunk)
+        })
+        .sum()
+}
+
+#[test]
+fn read_binary_economy_for_every_profile() {
+    use apdu::crypto::CipherSuite;
+    use apdu::secure_messaging::max_plain_response;
+    for (name, access) in [
+        ("vn-cccd", None),
+        ("vn-cccd-bac", Some(true)),
+        ("passport", Some(false)),
+        ("bsi-reference", Some(false)),
+    ] {
+        let p = load(name);
+        let input = match access {
+            None => AccessInput::Can {
+                can: p.printed.can.clone(),
+            },
+            Some(_) => AccessInput::Document {
+                document_number: p.printed.document_number.clone(),
+                birth: p.printed.birth.clone(),
+                expiry: p.printed.expiry.clone(),
+            },
+        };
+        let mut chip = CardEmulator::with_rng(p.image.clone(), ScriptedRng::from_seed(5));
+        let request = ReadRequest {
+            access: input.to_key().unwrap(),
+            face: Some(OutputFormat::Jpeg),
+            raw: false,
+            skip: BTreeSet::new(),
+        };
+        let (result, _) = session::read_card(
+            &mut chip,
+            &request,
+            &trust(&p),
+            &mut ScriptedRng::from_seed(6),
+            &mut |_| {},
+        )
+        .unwrap_or_else(|e| panic!("{name}: {e}"));
+        let stats = chip.stats();
+        // No file is read twice.
+        for (fid, n) in &stats.reads_from_start {
+            assert_eq!(*n, 1, "{name}: file {fid:04X} read {n} times");
+        }
+        // The sizes of what was read, and the largest chunk this chip and link allow.
+        let image = chip.image();
+        let sizes: Vec<usize> = stats
+            .files_read
+            .iter()
+            .map(|fid| {
+                image
+                    .master_files
+                    .get(fid)
+                    .or_else(|| image.applications.values().find_map(|f| f.get(fid)))
+                    .map(|f| f.data.len())
+                    .unwrap()
+            })
+            .collect();
+        let limits = image.limits;
+        let suite = if result.verification.access == "BAC" {
+            CipherSuite::Des3
+        } else {
+            CipherSuite::Aes128
+        };
+        let link = if limits.extended_length { 65536 } else { 256 };
+        let terminal_first = max_plain_response(suite, link);
+        let chunk = terminal_first.min(limits.max_le);
+        // A chip whose limit is below what the link allows refuses one command (6700 or
+        // 6Cxx) before the terminal knows it; no terminal can know it sooner.
+        let probes = usize::from(limits.max_le < terminal_first);
+        let expected = minimum_reads(&sizes, chunk) + probes;
+        assert_eq!(
+            stats.read_binary, expected,
+            "{name}: sizes {sizes:?}, chunk {chunk}"
+        );
+    }
+}

@@ -157,7 +157,10 @@ fn libnfc_pcsc_driver_reads_vn_cccd_like_pcsc() {
     // ISO 14443-A target.
     let mut card = NfcCard::connect(&format!("pcsc:{reader}")).expect("libnfc selects the card");
     let through_nfc = read_json(&mut card, &can, &trust);
-    // The same card again, with extended-length APDUs (pcscd carries them).
+    drop(card);
+    // Selected afresh (libnfc resets the card), read with extended-length APDUs, which
+    // pcscd carries.
+    let mut card = NfcCard::connect(&format!("pcsc:{reader}")).expect("libnfc selects again");
     card.set_extended_length(true);
     let extended = read_json(&mut card, &can, &trust);
     drop(card);

@@ -192,8 +192,22 @@ fn cancuoc_read_takes_an_nfc_reader() {
         assert!(out.status.success(), "cancuoc read --reader {name:?}");
         serde_json::from_slice::<serde_json::Value>(&out.stdout).expect("result JSON")
     };
+    let listing = Command::new(env!("CARGO_BIN_EXE_cancuoc"))
+        .args(["readers", "--json"])
+        .output()
+        .expect("cancuoc readers runs");
+    let listing: serde_json::Value = serde_json::from_slice(&listing.stdout).unwrap();
+    let nfc_name = format!("nfc:pcsc:{reader}");
+    assert!(
+        listing["readers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r["kind"] == "nfc" && r["name"] == nfc_name.as_str()),
+        "libnfc lists the vpcd reader: {listing}"
+    );
     let through_pcsc = read(&reader);
-    let through_nfc = read(&format!("nfc:pcsc:{reader}"));
+    let through_nfc = read(&nfc_name);
     assert_eq!(through_nfc, through_pcsc);
     assert_eq!(through_nfc["verification"]["verdict"], "genuine");
     sim.stop();

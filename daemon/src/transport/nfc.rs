@@ -49,9 +49,8 @@ fn valid_connstring(s: &str) -> bool {
     !s.is_empty() && s.len() <= MAX_CONNSTRING && !s.chars().any(char::is_control)
 }
 
-/// The libnfc devices this machine offers, as connstrings. libnfc's `pcsc` driver lists
-/// only the PC/SC readers it knows (ACS and CCID names); any other PC/SC reader can still
-/// be opened by its full connstring.
+/// The libnfc devices this machine offers, as connstrings: USB readers, and PC/SC
+/// readers through libnfc's `pcsc` driver (`pcsc:NAME`).
 pub fn list_devices() -> Result<Vec<String>, NfcError> {
     let mut context = nfc1::Context::new().map_err(NfcError::Context)?;
     context.list_devices(MAX_DEVICES).map_err(NfcError::Nfc)

@@ -9,8 +9,10 @@ PREFIX ?= /usr/local
 # Seconds each fuzz target runs under `make fuzz`.
 FUZZ_SECONDS ?= 60
 
-# Debian packages the build and the tests need.
-APT_PACKAGES := pkg-config pcscd libpcsclite-dev vsmartcard-vpcd pcsc-tools
+# Debian packages the build and the tests need. cmake and libclang-dev build libnfc
+# (feature `nfc`, on by default) from the source the nfc1-sys crate carries; libusb
+# comes with it, built from source too.
+APT_PACKAGES := pkg-config pcscd libpcsclite-dev vsmartcard-vpcd pcsc-tools cmake libclang-dev
 
 .PHONY: all deps demo sim test check unit fuzz fuzz-deps bench install clean
 

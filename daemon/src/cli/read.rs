@@ -18,7 +18,8 @@ use crate::trust::{PassiveStatus, TrustStore};
 /// Options of `cancuoc read`.
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// The reader (default: the first reader with a card).
+    /// The reader (default: the first PC/SC reader with a card); `nfc:CONNSTRING` for a
+    /// reader driven through libnfc.
     #[arg(long)]
     pub reader: Option<String>,
     /// How to open the card.
@@ -133,6 +134,37 @@ pub fn load_trust(paths: &[PathBuf]) -> Result<TrustStore, String> {
     Ok(store)
 }
 
+/// Connects to the card on `reader`: a PC/SC reader name, or `nfc:` and a libnfc
+/// connstring (`nfc:pn53x_usb:001:004`, `nfc:pcsc:Virtual PCD 00 00`) for a reader
+/// driven through libnfc.
+pub fn open_card(reader: &str) -> Result<Box<dyn apdu::Card>, (Exit, String)> {
+    if let Some(connstring) = reader.strip_prefix("nfc:") {
+        #[cfg(feature = "nfc")]
+        {
+            use crate::transport::nfc::{NfcCard, NfcError};
+            return match NfcCard::connect(connstring) {
+                Ok(card) => Ok(Box::new(card)),
+                Err(NfcError::NoCard) => Err((Exit::CardRemoved, "no card on the reader".into())),
+                Err(e @ NfcError::BadConnstring(_)) => Err((Exit::Usage, e.to_string())),
+                Err(e) => Err((Exit::Transport, e.to_string())),
+            };
+        }
+        #[cfg(not(feature = "nfc"))]
+        {
+            let _ = connstring;
+            return Err((
+                Exit::Usage,
+                "built without NFC support (feature nfc)".into(),
+            ));
+        }
+    }
+    match PcscCard::connect(reader) {
+        Ok(card) => Ok(Box::new(card)),
+        Err(pcsc::PcscError::NoCard) => Err((Exit::CardRemoved, "no card in the reader".into())),
+        Err(e) => Err((Exit::Transport, e.to_string())),
+    }
+}
+
 /// Runs `cancuoc read`.
 pub fn run(args: &Args) -> ExitCode {
     let Some(input) = args.access.input() else {
@@ -159,10 +191,9 @@ pub fn run(args: &Args) -> ExitCode {
             Err(e) => return fail(Exit::Transport, &e.to_string()),
         },
     };
-    let mut card = match PcscCard::connect(&reader) {
+    let mut card = match open_card(&reader) {
         Ok(c) => c,
-        Err(pcsc::PcscError::NoCard) => return fail(Exit::CardRemoved, "no card in the reader"),
-        Err(e) => return fail(Exit::Transport, &e.to_string()),
+        Err((exit, message)) => return fail(exit, &message),
     };
     let request = ReadRequest {
         access,

@@ -32,6 +32,18 @@ pub fn run(args: &Args) -> ExitCode {
         })),
         Err(e) => problems.push(e.to_string()),
     }
+    #[cfg(feature = "nfc")]
+    match crate::transport::nfc::list_devices() {
+        Ok(devices) => listed.extend(devices.into_iter().map(|connstring| Listed {
+            kind: "nfc",
+            reader: ReaderInfo {
+                name: format!("nfc:{connstring}"),
+                card_present: false,
+                atr: None,
+            },
+        })),
+        Err(e) => problems.push(e.to_string()),
+    }
     if args.json {
         let doc = serde_json::json!({ "readers": listed, "problems": problems });
         println!("{doc}");
@@ -43,9 +55,11 @@ pub fn run(args: &Args) -> ExitCode {
             println!("no readers");
         }
         for l in &listed {
-            let card = match &l.reader.atr {
-                Some(atr) => format!("card, ATR {atr}"),
-                None => "no card".to_owned(),
+            let card = match (&l.reader.atr, l.kind) {
+                (Some(atr), _) => format!("card, ATR {atr}"),
+                // libnfc devices are listed without touching the field.
+                (None, "nfc") => "libnfc device".to_owned(),
+                (None, _) => "no card".to_owned(),
             };
             println!("{:<6} {:<40} {card}", l.kind, l.reader.name);
         }

@@ -1,5 +1,7 @@
-//! The ways to reach a card, each an [`apdu::Card`]: PC/SC readers through pcscd, and
-//! the in-process simulator ([`crate::sim`]).
+//! The ways to reach a card, each an [`apdu::Card`]: PC/SC readers through pcscd, NFC
+//! readers through libnfc (feature `nfc`), and the in-process simulator ([`crate::sim`]).
 
 pub mod atr;
+#[cfg(feature = "nfc")]
+pub mod nfc;
 pub mod pcsc;

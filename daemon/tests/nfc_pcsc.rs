@@ -1,0 +1,214 @@
+//! The libnfc path end to end: `cancuoc sim` in vpcd, read through libnfc's `pcsc`
+//! driver (`pcsc:Virtual PCD 00 00`), gives the same result JSON as a read through
+//! PC/SC.
+//!
+//! Needs pcscd with vsmartcard's vpcd driver; `make test` runs it under
+//! `scripts/with-pcscd.sh`, which sets `CANCUOC_PCSCD=1`. Without it the tests print
+//! why they skip and pass.
+#![cfg(feature = "nfc")]
+
+use std::collections::BTreeSet;
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::sync::{Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+use apdu::rng::SystemRng;
+use cancuoc::lds::dg2::OutputFormat;
+use cancuoc::session::access::AccessInput;
+use cancuoc::session::result::Verdict;
+use cancuoc::session::{self, ReadRequest};
+use cancuoc::sim::profile;
+use cancuoc::transport::nfc::NfcCard;
+use cancuoc::transport::pcsc::{self, PcscCard};
+use cancuoc::trust::TrustStore;
+
+static SLOT: Mutex<()> = Mutex::new(());
+
+/// The vpcd address and PC/SC reader name, or `None` (with the reason printed)
+/// outside `scripts/with-pcscd.sh`.
+fn testbed(test: &str) -> Option<(MutexGuard<'static, ()>, String, String)> {
+    if std::env::var("CANCUOC_PCSCD").as_deref() != Ok("1") {
+        eprintln!(
+            "{test}: skipped: needs pcscd with vsmartcard-vpcd; run under scripts/with-pcscd.sh (make test does)"
+        );
+        return None;
+    }
+    let guard = SLOT.lock().unwrap_or_else(|e| e.into_inner());
+    let vpcd = std::env::var("CANCUOC_VPCD").unwrap_or_else(|_| "127.0.0.1:35963".into());
+    let reader = std::env::var("CANCUOC_READER").unwrap_or_else(|_| "Virtual PCD 00 00".into());
+    assert!(wait_for_card(&reader, false), "slot not empty");
+    Some((guard, vpcd, reader))
+}
+
+/// Waits until the reader has (or has no) card.
+fn wait_for_card(reader: &str, present: bool) -> bool {
+    let deadline = Instant::now() + Duration::from_secs(15);
+    while Instant::now() < deadline {
+        let listed = pcsc::list_readers().expect("pcscd reachable");
+        if listed
+            .iter()
+            .any(|r| r.name == reader && r.card_present == present)
+        {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    false
+}
+
+/// A running `cancuoc sim`, killed when dropped.
+struct Sim {
+    child: Child,
+    start: serde_json::Value,
+}
+
+impl Sim {
+    fn start(vpcd: &str) -> Sim {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_cancuoc"))
+            .args([
+                "sim",
+                "--vpcd",
+                vpcd,
+                "--profile",
+                "vn-cccd",
+                "--bitrate",
+                "0",
+            ])
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("cancuoc sim starts");
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().expect("stdout"))
+            .read_line(&mut line)
+            .expect("sim start line");
+        let start = serde_json::from_str(&line).expect("one JSON line on start");
+        Sim { child, start }
+    }
+
+    /// Stops the simulator (SIGTERM, then SIGKILL after 5 s) and checks its exit.
+    fn stop(mut self) {
+        let _ = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status();
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while Instant::now() < deadline {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                assert!(status.success(), "sim exit status {status}");
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for Sim {
+    fn drop(&mut self) {
+        if let Ok(None) = self.child.try_wait() {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+}
+
+/// One full read through the pipeline, as the result JSON.
+fn read_json(card: &mut impl apdu::Card, can: &str, trust: &TrustStore) -> serde_json::Value {
+    let request = ReadRequest {
+        access: AccessInput::Can { can: can.into() }.to_key().unwrap(),
+        face: Some(OutputFormat::Jpeg),
+        raw: true,
+        skip: BTreeSet::new(),
+    };
+    let (result, _) =
+        session::read_card(card, &request, trust, &mut SystemRng, &mut |_| {}).expect("read");
+    assert_eq!(result.verification.verdict, Verdict::Genuine);
+    serde_json::to_value(&result).unwrap()
+}
+
+#[test]
+fn libnfc_pcsc_driver_reads_vn_cccd_like_pcsc() {
+    let Some((_slot, vpcd, reader)) = testbed("libnfc_pcsc_driver_reads_vn_cccd_like_pcsc") else {
+        return;
+    };
+    let profile = profile::vn_cccd().unwrap();
+    let sim = Sim::start(&vpcd);
+    assert!(wait_for_card(&reader, true), "the simulated card came");
+    let mut trust = TrustStore::new();
+    trust
+        .load_path(profile.csca.as_deref().expect("profile CSCA"))
+        .unwrap();
+    assert!(
+        profile
+            .csca
+            .as_deref()
+            .is_some_and(|p| p.ends_with("fixtures/pki/csca.pem"))
+    );
+    let can = profile.printed.can.clone();
+
+    let mut card = PcscCard::connect(&reader).unwrap();
+    let through_pcsc = read_json(&mut card, &can, &trust);
+    drop(card);
+
+    // libnfc's pcsc driver accepts the simulator's contactless ATR and UID as an
+    // ISO 14443-A target.
+    let mut card = NfcCard::connect(&format!("pcsc:{reader}")).expect("libnfc selects the card");
+    let through_nfc = read_json(&mut card, &can, &trust);
+    drop(card);
+    // Selected afresh (libnfc resets the card), read with extended-length APDUs, which
+    // pcscd carries.
+    let mut card = NfcCard::connect(&format!("pcsc:{reader}")).expect("libnfc selects again");
+    card.set_extended_length(true);
+    let extended = read_json(&mut card, &can, &trust);
+    drop(card);
+
+    assert_eq!(through_nfc, through_pcsc);
+    assert_eq!(extended, through_pcsc);
+    assert_eq!(through_nfc["holder"]["surname"], "DANG");
+    assert_eq!(through_nfc["verification"]["verdict"], "genuine");
+    sim.stop();
+}
+
+#[test]
+fn cancuoc_read_takes_an_nfc_reader() {
+    let Some((_slot, vpcd, reader)) = testbed("cancuoc_read_takes_an_nfc_reader") else {
+        return;
+    };
+    let sim = Sim::start(&vpcd);
+    assert!(wait_for_card(&reader, true), "the simulated card came");
+    let can = sim.start["access"]["can"].as_str().unwrap().to_owned();
+    let csca = sim.start["csca"].as_str().unwrap().to_owned();
+    let read = |name: &str| {
+        let out = Command::new(env!("CARGO_BIN_EXE_cancuoc"))
+            .args(["read", "--reader", name, "--can", &can, "--trust", &csca])
+            .arg("--json")
+            .stdin(Stdio::null())
+            .stderr(Stdio::null())
+            .output()
+            .expect("cancuoc read runs");
+        assert!(out.status.success(), "cancuoc read --reader {name:?}");
+        serde_json::from_slice::<serde_json::Value>(&out.stdout).expect("result JSON")
+    };
+    let listing = Command::new(env!("CARGO_BIN_EXE_cancuoc"))
+        .args(["readers", "--json"])
+        .output()
+        .expect("cancuoc readers runs");
+    let listing: serde_json::Value = serde_json::from_slice(&listing.stdout).unwrap();
+    let nfc_name = format!("nfc:pcsc:{reader}");
+    assert!(
+        listing["readers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r["kind"] == "nfc" && r["name"] == nfc_name.as_str()),
+        "libnfc lists the vpcd reader: {listing}"
+    );
+    let through_pcsc = read(&reader);
+    let through_nfc = read(&nfc_name);
+    assert_eq!(through_nfc, through_pcsc);
+    assert_eq!(through_nfc["verification"]["verdict"], "genuine");
+    sim.stop();
+}

@@ -159,6 +159,16 @@ fn bac_card_passport_and_bsi_specimen() {
         assert_eq!(code, 0, "{profile}: {stderr}");
         assert_eq!(json["verification"]["access"], "BAC", "{profile}");
         assert_eq!(json["verification"]["verdict"], "genuine", "{profile}");
+        // The identity the profile defines, as its start line gives it.
+        assert_eq!(
+            json["document"]["number"],
+            access(&sim, "document_number").as_str()
+        );
+        let mrz = access(&sim, "mrz");
+        assert_eq!(
+            json["document"]["mrz"].as_str().unwrap().replace('\n', ""),
+            mrz
+        );
         sim.stop();
     }
     let sim = start(

@@ -12,29 +12,38 @@ use rand_core::{TryCryptoRng, TryRng};
 #[derive(Clone, Copy, Debug, Default)]
 pub struct SystemRng;
 
-impl TryRng for SystemRng {
-    type Error = Infallible;
+/// `TryRng` for a generator that only fills bytes: words are read from filled bytes.
+macro_rules! byte_filling_rng {
+    ($t:ty, |$self_:ident, $dst:ident| $fill:expr) => {
+        impl TryRng for $t {
+            type Error = Infallible;
 
-    fn try_next_u32(&mut self) -> Result<u32, Infallible> {
-        let mut b = [0u8; 4];
-        self.try_fill_bytes(&mut b)?;
-        Ok(u32::from_le_bytes(b))
-    }
+            fn try_next_u32(&mut self) -> Result<u32, Infallible> {
+                let mut b = [0u8; 4];
+                self.try_fill_bytes(&mut b)?;
+                Ok(u32::from_le_bytes(b))
+            }
 
-    fn try_next_u64(&mut self) -> Result<u64, Infallible> {
-        let mut b = [0u8; 8];
-        self.try_fill_bytes(&mut b)?;
-        Ok(u64::from_le_bytes(b))
-    }
+            fn try_next_u64(&mut self) -> Result<u64, Infallible> {
+                let mut b = [0u8; 8];
+                self.try_fill_bytes(&mut b)?;
+                Ok(u64::from_le_bytes(b))
+            }
 
-    fn try_fill_bytes(&mut self, dst: &mut [u8]) -> Result<(), Infallible> {
-        #[allow(clippy::expect_used)]
-        getrandom::fill(dst).expect("the system random number generator failed");
-        Ok(())
-    }
+            fn try_fill_bytes(&mut $self_, $dst: &mut [u8]) -> Result<(), Infallible> {
+                $fill;
+                Ok(())
+            }
+        }
+
+        impl TryCryptoRng for $t {}
+    };
 }
 
-impl TryCryptoRng for SystemRng {}
+byte_filling_rng!(SystemRng, |self, dst| {
+    #[allow(clippy::expect_used)]
+    getrandom::fill(dst).expect("the system random number generator failed")
+});
 
 /// Replays a fixed byte script, then continues with a simple deterministic stream.
 ///
@@ -80,27 +89,6 @@ impl ScriptedRng {
     }
 }
 
-impl TryRng for ScriptedRng {
-    type Error = Infallible;
-
-    fn try_next_u32(&mut self) -> Result<u32, Infallible> {
-        let mut b = [0u8; 4];
-        self.try_fill_bytes(&mut b)?;
-        Ok(u32::from_le_bytes(b))
-    }
-
-    fn try_next_u64(&mut self) -> Result<u64, Infallible> {
-        let mut b = [0u8; 8];
-        self.try_fill_bytes(&mut b)?;
-        Ok(u64::from_le_bytes(b))
-    }
-
-    fn try_fill_bytes(&mut self, dst: &mut [u8]) -> Result<(), Infallible> {
-        for b in dst {
-            *b = self.next_byte();
-        }
-        Ok(())
-    }
-}
-
-impl TryCryptoRng for ScriptedRng {}
+byte_filling_rng!(ScriptedRng, |self, dst| for b in dst {
+    *b = self.next_byte();
+});

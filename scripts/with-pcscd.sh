@@ -9,6 +9,9 @@
 # it is and left running: it must have the vpcd reader (the vsmartcard-vpcd package's
 # configuration does).
 #
+# When it started pcscd itself, SIGHUP to this script restarts it (CMD sees the
+# script's PID in CANCUOC_PCSCD_RESTART), for tests of recovery from a pcscd restart.
+#
 # CMD sees CANCUOC_PCSCD=1, CANCUOC_VPCD=127.0.0.1:35963 and
 # CANCUOC_READER='Virtual PCD 00 00'; tests that need pcscd skip themselves without
 # CANCUOC_PCSCD. Runs on one machine are serialized by a lock, because the vpcd port
@@ -42,31 +45,24 @@ pcscd_running() {
 
 work=$(mktemp -d)
 pid=
+cmd=
 cleanup() {
-    if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
-        kill -TERM "$pid" 2>/dev/null || true
-        for _ in $(seq 50); do
-            kill -0 "$pid" 2>/dev/null || break
-            sleep 0.1
-        done
-        kill -KILL "$pid" 2>/dev/null || true
-        wait "$pid" 2>/dev/null || true
+    if [ -n "$cmd" ] && kill -0 "$cmd" 2>/dev/null; then
+        kill -TERM "$cmd" 2>/dev/null || true
+        wait "$cmd" 2>/dev/null || true
     fi
+    stop_pcscd
     rm -rf "$work"
 }
 trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-if pcscd_running; then
-    echo "with-pcscd: using the pcscd already running" >&2
-else
-    mkdir "$work/reader.conf.d"
-    printf 'FRIENDLYNAME "Virtual PCD"\nDEVICENAME   /dev/null:0x%X\nLIBPATH      %s\nCHANNELID    0x%X\n' \
-        "$VPCD_PORT" "$DRIVER" "$VPCD_PORT" >"$work/reader.conf.d/vpcd"
+start_pcscd() {
+    : >"$work/pcscd.log"
     pcscd --foreground --info --config "$work/reader.conf.d" >"$work/pcscd.log" 2>&1 &
     pid=$!
-    ready=
+    local ready=
     for _ in $(seq 100); do
         if grep -qs "daemon ready" "$work/pcscd.log"; then
             ready=1
@@ -81,11 +77,49 @@ else
         exit 1
     fi
     echo "with-pcscd: pcscd $pid ready (vpcd on $VPCD_PORT)" >&2
+}
+
+stop_pcscd() {
+    if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
+        kill -TERM "$pid" 2>/dev/null || true
+        for _ in $(seq 50); do
+            kill -0 "$pid" 2>/dev/null || break
+            sleep 0.1
+        done
+        kill -KILL "$pid" 2>/dev/null || true
+        wait "$pid" 2>/dev/null || true
+    fi
+}
+
+if pcscd_running; then
+    echo "with-pcscd: using the pcscd already running" >&2
+else
+    mkdir "$work/reader.conf.d"
+    printf 'FRIENDLYNAME "Virtual PCD"\nDEVICENAME   /dev/null:0x%X\nLIBPATH      %s\nCHANNELID    0x%X\n' \
+        "$VPCD_PORT" "$DRIVER" "$VPCD_PORT" >"$work/reader.conf.d/vpcd"
+    start_pcscd
+    # SIGHUP restarts this pcscd, so tests can check that clients recover from it.
+    export CANCUOC_PCSCD_RESTART=$$
+    restart=
+    trap 'restart=1' HUP
 fi
 
 export CANCUOC_PCSCD=1
 export CANCUOC_VPCD="127.0.0.1:$VPCD_PORT"
 export CANCUOC_READER="Virtual PCD 00 00"
-status=0
-"$@" || status=$?
+# CMD runs in the background so that a SIGHUP is handled while it runs.
+"$@" &
+cmd=$!
+while :; do
+    status=0
+    wait "$cmd" || status=$?
+    if [ -n "${restart:-}" ]; then
+        restart=
+        echo "with-pcscd: restarting pcscd" >&2
+        stop_pcscd
+        start_pcscd
+        continue
+    fi
+    break
+done
 exit "$status"

@@ -69,3 +69,70 @@ fn card_insertion_and_removal_arrive_as_events() {
     assert!(wait_for_card(&context(), &reader, false));
     drop(watcher);
 }
+
+#[test]
+fn a_pcscd_restart_is_seen_and_survived() {
+    let Some((_slot, vpcd, reader)) = testbed("a_pcscd_restart_is_seen_and_survived") else {
+        return;
+    };
+    let Ok(supervisor) = std::env::var("CANCUOC_PCSCD_RESTART") else {
+        eprintln!("a_pcscd_restart_is_seen_and_survived: skipped: pcscd is not ours to restart");
+        return;
+    };
+    let name = reader.to_str().unwrap().to_owned();
+    let (tx, events) = mpsc::channel();
+    let watcher = Watcher::spawn(move |e| {
+        let _ = tx.send(e);
+    });
+    let sim = Sim::start(
+        &vpcd,
+        &["--profile", "vn-cccd", "--bitrate", "0", "--crypto-ms", "0"],
+    );
+    let inserted = |events: &mpsc::Receiver<ReaderEvent>| {
+        next_matching(
+            events,
+            |e| matches!(e, ReaderEvent::CardInserted { reader, .. } if *reader == name),
+        )
+        .is_some()
+    };
+    assert!(inserted(&events), "the card is reported");
+
+    let status = std::process::Command::new("kill")
+        .args(["-HUP", &supervisor])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    assert!(
+        next_matching(&events, |e| matches!(e, ReaderEvent::ServiceLost)).is_some(),
+        "the loss of pcscd is reported"
+    );
+    assert!(
+        next_matching(
+            &events,
+            |e| matches!(e, ReaderEvent::ReaderAdded(r) if *r == name)
+        )
+        .is_some(),
+        "the reader is back"
+    );
+    assert!(
+        inserted(&events),
+        "the simulator reconnects and the card is back"
+    );
+
+    // The next read succeeds without restarting anything of ours.
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_cancuoc"))
+        .args(["read", "--reader", reader.to_str().unwrap(), "--json"])
+        .args(["--can", sim.start["access"]["can"].as_str().unwrap()])
+        .args(["--trust", sim.start["csca"].as_str().unwrap()])
+        .output()
+        .unwrap();
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap_or_default();
+    assert_eq!(
+        json["verification"]["verdict"],
+        "genuine",
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    sim.stop();
+    drop(watcher);
+}

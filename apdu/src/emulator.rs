@@ -108,6 +108,8 @@ pub struct CardImage {
     pub limits: ChipLimits,
     /// Answer SELECT of the master file with 6D00 (some ID cards do).
     pub select_mf_unsupported: bool,
+    /// Answer READ BINARY by short file identifier with 6A86 (older chips).
+    pub sfi_unsupported: bool,
 }
 
 impl Default for CardImage {
@@ -123,6 +125,7 @@ impl Default for CardImage {
             active_authentication: None,
             limits: ChipLimits::default(),
             select_mf_unsupported: false,
+            sfi_unsupported: false,
         }
     }
 }
@@ -438,6 +441,9 @@ impl<R: CryptoRng> CardEmulator<R> {
             return Ok((fid, offset));
         }
         if command.p1 & 0x80 != 0 {
+            if self.image.sfi_unsupported {
+                return Err(StatusWord::IncorrectP1P2);
+            }
             let sfi = command.p1 & 0x1F;
             let fid = self
                 .files()

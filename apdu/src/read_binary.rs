@@ -96,6 +96,8 @@ pub struct FileReader {
     limits: ReadLimits,
     /// Largest Ne the card has shown it accepts, once it refused a larger one.
     learned_le: Option<usize>,
+    /// The card refused READ BINARY by short file identifier: select files instead.
+    sfi_refused: bool,
     stats: ReadStats,
 }
 
@@ -111,6 +113,7 @@ impl FileReader {
         FileReader {
             limits,
             learned_le: None,
+            sfi_refused: false,
             stats: ReadStats::default(),
         }
     }
@@ -141,13 +144,65 @@ impl FileReader {
         Ok(file)
     }
 
+    /// Reads a file by its short file identifier: the first READ BINARY selects it
+    /// (ISO/IEC 7816-4 P1 bit 8), which saves the SELECT. A card that does not take SFIs
+    /// is read by `fid` instead, and not asked again in this session.
+    pub fn read_file_by_sfi(
+        &mut self,
+        card: &mut impl Card,
+        sfi: u8,
+        fid: u16,
+    ) -> Result<Vec<u8>, Error> {
+        if self.sfi_refused || !(1..=30).contains(&sfi) {
+            return self.read_file(card, fid);
+        }
+        let before = self.stats;
+        match self.read_from(card, Some(sfi)) {
+            Ok(file) => {
+                tracing::debug!(
+                    sfi,
+                    size = file.len(),
+                    commands = self.stats.read_binary - before.read_binary,
+                    "file read"
+                );
+                Ok(file)
+            }
+            // The SFI form itself refused: never again on this card.
+            Err(Error::Status(
+                StatusWord::IncorrectP1P2
+                | StatusWord::WrongParameters
+                | StatusWord::FunctionNotSupported
+                | StatusWord::InsNotSupported
+                | StatusWord::CommandNotAllowed,
+            )) => {
+                tracing::debug!(sfi, "READ BINARY by SFI refused; selecting files");
+                self.sfi_refused = true;
+                self.read_file(card, fid)
+            }
+            // Not there under that SFI: ask by identifier, which says for sure.
+            Err(Error::Status(StatusWord::FileNotFound)) => self.read_file(card, fid),
+            Err(e) => Err(e),
+        }
+    }
+
     /// Reads the currently selected file whole: header first, then exactly its size.
     pub fn read_selected(&mut self, card: &mut impl Card) -> Result<Vec<u8>, Error> {
+        self.read_from(card, None)
+    }
+
+    /// Reads a file whole, selecting it by `sfi` with the first command when given.
+    fn read_from(&mut self, card: &mut impl Card, mut sfi: Option<u8>) -> Result<Vec<u8>, Error> {
         let mut commands = 0;
         let mut head = Vec::with_capacity(HEADER_READ_LEN);
         while head.len() < HEADER_READ_LEN {
             let want = (HEADER_READ_LEN - head.len()).min(self.chunk_le(card));
-            match self.read_chunk(card, head.len(), want, &mut commands)? {
+            let chunk = self.read_chunk(card, head.len(), want, sfi, &mut commands)?;
+            // A refused command may not have selected the file: keep the SFI until one
+            // delivers data.
+            if !matches!(chunk, Chunk::Retry) {
+                sfi = None;
+            }
+            match chunk {
                 Chunk::Data(data) => head.extend_from_slice(&data),
                 Chunk::EndOfFile(data) => {
                     head.extend_from_slice(&data);
@@ -168,7 +223,7 @@ impl FileReader {
         file.extend_from_slice(head.get(..total.min(head.len())).unwrap_or_default());
         while file.len() < total {
             let want = (total - file.len()).min(self.chunk_le(card));
-            match self.read_chunk(card, file.len(), want, &mut commands)? {
+            match self.read_chunk(card, file.len(), want, None, &mut commands)? {
                 Chunk::Data(data) => {
                     let take = data.len().min(total - file.len());
                     file.extend_from_slice(data.get(..take).unwrap_or_default());
@@ -186,12 +241,14 @@ impl FileReader {
         Ok(file)
     }
 
-    /// One READ BINARY of `le` bytes at `offset`.
+    /// One READ BINARY of `le` bytes at `offset`; with `sfi`, at offset 0 by short file
+    /// identifier.
     fn read_chunk(
         &mut self,
         card: &mut impl Card,
         offset: usize,
         le: usize,
+        sfi: Option<u8>,
         commands: &mut usize,
     ) -> Result<Chunk, Error> {
         *commands += 1;
@@ -211,6 +268,8 @@ impl FileReader {
             Command::new(0x00, INS_READ_BINARY_ODD, 0x00, 0x00)
                 .with_data(offset_do)
                 .with_le(wrapped)
+        } else if let (Some(sfi), 0) = (sfi, offset) {
+            Command::new(0x00, INS_READ_BINARY, 0x80 | (sfi & 0x1F), 0x00).with_le(le)
         } else {
             let [p1, p2] = (offset as u16).to_be_bytes();
             Command::new(0x00, INS_READ_BINARY, p1, p2).with_le(le)

@@ -248,3 +248,38 @@ fn data_groups_need_secure_messaging() {
     assert!(!chip.has_secure_channel());
     let _ = chip.extended_length();
 }
+
+#[test]
+fn reading_by_short_file_identifier_saves_the_select() {
+    let file = file_of(1000);
+    for sfi_unsupported in [false, true] {
+        let mut chip = card(ChipLimits::default(), file.clone());
+        let mut image = chip.image().clone();
+        image.sfi_unsupported = sfi_unsupported;
+        chip = CardEmulator::with_rng(image, ScriptedRng::from_seed(7));
+        let mut rng = ScriptedRng::from_seed(11);
+        let mut channel = bac::open(&mut chip, &mrz(), &mut rng).unwrap();
+        read_binary::select_application(&mut channel, &ICAO_AID).unwrap();
+        let mut reader = FileReader::default();
+        for _ in 0..2 {
+            assert_eq!(reader.read_file_by_sfi(&mut channel, 2, FID).unwrap(), file);
+        }
+        // Not there under that SFI: the FID decides.
+        assert_eq!(
+            reader.read_file_by_sfi(&mut channel, 9, 0x0109),
+            Err(Error::Status(apdu::StatusWord::FileNotFound))
+        );
+        let stats = reader.stats();
+        drop(channel);
+        let minimum = 2 * minimum(1000, 231);
+        if sfi_unsupported {
+            // One refused READ BINARY teaches the reader to select; never asked again.
+            assert_eq!(stats.selects, 3);
+            assert_eq!(chip.stats().read_binary, minimum + 1);
+        } else {
+            // Only the absent file costs a SELECT.
+            assert_eq!(stats.selects, 1);
+            assert_eq!(chip.stats().read_binary, minimum + 1);
+        }
+    }
+}

@@ -160,12 +160,14 @@ pub fn read_card<C: Card>(
 
     // EF.COM and EF.SOD.
     report(Step::EfCom, bytes);
-    let com_bytes = reader.read_file(&mut channel, LdsFile::Com.fid())?;
+    let com_bytes =
+        reader.read_file_by_sfi(&mut channel, LdsFile::Com.sfi(), LdsFile::Com.fid())?;
     bytes += com_bytes.len();
     let com = EfCom::parse(&com_bytes).map_err(|e| file_error("EF.COM", e))?;
     files.insert("EF.COM".into(), com_bytes);
     report(Step::EfSod, bytes);
-    let sod_bytes = reader.read_file(&mut channel, LdsFile::Sod.fid())?;
+    let sod_bytes =
+        reader.read_file_by_sfi(&mut channel, LdsFile::Sod.sfi(), LdsFile::Sod.fid())?;
     bytes += sod_bytes.len();
     let sod_order: Vec<u8> = match Sod::from_bytes(&sod_bytes) {
         Ok(sod) => sod.lds.hashes.keys().copied().collect(),
@@ -194,7 +196,7 @@ pub fn read_card<C: Card>(
             continue;
         };
         report(Step::DataGroup(n), bytes);
-        match reader.read_file(&mut channel, dg.fid()) {
+        match reader.read_file_by_sfi(&mut channel, dg.sfi(), dg.fid()) {
             Ok(data) => {
                 bytes += data.len();
                 files.insert(dg.name().into(), data.clone());

@@ -312,6 +312,8 @@ struct ChipSection {
     le_refusal: String,
     #[serde(default = "yes")]
     select_mf: bool,
+    #[serde(default = "yes")]
+    sfi: bool,
 }
 
 fn default_le_refusal() -> String {
@@ -766,6 +768,7 @@ impl Builder {
             },
             limits,
             select_mf_unsupported: !f.chip.select_mf,
+            sfi_unsupported: !f.chip.sfi,
         };
         Ok(Profile {
             name: f.name.clone(),

@@ -98,6 +98,10 @@ fn bench_pace(c: &mut Criterion) {
         variants.push(info(KeyAgreement::Ecdh, Mapping::Generic, id));
     }
     variants.push(info(KeyAgreement::Ecdh, Mapping::ChipAuthentication, 13));
+    for id in [12, 13, 16, 17] {
+        variants.push(info(KeyAgreement::Ecdh, Mapping::Integrated, id));
+    }
+    variants.push(info(KeyAgreement::Dh, Mapping::Integrated, 0));
     for id in 0..=2 {
         variants.push(info(KeyAgreement::Dh, Mapping::Generic, id));
     }

@@ -2,6 +2,7 @@
 //! verified identity to local applications.
 #![forbid(unsafe_code)]
 
+pub mod api;
 pub mod cli;
 pub mod lds;
 pub mod logging;

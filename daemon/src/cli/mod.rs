@@ -5,6 +5,7 @@ pub mod demo;
 pub mod exit;
 pub mod read;
 pub mod readers;
+pub mod serve;
 pub mod sim;
 pub mod trust_inspect;
 pub mod verify;
@@ -35,6 +36,8 @@ pub enum Command {
     Bench(bench::Args),
     /// Serve a simulated card to pcscd (vsmartcard's vpcd): "Virtual PCD 00 00".
     Sim(sim::Args),
+    /// Serve the local socket API (newline-delimited JSON on a Unix socket).
+    Serve(serve::Args),
     /// Offline passive authentication of dumped EF.SOD and data group files.
     Verify(verify::Args),
     /// Trust anchors: CSCA master lists, certificates, CRLs.
@@ -59,5 +62,6 @@ pub fn run(cli: Cli) -> std::process::ExitCode {
         Command::Trust(TrustCommand::Inspect(args)) => trust_inspect::run(&args),
         Command::Sim(args) => sim::run(&args),
         Command::Bench(args) => bench::run(&args),
+        Command::Serve(args) => serve::run(&args),
     }
 }

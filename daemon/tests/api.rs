@@ -301,3 +301,52 @@ async fn shutdown_ends_run_and_closes_connections() {
         "no longer listening"
     );
 }
+
+#[test]
+fn the_serve_command_answers_and_stops_on_sigterm() {
+    use std::io::{BufRead, Write};
+    use std::os::unix::fs::PermissionsExt;
+
+    let path = socket_path();
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_cancuoc"))
+        .args(["serve", "--socket"])
+        .arg(&path)
+        .env("CANCUOC_LOG", "info")
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("cancuoc serve starts");
+    let started = std::time::Instant::now();
+    let stream = loop {
+        match std::os::unix::net::UnixStream::connect(&path) {
+            Ok(s) => break s,
+            Err(_) if started.elapsed() < Duration::from_secs(10) => {
+                std::thread::sleep(Duration::from_millis(20))
+            }
+            Err(e) => panic!("no socket: {e}"),
+        }
+    };
+    let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o660);
+    let mut writer = stream.try_clone().unwrap();
+    writer
+        .write_all(b"{\"id\": 9, \"cmd\": \"info\"}\n")
+        .unwrap();
+    let mut answer = String::new();
+    std::io::BufReader::new(stream)
+        .read_line(&mut answer)
+        .unwrap();
+    let answer: Value = serde_json::from_str(&answer).unwrap();
+    assert_eq!(answer["id"], json!(9));
+    let status = std::process::Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(0));
+    assert!(!path.exists(), "the socket is removed");
+    let mut log = String::new();
+    std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut log).unwrap();
+    assert!(log.contains("connection opened"), "{log}");
+    assert!(log.contains("uid"), "{log}");
+}

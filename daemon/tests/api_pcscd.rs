@@ -1,0 +1,108 @@
+//! The socket API's `readers` and `read` through a real pcscd with `cancuoc sim` behind
+//! vpcd. Needs `scripts/with-pcscd.sh` (`make test` runs it); skips itself otherwise.
+
+mod common;
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use cancuoc::api::{self, Config};
+use cancuoc::cli::read::load_trust;
+use common::{Sim, context, testbed, wait_for_card};
+use serde_json::{Value, json};
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+use tokio::net::UnixStream;
+
+async fn ask(stream: &mut BufReader<UnixStream>, request: Value) -> Value {
+    let mut line = request.to_string();
+    line.push('\n');
+    stream.get_mut().write_all(line.as_bytes()).await.unwrap();
+    let mut answer = String::new();
+    tokio::time::timeout(Duration::from_secs(60), stream.read_line(&mut answer))
+        .await
+        .expect("an answer")
+        .unwrap();
+    serde_json::from_str(&answer).expect("JSON answer")
+}
+
+#[test]
+fn readers_and_reads_through_pcscd() {
+    let Some((_slot, vpcd, reader)) = testbed("readers_and_reads_through_pcscd") else {
+        return;
+    };
+    let sim = Sim::start(&vpcd, &["--profile", "vn-cccd", "--latency-ms", "0"]);
+    assert!(wait_for_card(&context(), &reader, true), "the card appears");
+    let reader = reader.to_str().unwrap().to_owned();
+    let id = sim.start["access"]["id_number"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let csca = PathBuf::from(sim.start["csca"].as_str().unwrap());
+    let trust = load_trust(&[csca]).expect("trust loads");
+    let path = std::env::temp_dir().join(format!("cancuoc-api-pcscd-{}.sock", std::process::id()));
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    runtime.block_on(async {
+        let listener = api::bind(&path).unwrap();
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let server = tokio::spawn(api::run(listener, Config::new(trust), async move {
+            let _ = stopped.await;
+        }));
+        let mut client = BufReader::new(UnixStream::connect(&path).await.unwrap());
+
+        let answer = ask(&mut client, json!({"id": 1, "cmd": "readers"})).await;
+        let listed = answer["readers"].as_array().expect("a reader list");
+        assert!(
+            listed
+                .iter()
+                .any(|r| r["name"] == reader.as_str() && r["card_present"] == true),
+            "{answer}"
+        );
+
+        let answer = ask(
+            &mut client,
+            json!({"id": 2, "cmd": "read", "reader": reader, "access": {"can": "000000"}}),
+        )
+        .await;
+        assert_eq!(answer["error"]["code"], "wrong-access-key", "{answer}");
+
+        let answer = ask(
+            &mut client,
+            json!({"id": "r", "cmd": "read", "reader": reader, "access": {"id_number": id}, "face": "png"}),
+        )
+        .await;
+        assert_eq!(answer["id"], "r");
+        let result = &answer["result"];
+        assert_eq!(result["verification"]["verdict"], "genuine", "{answer:.300}");
+        assert_eq!(result["vn"]["id_number"], id.as_str());
+        assert!(result["face"].is_object(), "the face was read");
+
+        // Two reads of one reader at once, from two connections: one of them is busy.
+        let mut other = BufReader::new(UnixStream::connect(&path).await.unwrap());
+        let read = json!({"id": 5, "cmd": "read", "reader": reader, "access": {"id_number": id}, "face": "png"});
+        let (a, b) = tokio::join!(ask(&mut client, read.clone()), ask(&mut other, read.clone()));
+        let busy = [&a, &b]
+            .iter()
+            .filter(|x| x["error"]["code"] == "busy")
+            .count();
+        let done = [&a, &b].iter().filter(|x| x["result"].is_object()).count();
+        assert_eq!((busy, done), (1, 1), "{a:.200} {b:.200}");
+        // And free again afterwards.
+        let again = ask(&mut other, read).await;
+        assert!(again["result"].is_object(), "{again:.200}");
+
+        let answer = ask(
+            &mut client,
+            json!({"id": 4, "cmd": "read", "reader": "No Such Reader", "access": {"can": "123456"}}),
+        )
+        .await;
+        assert_eq!(answer["error"]["code"], "reader-error", "{answer}");
+
+        let _ = stop.send(());
+        tokio::time::timeout(Duration::from_secs(10), server)
+            .await
+            .expect("run ends")
+            .unwrap();
+    });
+    let _ = std::fs::remove_file(&path);
+    sim.stop();
+}

@@ -168,9 +168,10 @@ pub struct Profile {
     pub uid: Vec<u8>,
     /// The CSCA that verifies its EF.SOD, when known.
     pub csca: Option<PathBuf>,
-    /// Chip authentication key (routed by the emulator once it supports CA).
+    /// Chip authentication key (also in `image.chip_authentication` when its curve is a
+    /// standardized one).
     pub chip_authentication: Option<ChipAuthKey>,
-    /// Active authentication key (routed by the emulator once it supports AA).
+    /// Active authentication key (also in `image.active_authentication`).
     pub active_authentication: Option<ActiveAuthKey>,
     /// The profile file it came from.
     pub source: PathBuf,

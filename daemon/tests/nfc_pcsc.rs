@@ -8,10 +8,8 @@
 #![cfg(feature = "nfc")]
 
 use std::collections::BTreeSet;
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
-use std::sync::{Mutex, MutexGuard};
-use std::time::{Duration, Instant};
+use std::ffi::CString;
+use std::process::{Command, Stdio};
 
 use apdu::rng::SystemRng;
 use cancuoc::lds::dg2::OutputFormat;
@@ -20,99 +18,21 @@ use cancuoc::session::result::Verdict;
 use cancuoc::session::{self, ReadRequest};
 use cancuoc::sim::profile;
 use cancuoc::transport::nfc::NfcCard;
-use cancuoc::transport::pcsc::{self, PcscCard};
+use cancuoc::transport::pcsc::PcscCard;
 use cancuoc::trust::TrustStore;
 
-static SLOT: Mutex<()> = Mutex::new(());
+mod common;
 
-/// The vpcd address and PC/SC reader name, or `None` (with the reason printed)
-/// outside `scripts/with-pcscd.sh`.
-fn testbed(test: &str) -> Option<(MutexGuard<'static, ()>, String, String)> {
-    if std::env::var("CANCUOC_PCSCD").as_deref() != Ok("1") {
-        eprintln!(
-            "{test}: skipped: needs pcscd with vsmartcard-vpcd; run under scripts/with-pcscd.sh (make test does)"
-        );
-        return None;
-    }
-    let guard = SLOT.lock().unwrap_or_else(|e| e.into_inner());
-    let vpcd = std::env::var("CANCUOC_VPCD").unwrap_or_else(|_| "127.0.0.1:35963".into());
-    let reader = std::env::var("CANCUOC_READER").unwrap_or_else(|_| "Virtual PCD 00 00".into());
-    assert!(wait_for_card(&reader, false), "slot not empty");
-    Some((guard, vpcd, reader))
-}
+use common::{Sim, context, testbed, wait_for_card};
 
-/// Waits until the reader has (or has no) card.
-fn wait_for_card(reader: &str, present: bool) -> bool {
-    let deadline = Instant::now() + Duration::from_secs(15);
-    while Instant::now() < deadline {
-        let listed = pcsc::list_readers().expect("pcscd reachable");
-        if listed
-            .iter()
-            .any(|r| r.name == reader && r.card_present == present)
-        {
-            return true;
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    false
-}
-
-/// A running `cancuoc sim`, killed when dropped.
-struct Sim {
-    child: Child,
-    start: serde_json::Value,
-}
-
-impl Sim {
-    fn start(vpcd: &str) -> Sim {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_cancuoc"))
-            .args([
-                "sim",
-                "--vpcd",
-                vpcd,
-                "--profile",
-                "vn-cccd",
-                "--bitrate",
-                "0",
-            ])
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("cancuoc sim starts");
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().expect("stdout"))
-            .read_line(&mut line)
-            .expect("sim start line");
-        let start = serde_json::from_str(&line).expect("one JSON line on start");
-        Sim { child, start }
-    }
-
-    /// Stops the simulator (SIGTERM, then SIGKILL after 5 s) and checks its exit.
-    fn stop(mut self) {
-        let _ = Command::new("kill")
-            .args(["-TERM", &self.child.id().to_string()])
-            .status();
-        let deadline = Instant::now() + Duration::from_secs(5);
-        while Instant::now() < deadline {
-            if let Ok(Some(status)) = self.child.try_wait() {
-                assert!(status.success(), "sim exit status {status}");
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-impl Drop for Sim {
-    fn drop(&mut self) {
-        if let Ok(None) = self.child.try_wait() {
-            let _ = self.child.kill();
-            let _ = self.child.wait();
-        }
-    }
+/// Starts `cancuoc sim` with the `vn-cccd` card and waits until pcscd sees it.
+fn start(vpcd: &str, reader: &CString) -> Sim {
+    let sim = Sim::start(vpcd, &["--profile", "vn-cccd", "--bitrate", "0"]);
+    assert!(
+        wait_for_card(&context(), reader, true),
+        "the simulated card came"
+    );
+    sim
 }
 
 /// One full read through the pipeline, as the result JSON.
@@ -135,8 +55,8 @@ fn libnfc_pcsc_driver_reads_vn_cccd_like_pcsc() {
         return;
     };
     let profile = profile::vn_cccd().unwrap();
-    let sim = Sim::start(&vpcd);
-    assert!(wait_for_card(&reader, true), "the simulated card came");
+    let sim = start(&vpcd, &reader);
+    let reader = reader.to_str().unwrap().to_owned();
     let mut trust = TrustStore::new();
     trust
         .load_path(profile.csca.as_deref().expect("profile CSCA"))
@@ -177,8 +97,8 @@ fn cancuoc_read_takes_an_nfc_reader() {
     let Some((_slot, vpcd, reader)) = testbed("cancuoc_read_takes_an_nfc_reader") else {
         return;
     };
-    let sim = Sim::start(&vpcd);
-    assert!(wait_for_card(&reader, true), "the simulated card came");
+    let sim = start(&vpcd, &reader);
+    let reader = reader.to_str().unwrap().to_owned();
     let can = sim.start["access"]["can"].as_str().unwrap().to_owned();
     let csca = sim.start["csca"].as_str().unwrap().to_owned();
     let read = |name: &str| {

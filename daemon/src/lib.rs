@@ -4,8 +4,10 @@
 
 pub mod api;
 pub mod cli;
+pub mod config;
 pub mod lds;
 pub mod logging;
+pub mod readers;
 #[cfg(test)]
 pub(crate) mod reference;
 pub mod session;

@@ -1,11 +1,13 @@
 //! The local socket API in process: `info`, unknown commands, 1000 malformed, random and
-//! over-long requests on several connections, and graceful shutdown. No pcscd needed.
+//! over-long requests on several connections, graceful shutdown, and reads of in-process
+//! simulated cards under client policies and wrong-key throttling. No pcscd needed.
 
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
-use cancuoc::api::{self, Config};
+use cancuoc::api::{self, Shared};
+use cancuoc::config::Config;
 use cancuoc::trust::TrustStore;
 use serde_json::{Value, json};
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
@@ -22,6 +24,20 @@ fn socket_path() -> PathBuf {
     ))
 }
 
+fn fixtures() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../fixtures")
+}
+
+/// A `[[client]]` rule for this process's user with `fields` (TOML list items).
+fn client_rule(fields: &str) -> String {
+    let uid = nix::unistd::getuid();
+    let fields: Vec<String> = fields.split(',').map(|f| format!("{f:?}")).collect();
+    format!(
+        "[[client]]\nname = \"tests\"\nusers = [{uid}]\nfields = [{}]\n",
+        fields.join(", ")
+    )
+}
+
 struct Server {
     path: PathBuf,
     stop: Option<oneshot::Sender<()>>,
@@ -29,17 +45,24 @@ struct Server {
 }
 
 impl Server {
+    /// A server whose one client rule gives this process's user every field.
     fn start() -> Server {
+        Server::with_config(&format!("[readers]\npcsc = false\n{}", client_rule("all")))
+    }
+
+    fn with_config(text: &str) -> Server {
+        let config = Config::parse(text).expect("a valid configuration");
+        let mut trust = TrustStore::new();
+        trust
+            .load_path(&fixtures().join("pki/csca.pem"))
+            .expect("the fixture CSCA loads");
+        let shared = Shared::start(config, trust).expect("the readers start");
         let path = socket_path();
         let listener = api::bind(&path).expect("binds");
         let (stop, stopped) = oneshot::channel::<()>();
-        let task = tokio::spawn(api::run(
-            listener,
-            Config::new(TrustStore::new()),
-            async move {
-                let _ = stopped.await;
-            },
-        ));
+        let task = tokio::spawn(api::run(listener, shared, async move {
+            let _ = stopped.await;
+        }));
         Server {
             path,
             stop: Some(stop),
@@ -91,6 +114,46 @@ impl Client {
     }
 }
 
+impl Client {
+    async fn send(&mut self, request: Value) {
+        let mut line = request.to_string();
+        line.push('\n');
+        self.write.write_all(line.as_bytes()).await.expect("sends");
+    }
+
+    /// The next line; panics on a close or after 30 s.
+    async fn line(&mut self) -> Value {
+        let mut text = String::new();
+        let n = tokio::time::timeout(Duration::from_secs(30), self.read.read_line(&mut text))
+            .await
+            .expect("a line within 30 s")
+            .expect("reads");
+        assert!(n > 0, "the connection closed");
+        serde_json::from_str(&text).expect("JSON lines")
+    }
+
+    /// The answer to `id`, and the events that came before it.
+    async fn answer_to(&mut self, id: Value) -> (Value, Vec<Value>) {
+        let mut events = Vec::new();
+        loop {
+            let line = self.line().await;
+            if line.get("event").is_some() {
+                events.push(line);
+            } else if line["id"] == id {
+                return (line, events);
+            } else {
+                panic!("an answer to another request: {line}");
+            }
+        }
+    }
+
+    async fn request(&mut self, request: Value) -> Value {
+        let id = request["id"].clone();
+        self.send(request).await;
+        self.answer_to(id).await.0
+    }
+}
+
 fn code(answer: &Value) -> &str {
     answer["error"]["code"].as_str().unwrap_or("")
 }
@@ -134,7 +197,7 @@ async fn unknown_and_malformed_requests_are_bad_requests() {
     for line in [
         &br#"{"id": 4, "cmd": "read", "reader": "R", "access": {"can": "12"}}"#[..],
         br#"{"id": 4, "cmd": "read", "reader": "R", "access": {"pin": "1234"}}"#,
-        br#"{"id": 4, "cmd": "read", "access": {"can": "123456"}}"#,
+        br#"{"id": 4, "cmd": "read", "access": {"can": "123456"}, "wait": -1}"#,
         br#"{"id": 4, "cmd": "read", "reader": "R", "access": {"can": "123456"}, "face": "gif"}"#,
         br#"{"id": 4, "cmd": 1}"#,
     ] {
@@ -308,8 +371,40 @@ fn the_serve_command_answers_and_stops_on_sigterm() {
     use std::os::unix::fs::PermissionsExt;
 
     let path = socket_path();
+    let config = path.with_extension("toml");
+    std::fs::write(
+        &config,
+        format!("[readers]\npcsc = false\n{}", client_rule("all")),
+    )
+    .unwrap();
+    let check = std::process::Command::new(env!("CARGO_BIN_EXE_cancuoc"))
+        .args(["serve", "--check-config", "--config"])
+        .arg(&config)
+        .output()
+        .unwrap();
+    assert!(check.status.success());
+    let summary = String::from_utf8_lossy(&check.stdout);
+    assert!(
+        summary.contains("configuration valid") && summary.contains("client \"tests\""),
+        "{summary}"
+    );
+    std::fs::write(
+        path.with_extension("bad.toml"),
+        "[server]\nmax_connections = 0\n",
+    )
+    .unwrap();
+    let check = std::process::Command::new(env!("CARGO_BIN_EXE_cancuoc"))
+        .args(["serve", "--check-config", "--config"])
+        .arg(path.with_extension("bad.toml"))
+        .output()
+        .unwrap();
+    assert_eq!(check.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&check.stderr).contains("max_connections"));
+    let _ = std::fs::remove_file(path.with_extension("bad.toml"));
     let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_cancuoc"))
-        .args(["serve", "--socket"])
+        .args(["serve", "--config"])
+        .arg(&config)
+        .arg("--socket")
         .arg(&path)
         .env("CANCUOC_LOG", "info")
         .stderr(std::process::Stdio::piped())
@@ -349,4 +444,217 @@ fn the_serve_command_answers_and_stops_on_sigterm() {
     std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut log).unwrap();
     assert!(log.contains("connection opened"), "{log}");
     assert!(log.contains("uid"), "{log}");
+    let _ = std::fs::remove_file(&config);
+}
+
+const SIMULATOR: &str =
+    "[readers]\npcsc = false\n[[readers.simulator]]\nname = \"Sim\"\nprofile = \"vn-cccd\"\n";
+
+fn id_number() -> String {
+    cancuoc::sim::profile::vn_cccd()
+        .expect("the vn-cccd profile")
+        .printed
+        .id_number
+        .clone()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_simulated_card_is_read_with_every_field_and_progress() {
+    let server = Server::with_config(&format!("{SIMULATOR}{}", client_rule("all")));
+    let mut client = server.connect().await;
+    let info = client.request(json!({"id": 1, "cmd": "info"})).await;
+    assert_eq!(info["client"], "tests");
+    assert_eq!(info["fields"].as_array().unwrap().len(), 16);
+    let answer = client.request(json!({"id": 2, "cmd": "subscribe"})).await;
+    assert_eq!(answer["readers"][0]["name"], "Sim");
+    assert_eq!(answer["readers"][0]["kind"], "simulator");
+    assert_eq!(answer["readers"][0]["card_present"], true);
+    client
+        .send(json!({"id": 3, "cmd": "read", "access": {"id_number": id_number()}, "face": "png"}))
+        .await;
+    let (answer, events) = client.answer_to(json!(3)).await;
+    assert_eq!(answer["reader"], "Sim", "the first card");
+    let result = &answer["result"];
+    assert_eq!(
+        result["verification"]["verdict"], "genuine",
+        "{answer:.400}"
+    );
+    assert_eq!(result["vn"]["id_number"], id_number().as_str());
+    assert!(result["vn"]["place_of_residence"].is_string());
+    assert_eq!(result["face"]["format"], "png");
+    let steps: Vec<&str> = events
+        .iter()
+        .filter(|e| e["event"] == "read-progress" && e["id"] == 3)
+        .filter_map(|e| e["step"].as_str())
+        .collect();
+    assert_eq!(steps.first(), Some(&"access"), "{events:?}");
+    assert_eq!(steps.last(), Some(&"done"));
+    assert!(steps.contains(&"DG2"));
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_name_only_client_gets_the_name_only() {
+    let server = Server::with_config(&format!("{SIMULATOR}{}", client_rule("full_name")));
+    let mut client = server.connect().await;
+    let info = client.request(json!({"id": 1, "cmd": "info"})).await;
+    assert_eq!(info["fields"], json!(["full_name"]));
+    let answer = client
+        .request(
+            json!({"id": 2, "cmd": "read", "reader": "Sim", "access": {"id_number": id_number()}}),
+        )
+        .await;
+    let result = answer["result"].as_object().expect("a result");
+    let keys: Vec<&str> = result.keys().map(String::as_str).collect();
+    assert_eq!(keys, ["holder", "verification", "vn"], "{answer}");
+    assert_eq!(
+        answer["result"]["vn"]
+            .as_object()
+            .unwrap()
+            .keys()
+            .collect::<Vec<_>>(),
+        ["full_name"]
+    );
+    assert_eq!(
+        answer["result"]["holder"].as_object().unwrap().len(),
+        3,
+        "full name, surname, given names"
+    );
+    assert_eq!(answer["result"]["verification"]["verdict"], "genuine");
+    // DG2 was not read: passive authentication lists it as not read.
+    let dgs = &answer["result"]["verification"]["passive"]["data_groups"];
+    assert_ne!(dgs["DG2"], "ok", "{dgs}");
+    assert_ne!(dgs["DG12"], "ok", "{dgs}");
+    for (id, request) in [
+        (3, json!({"face": "jpeg"})),
+        (4, json!({"fields": ["id_number"]})),
+        (5, json!({"raw": true})),
+    ] {
+        let mut r =
+            json!({"id": id, "cmd": "read", "reader": "Sim", "access": {"id_number": id_number()}});
+        r.as_object_mut()
+            .unwrap()
+            .extend(request.as_object().unwrap().clone());
+        let answer = client.request(r).await;
+        assert_eq!(code(&answer), "forbidden", "{answer}");
+    }
+    let answer = client
+        .request(json!({"id": 6, "cmd": "read", "reader": "Sim", "access": {"can": "123456"}, "fields": ["shoe_size"]}))
+        .await;
+    assert_eq!(code(&answer), "bad-request");
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_user_without_a_rule_is_forbidden_and_let_go() {
+    let other = nix::unistd::getuid().as_raw().wrapping_add(1);
+    let server = Server::with_config(&format!(
+        "{SIMULATOR}[[client]]\nname = \"someone-else\"\nusers = [{other}]\nfields = [\"all\"]\n"
+    ));
+    let mut client = server.connect().await;
+    let answer = client.ask(br#"{"id": 1, "cmd": "info"}"#).await.unwrap();
+    assert_eq!(code(&answer), "forbidden");
+    assert_eq!(answer["id"], 1);
+    assert!(
+        client.ask(br#"{"id": 2, "cmd": "info"}"#).await.is_none(),
+        "closed"
+    );
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn wrong_keys_are_throttled_per_client_and_a_right_key_clears_it() {
+    let server = Server::with_config(&format!(
+        "{SIMULATOR}[throttle]\nfree_attempts = 2\nfirst_delay_seconds = 0.5\nmax_delay_seconds = 1\n{}",
+        client_rule("full_name")
+    ));
+    let profile = cancuoc::sim::profile::vn_cccd().unwrap();
+    let wrong = if profile.printed.can == "000000" {
+        "111111"
+    } else {
+        "000000"
+    };
+    let mut client = server.connect().await;
+    for id in 1..=3 {
+        let answer = client
+            .request(json!({"id": id, "cmd": "read", "reader": "Sim", "access": {"can": wrong}}))
+            .await;
+        assert_eq!(code(&answer), "wrong-access-key", "attempt {id}: {answer}");
+    }
+    let answer = client
+        .request(json!({"id": 4, "cmd": "read", "reader": "Sim", "access": {"can": wrong}}))
+        .await;
+    assert_eq!(code(&answer), "throttled", "{answer}");
+    let retry = answer["error"]["retry_after_ms"]
+        .as_u64()
+        .expect("retry_after_ms");
+    assert!(retry > 0 && retry <= 500, "{retry}");
+    // A new connection of the same user is the same client.
+    let mut again = server.connect().await;
+    let answer = again
+        .request(
+            json!({"id": 5, "cmd": "read", "reader": "Sim", "access": {"id_number": id_number()}}),
+        )
+        .await;
+    assert_eq!(code(&answer), "throttled");
+    tokio::time::sleep(Duration::from_millis(retry + 50)).await;
+    let answer = again
+        .request(
+            json!({"id": 6, "cmd": "read", "reader": "Sim", "access": {"id_number": id_number()}}),
+        )
+        .await;
+    assert_eq!(
+        answer["result"]["verification"]["verdict"], "genuine",
+        "{answer}"
+    );
+    let answer = again
+        .request(json!({"id": 7, "cmd": "read", "reader": "Sim", "access": {"can": wrong}}))
+        .await;
+    assert_eq!(code(&answer), "wrong-access-key", "the count started over");
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_waiting_read_is_busy_for_a_second_one_and_cancelled_on_request() {
+    let server = Server::start();
+    let mut client = server.connect().await;
+    let answer = client
+        .request(json!({"id": 1, "cmd": "read", "access": {"can": "123456"}}))
+        .await;
+    assert_eq!(code(&answer), "card-removed", "no card anywhere, no wait");
+    client
+        .send(json!({"id": 2, "cmd": "read", "access": {"can": "123456"}, "wait": 60}))
+        .await;
+    let answer = client
+        .request(json!({"id": 3, "cmd": "read", "access": {"can": "123456"}}))
+        .await;
+    assert_eq!(code(&answer), "busy", "one read per connection");
+    let answer = client.request(json!({"id": 4, "cmd": "info"})).await;
+    assert_eq!(answer["api_level"], 1, "answered while the read waits");
+    let answer = client
+        .request(json!({"id": 5, "cmd": "cancel", "read": 99}))
+        .await;
+    assert_eq!(answer["cancelled"], false, "another id");
+    client.send(json!({"id": 6, "cmd": "cancel"})).await;
+    let mut answers = vec![client.line().await, client.line().await];
+    answers.sort_by_key(|a| a["id"].as_u64());
+    assert_eq!(answers[0]["id"], 2);
+    assert_eq!(code(&answers[0]), "cancelled", "{answers:?}");
+    assert_eq!(answers[1]["cancelled"], true);
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn shutdown_cancels_a_waiting_read_and_answers_it() {
+    let server = Server::start();
+    let mut client = server.connect().await;
+    client
+        .send(json!({"id": "w", "cmd": "read", "access": {"can": "123456"}, "wait": 60}))
+        .await;
+    let info = client.request(json!({"id": 1, "cmd": "info"})).await;
+    assert_eq!(info["id"], 1);
+    server.stop().await;
+    let answer = client.line().await;
+    assert_eq!(answer["id"], "w");
+    assert_eq!(code(&answer), "cancelled");
 }

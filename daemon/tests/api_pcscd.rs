@@ -6,8 +6,9 @@ mod common;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use cancuoc::api::{self, Config};
+use cancuoc::api::{self, Shared};
 use cancuoc::cli::read::load_trust;
+use cancuoc::config::Config;
 use common::{Sim, context, testbed, wait_for_card};
 use serde_json::{Value, json};
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
@@ -44,19 +45,30 @@ fn readers_and_reads_through_pcscd() {
     runtime.block_on(async {
         let listener = api::bind(&path).unwrap();
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        let server = tokio::spawn(api::run(listener, Config::new(trust), async move {
+        let uid = nix::unistd::getuid();
+        let config = Config::parse(&format!(
+            "[[client]]\nname = \"tests\"\nusers = [{uid}]\nfields = [\"all\"]\n"
+        ))
+        .unwrap();
+        let shared = Shared::start(config, trust).unwrap();
+        let server = tokio::spawn(api::run(listener, shared, async move {
             let _ = stopped.await;
         }));
         let mut client = BufReader::new(UnixStream::connect(&path).await.unwrap());
 
-        let answer = ask(&mut client, json!({"id": 1, "cmd": "readers"})).await;
-        let listed = answer["readers"].as_array().expect("a reader list");
-        assert!(
-            listed
-                .iter()
-                .any(|r| r["name"] == reader.as_str() && r["card_present"] == true),
-            "{answer}"
-        );
+        // The daemon's watcher reports the card a moment after it starts.
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        loop {
+            let answer = ask(&mut client, json!({"id": 1, "cmd": "readers"})).await;
+            let listed = answer["readers"].as_array().expect("a reader list");
+            if listed.iter().any(|r| {
+                r["name"] == reader.as_str() && r["card_present"] == true && r["kind"] == "pcsc"
+            }) {
+                break;
+            }
+            assert!(std::time::Instant::now() < deadline, "{answer}");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
 
         let answer = ask(
             &mut client,

@@ -1,18 +1,30 @@
-//! One client connection: newline-delimited JSON, each line at most `max_line` bytes.
-//! A longer line gets an error answer and the connection is closed; nothing beyond the
-//! bound is ever buffered.
+//! One client connection: newline-delimited JSON in, answers and events out.
+//!
+//! Requests are read one line at a time, each at most `max_line` bytes; a longer line
+//! gets an error answer and the connection is closed, and nothing beyond the bound is
+//! ever buffered. Answers and events go through one bounded queue to a writer task, so a
+//! client that stops reading slows only itself. A `read` runs as a task of its own, so
+//! `info`, `cancel` and the rest are answered while it runs; one read per connection.
 
 use std::io;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
 
 use serde_json::Value;
-use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader, Interest};
 use tokio::net::UnixStream;
 use tokio::net::unix::{OwnedReadHalf, OwnedWriteHalf};
-use tokio::sync::watch;
+use tokio::sync::{broadcast, mpsc, watch};
+use tokio::task::JoinHandle;
 
 use super::Shared;
-use super::cmd;
+use super::cmd::{self, Code};
+use crate::config::{ClientRule, Peer};
+use crate::readers::CancelToken;
+
+/// Lines queued for the writer; beyond this the connection's own tasks wait.
+const QUEUE: usize = 64;
 
 /// What one read from the client gave.
 #[derive(Debug, PartialEq, Eq)]
@@ -21,29 +33,18 @@ pub enum Frame {
     Line(Vec<u8>),
     /// A line longer than the bound.
     TooLong,
-    /// The client closed the connection.
+    /// The client closed the connection (or its writing side).
     Eof,
 }
 
-/// A client connection.
+/// Reads newline-terminated frames of at most `max_line` bytes.
 #[derive(Debug)]
-pub struct Connection {
+pub struct FrameReader {
     reader: BufReader<OwnedReadHalf>,
-    writer: OwnedWriteHalf,
     max_line: usize,
 }
 
-impl Connection {
-    /// Wraps an accepted stream.
-    pub fn new(stream: UnixStream, max_line: usize) -> Connection {
-        let (read, write) = stream.into_split();
-        Connection {
-            reader: BufReader::with_capacity(8 * 1024, read),
-            writer: write,
-            max_line,
-        }
-    }
-
+impl FrameReader {
     /// Reads the next line, never holding more than `max_line` bytes of it.
     pub async fn read_frame(&mut self) -> io::Result<Frame> {
         let mut line = Vec::new();
@@ -78,47 +79,236 @@ impl Connection {
         }
     }
 
-    /// Writes one answer line.
-    pub async fn write_answer(&mut self, answer: &Value) -> io::Result<()> {
-        let mut text = serde_json::to_vec(answer).map_err(io::Error::other)?;
-        text.push(b'\n');
-        self.writer.write_all(&text).await?;
-        self.writer.flush().await
+    /// Completes once the client has closed the connection entirely (not just its
+    /// writing side): nobody is left to read an answer.
+    async fn peer_gone(&self) {
+        loop {
+            match self
+                .reader
+                .get_ref()
+                .as_ref()
+                .ready(Interest::WRITABLE)
+                .await
+            {
+                Ok(ready) if ready.is_write_closed() => return,
+                Ok(_) => {}
+                Err(_) => return,
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+}
+
+/// What a connection knows of its client and its work.
+pub struct Context {
+    /// The shared daemon state.
+    pub shared: Arc<Shared>,
+    /// The peer's credentials.
+    pub peer: Option<Peer>,
+    /// The client rule the peer matched; `None` is refused.
+    pub client: Option<ClientRule>,
+    /// The queue to the writer.
+    pub out: mpsc::Sender<Value>,
+    /// Whether events are wanted (also read progress).
+    pub subscribed: Arc<AtomicBool>,
+    events: Option<JoinHandle<()>>,
+    /// The read under way.
+    pub read: Option<ReadTask>,
+}
+
+impl core::fmt::Debug for Context {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Context")
+            .field("peer", &self.peer)
+            .field("client", &self.client.as_ref().map(|c| &c.name))
+            .finish_non_exhaustive()
+    }
+}
+
+/// A read running for this connection.
+#[derive(Debug)]
+pub struct ReadTask {
+    /// The request's id.
+    pub id: Value,
+    /// Cancels it.
+    pub cancel: CancelToken,
+    /// The task; it writes its own answer.
+    pub task: JoinHandle<()>,
+}
+
+impl Context {
+    /// Whether a read of this connection is still running.
+    pub fn reading(&self) -> bool {
+        self.read.as_ref().is_some_and(|r| !r.task.is_finished())
     }
 
-    /// Answers requests until the client leaves, sends an over-long line, or the server
-    /// shuts down.
-    pub async fn serve(
-        &mut self,
-        shared: &Arc<Shared>,
-        mut shutdown: watch::Receiver<bool>,
-    ) -> io::Result<()> {
+    /// Starts forwarding reader events to the client.
+    pub fn subscribe(&mut self, mut events: broadcast::Receiver<crate::readers::Event>) {
+        self.subscribed.store(true, Ordering::SeqCst);
+        if let Some(old) = self.events.take() {
+            old.abort();
+        }
+        let out = self.out.clone();
+        self.events = Some(tokio::spawn(async move {
+            loop {
+                let line = match events.recv().await {
+                    Ok(event) => serde_json::to_value(&event).unwrap_or(Value::Null),
+                    Err(broadcast::error::RecvError::Lagged(n)) => {
+                        serde_json::json!({"event": "events-lost", "count": n})
+                    }
+                    Err(broadcast::error::RecvError::Closed) => return,
+                };
+                if out.send(line).await.is_err() {
+                    return;
+                }
+            }
+        }));
+    }
+
+    /// Stops the events.
+    pub fn unsubscribe(&mut self) {
+        self.subscribed.store(false, Ordering::SeqCst);
+        if let Some(events) = self.events.take() {
+            events.abort();
+        }
+    }
+}
+
+/// A client connection.
+pub struct Connection {
+    frames: FrameReader,
+    writer: OwnedWriteHalf,
+    context: Context,
+    out_rx: mpsc::Receiver<Value>,
+}
+
+impl core::fmt::Debug for Connection {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Connection")
+            .field("context", &self.context)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Connection {
+    /// Wraps an accepted stream.
+    pub fn new(
+        stream: UnixStream,
+        shared: Arc<Shared>,
+        peer: Option<Peer>,
+        client: Option<ClientRule>,
+    ) -> Connection {
+        let max_line = shared.config.server.max_line;
+        let (read, write) = stream.into_split();
+        let (out, out_rx) = mpsc::channel(QUEUE);
+        Connection {
+            frames: FrameReader {
+                reader: BufReader::with_capacity(8 * 1024, read),
+                max_line,
+            },
+            writer: write,
+            context: Context {
+                shared,
+                peer,
+                client,
+                out,
+                subscribed: Arc::new(AtomicBool::new(false)),
+                events: None,
+                read: None,
+            },
+            out_rx,
+        }
+    }
+
+    /// Answers requests until the client leaves, sends an over-long line, is refused,
+    /// or the server shuts down; then cancels its read and writes what is left.
+    pub async fn serve(self, mut shutdown: watch::Receiver<bool>) -> io::Result<()> {
+        let Connection {
+            mut frames,
+            writer,
+            mut context,
+            out_rx,
+        } = self;
+        let writer_task = tokio::spawn(write_lines(writer, out_rx));
+        let mut client_gone = false;
         loop {
             if *shutdown.borrow() {
-                return Ok(());
+                break;
             }
             let frame = tokio::select! {
-                frame = self.read_frame() => frame?,
-                _ = shutdown.changed() => return Ok(()),
+                frame = frames.read_frame() => frame,
+                _ = shutdown.changed() => break,
+                _ = context.out.closed() => { client_gone = true; break }
+            };
+            let frame = match frame {
+                Ok(f) => f,
+                Err(_) => {
+                    client_gone = true;
+                    break;
+                }
             };
             match frame {
-                Frame::Eof => return Ok(()),
+                Frame::Eof => {
+                    // The client may have closed only its writing side and still be
+                    // waiting for the answer of its read.
+                    if let Some(read) = context.read.as_mut() {
+                        tokio::select! {
+                            _ = &mut read.task => {}
+                            _ = frames.peer_gone() => client_gone = true,
+                            _ = shutdown.changed() => {}
+                        }
+                    }
+                    break;
+                }
                 Frame::TooLong => {
-                    tracing::info!(max = self.max_line, "api: request line too long");
+                    tracing::info!(max = frames.max_line, "api: request line too long");
                     let answer = cmd::error_answer(
                         &Value::Null,
-                        cmd::Code::BadRequest,
-                        &format!("request line longer than {} bytes", self.max_line),
+                        Code::BadRequest,
+                        &format!("request line longer than {} bytes", frames.max_line),
                     );
-                    self.write_answer(&answer).await?;
-                    let _ = self.writer.shutdown().await;
-                    return Ok(());
+                    let _ = context.out.send(answer).await;
+                    break;
                 }
                 Frame::Line(line) => {
-                    let answer = cmd::answer(&line, shared).await;
-                    self.write_answer(&answer).await?;
+                    let refused = context.client.is_none();
+                    if let Some(answer) = cmd::answer(&line, &mut context).await {
+                        if context.out.send(answer).await.is_err() {
+                            client_gone = true;
+                            break;
+                        }
+                    }
+                    if refused {
+                        break;
+                    }
                 }
             }
         }
+        context.unsubscribe();
+        if let Some(read) = context.read.take() {
+            if client_gone || *shutdown.borrow() || !read.task.is_finished() {
+                read.cancel.cancel();
+            }
+            // A cancelled read ends within one command; its answer is still written.
+            let _ = tokio::time::timeout(Duration::from_secs(30), read.task).await;
+        }
+        drop(context);
+        let _ = tokio::time::timeout(Duration::from_secs(5), writer_task).await;
+        Ok(())
     }
+}
+
+/// Writes queued lines until every sender is gone or the client stops taking them.
+async fn write_lines(mut writer: OwnedWriteHalf, mut lines: mpsc::Receiver<Value>) {
+    while let Some(line) = lines.recv().await {
+        let mut text = match serde_json::to_vec(&line) {
+            Ok(t) => t,
+            Err(_) => continue,
+        };
+        text.push(b'\n');
+        if writer.write_all(&text).await.is_err() {
+            return;
+        }
+    }
+    let _ = writer.shutdown().await;
 }

@@ -1,23 +1,32 @@
 //! The listener: one task per connection, a bounded number of them, and a graceful
 //! shutdown that stops accepting, tells every connection to finish, and waits for them.
 
-use std::collections::HashSet;
 use std::future::Future;
 use std::io;
 use std::os::unix::fs::{FileTypeExt, PermissionsExt};
 use std::path::Path;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
+use nix::unistd::Gid;
 use tokio::net::{UnixListener, UnixStream};
 use tokio::sync::{Semaphore, mpsc, watch};
 
+use super::Shared;
 use super::connection::Connection;
-use super::{Config, Shared};
+use crate::config::Peer;
 
 /// Binds a Unix listener at `path` with mode 0660. A stale socket left at `path` is
 /// removed first; a socket something still listens on, or any other kind of file, is an
 /// error.
 pub fn bind(path: &Path) -> io::Result<UnixListener> {
+    bind_with(path, 0o660, None)
+}
+
+/// [`bind`] with the socket's mode and group (the folder is created when missing).
+pub fn bind_with(path: &Path, mode: u32, group: Option<Gid>) -> io::Result<UnixListener> {
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir)?;
+    }
     match std::fs::symlink_metadata(path) {
         Ok(meta) if meta.file_type().is_socket() => {
             if std::os::unix::net::UnixStream::connect(path).is_ok() {
@@ -38,22 +47,22 @@ pub fn bind(path: &Path) -> io::Result<UnixListener> {
         Err(e) => return Err(e),
     }
     let listener = UnixListener::bind(path)?;
-    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o660))?;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode))?;
+    if let Some(gid) = group {
+        nix::unistd::chown(path, None, Some(gid)).map_err(io::Error::from)?;
+    }
     Ok(listener)
 }
 
-/// Serves `listener` until `shutdown` completes, then waits for the open connections to
-/// finish their current command and returns.
-pub async fn run(listener: UnixListener, config: Config, shutdown: impl Future) {
-    let shared = Arc::new(Shared {
-        trust: config.trust.clone(),
-        busy: Arc::new(Mutex::new(HashSet::new())),
-    });
-    let limit = Arc::new(Semaphore::new(config.max_connections.max(1)));
+/// Serves `listener` until `shutdown` completes, then cancels the reads under way, lets
+/// every connection write its last answers, and returns.
+pub async fn run(listener: UnixListener, shared: Arc<Shared>, shutdown: impl Future) {
+    let max_connections = shared.config.server.max_connections.max(1);
+    let limit = Arc::new(Semaphore::new(max_connections));
     let (notify_tx, notify_rx) = watch::channel(false);
     // Every connection task holds a sender; `recv` returns `None` once all are gone.
     let (done_tx, mut done_rx) = mpsc::channel::<()>(1);
-    tracing::info!(max_connections = config.max_connections, "api: serving");
+    tracing::info!(max_connections, "api: serving");
     tokio::pin!(shutdown);
     loop {
         let permit = tokio::select! {
@@ -77,9 +86,8 @@ pub async fn run(listener: UnixListener, config: Config, shutdown: impl Future) 
         let shared = shared.clone();
         let notify = notify_rx.clone();
         let done = done_tx.clone();
-        let max_line = config.max_line;
         tokio::spawn(async move {
-            serve_connection(stream, shared, notify, max_line).await;
+            serve_connection(stream, shared, notify).await;
             drop(permit);
             drop(done);
         });
@@ -96,20 +104,31 @@ async fn serve_connection(
     stream: UnixStream,
     shared: Arc<Shared>,
     shutdown: watch::Receiver<bool>,
-    max_line: usize,
 ) {
-    let (uid, gid) = match stream.peer_cred() {
-        Ok(cred) => (Some(cred.uid()), Some(cred.gid())),
-        Err(_) => (None, None),
+    let peer = match stream.peer_cred() {
+        Ok(cred) => Some(Peer {
+            uid: cred.uid(),
+            gid: cred.gid(),
+        }),
+        Err(e) => {
+            tracing::warn!(error = %e, "api: no peer credentials; the client is refused");
+            None
+        }
     };
-    tracing::info!(?uid, ?gid, "api: connection opened");
-    let mut connection = Connection::new(stream, max_line);
+    let client = peer.and_then(|p| shared.config.client_for(p)).cloned();
+    tracing::info!(
+        uid = peer.map(|p| p.uid),
+        gid = peer.map(|p| p.gid),
+        client = client.as_ref().map(|c| c.name.as_str()),
+        "api: connection opened"
+    );
     let started = std::time::Instant::now();
-    if let Err(e) = connection.serve(&shared, shutdown).await {
+    let connection = Connection::new(stream, shared, peer, client);
+    if let Err(e) = connection.serve(shutdown).await {
         tracing::debug!(error = %e, "api: connection error");
     }
     tracing::info!(
-        ?uid,
+        uid = peer.map(|p| p.uid),
         seconds = started.elapsed().as_secs_f64(),
         "api: connection closed"
     );

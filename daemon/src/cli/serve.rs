@@ -1,4 +1,5 @@
-//! `cancuoc serve`: the local socket API.
+//! `cancuoc serve`: the daemon. Reads the configuration, loads the trust anchors, starts
+//! the reader manager, and serves the local socket API until SIGTERM or SIGINT.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -6,19 +7,32 @@ use std::process::ExitCode;
 use crate::api;
 use crate::cli::exit::Exit;
 use crate::cli::read::load_trust;
+use crate::config::Config;
+
+/// The configuration file read when `--config` is not given, if it exists.
+pub const DEFAULT_CONFIG: &str = "/etc/cancuoc/cancuoc.toml";
 
 /// Options of `cancuoc serve`.
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// The Unix socket to listen on (created with mode 0660).
+    /// The configuration file (TOML; see udev/cancuoc.toml). Default:
+    /// /etc/cancuoc/cancuoc.toml when it exists, else the built-in defaults.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// The Unix socket to listen on, instead of the configuration's. Under systemd
+    /// socket activation the socket systemd passes is used.
     #[arg(long, value_name = "PATH")]
-    pub socket: PathBuf,
-    /// CSCA master list (.ml), PEM/DER certificates or CRLs, or a folder of them.
+    pub socket: Option<PathBuf>,
+    /// More trust anchors: CSCA master list (.ml), PEM/DER certificates or CRLs, or a
+    /// folder of them.
     #[arg(long = "trust", value_name = "PATH")]
     pub trust: Vec<PathBuf>,
-    /// Connections served at once.
-    #[arg(long, default_value_t = 64)]
-    pub max_connections: usize,
+    /// Connections served at once, instead of the configuration's.
+    #[arg(long)]
+    pub max_connections: Option<usize>,
+    /// Check the configuration and the trust anchors, print a summary, and exit.
+    #[arg(long)]
+    pub check_config: bool,
 }
 
 fn fail(exit: Exit, message: &str) -> ExitCode {
@@ -43,12 +57,81 @@ async fn shutdown_signal() {
     }
 }
 
+/// The configuration the options name, with the command line's overrides.
+pub fn configuration(args: &Args) -> Result<Config, String> {
+    let mut config = match &args.config {
+        Some(path) => Config::load(path).map_err(|e| e.to_string())?,
+        None if std::path::Path::new(DEFAULT_CONFIG).exists() => {
+            Config::load(std::path::Path::new(DEFAULT_CONFIG)).map_err(|e| e.to_string())?
+        }
+        None => Config::defaults(),
+    };
+    if let Some(socket) = &args.socket {
+        config.server.socket = socket.clone();
+    }
+    if let Some(n) = args.max_connections {
+        if !(1..=4096).contains(&n) {
+            return Err("--max-connections must be 1 to 4096".into());
+        }
+        config.server.max_connections = n;
+    }
+    config.trust.extend(args.trust.iter().cloned());
+    Ok(config)
+}
+
+fn check(config: &Config, anchors: usize) {
+    println!("configuration valid");
+    println!(
+        "  socket: {} (mode {:o})",
+        config.server.socket.display(),
+        config.server.socket_mode
+    );
+    println!(
+        "  trust anchors: {anchors} certificates from {} paths",
+        config.trust.len()
+    );
+    let r = &config.readers;
+    println!(
+        "  readers: pcsc {}, nfc {}, simulators {}",
+        if r.pcsc { "on" } else { "off" },
+        r.nfc.len(),
+        r.simulators.len()
+    );
+    println!(
+        "  throttle: {} free wrong keys, then {:?} doubling up to {:?}",
+        config.throttle.free_attempts, config.throttle.first_delay, config.throttle.max_delay
+    );
+    for rule in &config.clients {
+        println!(
+            "  client {:?}: {} users, {} groups, fields {}",
+            rule.name,
+            rule.uids.len(),
+            rule.gids.len(),
+            rule.fields.names().join(",")
+        );
+    }
+    for w in &config.warnings {
+        println!("  warning: {w}");
+    }
+}
+
 /// Runs `cancuoc serve`.
 pub fn run(args: &Args) -> ExitCode {
-    let trust = match load_trust(&args.trust) {
+    let config = match configuration(args) {
+        Ok(c) => c,
+        Err(e) => return fail(Exit::Usage, &e),
+    };
+    for w in &config.warnings {
+        tracing::warn!("config: {w}");
+    }
+    let trust = match load_trust(&config.trust) {
         Ok(t) => t,
         Err(e) => return fail(Exit::Usage, &e),
     };
+    if args.check_config {
+        check(&config, trust.certificates().len());
+        return Exit::Ok.into();
+    }
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -56,14 +139,19 @@ pub fn run(args: &Args) -> ExitCode {
         Ok(r) => r,
         Err(e) => return fail(Exit::Internal, &e.to_string()),
     };
-    let mut config = api::Config::new(trust);
-    config.max_connections = args.max_connections;
     let outcome = runtime.block_on(async {
-        let listener =
-            api::bind(&args.socket).map_err(|e| format!("{}: {e}", args.socket.display()))?;
-        tracing::info!(socket = %args.socket.display(), "api: listening");
-        api::run(listener, config, shutdown_signal()).await;
-        let _ = std::fs::remove_file(&args.socket);
+        let socket = config.server.socket.clone();
+        let listener = api::bind_with(
+            &socket,
+            config.server.socket_mode,
+            config.server.socket_group,
+        )
+        .map_err(|e| format!("{}: {e}", socket.display()))?;
+        tracing::info!(socket = %socket.display(), "api: listening");
+        let shared = api::Shared::start(config, trust)?;
+        api::run(listener, shared.clone(), shutdown_signal()).await;
+        shared.readers.stop();
+        let _ = std::fs::remove_file(&socket);
         Ok::<(), String>(())
     });
     match outcome {

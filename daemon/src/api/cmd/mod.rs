@@ -1,16 +1,17 @@
 //! Requests and answers: `{"id": …, "cmd": "…", …}` in, `{"id": …, …}` or
 //! `{"id": …, "error": {"code", "message"}}` out. One file per command.
 
+pub mod cancel;
 pub mod info;
 pub mod read;
 pub mod readers;
+pub mod subscribe;
 
-use std::sync::Arc;
 use std::time::Instant;
 
 use serde_json::{Map, Value, json};
 
-use super::Shared;
+use super::connection::Context;
 
 /// The error codes of the API.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -21,8 +22,14 @@ pub enum Code {
     WrongAccessKey,
     /// No card, or the card went away during the read.
     CardRemoved,
-    /// Another read is under way on that reader.
+    /// Another read is under way on that reader (or on this connection).
     Busy,
+    /// The client may not do this, or have these fields.
+    Forbidden,
+    /// Too many wrong access keys: wait `retry_after_ms`.
+    Throttled,
+    /// The read was cancelled (`cancel`, or the daemon is stopping).
+    Cancelled,
     /// PC/SC failed (no service, unknown reader, transmission error).
     ReaderError,
     /// The card answered outside the protocols, or a mandatory file did not decode.
@@ -39,6 +46,9 @@ impl Code {
             Code::WrongAccessKey => "wrong-access-key",
             Code::CardRemoved => "card-removed",
             Code::Busy => "busy",
+            Code::Forbidden => "forbidden",
+            Code::Throttled => "throttled",
+            Code::Cancelled => "cancelled",
             Code::ReaderError => "reader-error",
             Code::CardError => "card-error",
             Code::Internal => "internal",
@@ -53,6 +63,8 @@ pub struct CmdError {
     pub code: Code,
     /// For people; never holds personal data.
     pub message: String,
+    /// For `throttled`: how long to wait.
+    pub retry_after: Option<std::time::Duration>,
 }
 
 impl CmdError {
@@ -61,7 +73,17 @@ impl CmdError {
         CmdError {
             code,
             message: message.into(),
+            retry_after: None,
         }
+    }
+
+    /// The answer line.
+    pub fn answer(&self, id: &Value) -> Value {
+        let mut answer = error_answer(id, self.code, &self.message);
+        if let (Some(wait), Some(error)) = (self.retry_after, answer.get_mut("error")) {
+            error["retry_after_ms"] = json!(u64::try_from(wait.as_millis()).unwrap_or(u64::MAX));
+        }
+        answer
     }
 }
 
@@ -70,11 +92,30 @@ pub fn error_answer(id: &Value, code: Code, message: &str) -> Value {
     json!({"id": id, "error": {"code": code.as_str(), "message": message}})
 }
 
+/// `{"id": id, …fields}`.
+pub fn success_answer(id: Value, fields: Fields) -> Value {
+    let mut answer = Map::new();
+    answer.insert("id".into(), id);
+    answer.extend(fields);
+    Value::Object(answer)
+}
+
+/// The commands, as logs name them.
+const COMMANDS: [&str; 6] = [
+    "info",
+    "readers",
+    "subscribe",
+    "unsubscribe",
+    "read",
+    "cancel",
+];
+
 /// What a command answers besides the id: the fields of the answer object.
 pub type Fields = Map<String, Value>;
 
-/// Parses one request line and answers it.
-pub async fn answer(line: &[u8], shared: &Arc<Shared>) -> Value {
+/// Parses one request line and answers it. `None` when the command answers later on
+/// its own (a `read` under way).
+pub async fn answer(line: &[u8], context: &mut Context) -> Option<Value> {
     let request: Value = match serde_json::from_slice(line) {
         Ok(v) => v,
         Err(e) => {
@@ -83,52 +124,91 @@ pub async fn answer(line: &[u8], shared: &Arc<Shared>) -> Value {
             } else {
                 format!("the request is not JSON: {e}")
             };
-            return error_answer(&Value::Null, Code::BadRequest, &message);
+            return Some(error_answer(&Value::Null, Code::BadRequest, &message));
         }
     };
     let Value::Object(request) = request else {
-        return error_answer(
+        return Some(error_answer(
             &Value::Null,
             Code::BadRequest,
             "the request is not an object",
-        );
+        ));
     };
     let id = match request.get("id") {
         Some(id @ (Value::Number(_) | Value::String(_))) => id.clone(),
         Some(_) => {
-            return error_answer(
+            return Some(error_answer(
                 &Value::Null,
                 Code::BadRequest,
                 "id must be a number or a string",
-            );
+            ));
         }
-        None => return error_answer(&Value::Null, Code::BadRequest, "the request has no id"),
-    };
-    let Some(Value::String(name)) = request.get("cmd") else {
-        return error_answer(&id, Code::BadRequest, "cmd must be a string");
-    };
-    let name = name.clone();
-    let started = Instant::now();
-    let outcome = match name.as_str() {
-        "info" => Ok(info::run()),
-        "readers" => readers::run().await,
-        "read" => read::run(request, shared).await,
-        _ => Err(CmdError::new(Code::BadRequest, "unknown cmd")),
-    };
-    let known = matches!(name.as_str(), "info" | "readers" | "read");
-    let cmd = if known { name.as_str() } else { "(unknown)" };
-    let seconds = started.elapsed().as_secs_f64();
-    match outcome {
-        Ok(fields) => {
-            tracing::info!(cmd, seconds, "api: command done");
-            let mut answer = Map::new();
-            answer.insert("id".into(), id);
-            answer.extend(fields);
-            Value::Object(answer)
+        None => {
+            return Some(error_answer(
+                &Value::Null,
+                Code::BadRequest,
+                "the request has no id",
+            ));
         }
-        Err(e) => {
-            tracing::info!(cmd, seconds, code = e.code.as_str(), "api: command failed");
-            error_answer(&id, e.code, &e.message)
+    };
+    if let Value::String(s) = &id {
+        if s.len() > 256 {
+            return Some(error_answer(
+                &Value::Null,
+                Code::BadRequest,
+                "a string id is at most 256 bytes",
+            ));
         }
     }
+    let Some(Value::String(name)) = request.get("cmd") else {
+        return Some(error_answer(&id, Code::BadRequest, "cmd must be a string"));
+    };
+    let cmd = COMMANDS
+        .iter()
+        .copied()
+        .find(|c| *c == name.as_str())
+        .unwrap_or("(unknown)");
+    let Some(client) = context.client.as_ref() else {
+        tracing::info!(
+            cmd,
+            uid = context.peer.map(|p| p.uid),
+            "api: client refused"
+        );
+        return Some(error_answer(
+            &id,
+            Code::Forbidden,
+            "this user is not allowed to use the daemon",
+        ));
+    };
+    let client = client.name.clone();
+    let started = Instant::now();
+    let outcome = match cmd {
+        "info" => Ok(info::run(context)),
+        "readers" => Ok(readers::run(context)),
+        "subscribe" => Ok(subscribe::run(context)),
+        "unsubscribe" => Ok(subscribe::stop(context)),
+        "cancel" => Ok(cancel::run(&request, context)),
+        "read" => match read::start(id.clone(), request, context) {
+            Ok(()) => return None,
+            Err(e) => Err(e),
+        },
+        _ => Err(CmdError::new(Code::BadRequest, "unknown cmd")),
+    };
+    let seconds = started.elapsed().as_secs_f64();
+    Some(match outcome {
+        Ok(fields) => {
+            tracing::debug!(cmd, client, seconds, "api: command done");
+            success_answer(id, fields)
+        }
+        Err(e) => {
+            tracing::info!(
+                cmd,
+                client,
+                seconds,
+                code = e.code.as_str(),
+                "api: command failed"
+            );
+            e.answer(&id)
+        }
+    })
 }

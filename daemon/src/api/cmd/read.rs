@@ -1,26 +1,46 @@
-//! `read`: one verified read of the card on a PC/SC reader. One read per reader at a
-//! time; a second gets `busy`.
+//! `read`: one verified read of a card, with only the fields the client may have.
+//!
+//! Checked before any reader is touched: the parameters, the access data's form, the
+//! fields against the client's policy, the client's wrong-key throttle. Then the reader
+//! is claimed (named, or the first card, waiting for one up to `wait` seconds), the
+//! card's throttle is checked, and the read runs on its own thread; this task writes the
+//! answer when it ends.
 
-use std::collections::{BTreeSet, HashSet};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant};
 
-use apdu::rng::SystemRng;
-use serde_json::{Map, Value};
+use serde_json::{Map, Value, json};
 
-use super::{CmdError, Code, Fields};
+use super::{CmdError, Code, Fields, success_answer};
 use crate::api::Shared;
+use crate::api::connection::{Context, ReadTask};
+use crate::api::policy::{Field, FieldSet};
+use crate::api::throttle::Subject;
 use crate::lds::dg2::OutputFormat;
+use crate::readers::{CancelToken, Claim, ClaimError, ReadFailure};
 use crate::session::access::AccessInput;
-use crate::session::{self, ReadError, ReadRequest};
-use crate::transport::pcsc::{PcscCard, PcscError};
+use crate::session::{ReadError, ReadRequest};
+
+/// The longest `wait` a client may ask for a card.
+const MAX_WAIT: Duration = Duration::from_secs(300);
+/// The names in a `fields` list.
+const MAX_FIELDS: usize = 64;
 
 /// The fields of a `read` request (other fields, `id` and `cmd` among them, are ignored).
 #[derive(serde::Deserialize)]
 struct Params {
-    reader: String,
+    #[serde(default)]
+    reader: Option<String>,
     access: AccessInput,
     #[serde(default)]
     face: Option<Face>,
+    #[serde(default)]
+    fields: Option<Vec<String>>,
+    #[serde(default)]
+    raw: bool,
+    #[serde(default)]
+    wait: Option<f64>,
 }
 
 #[derive(serde::Deserialize, Clone, Copy)]
@@ -30,46 +50,21 @@ enum Face {
     Png,
 }
 
-/// Marks a reader busy while it lives.
-#[derive(Debug)]
-pub struct BusyGuard {
-    set: Arc<Mutex<HashSet<String>>>,
-    reader: String,
+/// What `start` settled before the read runs.
+struct Plan {
+    request: ReadRequest,
+    fields: FieldSet,
+    reader: Option<Claim>,
+    wait: Duration,
+    uid: u32,
 }
 
-impl BusyGuard {
-    /// Claims `reader`; `None` when a read is already under way on it.
-    pub fn claim(set: &Arc<Mutex<HashSet<String>>>, reader: &str) -> Option<BusyGuard> {
-        let mut busy = set.lock().unwrap_or_else(|p| p.into_inner());
-        if !busy.insert(reader.to_owned()) {
-            return None;
-        }
-        Some(BusyGuard {
-            set: set.clone(),
-            reader: reader.to_owned(),
-        })
-    }
-}
-
-impl Drop for BusyGuard {
-    fn drop(&mut self) {
-        let mut busy = self.set.lock().unwrap_or_else(|p| p.into_inner());
-        busy.remove(&self.reader);
-    }
-}
-
-fn read_error(e: &ReadError) -> CmdError {
-    let code = match e {
-        ReadError::WrongAccessKey => Code::WrongAccessKey,
-        ReadError::CardRemoved => Code::CardRemoved,
-        ReadError::Card(apdu::Error::Transport(_)) => Code::ReaderError,
-        ReadError::Card(_) | ReadError::File { .. } => Code::CardError,
-    };
-    CmdError::new(code, e.to_string())
-}
-
-/// Runs `read`: `{"result": <ReadResult>}`.
-pub async fn run(request: Map<String, Value>, shared: &Arc<Shared>) -> Result<Fields, CmdError> {
+fn plan(request: Map<String, Value>, context: &Context) -> Result<Plan, CmdError> {
+    let allowed = context
+        .client
+        .as_ref()
+        .map(|c| c.fields.clone())
+        .unwrap_or_else(FieldSet::none);
     // A malformed access object fails as a whole ("did not match any variant"), so the
     // message never quotes access data.
     let params: Params = serde_json::from_value(Value::Object(request))
@@ -78,56 +73,225 @@ pub async fn run(request: Map<String, Value>, shared: &Arc<Shared>) -> Result<Fi
         .access
         .to_key()
         .map_err(|e| CmdError::new(Code::BadRequest, e.to_string()))?;
+    let mut fields = match &params.fields {
+        None => allowed.clone(),
+        Some(names) if names.len() > MAX_FIELDS => {
+            return Err(CmdError::new(Code::BadRequest, "too many fields"));
+        }
+        Some(names) => FieldSet::parse(names.iter().map(String::as_str))
+            .map_err(|e| CmdError::new(Code::BadRequest, e))?,
+    };
+    if params.face.is_some() {
+        fields.insert(Field::Face);
+    }
+    if params.raw {
+        fields.insert(Field::Raw);
+    }
+    let outside = fields.outside(&allowed);
+    if !outside.is_empty() {
+        let names: Vec<&str> = outside.iter().map(|f| f.name()).collect();
+        return Err(CmdError::new(
+            Code::Forbidden,
+            format!("this client may not have: {}", names.join(", ")),
+        ));
+    }
+    let wait = match params.wait {
+        None => Duration::ZERO,
+        Some(s) if s.is_finite() && s >= 0.0 => Duration::from_secs_f64(s).min(MAX_WAIT),
+        Some(_) => {
+            return Err(CmdError::new(
+                Code::BadRequest,
+                "wait must be a number of seconds",
+            ));
+        }
+    };
+    let face = params.face.map(|f| match f {
+        Face::Jpeg => OutputFormat::Jpeg,
+        Face::Png => OutputFormat::Png,
+    });
+    let mut effective = fields.clone();
+    if face.is_none() {
+        effective.remove(Field::Face);
+    }
     let request = ReadRequest {
         access,
-        face: params.face.map(|f| match f {
-            Face::Jpeg => OutputFormat::Jpeg,
-            Face::Png => OutputFormat::Png,
-        }),
-        raw: false,
-        skip: BTreeSet::new(),
+        face,
+        raw: params.raw,
+        skip: effective.data_groups_to_skip(),
     };
-    let Some(guard) = BusyGuard::claim(&shared.busy, &params.reader) else {
-        return Err(CmdError::new(
-            Code::Busy,
-            "a read is under way on that reader",
-        ));
+    let uid = context.peer.map(|p| p.uid).unwrap_or(u32::MAX);
+    let now = Instant::now();
+    if let Some(wait) = throttle_wait(&context.shared, &[Subject::Client(uid)], now) {
+        return Err(throttled(wait));
+    }
+    let reader = match params.reader {
+        Some(name) => Some(context.shared.readers.claim(&name).map_err(claim_error)?),
+        None => None,
     };
-    let trust = shared.trust.clone();
-    let reader = params.reader.clone();
-    // The guard moves into the blocking task: the reader stays busy until the card is
-    // released, even when the client leaves mid-read.
-    let outcome = tokio::task::spawn_blocking(move || {
-        let _guard = guard;
-        let mut card = PcscCard::connect(&reader).map_err(|e| match e {
-            PcscError::NoCard => CmdError::new(Code::CardRemoved, e.to_string()),
-            e => CmdError::new(Code::ReaderError, e.to_string()),
-        })?;
-        session::read_card(&mut card, &request, &trust, &mut SystemRng, &mut |_| {})
-            .map(|(result, _)| result)
-            .map_err(|e| read_error(&e))
+    Ok(Plan {
+        request,
+        fields: effective,
+        reader,
+        wait,
+        uid,
     })
-    .await
-    .map_err(|e| CmdError::new(Code::Internal, e.to_string()))??;
-    let result =
-        serde_json::to_value(&outcome).map_err(|e| CmdError::new(Code::Internal, e.to_string()))?;
-    let mut fields = Fields::new();
-    fields.insert("result".into(), result);
-    Ok(fields)
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
+fn throttle_wait(shared: &Shared, subjects: &[Subject], now: Instant) -> Option<Duration> {
+    let throttle = shared.throttle.lock().unwrap_or_else(|p| p.into_inner());
+    throttle.wait_any(subjects, now)
+}
 
-    #[test]
-    fn a_reader_is_claimed_once() {
-        let set = Arc::new(Mutex::new(HashSet::new()));
-        let first = BusyGuard::claim(&set, "R");
-        assert!(first.is_some());
-        assert!(BusyGuard::claim(&set, "R").is_none());
-        assert!(BusyGuard::claim(&set, "S").is_some());
-        drop(first);
-        assert!(BusyGuard::claim(&set, "R").is_some());
+fn throttled(wait: Duration) -> CmdError {
+    let mut e = CmdError::new(
+        Code::Throttled,
+        format!(
+            "too many wrong access keys; try again in {} s",
+            wait.as_secs_f64().ceil()
+        ),
+    );
+    e.retry_after = Some(wait);
+    e
+}
+
+fn claim_error(e: ClaimError) -> CmdError {
+    match e {
+        ClaimError::NoReader => CmdError::new(Code::ReaderError, "no reader of that name"),
+        ClaimError::Busy => CmdError::new(Code::Busy, "a read is under way on that reader"),
+        ClaimError::NoCard => CmdError::new(Code::CardRemoved, "no card on any free reader"),
+        ClaimError::Cancelled => CmdError::new(Code::Cancelled, "the read was cancelled"),
     }
+}
+
+fn failure(e: ReadFailure) -> CmdError {
+    match e {
+        ReadFailure::Cancelled => CmdError::new(Code::Cancelled, "the read was cancelled"),
+        ReadFailure::NoCard => CmdError::new(Code::CardRemoved, "no card in the reader"),
+        ReadFailure::Reader(m) => CmdError::new(Code::ReaderError, m),
+        ReadFailure::Read(e) => {
+            let code = match e {
+                ReadError::WrongAccessKey => Code::WrongAccessKey,
+                ReadError::CardRemoved => Code::CardRemoved,
+                ReadError::Card(apdu::Error::Transport(_)) => Code::ReaderError,
+                ReadError::Card(_) | ReadError::File { .. } => Code::CardError,
+            };
+            CmdError::new(code, e.to_string())
+        }
+    }
+}
+
+/// Starts `read`: checks what can be checked at once (answering with an error), then
+/// runs the read as a task that writes its own answer.
+pub fn start(
+    id: Value,
+    request: Map<String, Value>,
+    context: &mut Context,
+) -> Result<(), CmdError> {
+    if context.reading() {
+        return Err(CmdError::new(
+            Code::Busy,
+            "this connection has a read under way",
+        ));
+    }
+    let plan = plan(request, context)?;
+    let cancel = CancelToken::new();
+    let shared = context.shared.clone();
+    let out = context.out.clone();
+    let subscribed = context.subscribed.clone();
+    let client = context
+        .client
+        .as_ref()
+        .map(|c| c.name.clone())
+        .unwrap_or_default();
+    let task_id = id.clone();
+    let task_cancel = cancel.clone();
+    let task = tokio::spawn(async move {
+        let started = Instant::now();
+        let progress_id = task_id.clone();
+        let progress_out = out.clone();
+        let outcome = run(shared, plan, task_cancel, move |reader, p| {
+            if subscribed.load(Ordering::SeqCst) {
+                // Progress is best effort: a full queue drops it rather than stall the card.
+                let _ = progress_out.try_send(json!({
+                    "event": "read-progress",
+                    "id": progress_id,
+                    "reader": reader,
+                    "step": p.step.name(),
+                    "bytes": p.bytes,
+                }));
+            }
+        })
+        .await;
+        let seconds = started.elapsed().as_secs_f64();
+        let answer = match outcome {
+            Ok(fields) => {
+                tracing::info!(cmd = "read", client, seconds, "api: command done");
+                success_answer(task_id, fields)
+            }
+            Err(e) => {
+                tracing::info!(
+                    cmd = "read",
+                    client,
+                    seconds,
+                    code = e.code.as_str(),
+                    "api: command failed"
+                );
+                e.answer(&task_id)
+            }
+        };
+        let _ = out.send(answer).await;
+    });
+    context.read = Some(ReadTask { id, cancel, task });
+    Ok(())
+}
+
+async fn run(
+    shared: Arc<Shared>,
+    plan: Plan,
+    cancel: CancelToken,
+    progress: impl Fn(&str, crate::session::Progress) + Send + 'static,
+) -> Result<Fields, CmdError> {
+    let claim = match plan.reader {
+        Some(claim) => claim,
+        None => shared
+            .readers
+            .claim_first_card(plan.wait, &cancel)
+            .await
+            .map_err(claim_error)?,
+    };
+    let reader = claim.reader.clone();
+    let subjects = [
+        Subject::Client(plan.uid),
+        Subject::Card(reader.clone(), claim.insertion),
+    ];
+    if let Some(wait) = throttle_wait(&shared, &subjects, Instant::now()) {
+        return Err(throttled(wait));
+    }
+    let progress_reader = reader.clone();
+    let outcome = shared
+        .readers
+        .read(
+            claim,
+            plan.request,
+            cancel,
+            Box::new(move |p| progress(&progress_reader, p)),
+        )
+        .await;
+    {
+        let mut throttle = shared.throttle.lock().unwrap_or_else(|p| p.into_inner());
+        match &outcome {
+            Ok(_) => throttle.right_key(&subjects),
+            Err(ReadFailure::Read(ReadError::WrongAccessKey)) => {
+                throttle.wrong_key(&subjects, Instant::now())
+            }
+            Err(_) => {}
+        }
+    }
+    let result = outcome.map_err(failure)?;
+    let result =
+        serde_json::to_value(&result).map_err(|e| CmdError::new(Code::Internal, e.to_string()))?;
+    let mut fields = Fields::new();
+    fields.insert("reader".into(), json!(reader));
+    fields.insert("result".into(), plan.fields.filter(&result));
+    Ok(fields)
 }

@@ -1,17 +1,14 @@
-//! `readers`: the PC/SC readers and whether a card is in each.
+//! `readers`: every reader the daemon serves, whether a card is in it, whether it is
+//! busy.
 
-use super::{CmdError, Code, Fields};
-use crate::transport::pcsc;
+use serde_json::json;
 
-/// `{"readers": [{"name", "card_present", "atr"}…]}`.
-pub async fn run() -> Result<Fields, CmdError> {
-    let listed = tokio::task::spawn_blocking(pcsc::list_readers)
-        .await
-        .map_err(|e| CmdError::new(Code::Internal, e.to_string()))?
-        .map_err(|e| CmdError::new(Code::ReaderError, e.to_string()))?;
-    let readers =
-        serde_json::to_value(listed).map_err(|e| CmdError::new(Code::Internal, e.to_string()))?;
+use super::Fields;
+use crate::api::connection::Context;
+
+/// `{"readers": [{"name", "kind", "card_present", "atr", "busy"}…]}`.
+pub fn run(context: &Context) -> Fields {
     let mut fields = Fields::new();
-    fields.insert("readers".into(), readers);
-    Ok(fields)
+    fields.insert("readers".into(), json!(context.shared.readers.list()));
+    fields
 }

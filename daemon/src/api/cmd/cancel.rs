@@ -1,0 +1,24 @@
+//! `cancel`: stops this connection's read. The read answers `cancelled` (or its result,
+//! when it finished first).
+
+use serde_json::{Map, Value, json};
+
+use super::Fields;
+use crate::api::connection::Context;
+
+/// `{"cancelled": true}` when a read was under way (and, with `"read": id`, had that
+/// id); `false` otherwise.
+pub fn run(request: &Map<String, Value>, context: &mut Context) -> Fields {
+    let wanted = request.get("read");
+    let running = context.reading();
+    let cancelled = match context.read.as_ref() {
+        Some(read) if running && wanted.is_none_or(|id| *id == read.id) => {
+            read.cancel.cancel();
+            true
+        }
+        _ => false,
+    };
+    let mut fields = Fields::new();
+    fields.insert("cancelled".into(), json!(cancelled));
+    fields
+}

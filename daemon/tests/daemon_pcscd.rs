@@ -1,0 +1,327 @@
+//! `cancuoc serve` as a process, with `cancuoc sim` behind pcscd/vpcd: events for cards
+//! and readers, two readers read at once under 50 subscribed clients (with the latency
+//! of `info` meanwhile), a client leaving mid-read frees the reader, and a pcscd restart
+//! is survived. Needs `scripts/with-pcscd.sh` (`make test` runs it); skips itself
+//! otherwise.
+
+mod common;
+
+use std::ffi::CString;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use common::daemon::{Api, Daemon, client_rule, uid};
+use common::{Sim, context, testbed, wait_for_card};
+use serde_json::{Value, json};
+
+/// The second vpcd slot: the port after the first, and reader "… 00 01".
+fn second_slot(vpcd: &str, reader: &CString) -> (String, CString) {
+    let (host, port) = vpcd.rsplit_once(':').unwrap();
+    let port: u16 = port.parse().unwrap();
+    let name = reader.to_str().unwrap().replace(" 00 00", " 00 01");
+    (format!("{host}:{}", port + 1), CString::new(name).unwrap())
+}
+
+fn csca() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../fixtures/pki/csca.pem")
+}
+
+fn all_fields() -> String {
+    client_rule("tests", uid(), &["all"])
+}
+
+fn is_event(e: &Value, name: &str, reader: &str) -> bool {
+    e["event"] == name && e["reader"] == reader
+}
+
+/// Subscribes, and waits until the daemon sees a card on `reader` (in the snapshot the
+/// subscription starts from, or in an event after it).
+fn subscribe_until_card(api: &mut Api, reader: &str) {
+    let answer = api.request(json!({"cmd": "subscribe"}));
+    let present = answer["readers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|r| r["name"] == reader && r["card_present"] == true);
+    if !present {
+        api.wait_event(Duration::from_secs(15), |e| {
+            is_event(e, "card-inserted", reader)
+        });
+    }
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[i.min(sorted.len() - 1)]
+}
+
+#[test]
+fn two_readers_fifty_subscribers_concurrent_reads_and_card_events() {
+    let Some((_slot, vpcd, reader)) =
+        testbed("two_readers_fifty_subscribers_concurrent_reads_and_card_events")
+    else {
+        return;
+    };
+    let (vpcd2, reader2) = second_slot(&vpcd, &reader);
+    assert!(
+        wait_for_card(&context(), &reader2, false),
+        "second slot not empty"
+    );
+    let (name1, name2) = (
+        reader.to_str().unwrap().to_owned(),
+        reader2.to_str().unwrap().to_owned(),
+    );
+    let daemon = Daemon::start(&all_fields(), &csca());
+    let mut watcher = daemon.connect();
+    let answer = watcher.request(json!({"cmd": "subscribe"}));
+    assert_eq!(answer["subscribed"], true, "{answer}");
+
+    // 50 more clients, subscribed, each counting what it is told.
+    let stop = Arc::new(AtomicBool::new(false));
+    let mut subscribers = Vec::new();
+    for _ in 0..50 {
+        let mut api = daemon.connect();
+        let answer = api.request(json!({"cmd": "subscribe"}));
+        assert_eq!(answer["subscribed"], true);
+        subscribers.push(std::thread::spawn(move || {
+            let mut events = Vec::new();
+            while let Some(line) = api.line() {
+                events.push(line);
+            }
+            events
+        }));
+    }
+
+    let sim1 = Sim::start(&vpcd, &["--profile", "vn-cccd"]);
+    let sim2 = Sim::start(&vpcd2, &["--profile", "vn-cccd"]);
+    for name in [&name1, &name2] {
+        let e = watcher.wait_event(Duration::from_secs(15), |e| {
+            is_event(e, "card-inserted", name)
+        });
+        assert!(
+            e["atr"].as_str().is_some_and(|a| a.starts_with("3B")),
+            "{e}"
+        );
+    }
+    let id = sim1.start["access"]["id_number"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+
+    // `info` round trips on a connection of its own while both reads run.
+    let probing = Arc::new(AtomicBool::new(true));
+    let probe = {
+        let socket = daemon.socket.clone();
+        let probing = probing.clone();
+        std::thread::spawn(move || {
+            let mut api = Api::connect(&socket);
+            let mut times = Vec::new();
+            while probing.load(Ordering::SeqCst) {
+                let t = Instant::now();
+                let answer = api.request(json!({"cmd": "info"}));
+                times.push(t.elapsed());
+                assert_eq!(answer["api_level"], 1);
+                std::thread::sleep(Duration::from_millis(5));
+            }
+            times
+        })
+    };
+    let started = Instant::now();
+    let reads: Vec<_> = [name1.clone(), name2.clone()]
+        .into_iter()
+        .map(|name| {
+            let socket = daemon.socket.clone();
+            let id = id.clone();
+            std::thread::spawn(move || {
+                let mut api = Api::connect(&socket);
+                let t = Instant::now();
+                let answer = api.request(
+                    json!({"cmd": "read", "reader": name, "access": {"id_number": id}, "face": "jpeg"}),
+                );
+                (answer, t.elapsed())
+            })
+        })
+        .collect();
+    let reads: Vec<(Value, Duration)> = reads.into_iter().map(|t| t.join().unwrap()).collect();
+    let wall = started.elapsed();
+    probing.store(false, Ordering::SeqCst);
+    let mut times = probe.join().unwrap();
+    for (answer, _) in &reads {
+        assert_eq!(
+            answer["result"]["verification"]["verdict"], "genuine",
+            "{answer:.300}"
+        );
+        assert!(answer["result"]["face"].is_object());
+    }
+    let longest = reads.iter().map(|(_, t)| *t).max().unwrap();
+    let sum: Duration = reads.iter().map(|(_, t)| *t).sum();
+    assert!(
+        wall < sum,
+        "the two reads overlapped: wall {wall:?}, one after the other {sum:?}"
+    );
+    times.sort();
+    assert!(times.len() >= 10, "info answered while the reads ran");
+    eprintln!(
+        "info under load: {} requests, median {:?}, p99 {:?}, max {:?}; reads {:?} and {:?} (wall {:?})",
+        times.len(),
+        percentile(&times, 0.5),
+        percentile(&times, 0.99),
+        times.last().unwrap(),
+        reads[0].1,
+        reads[1].1,
+        wall
+    );
+    assert!(longest < Duration::from_secs(60));
+
+    // Card removal and insertion, driven by the simulator.
+    sim1.signal("USR1");
+    watcher.wait_event(Duration::from_secs(15), |e| {
+        is_event(e, "card-removed", &name1)
+    });
+    std::thread::sleep(Duration::from_millis(500));
+    sim1.signal("USR2");
+    watcher.wait_event(Duration::from_secs(15), |e| {
+        is_event(e, "card-inserted", &name1)
+    });
+    let readers = watcher.request(json!({"cmd": "readers"}));
+    assert!(
+        readers["readers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r["name"] == name1.as_str()
+                && r["card_present"] == true
+                && r["busy"] == false),
+        "{readers}"
+    );
+
+    stop.store(true, Ordering::SeqCst);
+    let (code, log) = daemon.stop();
+    assert_eq!(code, Some(0), "{log}");
+    for subscriber in subscribers {
+        let events = subscriber.join().unwrap();
+        for (event, name) in [
+            ("card-inserted", &name1),
+            ("card-inserted", &name2),
+            ("card-removed", &name1),
+        ] {
+            assert!(
+                events.iter().any(|e| is_event(e, event, name)),
+                "a subscriber missed {event} {name}: {events:?}"
+            );
+        }
+    }
+    assert!(!log.contains(&id), "no ID number in the daemon's log");
+    sim1.stop();
+    sim2.stop();
+    assert!(wait_for_card(&context(), &reader2, false));
+}
+
+#[test]
+fn a_client_leaving_mid_read_frees_the_reader() {
+    let Some((_slot, vpcd, reader)) = testbed("a_client_leaving_mid_read_frees_the_reader") else {
+        return;
+    };
+    let name = reader.to_str().unwrap().to_owned();
+    // Slow enough that a whole read takes seconds.
+    let sim = Sim::start(
+        &vpcd,
+        &[
+            "--profile",
+            "vn-cccd",
+            "--latency-ms",
+            "40",
+            "--bitrate",
+            "106",
+        ],
+    );
+    assert!(wait_for_card(&context(), &reader, true));
+    let id = sim.start["access"]["id_number"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let daemon = Daemon::start(&all_fields(), &csca());
+    let mut leaver = daemon.connect();
+    subscribe_until_card(&mut leaver, &name);
+    let request =
+        json!({"cmd": "read", "reader": name, "access": {"id_number": id}, "face": "jpeg"});
+    leaver.send(request.clone());
+    leaver.wait_event(Duration::from_secs(30), |e| {
+        e["event"] == "read-progress" && e["step"] == "EF.COM"
+    });
+    drop(leaver);
+    let left = Instant::now();
+    let mut other = daemon.connect();
+    let answer = loop {
+        let answer = other.request(request.clone());
+        if answer["error"]["code"] != "busy" {
+            break answer;
+        }
+        assert!(
+            left.elapsed() < Duration::from_secs(3),
+            "the reader stays busy after its client left"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    assert_eq!(
+        answer["result"]["verification"]["verdict"], "genuine",
+        "{answer:.300}"
+    );
+    let (code, log) = daemon.stop();
+    assert_eq!(code, Some(0), "{log}");
+    assert!(
+        log.contains("code=\"cancelled\"") || log.contains("code=cancelled"),
+        "{log}"
+    );
+    sim.stop();
+}
+
+#[test]
+fn a_pcscd_restart_takes_the_readers_away_and_back() {
+    let Some((_slot, vpcd, reader)) = testbed("a_pcscd_restart_takes_the_readers_away_and_back")
+    else {
+        return;
+    };
+    let Ok(supervisor) = std::env::var("CANCUOC_PCSCD_RESTART") else {
+        eprintln!(
+            "a_pcscd_restart_takes_the_readers_away_and_back: skipped: pcscd is not ours to restart"
+        );
+        return;
+    };
+    let name = reader.to_str().unwrap().to_owned();
+    let sim = Sim::start(
+        &vpcd,
+        &["--profile", "vn-cccd", "--bitrate", "0", "--crypto-ms", "0"],
+    );
+    let id = sim.start["access"]["id_number"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let daemon = Daemon::start(&all_fields(), &csca());
+    let mut api = daemon.connect();
+    subscribe_until_card(&mut api, &name);
+    let status = std::process::Command::new("kill")
+        .args(["-HUP", &supervisor])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    api.wait_event(Duration::from_secs(20), |e| {
+        is_event(e, "reader-removed", &name)
+    });
+    api.wait_event(Duration::from_secs(30), |e| {
+        is_event(e, "reader-added", &name)
+    });
+    api.wait_event(Duration::from_secs(30), |e| {
+        is_event(e, "card-inserted", &name)
+    });
+    let answer = api.request(json!({"cmd": "read", "reader": name, "access": {"id_number": id}}));
+    assert_eq!(
+        answer["result"]["verification"]["verdict"], "genuine",
+        "{answer:.300}"
+    );
+    let (code, log) = daemon.stop();
+    assert_eq!(code, Some(0), "{log}");
+    sim.stop();
+}

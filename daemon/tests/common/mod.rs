@@ -122,3 +122,4 @@ pub fn wait_for_card(ctx: &pcsc::Context, reader: &CString, present: bool) -> bo
     false
 }
 pub mod daemon;
+pub mod noise;

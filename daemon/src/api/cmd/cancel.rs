@@ -3,13 +3,22 @@
 
 use serde_json::{Map, Value, json};
 
-use super::Fields;
+use super::{CmdError, Code, Fields};
 use crate::api::connection::Context;
 
 /// `{"cancelled": true}` when a read was under way (and, with `"read": id`, had that
 /// id); `false` otherwise.
-pub fn run(request: &Map<String, Value>, context: &mut Context) -> Fields {
-    let wanted = request.get("read");
+pub fn run(request: &Map<String, Value>, context: &mut Context) -> Result<Fields, CmdError> {
+    let wanted = match request.get("read") {
+        None | Some(Value::Null) => None,
+        Some(id @ (Value::Number(_) | Value::String(_))) => Some(id),
+        Some(_) => {
+            return Err(CmdError::new(
+                Code::BadRequest,
+                "read must be the id of the read to cancel",
+            ));
+        }
+    };
     let running = context.reading();
     let cancelled = match context.read.as_ref() {
         Some(read) if running && wanted.is_none_or(|id| *id == read.id) => {
@@ -20,5 +29,5 @@ pub fn run(request: &Map<String, Value>, context: &mut Context) -> Fields {
     };
     let mut fields = Fields::new();
     fields.insert("cancelled".into(), json!(cancelled));
-    fields
+    Ok(fields)
 }

@@ -187,7 +187,7 @@ pub async fn answer(line: &[u8], context: &mut Context) -> Option<Value> {
         "readers" => Ok(readers::run(context)),
         "subscribe" => Ok(subscribe::run(context)),
         "unsubscribe" => Ok(subscribe::stop(context)),
-        "cancel" => Ok(cancel::run(&request, context)),
+        "cancel" => cancel::run(&request, context),
         "read" => match read::start(id.clone(), request, context) {
             Ok(()) => return None,
             Err(e) => Err(e),

@@ -520,6 +520,16 @@ mod tests {
     }
 
     #[test]
+    fn the_commented_example_is_valid() {
+        let c = Config::parse(include_str!("../../udev/cancuoc.toml")).unwrap();
+        assert_eq!(c.clients.len(), 3);
+        assert_eq!(c.clients[0].name, "queue-kiosk");
+        assert_eq!(c.clients[0].fields.names(), ["full_name"]);
+        assert_eq!(c.trust, [PathBuf::from("/etc/cancuoc/trust")]);
+        assert_eq!(c.throttle, Throttle::default());
+    }
+
+    #[test]
     fn unknown_names_are_warnings_not_matches() {
         let c = Config::parse(
             "[[client]]\nname = \"k\"\nusers = [\"no-such-user-here\"]\ngroups = [\"no-such-group-here\"]\nfields = [\"full_name\"]",

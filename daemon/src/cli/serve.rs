@@ -121,8 +121,10 @@ pub fn run(args: &Args) -> ExitCode {
         Ok(c) => c,
         Err(e) => return fail(Exit::Usage, &e),
     };
-    for w in &config.warnings {
-        tracing::warn!("config: {w}");
+    if !args.check_config {
+        for w in &config.warnings {
+            tracing::warn!("config: {w}");
+        }
     }
     let trust = match load_trust(&config.trust) {
         Ok(t) => t,

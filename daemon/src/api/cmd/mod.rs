@@ -113,9 +113,21 @@ const COMMANDS: [&str; 6] = [
 /// What a command answers besides the id: the fields of the answer object.
 pub type Fields = Map<String, Value>;
 
-/// Parses one request line and answers it. `None` when the command answers later on
-/// its own (a `read` under way).
-pub async fn answer(line: &[u8], context: &mut Context) -> Option<Value> {
+/// A request line, parsed: its id, its command (as logs name it; `(unknown)` for a
+/// name that is not a command), and its parameters.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Request {
+    /// The id to answer with.
+    pub id: Value,
+    /// The command.
+    pub cmd: &'static str,
+    /// The whole request object.
+    pub params: Map<String, Value>,
+}
+
+/// Parses one request line; a line that is no request gives the error answer to send.
+pub fn parse(line: &[u8]) -> Result<Request, Value> {
+    let bad = |id: &Value, message: &str| error_answer(id, Code::BadRequest, message);
     let request: Value = match serde_json::from_slice(line) {
         Ok(v) => v,
         Err(e) => {
@@ -124,50 +136,42 @@ pub async fn answer(line: &[u8], context: &mut Context) -> Option<Value> {
             } else {
                 format!("the request is not JSON: {e}")
             };
-            return Some(error_answer(&Value::Null, Code::BadRequest, &message));
+            return Err(bad(&Value::Null, &message));
         }
     };
-    let Value::Object(request) = request else {
-        return Some(error_answer(
-            &Value::Null,
-            Code::BadRequest,
-            "the request is not an object",
-        ));
+    let Value::Object(params) = request else {
+        return Err(bad(&Value::Null, "the request is not an object"));
     };
-    let id = match request.get("id") {
+    let id = match params.get("id") {
+        Some(Value::String(s)) if s.len() > 256 => {
+            return Err(bad(&Value::Null, "a string id is at most 256 bytes"));
+        }
         Some(id @ (Value::Number(_) | Value::String(_))) => id.clone(),
-        Some(_) => {
-            return Some(error_answer(
-                &Value::Null,
-                Code::BadRequest,
-                "id must be a number or a string",
-            ));
-        }
-        None => {
-            return Some(error_answer(
-                &Value::Null,
-                Code::BadRequest,
-                "the request has no id",
-            ));
-        }
+        Some(_) => return Err(bad(&Value::Null, "id must be a number or a string")),
+        None => return Err(bad(&Value::Null, "the request has no id")),
     };
-    if let Value::String(s) = &id {
-        if s.len() > 256 {
-            return Some(error_answer(
-                &Value::Null,
-                Code::BadRequest,
-                "a string id is at most 256 bytes",
-            ));
-        }
-    }
-    let Some(Value::String(name)) = request.get("cmd") else {
-        return Some(error_answer(&id, Code::BadRequest, "cmd must be a string"));
+    let Some(Value::String(name)) = params.get("cmd") else {
+        return Err(bad(&id, "cmd must be a string"));
     };
     let cmd = COMMANDS
         .iter()
         .copied()
         .find(|c| *c == name.as_str())
         .unwrap_or("(unknown)");
+    Ok(Request { id, cmd, params })
+}
+
+/// Parses one request line and answers it. `None` when the command answers later on
+/// its own (a `read` under way).
+pub async fn answer(line: &[u8], context: &mut Context) -> Option<Value> {
+    let Request {
+        id,
+        cmd,
+        params: request,
+    } = match parse(line) {
+        Ok(r) => r,
+        Err(answer) => return Some(answer),
+    };
     let Some(client) = context.client.as_ref() else {
         tracing::info!(
             cmd,

@@ -50,6 +50,88 @@ enum Face {
     Png,
 }
 
+/// A `read` request, checked against the client's fields; nothing touched yet.
+#[derive(Debug)]
+pub struct ReadParams {
+    /// What to read.
+    pub request: ReadRequest,
+    /// The fields the answer keeps.
+    pub fields: FieldSet,
+    /// The reader, or `None` for the first card.
+    pub reader: Option<String>,
+    /// How long to wait for a first card.
+    pub wait: Duration,
+}
+
+impl ReadParams {
+    /// Checks the parameters, the access data's form and the fields against `allowed`.
+    pub fn parse(request: Map<String, Value>, allowed: &FieldSet) -> Result<ReadParams, CmdError> {
+        // A malformed access object fails as a whole ("did not match any variant"), so
+        // the message never quotes access data.
+        let params: Params = serde_json::from_value(Value::Object(request))
+            .map_err(|e| CmdError::new(Code::BadRequest, format!("read: {e}")))?;
+        let access = params
+            .access
+            .to_key()
+            .map_err(|e| CmdError::new(Code::BadRequest, e.to_string()))?;
+        let mut fields = match &params.fields {
+            None => allowed.clone(),
+            Some(names) if names.len() > MAX_FIELDS => {
+                return Err(CmdError::new(Code::BadRequest, "too many fields"));
+            }
+            Some(names) => FieldSet::parse(names.iter().map(String::as_str))
+                .map_err(|e| CmdError::new(Code::BadRequest, e))?,
+        };
+        if params.face.is_some() {
+            fields.insert(Field::Face);
+        }
+        if params.raw {
+            fields.insert(Field::Raw);
+        }
+        let outside = fields.outside(allowed);
+        if !outside.is_empty() {
+            let names: Vec<&str> = outside.iter().map(|f| f.name()).collect();
+            return Err(CmdError::new(
+                Code::Forbidden,
+                format!("this client may not have: {}", names.join(", ")),
+            ));
+        }
+        let wait = match params.wait {
+            None => Duration::ZERO,
+            Some(s) if s.is_finite() && s >= 0.0 => {
+                Duration::from_secs_f64(s.min(MAX_WAIT.as_secs_f64()))
+            }
+            Some(_) => {
+                return Err(CmdError::new(
+                    Code::BadRequest,
+                    "wait must be a number of seconds",
+                ));
+            }
+        };
+        let face = params.face.map(|f| match f {
+            Face::Jpeg => OutputFormat::Jpeg,
+            Face::Png => OutputFormat::Png,
+        });
+        if face.is_none() {
+            fields.remove(Field::Face);
+        }
+        if !params.raw {
+            fields.remove(Field::Raw);
+        }
+        Ok(ReadParams {
+            request: ReadRequest {
+                access,
+                face,
+                raw: params.raw,
+                skip: fields.data_groups_to_skip(),
+            },
+            fields,
+            reader: params.reader,
+            wait,
+        })
+    }
+}
+
 /// What `start` settled before the read runs.
 struct Plan {
     request: ReadRequest,
@@ -65,63 +147,9 @@ fn plan(request: Map<String, Value>, context: &Context) -> Result<Plan, CmdError
         .as_ref()
         .map(|c| c.fields.clone())
         .unwrap_or_else(FieldSet::none);
-    // A malformed access object fails as a whole ("did not match any variant"), so the
-    // message never quotes access data.
-    let params: Params = serde_json::from_value(Value::Object(request))
-        .map_err(|e| CmdError::new(Code::BadRequest, format!("read: {e}")))?;
-    let access = params
-        .access
-        .to_key()
-        .map_err(|e| CmdError::new(Code::BadRequest, e.to_string()))?;
-    let mut fields = match &params.fields {
-        None => allowed.clone(),
-        Some(names) if names.len() > MAX_FIELDS => {
-            return Err(CmdError::new(Code::BadRequest, "too many fields"));
-        }
-        Some(names) => FieldSet::parse(names.iter().map(String::as_str))
-            .map_err(|e| CmdError::new(Code::BadRequest, e))?,
-    };
-    if params.face.is_some() {
-        fields.insert(Field::Face);
-    }
-    if params.raw {
-        fields.insert(Field::Raw);
-    }
-    let outside = fields.outside(&allowed);
-    if !outside.is_empty() {
-        let names: Vec<&str> = outside.iter().map(|f| f.name()).collect();
-        return Err(CmdError::new(
-            Code::Forbidden,
-            format!("this client may not have: {}", names.join(", ")),
-        ));
-    }
-    let wait = match params.wait {
-        None => Duration::ZERO,
-        Some(s) if s.is_finite() && s >= 0.0 => Duration::from_secs_f64(s).min(MAX_WAIT),
-        Some(_) => {
-            return Err(CmdError::new(
-                Code::BadRequest,
-                "wait must be a number of seconds",
-            ));
-        }
-    };
-    let face = params.face.map(|f| match f {
-        Face::Jpeg => OutputFormat::Jpeg,
-        Face::Png => OutputFormat::Png,
-    });
-    let mut effective = fields.clone();
-    if face.is_none() {
-        effective.remove(Field::Face);
-    }
-    let request = ReadRequest {
-        access,
-        face,
-        raw: params.raw,
-        skip: effective.data_groups_to_skip(),
-    };
+    let params = ReadParams::parse(request, &allowed)?;
     let uid = context.peer.map(|p| p.uid).unwrap_or(u32::MAX);
-    let now = Instant::now();
-    if let Some(wait) = throttle_wait(&context.shared, &[Subject::Client(uid)], now) {
+    if let Some(wait) = throttle_wait(&context.shared, &[Subject::Client(uid)], Instant::now()) {
         return Err(throttled(wait));
     }
     let reader = match params.reader {
@@ -129,10 +157,10 @@ fn plan(request: Map<String, Value>, context: &Context) -> Result<Plan, CmdError
         None => None,
     };
     Ok(Plan {
-        request,
-        fields: effective,
+        request: params.request,
+        fields: params.fields,
         reader,
-        wait,
+        wait: params.wait,
         uid,
     })
 }

@@ -5,6 +5,7 @@
 pub mod cmd;
 pub mod connection;
 pub mod server;
+pub mod systemd;
 
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex};

@@ -6,15 +6,28 @@
 SHELL := /bin/bash
 CARGO ?= cargo
 PREFIX ?= /usr/local
+# Where `make install` puts the rest (under DESTDIR, when set). The binary goes to
+# $(PREFIX)/bin, and the systemd unit's ExecStart is rewritten to match.
+SYSTEMD_UNIT_DIR ?= /lib/systemd/system
+UDEV_RULES_DIR ?= /lib/udev/rules.d
+MODPROBE_DIR ?= /etc/modprobe.d
+POLKIT_RULES_DIR ?= /usr/share/polkit-1/rules.d
+SYSUSERS_DIR ?= /usr/lib/sysusers.d
+CONFIG_DIR := /etc/cancuoc
+TARGET_DIR ?= $(or $(CARGO_TARGET_DIR),target)
+# The binary `install-files` installs.
+BIN ?= $(TARGET_DIR)/release/cancuoc
 # Seconds each fuzz target runs under `make fuzz`.
 FUZZ_SECONDS ?= 60
 
 # Debian packages the build and the tests need. cmake and libclang-dev build libnfc
 # (feature `nfc`, on by default) from the source the nfc1-sys crate carries; libusb
-# comes with it, built from source too.
-APT_PACKAGES := pkg-config pcscd libpcsclite-dev vsmartcard-vpcd pcsc-tools cmake libclang-dev
+# comes with it, built from source too. systemd (systemd-analyze, systemd-socket-activate,
+# systemd-sysusers) and udev (udevadm) check the packaging files in daemon/tests/systemd.rs.
+APT_PACKAGES := pkg-config pcscd libpcsclite-dev vsmartcard-vpcd pcsc-tools cmake libclang-dev \
+	systemd udev
 
-.PHONY: all deps demo sim test check unit fuzz fuzz-deps bench install clean
+.PHONY: all deps demo sim test check unit fuzz fuzz-deps bench install install-files clean
 
 all: test
 
@@ -58,12 +71,36 @@ fuzz-deps:
 bench: deps
 	$(CARGO) bench --workspace
 
-## install: the cancuoc binary into $(PREFIX)/bin.
+## install: the binary into $(PREFIX)/bin, the test fixtures, the systemd units, udev
+## rules, module blacklist, polkit rule, sysusers file and example configuration; then,
+## when DESTDIR is empty, the cancuoc user (udev/README.md describes the layout).
 install: deps
 	$(CARGO) build --release -p cancuoc
-	install -D -m 0755 target/release/cancuoc $(DESTDIR)$(PREFIX)/bin/cancuoc
+	@$(MAKE) --no-print-directory install-files BIN=$(TARGET_DIR)/release/cancuoc
+
+# install-files: everything `install` lays out, from an already built $(BIN).
+install-files:
+	install -D -m 0755 $(BIN) $(DESTDIR)$(PREFIX)/bin/cancuoc
 	mkdir -p $(DESTDIR)$(PREFIX)/share/cancuoc/fixtures
 	cp -r fixtures/cards fixtures/pki $(DESTDIR)$(PREFIX)/share/cancuoc/fixtures/
+	install -d -m 0755 $(DESTDIR)$(SYSTEMD_UNIT_DIR)
+	sed 's|/usr/bin/cancuoc|$(PREFIX)/bin/cancuoc|' udev/cancuoc.service \
+		> $(DESTDIR)$(SYSTEMD_UNIT_DIR)/cancuoc.service
+	chmod 0644 $(DESTDIR)$(SYSTEMD_UNIT_DIR)/cancuoc.service
+	install -m 0644 udev/cancuoc.socket $(DESTDIR)$(SYSTEMD_UNIT_DIR)/cancuoc.socket
+	install -D -m 0644 udev/60-cancuoc-nfc.rules $(DESTDIR)$(UDEV_RULES_DIR)/60-cancuoc-nfc.rules
+	install -D -m 0644 udev/blacklist-libnfc.conf $(DESTDIR)$(MODPROBE_DIR)/blacklist-libnfc.conf
+	install -D -m 0644 udev/polkit/50-cancuoc-pcscd.rules \
+		$(DESTDIR)$(POLKIT_RULES_DIR)/50-cancuoc-pcscd.rules
+	install -D -m 0644 udev/cancuoc.sysusers $(DESTDIR)$(SYSUSERS_DIR)/cancuoc.conf
+	@if [ ! -f udev/cancuoc.toml ]; then :; \
+	elif [ -e $(DESTDIR)$(CONFIG_DIR)/cancuoc.toml ]; then \
+		echo "cancuoc: keeping the existing $(DESTDIR)$(CONFIG_DIR)/cancuoc.toml"; \
+	else \
+		echo "install -D -m 0644 udev/cancuoc.toml $(DESTDIR)$(CONFIG_DIR)/cancuoc.toml"; \
+		install -D -m 0644 udev/cancuoc.toml $(DESTDIR)$(CONFIG_DIR)/cancuoc.toml; \
+	fi
+	@if [ -z "$(DESTDIR)" ]; then bash scripts/post-install.sh $(SYSUSERS_DIR)/cancuoc.conf; fi
 
 clean:
 	$(CARGO) clean

@@ -9,6 +9,7 @@ pub mod cmd;
 pub mod connection;
 pub mod policy;
 pub mod server;
+pub mod systemd;
 pub mod throttle;
 
 use std::sync::{Arc, Mutex};

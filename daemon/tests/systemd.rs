@@ -670,8 +670,6 @@ fn socket_activation_hands_over_the_listener() {
 }
 
 #[test]
-#[ignore]
-// enabled once serve takes the activated socket
 fn serve_under_socket_activation() {
     let dir = TempDir::new("serve");
     let socket = dir.join("api.sock");
@@ -680,12 +678,24 @@ fn serve_under_socket_activation() {
     let trust = repo().join("fixtures/pki/csca.pem");
     let socket_text = socket.to_string_lossy().into_owned();
     let trust_text = trust.to_string_lossy().into_owned();
+    // The configuration names another socket: the activated one must win.
+    let config = dir.join("cancuoc.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[server]\nsocket = {:?}\n[readers]\npcsc = false\n[[client]]\nname = \"tests\"\nusers = [{}]\nfields = [\"all\"]\n",
+            dir.join("elsewhere.sock"),
+            nix::unistd::getuid()
+        ),
+    )
+    .unwrap();
+    let config_text = config.to_string_lossy().into_owned();
     let Some(mut child) = socket_activate(
         &socket,
         &notify_path,
         &[("CANCUOC_LOG", "info")],
         Path::new(env!("CARGO_BIN_EXE_cancuoc")),
-        &["serve", "--socket", &socket_text, "--trust", &trust_text],
+        &["serve", "--config", &config_text, "--trust", &trust_text],
     ) else {
         println!("skipped: systemd-socket-activate is not installed (Debian package systemd)");
         return;
@@ -706,4 +716,9 @@ fn serve_under_socket_activation() {
     assert_eq!(answer["id"], 1, "{answer}");
     assert!(answer.get("api_level").is_some(), "{answer}");
     assert!(status.success(), "{status}; serve said:\n{output}");
+    assert!(
+        !dir.join("elsewhere.sock").exists(),
+        "the configured socket was not created"
+    );
+    let _ = socket_text;
 }

@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use crate::api;
+use crate::api::{self, systemd};
 use crate::cli::exit::Exit;
 use crate::cli::read::load_trust;
 use crate::config::Config;
@@ -115,6 +115,30 @@ fn check(config: &Config, anchors: usize) {
     }
 }
 
+/// The socket systemd passed, or one bound at the configured path (returned too, so it
+/// can be removed at exit; systemd's own socket is left to systemd).
+fn listen(config: &Config) -> Result<(tokio::net::UnixListener, Option<PathBuf>), String> {
+    let activated = systemd::listener_from_env().map_err(|e| format!("socket activation: {e}"))?;
+    if let Some(listener) = activated {
+        listener
+            .set_nonblocking(true)
+            .map_err(|e| format!("socket activation: {e}"))?;
+        let listener = tokio::net::UnixListener::from_std(listener)
+            .map_err(|e| format!("socket activation: {e}"))?;
+        tracing::info!("api: listening on the socket systemd passed");
+        return Ok((listener, None));
+    }
+    let socket = config.server.socket.clone();
+    let listener = api::bind_with(
+        &socket,
+        config.server.socket_mode,
+        config.server.socket_group,
+    )
+    .map_err(|e| format!("{}: {e}", socket.display()))?;
+    tracing::info!(socket = %socket.display(), "api: listening");
+    Ok((listener, Some(socket)))
+}
+
 /// Runs `cancuoc serve`.
 pub fn run(args: &Args) -> ExitCode {
     let config = match configuration(args) {
@@ -142,18 +166,20 @@ pub fn run(args: &Args) -> ExitCode {
         Err(e) => return fail(Exit::Internal, &e.to_string()),
     };
     let outcome = runtime.block_on(async {
-        let socket = config.server.socket.clone();
-        let listener = api::bind_with(
-            &socket,
-            config.server.socket_mode,
-            config.server.socket_group,
-        )
-        .map_err(|e| format!("{}: {e}", socket.display()))?;
-        tracing::info!(socket = %socket.display(), "api: listening");
+        let (listener, created) = listen(&config)?;
         let shared = api::Shared::start(config, trust)?;
-        api::run(listener, shared.clone(), shutdown_signal()).await;
+        if let Err(e) = systemd::notify_ready() {
+            tracing::warn!(error = %e, "api: readiness not reported to systemd");
+        }
+        let shutdown = async {
+            shutdown_signal().await;
+            let _ = systemd::notify_stopping();
+        };
+        api::run(listener, shared.clone(), shutdown).await;
         shared.readers.stop();
-        let _ = std::fs::remove_file(&socket);
+        if let Some(socket) = created {
+            let _ = std::fs::remove_file(socket);
+        }
         Ok::<(), String>(())
     });
     match outcome {

@@ -4,6 +4,7 @@
 
 pub mod api;
 pub mod cli;
+pub mod client;
 pub mod lds;
 pub mod logging;
 #[cfg(test)]

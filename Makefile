@@ -11,8 +11,9 @@ FUZZ_SECONDS ?= 60
 
 # Debian packages the build and the tests need. cmake and libclang-dev build libnfc
 # (feature `nfc`, on by default) from the source the nfc1-sys crate carries; libusb
-# comes with it, built from source too.
-APT_PACKAGES := pkg-config pcscd libpcsclite-dev vsmartcard-vpcd pcsc-tools cmake libclang-dev
+# comes with it, built from source too. python3 and nodejs run the client examples'
+# test (examples/).
+APT_PACKAGES := pkg-config pcscd libpcsclite-dev vsmartcard-vpcd pcsc-tools cmake libclang-dev python3 nodejs
 
 .PHONY: all deps demo sim test check unit fuzz fuzz-deps bench install clean
 

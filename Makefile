@@ -23,9 +23,10 @@ FUZZ_SECONDS ?= 60
 # Debian packages the build and the tests need. cmake and libclang-dev build libnfc
 # (feature `nfc`, on by default) from the source the nfc1-sys crate carries; libusb
 # comes with it, built from source too. systemd (systemd-analyze, systemd-socket-activate,
-# systemd-sysusers) and udev (udevadm) check the packaging files in daemon/tests/systemd.rs.
+# systemd-sysusers) and udev (udevadm) check the packaging files in daemon/tests/systemd.rs;
+# python3 and nodejs run the client examples (examples/) in daemon/tests/examples.rs.
 APT_PACKAGES := pkg-config pcscd libpcsclite-dev vsmartcard-vpcd pcsc-tools cmake libclang-dev \
-	systemd udev
+	systemd udev python3 nodejs
 
 .PHONY: all deps demo sim test check unit fuzz fuzz-deps bench install install-files clean
 

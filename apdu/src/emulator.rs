@@ -156,6 +156,102 @@ pub struct EmulatorStats {
     pub reads_from_start: BTreeMap<u16, usize>,
 }
 
+/// What the chip made of one command, in terms safe to log: the instruction, the file
+/// and offset it addressed, lengths and the status word. Never the data field, which
+/// carries key material and personal data; a simulator's APDU log is built from this.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CommandSummary {
+    /// Whether the command came under secure messaging (described after unwrapping).
+    pub secure_messaging: bool,
+    /// What the command asked for.
+    pub operation: Operation,
+    /// The status word the chip answered.
+    pub sw: StatusWord,
+}
+
+/// The operation of a command, from its header and the chip's state alone.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Operation {
+    /// Bytes that do not form a command APDU.
+    Malformed,
+    /// A secure-messaging command the chip could not unwrap (no session, bad MAC, a
+    /// length the link refuses); only its instruction byte is known.
+    Protected {
+        /// The instruction byte of the wrapped command.
+        ins: u8,
+    },
+    /// SELECT of the master file.
+    SelectMasterFile,
+    /// SELECT of an application by AID.
+    SelectApplication {
+        /// Whether the AID is the eMRTD application's (`A0 00 00 02 47 10 01`).
+        emrtd: bool,
+    },
+    /// SELECT of an elementary file by file identifier.
+    SelectFile {
+        /// The file identifier asked for (found or not).
+        fid: u16,
+    },
+    /// Another form of SELECT.
+    Select {
+        /// P1.
+        p1: u8,
+        /// P2.
+        p2: u8,
+    },
+    /// READ BINARY (B0) or READ BINARY with offset data object (B1).
+    ReadBinary {
+        /// The file it addresses, when the chip could tell.
+        fid: Option<u16>,
+        /// The short file identifier, when it addresses the file by one.
+        sfi: Option<u8>,
+        /// The offset, when it could be read.
+        offset: Option<usize>,
+        /// Ne.
+        le: Option<usize>,
+        /// Whether it is the odd-instruction form (B1).
+        odd: bool,
+    },
+    /// GET CHALLENGE.
+    GetChallenge {
+        /// Ne.
+        le: Option<usize>,
+    },
+    /// MUTUAL AUTHENTICATE (BAC).
+    MutualAuthenticate,
+    /// MSE:Set AT for PACE.
+    MseSetAtPace,
+    /// MSE:Set AT for chip authentication.
+    MseSetAtChipAuthentication,
+    /// MSE:Set KAT (chip authentication version 1).
+    MseSetKat,
+    /// Another MSE.
+    Mse {
+        /// P1.
+        p1: u8,
+        /// P2.
+        p2: u8,
+    },
+    /// GENERAL AUTHENTICATE (PACE steps, chip authentication).
+    GeneralAuthenticate {
+        /// Whether command chaining says more steps follow (CLA bit 5).
+        chained: bool,
+    },
+    /// INTERNAL AUTHENTICATE (active authentication).
+    InternalAuthenticate,
+    /// An instruction the chip does not know.
+    Other {
+        /// CLA (secure-messaging bits included).
+        cla: u8,
+        /// INS.
+        ins: u8,
+        /// P1.
+        p1: u8,
+        /// P2.
+        p2: u8,
+    },
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Selected {
     MasterFile,
@@ -178,6 +274,9 @@ pub struct CardEmulator<R: CryptoRng = SystemRng> {
     /// A session that starts with the next command (set by the command that opened it).
     pending_session: Option<SmSession>,
     stats: EmulatorStats,
+    /// The last command's operation, set while it is answered.
+    operation: Option<(Operation, bool)>,
+    last_command: Option<CommandSummary>,
 }
 
 impl<R: CryptoRng> core::fmt::Debug for CardEmulator<R> {
@@ -215,6 +314,8 @@ impl<R: CryptoRng> CardEmulator<R> {
             pending_session: None,
             session: None,
             stats: EmulatorStats::default(),
+            operation: None,
+            last_command: None,
         }
     }
 
@@ -226,6 +327,12 @@ impl<R: CryptoRng> CardEmulator<R> {
     /// Counters since power-on.
     pub fn stats(&self) -> &EmulatorStats {
         &self.stats
+    }
+
+    /// What the last command asked for and what the chip answered, for a log; `None`
+    /// before the first command.
+    pub fn last_command(&self) -> Option<&CommandSummary> {
+        self.last_command.as_ref()
     }
 
     /// Whether a secure channel is open.
@@ -250,10 +357,31 @@ impl<R: CryptoRng> CardEmulator<R> {
     pub fn process(&mut self, apdu: &[u8]) -> Vec<u8> {
         self.stats.commands += 1;
         self.stats.bytes_in += apdu.len();
+        self.operation = None;
         let response = match Command::decode(apdu) {
-            Ok(command) => self.answer(&command),
+            Ok(command) => {
+                let response = self.answer(&command);
+                if self.operation.is_none() {
+                    // Refused before it was unwrapped: only the outer header is known.
+                    self.operation = Some(if command.cla & 0x0C != 0 {
+                        (Operation::Protected { ins: command.ins }, true)
+                    } else {
+                        (self.operation_of(&command), false)
+                    });
+                }
+                response
+            }
             Err(_) => Response::status(StatusWord::WrongLength),
         };
+        let (operation, secure_messaging) = self
+            .operation
+            .take()
+            .unwrap_or((Operation::Malformed, false));
+        self.last_command = Some(CommandSummary {
+            secure_messaging,
+            operation,
+            sw: response.sw,
+        });
         tracing::trace!(ins = format_args!("{:02X}", apdu.get(1).copied().unwrap_or_default()), sw = %response.sw, "chip answered");
         let bytes = response.encode();
         self.stats.bytes_out += bytes.len();
@@ -311,6 +439,7 @@ impl<R: CryptoRng> CardEmulator<R> {
     }
 
     fn dispatch(&mut self, command: &Command, protected: bool) -> Response {
+        self.operation = Some((self.operation_of(command), protected));
         match command.ins {
             INS_SELECT => self.select(command),
             INS_READ_BINARY | INS_READ_BINARY_ODD => self.read_binary(command, protected),
@@ -320,6 +449,52 @@ impl<R: CryptoRng> CardEmulator<R> {
             INS_GENERAL_AUTHENTICATE => self.general_authenticate(command),
             INS_INTERNAL_AUTHENTICATE => self.internal_authenticate(command),
             _ => Response::status(StatusWord::InsNotSupported),
+        }
+    }
+
+    /// What `command` asks for, judged before it runs (the current file may change).
+    fn operation_of(&self, command: &Command) -> Operation {
+        let (p1, p2) = (command.p1, command.p2);
+        match command.ins {
+            INS_SELECT => match (p1, command.data.as_slice()) {
+                (0x00, [] | [0x3F, 0x00]) => Operation::SelectMasterFile,
+                (0x04, aid) => Operation::SelectApplication {
+                    emrtd: aid == crate::read_binary::ICAO_AID,
+                },
+                (0x02, [hi, lo]) => Operation::SelectFile {
+                    fid: u16::from_be_bytes([*hi, *lo]),
+                },
+                _ => Operation::Select { p1, p2 },
+            },
+            INS_READ_BINARY | INS_READ_BINARY_ODD => {
+                let odd = command.ins == INS_READ_BINARY_ODD;
+                let target = self.read_target(command, odd).ok();
+                Operation::ReadBinary {
+                    fid: target.map(|(fid, _)| fid),
+                    sfi: (!odd && p1 & 0x80 != 0).then_some(p1 & 0x1F),
+                    offset: target.map(|(_, offset)| offset),
+                    le: command.le,
+                    odd,
+                }
+            }
+            bac::INS_GET_CHALLENGE => Operation::GetChallenge { le: command.le },
+            bac::INS_MUTUAL_AUTHENTICATE => Operation::MutualAuthenticate,
+            INS_MSE => match [p1, p2] {
+                MSE_SET_AT_PACE => Operation::MseSetAtPace,
+                [P1_SET_COMPUTE, P2_AT] => Operation::MseSetAtChipAuthentication,
+                [P1_SET_COMPUTE, P2_KAT] => Operation::MseSetKat,
+                _ => Operation::Mse { p1, p2 },
+            },
+            INS_GENERAL_AUTHENTICATE => Operation::GeneralAuthenticate {
+                chained: command.cla & 0x10 != 0,
+            },
+            INS_INTERNAL_AUTHENTICATE => Operation::InternalAuthenticate,
+            ins => Operation::Other {
+                cla: command.cla,
+                ins,
+                p1,
+                p2,
+            },
         }
     }
 

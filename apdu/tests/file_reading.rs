@@ -3,11 +3,14 @@
 
 use std::collections::BTreeMap;
 
-use apdu::emulator::{CardEmulator, CardImage, ChipLimits, EmulatedFile, FileAccess, LeRefusal};
+use apdu::emulator::{
+    CardEmulator, CardImage, ChipLimits, CommandSummary, EmulatedFile, FileAccess, LeRefusal,
+    Operation,
+};
 use apdu::mrz::MrzKey;
 use apdu::read_binary::{self, FileReader, HEADER_READ_LEN, ICAO_AID, ReadLimits};
 use apdu::rng::ScriptedRng;
-use apdu::{Card, Error, bac};
+use apdu::{Card, Error, StatusWord, bac};
 
 const FID: u16 = 0x0102;
 
@@ -282,4 +285,111 @@ fn reading_by_short_file_identifier_saves_the_select() {
             assert_eq!(chip.stats().read_binary, minimum + 1);
         }
     }
+}
+
+/// A card that keeps the chip's summary of every command it passes on.
+struct Summarized<'a> {
+    chip: &'a mut CardEmulator<ScriptedRng>,
+    seen: Vec<CommandSummary>,
+}
+
+impl Card for Summarized<'_> {
+    fn transmit(&mut self, command: &apdu::Command) -> Result<apdu::Response, Error> {
+        let response = self.chip.transmit(command)?;
+        self.seen.extend(self.chip.last_command().copied());
+        Ok(response)
+    }
+
+    fn extended_length(&self) -> bool {
+        self.chip.extended_length()
+    }
+}
+
+#[test]
+fn the_chip_summarizes_each_command_after_unwrapping() {
+    let mut chip = card(ChipLimits::default(), file_of(600));
+    assert_eq!(chip.last_command(), None);
+    let mut card = Summarized {
+        chip: &mut chip,
+        seen: Vec::new(),
+    };
+    let mut rng = ScriptedRng::from_seed(11);
+    let mut channel = bac::open(&mut card, &mrz(), &mut rng).unwrap();
+    read_binary::select_application(&mut channel, &ICAO_AID).unwrap();
+    FileReader::default().read_file(&mut channel, FID).unwrap();
+    drop(channel);
+    let seen = card.seen;
+    assert_eq!(
+        seen.first(),
+        Some(&CommandSummary {
+            secure_messaging: false,
+            operation: Operation::GetChallenge { le: Some(8) },
+            sw: StatusWord::Success,
+        })
+    );
+    assert_eq!(
+        seen.get(1).map(|s| s.operation),
+        Some(Operation::MutualAuthenticate)
+    );
+    let select = seen.get(2).unwrap();
+    assert!(select.secure_messaging);
+    assert_eq!(
+        select.operation,
+        Operation::SelectApplication { emrtd: true }
+    );
+    // SELECT by file identifier, the header, then the rest of the file by offset.
+    assert_eq!(
+        seen.get(3).map(|s| s.operation),
+        Some(Operation::SelectFile { fid: FID })
+    );
+    assert_eq!(
+        seen.get(4).map(|s| s.operation),
+        Some(Operation::ReadBinary {
+            fid: Some(FID),
+            sfi: None,
+            offset: Some(0),
+            le: Some(HEADER_READ_LEN),
+            odd: false,
+        })
+    );
+    assert_eq!(
+        seen.get(5).map(|s| s.operation),
+        Some(Operation::ReadBinary {
+            fid: Some(FID),
+            sfi: None,
+            offset: Some(HEADER_READ_LEN),
+            le: Some(231),
+            odd: false,
+        })
+    );
+    assert!(seen.iter().skip(2).all(|s| s.secure_messaging));
+
+    // Outside secure messaging the file is refused, and still named.
+    chip.process(&[0x00, 0xB0, 0x82, 0x00, 0x08]);
+    assert_eq!(
+        chip.last_command(),
+        Some(&CommandSummary {
+            secure_messaging: false,
+            operation: Operation::ReadBinary {
+                fid: Some(FID),
+                sfi: Some(2),
+                offset: Some(0),
+                le: Some(8),
+                odd: false,
+            },
+            sw: StatusWord::SecurityStatusNotSatisfied,
+        })
+    );
+    // Bytes that are no APDU, and a protected command without a session.
+    chip.process(&[0x00, 0xB0]);
+    assert_eq!(
+        chip.last_command().map(|s| s.operation),
+        Some(Operation::Malformed)
+    );
+    chip.process(&[0x0C, 0xB0, 0x00, 0x00, 0x00]);
+    assert_eq!(
+        chip.last_command()
+            .map(|s| (s.operation, s.secure_messaging)),
+        Some((Operation::Protected { ins: 0xB0 }, true))
+    );
 }

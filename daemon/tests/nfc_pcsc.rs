@@ -103,7 +103,9 @@ fn cancuoc_read_takes_an_nfc_reader() {
     let csca = sim.start["csca"].as_str().unwrap().to_owned();
     let read = |name: &str| {
         let out = Command::new(env!("CARGO_BIN_EXE_cancuoc"))
-            .args(["read", "--reader", name, "--can", &can, "--trust", &csca])
+            .args([
+                "read", "--local", "--reader", name, "--can", &can, "--trust", &csca,
+            ])
             .arg("--json")
             .stdin(Stdio::null())
             .stderr(Stdio::null())
@@ -113,7 +115,7 @@ fn cancuoc_read_takes_an_nfc_reader() {
         serde_json::from_slice::<serde_json::Value>(&out.stdout).expect("result JSON")
     };
     let listing = Command::new(env!("CARGO_BIN_EXE_cancuoc"))
-        .args(["readers", "--json"])
+        .args(["readers", "--local", "--json"])
         .output()
         .expect("cancuoc readers runs");
     let listing: serde_json::Value = serde_json::from_slice(&listing.stdout).unwrap();

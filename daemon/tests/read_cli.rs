@@ -20,6 +20,8 @@ fn read(reader: &str, args: &[&str], log: &str) -> (i32, serde_json::Value, Stri
         .args(["read", "--reader", reader, "--json"])
         .args(args)
         .env("CANCUOC_LOG", log)
+        // Read directly even when a daemon runs on this machine: no socket there.
+        .env("CANCUOC_SOCKET", "/nonexistent/cancuoc-test.sock")
         .output()
         .expect("cancuoc read runs");
     let json = serde_json::from_slice(&out.stdout).unwrap_or(serde_json::Value::Null);
@@ -316,4 +318,76 @@ fn wrong_can_removal_and_a_forged_card() {
     assert!(stderr.contains("read step"), "the debug log was on");
     sim.stop();
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn the_apdu_log_of_a_full_read() {
+    let Some((_slot, vpcd, reader)) = testbed("the_apdu_log_of_a_full_read") else {
+        return;
+    };
+    let reader = reader.to_str().unwrap().to_owned();
+    let log = std::env::temp_dir().join(format!("cancuoc-apdu-log-{}.txt", std::process::id()));
+    let _ = std::fs::remove_file(&log);
+    let sim = start(
+        &vpcd,
+        &reader,
+        &[
+            "--profile",
+            "vn-cccd",
+            "--bitrate",
+            "0",
+            "--crypto-ms",
+            "0",
+            "--latency-ms",
+            "0",
+            "--apdu-log",
+            log.to_str().unwrap(),
+        ],
+    );
+    let (code, json, stderr) = read(
+        &reader,
+        &[
+            "--id-number",
+            &access(&sim, "id_number"),
+            "--trust",
+            &csca(&sim),
+        ],
+        "warn",
+    );
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(json["verification"]["verdict"], "genuine");
+    // Each line is flushed as the command is answered: the log is complete while the
+    // simulator still runs.
+    let text = std::fs::read_to_string(&log).expect("the APDU log exists");
+    assert!(text.contains("MSE:SET AT (PACE)"), "{text}");
+    assert!(text.contains("GENERAL AUTHENTICATE"), "{text}");
+    assert!(
+        text.lines()
+            .any(|l| l.contains("READ BINARY DG1") && l.contains("[SM] sw=9000")),
+        "{text}"
+    );
+    assert!(text.contains("READ BINARY EF.SOD"), "{text}");
+    // No --face: DG2 is never read.
+    assert!(!text.contains("READ BINARY DG2"), "{text}");
+    let numbers: Vec<u64> = text
+        .lines()
+        .map(|l| {
+            l.split(' ')
+                .next()
+                .unwrap()
+                .parse()
+                .expect("numbered lines")
+        })
+        .collect();
+    assert_eq!(numbers, (1..=numbers.len() as u64).collect::<Vec<_>>());
+    for secret in [
+        access(&sim, "can"),
+        access(&sim, "id_number"),
+        access(&sim, "document_number"),
+        access(&sim, "mrz"),
+    ] {
+        assert!(!text.contains(&secret), "access data in the APDU log");
+    }
+    sim.stop();
+    let _ = std::fs::remove_file(&log);
 }

@@ -121,7 +121,13 @@ fn a_pcscd_restart_is_seen_and_survived() {
 
     // The next read succeeds without restarting anything of ours.
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_cancuoc"))
-        .args(["read", "--reader", reader.to_str().unwrap(), "--json"])
+        .args([
+            "read",
+            "--local",
+            "--reader",
+            reader.to_str().unwrap(),
+            "--json",
+        ])
         .args(["--can", sim.start["access"]["can"].as_str().unwrap()])
         .args(["--trust", sim.start["csca"].as_str().unwrap()])
         .output()

@@ -11,6 +11,16 @@
 //! | 6 | not verified: no trust anchor for the document signer |
 //! | 7 | reader or transport failure |
 //! | 8 | the card answered outside the protocol (malformed data, unexpected status) |
+//! | 9 | the daemon refused: this user may not use its socket, or its policy forbids the request |
+//!
+//! Through the daemon (`cancuoc read` and `readers` when its socket exists) the same
+//! classes hold; its error codes map as: `wrong-access-key` 3, `card-removed` 4,
+//! `reader-error` 7, `card-error` 8, `bad-request` 2, `forbidden` 9, `internal` and codes
+//! this version does not know 1. `busy`, `throttled` and `cancelled` are 7: the reader
+//! could not serve this read now, and trying again later may work. A daemon that cannot
+//! be reached, stops answering or closes the connection is 7 too (it is the transport);
+//! an answer that is not the protocol's is 1. An answer without a verdict (the daemon's
+//! policy withheld it) is 6, not verified.
 
 use std::process::ExitCode;
 
@@ -35,6 +45,8 @@ pub enum Exit {
     Transport = 7,
     /// 8.
     CardProtocol = 8,
+    /// 9.
+    Forbidden = 9,
 }
 
 impl Exit {
@@ -47,6 +59,34 @@ impl Exit {
             E::Transport(_) => Exit::Transport,
             E::AuthenticationFailed(_) => Exit::Forged,
             _ => Exit::CardProtocol,
+        }
+    }
+}
+
+impl Exit {
+    /// The class of an error code of the daemon's socket API (docs/api.md).
+    pub fn of_api_code(code: &str) -> Exit {
+        match code {
+            "wrong-access-key" => Exit::WrongAccessKey,
+            "card-removed" => Exit::CardRemoved,
+            "reader-error" | "busy" | "throttled" | "cancelled" => Exit::Transport,
+            "card-error" => Exit::CardProtocol,
+            "bad-request" => Exit::Usage,
+            "forbidden" => Exit::Forbidden,
+            _ => Exit::Internal,
+        }
+    }
+
+    /// The class of a failed request to the daemon.
+    pub fn of_client(error: &crate::client::ClientError) -> Exit {
+        use crate::client::ClientError as E;
+        match error {
+            E::Connect { source, .. } if source.kind() == std::io::ErrorKind::PermissionDenied => {
+                Exit::Forbidden
+            }
+            E::Connect { .. } | E::Io(_) | E::Timeout(_) | E::Closed => Exit::Transport,
+            E::TooLong(_) | E::Protocol(_) => Exit::Internal,
+            E::Daemon { code, .. } => Exit::of_api_code(code),
         }
     }
 }

@@ -1,13 +1,18 @@
-//! `cancuoc read`: one verified read of the card on a reader.
+//! `cancuoc read`: one verified read of the card on a reader — through the daemon when
+//! its socket exists (it owns the readers and verifies with its own trust anchors), else
+//! directly, as with `--local`.
 
 use std::collections::BTreeSet;
 use std::io::IsTerminal;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::time::Duration;
 
 use apdu::rng::SystemRng;
+use serde_json::{Map, Value, json};
 
 use crate::cli::exit::Exit;
+use crate::client::{self, Client};
 use crate::lds::dg2::OutputFormat;
 use crate::session::access::AccessInput;
 use crate::session::result::{ReadResult, Verdict};
@@ -37,7 +42,17 @@ pub struct Args {
     /// Write the files as read into this folder (for `cancuoc verify`).
     #[arg(long, value_name = "DIR")]
     pub raw: Option<PathBuf>,
+    /// The daemon's socket (default: $CANCUOC_SOCKET, else /run/cancuoc/api.sock, used
+    /// when a socket is there). Given here, it must exist.
+    #[arg(long, value_name = "PATH", conflicts_with = "local")]
+    pub socket: Option<PathBuf>,
+    /// Read directly from the reader, not through the daemon.
+    #[arg(long)]
+    pub local: bool,
 }
+
+/// How long a read through the daemon may take.
+const DAEMON_READ_TIMEOUT: Duration = Duration::from_secs(120);
 
 /// The access flags: exactly one way to open the card.
 #[derive(Debug, Clone, clap::Args)]
@@ -110,6 +125,20 @@ pub fn exit_of(result: &ReadResult) -> Exit {
     }
 }
 
+/// The exit status of a result as JSON (a read through the daemon): the same rule as
+/// [`exit_of`]; a result without a verdict is not verified.
+pub fn exit_of_json(result: &Value) -> Exit {
+    let verification = &result["verification"];
+    match verification["verdict"].as_str() {
+        Some("genuine") => Exit::Ok,
+        Some("forged") => Exit::Forged,
+        Some("not-verified") if verification["passive"]["status"] != "no-trust-anchor" => {
+            Exit::CardProtocol
+        }
+        _ => Exit::NoTrustAnchor,
+    }
+}
+
 /// The exit status of a failed read.
 pub fn exit_of_error(error: &ReadError) -> Exit {
     match error {
@@ -165,6 +194,39 @@ pub fn open_card(reader: &str) -> Result<Box<dyn apdu::Card>, (Exit, String)> {
     }
 }
 
+/// The socket API's `access` object for these access data (docs/api.md).
+pub fn access_json(input: &AccessInput) -> Value {
+    match input {
+        AccessInput::Can { can } => json!({ "can": can }),
+        AccessInput::Mrz { mrz } => json!({ "mrz": mrz }),
+        AccessInput::Document {
+            document_number,
+            birth,
+            expiry,
+        } => json!({ "document_number": document_number, "birth": birth, "expiry": expiry }),
+        AccessInput::IdNumber {
+            id_number,
+            birth: Some(birth),
+            expiry: Some(expiry),
+        } => json!({ "id_number": id_number, "birth": birth, "expiry": expiry }),
+        // One date alone was refused by `to_key` before this is asked.
+        AccessInput::IdNumber { id_number, .. } => json!({ "id_number": id_number }),
+        AccessInput::Qr { qr } => json!({ "qr": qr }),
+    }
+}
+
+/// The face format asked for by the name of the `--face` file.
+fn face_format(path: &Path) -> OutputFormat {
+    if path
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("png"))
+    {
+        OutputFormat::Png
+    } else {
+        OutputFormat::Jpeg
+    }
+}
+
 /// Runs `cancuoc read`.
 pub fn run(args: &Args) -> ExitCode {
     let Some(input) = args.access.input() else {
@@ -177,6 +239,17 @@ pub fn run(args: &Args) -> ExitCode {
         Ok(key) => key,
         Err(e) => return fail(Exit::Usage, &e.to_string()),
     };
+    let socket = if args.local {
+        None
+    } else {
+        match client::find_socket(args.socket.as_deref()) {
+            Ok(socket) => socket,
+            Err(e) => return fail(Exit::Usage, &format!("--socket: {e}")),
+        }
+    };
+    if let Some(socket) = socket {
+        return run_through_daemon(args, &input, &socket);
+    }
     let trust = match load_trust(&args.trust) {
         Ok(t) => t,
         Err(e) => return fail(Exit::Usage, &e),
@@ -197,13 +270,7 @@ pub fn run(args: &Args) -> ExitCode {
     };
     let request = ReadRequest {
         access,
-        face: args.face.as_ref().map(|p| {
-            if p.extension().is_some_and(|e| e.eq_ignore_ascii_case("png")) {
-                OutputFormat::Png
-            } else {
-                OutputFormat::Jpeg
-            }
-        }),
+        face: args.face.as_deref().map(face_format),
         raw: args.raw.is_some(),
         skip: BTreeSet::new(),
     };
@@ -237,17 +304,93 @@ pub fn run(args: &Args) -> ExitCode {
     exit_of(&result).into()
 }
 
+/// `cancuoc read` through the daemon at `socket`: the same request, output and exit
+/// statuses as a direct read, verified with the daemon's trust anchors.
+fn run_through_daemon(args: &Args, input: &AccessInput, socket: &Path) -> ExitCode {
+    if !args.trust.is_empty() {
+        return fail(
+            Exit::Usage,
+            &format!(
+                "--trust: the daemon at {} verifies with its own trust anchors; add --local to read directly with these",
+                socket.display()
+            ),
+        );
+    }
+    if args.raw.is_some() {
+        return fail(
+            Exit::Usage,
+            "--raw: the daemon does not return the files as read; add --local to read directly",
+        );
+    }
+    let mut params = Map::new();
+    if let Some(reader) = &args.reader {
+        params.insert("reader".into(), json!(reader));
+    }
+    params.insert("access".into(), access_json(input));
+    if let Some(path) = &args.face {
+        let format = match face_format(path) {
+            OutputFormat::Png => "png",
+            OutputFormat::Jpeg => "jpeg",
+        };
+        params.insert("face".into(), json!(format));
+    }
+    eprintln!("cancuoc read: through the daemon at {}", socket.display());
+    let answer = Client::connect(socket)
+        .and_then(|mut client| client.request("read", params, DAEMON_READ_TIMEOUT));
+    let mut answer = match answer {
+        Ok(answer) => answer,
+        Err(e @ client::ClientError::Connect { .. }) => {
+            return fail(
+                Exit::of_client(&e),
+                &format!("{e} (--local reads without the daemon)"),
+            );
+        }
+        Err(e) => return fail(Exit::of_client(&e), &e.to_string()),
+    };
+    let Some(result) = answer.remove("result").filter(Value::is_object) else {
+        return fail(Exit::Internal, "the daemon's answer holds no result");
+    };
+    if let Some(path) = &args.face {
+        match result["face"]["data"].as_str() {
+            Some(data) => {
+                if let Err(e) = write_face(path, data) {
+                    return fail(Exit::Internal, &e);
+                }
+            }
+            None => eprintln!("cancuoc read: the daemon returned no face"),
+        }
+    }
+    if args.json {
+        match serde_json::to_string_pretty(&result) {
+            Ok(text) => println!("{text}"),
+            Err(e) => return fail(Exit::Internal, &e.to_string()),
+        }
+    } else {
+        print!("{}", human_json(&result));
+    }
+    if result["verification"]["verdict"].as_str().is_none() {
+        eprintln!("cancuoc read: the daemon's answer holds no verdict");
+    }
+    exit_of_json(&result).into()
+}
+
+fn decode_base64(text: &str) -> Result<Vec<u8>, String> {
+    use base64::Engine as _;
+    base64::engine::general_purpose::STANDARD
+        .decode(text)
+        .map_err(|e| e.to_string())
+}
+
+/// Writes the face image (base64 in the result) to `path`.
+fn write_face(path: &Path, data: &str) -> Result<(), String> {
+    std::fs::write(path, decode_base64(data)?).map_err(|e| format!("{}: {e}", path.display()))
+}
+
 /// Writes `--face` and `--raw` outputs.
 fn write_outputs(args: &Args, result: &ReadResult) -> Result<(), String> {
-    use base64::Engine as _;
-    let decode = |s: &str| {
-        base64::engine::general_purpose::STANDARD
-            .decode(s)
-            .map_err(|e| e.to_string())
-    };
+    let decode = decode_base64;
     if let (Some(path), Some(face)) = (&args.face, &result.face) {
-        std::fs::write(path, decode(&face.data)?)
-            .map_err(|e| format!("{}: {e}", path.display()))?;
+        write_face(path, &face.data)?;
     }
     if let (Some(dir), Some(raw)) = (&args.raw, &result.raw) {
         std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
@@ -261,49 +404,140 @@ fn write_outputs(args: &Args, result: &ReadResult) -> Result<(), String> {
 
 /// The result for people.
 pub fn human(r: &ReadResult) -> String {
+    serde_json::to_value(r)
+        .map(|v| human_json(&v))
+        .unwrap_or_default()
+}
+
+/// The result JSON for people, a line per field present (a daemon's policy may leave
+/// some out).
+pub fn human_json(r: &Value) -> String {
     use std::fmt::Write as _;
     let mut out = String::new();
     let mut line = |k: &str, v: &str| {
         let _ = writeln!(out, "  {k:<16} {v}");
     };
-    line("holder", &r.holder.full_name);
-    if let Some(vn) = &r.vn {
-        if let Some(name) = &vn.full_name {
-            line("họ và tên", name);
-        }
-        if let Some(id) = &vn.id_number {
-            line("ID number", id);
-        }
+    let text = |v: &Value| v.as_str().map(str::to_owned);
+    if let Some(name) = text(&r["holder"]["full_name"]) {
+        line("holder", &name);
     }
-    line(
-        "document",
-        &format!(
-            "{} {} no. {}",
-            r.document.kind, r.document.issuing_state, r.document.number
-        ),
-    );
-    line("access", &r.verification.access);
-    line(
-        "passive",
-        &serde_json::to_value(r.verification.passive.status)
-            .ok()
-            .and_then(|v| v.as_str().map(str::to_owned))
-            .unwrap_or_default(),
-    );
-    line(
-        "chip",
-        &format!(
-            "{} {}",
-            r.verification.chip.method, r.verification.chip.status
-        ),
-    );
-    line(
-        "verdict",
-        match r.verification.verdict {
-            Verdict::Genuine => "genuine",
-            Verdict::NotVerified => "not verified",
-            Verdict::Forged => "FORGED",
-        },
-    );
+    if let Some(name) = text(&r["vn"]["full_name"]) {
+        line("họ và tên", &name);
+    }
+    if let Some(id) = text(&r["vn"]["id_number"]) {
+        line("ID number", &id);
+    }
+    let document = &r["document"];
+    if document.is_object() {
+        let part = |key: &str| text(&document[key]).unwrap_or_default();
+        line(
+            "document",
+            &format!(
+                "{} {} no. {}",
+                part("kind"),
+                part("issuing_state"),
+                part("number")
+            ),
+        );
+    }
+    let verification = &r["verification"];
+    if let Some(access) = text(&verification["access"]) {
+        line("access", &access);
+    }
+    if let Some(passive) = text(&verification["passive"]["status"]) {
+        line("passive", &passive);
+    }
+    let chip = &verification["chip"];
+    if let (Some(method), Some(status)) = (text(&chip["method"]), text(&chip["status"])) {
+        line("chip", &format!("{method} {status}"));
+    }
+    if let Some(verdict) = text(&verification["verdict"]) {
+        line(
+            "verdict",
+            match verdict.as_str() {
+                "genuine" => "genuine",
+                "not-verified" => "not verified",
+                "forged" => "FORGED",
+                other => other,
+            },
+        );
+    }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn access_json_is_what_the_daemon_reads_back() {
+        let forms = [
+            AccessInput::Can {
+                can: "123456".into(),
+            },
+            AccessInput::Mrz {
+                mrz: "IDVNM1891234565001189123456<<<8905178F2905176VNM<<<<<<<<<<<2DANG<<THI<THU<HA<<<<<<<<<<<<<<".into(),
+            },
+            AccessInput::Document {
+                document_number: "L898902C".into(),
+                birth: "690806".into(),
+                expiry: "940623".into(),
+            },
+            AccessInput::IdNumber {
+                id_number: "001189123456".into(),
+                birth: None,
+                expiry: None,
+            },
+            AccessInput::IdNumber {
+                id_number: "001189123456".into(),
+                birth: Some("890517".into()),
+                expiry: Some("290517".into()),
+            },
+            AccessInput::Qr {
+                qr: "001189123456|123456789|X|17051989|Nữ|Y|01022021".into(),
+            },
+        ];
+        for input in forms {
+            let json = access_json(&input);
+            let back: AccessInput = serde_json::from_value(json.clone()).unwrap();
+            assert!(back == input, "{input:?}");
+            assert_eq!(back.to_key(), input.to_key());
+        }
+        assert_eq!(
+            access_json(&AccessInput::IdNumber {
+                id_number: "001189123456".into(),
+                birth: None,
+                expiry: None,
+            }),
+            json!({"id_number": "001189123456"})
+        );
+    }
+
+    #[test]
+    fn results_from_the_daemon_exit_and_print_like_local_ones() {
+        let result = |verdict: &str, passive: &str| json!({"holder": {"full_name": "A B"}, "verification": {"access": "BAC", "passive": {"status": passive}, "chip": {"method": "none", "status": "not-supported"}, "verdict": verdict}});
+        assert_eq!(exit_of_json(&result("genuine", "valid")), Exit::Ok);
+        assert_eq!(exit_of_json(&result("forged", "invalid")), Exit::Forged);
+        assert_eq!(
+            exit_of_json(&result("not-verified", "no-trust-anchor")),
+            Exit::NoTrustAnchor
+        );
+        assert_eq!(
+            exit_of_json(&result("not-verified", "valid")),
+            Exit::CardProtocol
+        );
+        assert_eq!(
+            exit_of_json(&json!({"holder": {"full_name": "A B"}})),
+            Exit::NoTrustAnchor
+        );
+        assert_eq!(
+            human_json(&result("genuine", "valid")),
+            "  holder           A B\n  access           BAC\n  passive          valid\n  chip             none not-supported\n  verdict          genuine\n"
+        );
+        // A name-only answer prints the name only.
+        assert_eq!(
+            human_json(&json!({"vn": {"full_name": "Đặng Thị Thu Hà"}})),
+            "  họ và tên        Đặng Thị Thu Hà\n"
+        );
+    }
 }

@@ -13,6 +13,7 @@ use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use crate::cli::exit::Exit;
+use crate::sim::apdu_log::ApduLog;
 use crate::sim::control::{self, Control, Event};
 use crate::sim::fault::{self, FaultPlan, Reply};
 use crate::sim::link::{self, LinkModel};
@@ -62,6 +63,11 @@ pub struct Args {
     /// Start with the card out of the field (insert it with SIGUSR2 or `insert`).
     #[arg(long)]
     pub removed: bool,
+    /// Append one line per command the card receives to FILE: what it asked for (after
+    /// secure-messaging unwrapping: instruction, file, offset, length) and the status
+    /// word sent; never a data field.
+    #[arg(long, value_name = "FILE")]
+    pub apdu_log: Option<PathBuf>,
     /// Folder of the files a profile serves as is (bsi-reference: the BSI TR-03105-5
     /// data set; default ../shared/data/bsi-tr03105-5).
     #[arg(long, value_name = "DIR")]
@@ -106,6 +112,16 @@ pub fn run(args: &Args) -> ExitCode {
             return Exit::Internal.into();
         }
     };
+    let apdu_log = match &args.apdu_log {
+        None => None,
+        Some(path) => match ApduLog::open(path) {
+            Ok(log) => Some(log),
+            Err(e) => {
+                eprintln!("cancuoc sim: --apdu-log {}: {e}", path.display());
+                return Exit::Usage.into();
+            }
+        },
+    };
     let link = LinkModel {
         bit_rate: args.bitrate,
         latency: Duration::from_millis(args.latency_ms),
@@ -128,6 +144,9 @@ pub fn run(args: &Args) -> ExitCode {
         "simulator started"
     );
     let mut card = SimCard::new(&profile, link, faults);
+    if let Some(log) = apdu_log {
+        card = card.with_apdu_log(log);
+    }
     let counters = serve(&mut card, &args.vpcd, !args.removed, &control);
     eprintln!("cancuoc sim: {}", counters.summary(link.bit_rate));
     Exit::Ok.into()

@@ -238,6 +238,20 @@ impl LdsFile {
         }
     }
 
+    /// The file with identifier `fid` (EF.CardAccess in the master file, the others in
+    /// the eMRTD application), when it is one of the LDS's.
+    pub fn from_fid(fid: u16) -> Option<LdsFile> {
+        match fid {
+            EF_COM_FID => Some(LdsFile::Com),
+            EF_SOD_FID => Some(LdsFile::Sod),
+            EF_CARD_ACCESS_FID => Some(LdsFile::CardAccess),
+            _ => {
+                let number = u8::try_from(fid.checked_sub(0x0100)?).ok()?;
+                DataGroup::new(number).map(LdsFile::DataGroup)
+            }
+        }
+    }
+
     /// The tag the file starts with.
     pub fn tag(self) -> Tag {
         match self {
@@ -362,6 +376,15 @@ mod tests {
         assert!(LdsFile::identify(&[]).is_err());
         assert!(LdsFile::identify(&[0x61]).is_err());
         assert_eq!(LdsFile::Com.fid(), 0x011E);
+        assert_eq!(LdsFile::from_fid(0x011E), Some(LdsFile::Com));
+        assert_eq!(LdsFile::from_fid(0x011C), Some(LdsFile::CardAccess));
+        assert_eq!(
+            LdsFile::from_fid(0x0110),
+            Some(LdsFile::DataGroup(DataGroup::DG16))
+        );
+        assert_eq!(LdsFile::from_fid(0x0100), None);
+        assert_eq!(LdsFile::from_fid(0x0111), None);
+        assert_eq!(LdsFile::from_fid(0x2F01), None);
         assert_eq!(LdsFile::Sod.fid(), 0x011D);
         assert_eq!(LdsFile::CardAccess.fid(), 0x011C);
         assert_eq!(LdsFile::Sod.name(), "EF.SOD");

@@ -6,6 +6,7 @@
 //! counting, PC/SC pseudo-APDUs, [`fault`]s, the [`link`] model's delays) →
 //! [`apdu::emulator::CardEmulator`] (the chip, from a [`profile::Profile`]).
 
+pub mod apdu_log;
 pub mod control;
 pub mod face;
 pub mod fault;
@@ -20,6 +21,7 @@ use apdu::rng::SystemRng;
 use apdu::{Card, Command, Error, Response};
 use rand_core::CryptoRng;
 
+use apdu_log::ApduLog;
 use fault::{FaultPlan, Reply};
 use link::LinkModel;
 use profile::Profile;
@@ -65,6 +67,8 @@ pub struct SimCard<R: CryptoRng = SystemRng> {
     realtime: bool,
     /// In process: the card was pulled by a fault.
     removed: bool,
+    /// One line per command, when asked for.
+    apdu_log: Option<ApduLog>,
 }
 
 impl<R: CryptoRng> core::fmt::Debug for SimCard<R> {
@@ -102,12 +106,19 @@ impl<R: CryptoRng> SimCard<R> {
             counters: Counters::default(),
             realtime: false,
             removed: false,
+            apdu_log: None,
         }
     }
 
     /// Makes in-process `transmit` sleep for the modelled delays.
     pub fn realtime(mut self, on: bool) -> Self {
         self.realtime = on;
+        self
+    }
+
+    /// Writes one line per command to `log` (see [`apdu_log`]).
+    pub fn with_apdu_log(mut self, log: ApduLog) -> Self {
+        self.apdu_log = Some(log);
         self
     }
 
@@ -145,14 +156,22 @@ impl<R: CryptoRng> SimCard<R> {
         let ins = apdu.get(1).copied().unwrap_or_default();
         if self.faults.removes_at(n) {
             tracing::info!(apdu = n, "fault: card removed");
+            if let Some(log) = self.apdu_log.as_mut() {
+                log.line(&apdu_log::removed_line(n));
+            }
             return Reply::Remove;
         }
-        let response = match apdu.first() {
-            Some(0xFF) => self.pseudo_apdu(apdu),
-            _ => self.chip.process(apdu),
+        let to_reader = apdu.first() == Some(&0xFF);
+        let response = if to_reader {
+            self.pseudo_apdu(apdu)
+        } else {
+            self.chip.process(apdu)
         };
         let delay = self.link.delay(apdu, response.len());
         let reply = self.faults.apply(n, response, delay);
+        if self.apdu_log.is_some() {
+            self.log_exchange(n, apdu, &reply, to_reader);
+        }
         if let Reply::Answer { response, delay } = &reply {
             self.counters.bytes_out += response.len() as u64;
             self.counters.delay += *delay;
@@ -173,6 +192,36 @@ impl<R: CryptoRng> SimCard<R> {
             );
         }
         reply
+    }
+
+    /// Writes the APDU log's line for exchange `n`.
+    fn log_exchange(&mut self, n: u64, apdu: &[u8], reply: &Reply, to_reader: bool) {
+        let Reply::Answer { response, .. } = reply else {
+            return;
+        };
+        let wire_sw = response
+            .len()
+            .checked_sub(2)
+            .and_then(|i| response.get(i..))
+            .and_then(|sw| <[u8; 2]>::try_from(sw).ok())
+            .map(u16::from_be_bytes);
+        let mut faults = Vec::new();
+        if self.faults.corrupt_mac_at == Some(n) {
+            faults.push("corrupt-mac");
+        }
+        if self.faults.wrong_sw_at.is_some_and(|(at, _)| at == n) {
+            faults.push("wrong-sw");
+        }
+        if self.faults.stall_at.is_some_and(|(at, _)| at == n) {
+            faults.push("stall");
+        }
+        let line = match self.chip.last_command() {
+            Some(summary) if !to_reader => apdu_log::chip_line(n, summary, wire_sw, &faults),
+            _ => apdu_log::reader_line(n, apdu, wire_sw, &faults),
+        };
+        if let Some(log) = self.apdu_log.as_mut() {
+            log.line(&line);
+        }
     }
 
     /// PC/SC part 3 pseudo-APDUs that the reader, not the card, answers: GET DATA UID

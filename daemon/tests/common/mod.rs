@@ -2,6 +2,8 @@
 //! `cancuoc sim`, and waiting for pcscd to see the card come and go.
 #![allow(dead_code)]
 
+pub mod daemon;
+
 use std::ffi::CString;
 use std::io::{BufRead, BufReader, Read};
 use std::process::{Child, Command, Stdio};
@@ -121,5 +123,4 @@ pub fn wait_for_card(ctx: &pcsc::Context, reader: &CString, present: bool) -> bo
     }
     false
 }
-pub mod daemon;
 pub mod noise;

@@ -325,3 +325,124 @@ fn a_pcscd_restart_takes_the_readers_away_and_back() {
     assert_eq!(code, Some(0), "{log}");
     sim.stop();
 }
+
+fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+/// The Python example run as another user (nobody), reading its script from stdin so
+/// that the checkout's permissions do not matter. `None` when this process cannot
+/// change user (not root) or has no setpriv.
+fn python_example_as_nobody(socket: &std::path::Path) -> Option<std::process::Output> {
+    use std::io::Write;
+    if uid() != 0 || !std::path::Path::new("/usr/bin/setpriv").exists() {
+        return None;
+    }
+    let python = ["/usr/bin/python3", "/usr/local/bin/python3"]
+        .into_iter()
+        .find(|p| std::path::Path::new(p).exists())?;
+    let script = std::fs::read(repo().join("examples/python/read_card.py")).unwrap();
+    let mut child = std::process::Command::new("/usr/bin/setpriv")
+        .args([
+            "--reuid=65534",
+            "--regid=65534",
+            "--clear-groups",
+            python,
+            "-",
+            "--socket",
+        ])
+        .arg(socket)
+        .args(["--can", "123456"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .ok()?;
+    child.stdin.take().unwrap().write_all(&script).unwrap();
+    Some(child.wait_with_output().unwrap())
+}
+
+#[test]
+fn a_queue_kiosk_gets_the_name_only_and_others_are_forbidden() {
+    let Some((_slot, vpcd, reader)) =
+        testbed("a_queue_kiosk_gets_the_name_only_and_others_are_forbidden")
+    else {
+        return;
+    };
+    let name = reader.to_str().unwrap().to_owned();
+    let apdu_log = common::daemon::temp_path("queue-kiosk-apdus", "txt");
+    let sim = Sim::start(
+        &vpcd,
+        &[
+            "--profile",
+            "vn-cccd",
+            "--bitrate",
+            "0",
+            "--crypto-ms",
+            "0",
+            "--apdu-log",
+            apdu_log.to_str().unwrap(),
+        ],
+    );
+    assert!(wait_for_card(&context(), &reader, true));
+    let id = sim.start["access"]["id_number"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    // Anyone may connect (mode 0666); only this user has a rule, and it is name only.
+    let daemon = Daemon::start(
+        &format!(
+            "[server]\nsocket_mode = \"0666\"\n{}",
+            client_rule("queue-kiosk", uid(), &["full_name"])
+        ),
+        &csca(),
+    );
+    let mut api = daemon.connect();
+    subscribe_until_card(&mut api, &name);
+    let answer = api.request(json!({"cmd": "read", "reader": name, "access": {"id_number": id}}));
+    let result = answer["result"].as_object().expect("a result");
+    assert_eq!(
+        result.keys().collect::<Vec<_>>(),
+        ["holder", "verification", "vn"],
+        "{answer}"
+    );
+    assert_eq!(
+        result["vn"].as_object().unwrap().keys().collect::<Vec<_>>(),
+        ["full_name"]
+    );
+    let holder: Vec<&String> = result["holder"].as_object().unwrap().keys().collect();
+    assert_eq!(holder, ["full_name", "given_names", "surname"]);
+    assert_eq!(result["verification"]["verdict"], "genuine");
+    let answer = api.request(
+        json!({"cmd": "read", "reader": name, "access": {"id_number": id}, "face": "jpeg"}),
+    );
+    assert_eq!(answer["error"]["code"], "forbidden", "{answer}");
+
+    let log = std::fs::read_to_string(&apdu_log).expect("the simulator's APDU log");
+    let _ = std::fs::remove_file(&apdu_log);
+    assert!(log.lines().any(|l| l.contains("DG1")), "{log}");
+    assert!(log.lines().any(|l| l.contains("DG13")), "{log}");
+    for never in ["DG2", "DG12"] {
+        assert!(
+            !log.lines()
+                .any(|l| l.contains(&format!("{never} ")) || l.contains(&format!("({never})"))),
+            "{never} was read:\n{log}"
+        );
+    }
+
+    match python_example_as_nobody(&daemon.socket) {
+        Some(out) => {
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            assert_eq!(out.status.code(), Some(1), "{stderr}");
+            assert!(stderr.starts_with("forbidden"), "{stderr}");
+            assert!(out.stdout.is_empty());
+        }
+        None => eprintln!(
+            "a_queue_kiosk_gets_the_name_only_and_others_are_forbidden: another user's client not run: needs root and setpriv"
+        ),
+    }
+    let (code, log) = daemon.stop();
+    assert_eq!(code, Some(0), "{log}");
+    assert!(log.contains("client refused"), "{log}");
+    sim.stop();
+}

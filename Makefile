@@ -101,6 +101,7 @@ install-files:
 		echo "install -D -m 0644 udev/cancuoc.toml $(DESTDIR)$(CONFIG_DIR)/cancuoc.toml"; \
 		install -D -m 0644 udev/cancuoc.toml $(DESTDIR)$(CONFIG_DIR)/cancuoc.toml; \
 	fi
+	install -d -m 0755 $(DESTDIR)$(CONFIG_DIR)/trust
 	@if [ -z "$(DESTDIR)" ]; then bash scripts/post-install.sh $(SYSUSERS_DIR)/cancuoc.conf; fi
 
 clean:

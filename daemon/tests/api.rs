@@ -503,6 +503,15 @@ async fn a_user_without_a_rule_is_forbidden_and_let_go() {
         client.ask(br#"{"id": 2, "cmd": "info"}"#).await.is_none(),
         "closed"
     );
+    // One that says nothing does not keep its slot.
+    let mut silent = server.connect().await;
+    let started = std::time::Instant::now();
+    let mut rest = String::new();
+    let n = tokio::time::timeout(Duration::from_secs(8), silent.read.read_line(&mut rest))
+        .await
+        .expect("closed within the grace time");
+    assert_eq!(n.unwrap_or(0), 0);
+    assert!(started.elapsed() >= Duration::from_secs(4));
     server.stop().await;
 }
 

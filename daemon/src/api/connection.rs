@@ -25,6 +25,9 @@ use crate::readers::CancelToken;
 
 /// Lines queued for the writer; beyond this the connection's own tasks wait.
 const QUEUE: usize = 64;
+/// How long a client no rule allows may stay without sending its (refused) request, so
+/// that such clients cannot hold connection slots.
+const REFUSED_GRACE: Duration = Duration::from_secs(5);
 
 /// What one read from the client gave.
 #[derive(Debug, PartialEq, Eq)]
@@ -235,8 +238,16 @@ impl Connection {
             if *shutdown.borrow() {
                 break;
             }
+            let refused_deadline = async {
+                if context.client.is_some() {
+                    std::future::pending::<()>().await
+                } else {
+                    tokio::time::sleep(REFUSED_GRACE).await
+                }
+            };
             let frame = tokio::select! {
                 frame = frames.read_frame() => frame,
+                _ = refused_deadline => break,
                 _ = shutdown.changed() => break,
                 _ = context.out.closed() => { client_gone = true; break }
             };

@@ -113,6 +113,9 @@ fn check(config: &Config, anchors: usize) {
     for w in &config.warnings {
         println!("  warning: {w}");
     }
+    if anchors == 0 {
+        println!("  warning: no trust anchors: every card will read as not-verified");
+    }
 }
 
 /// The socket systemd passed, or one bound at the configured path (returned too, so it
@@ -158,6 +161,9 @@ pub fn run(args: &Args) -> ExitCode {
         check(&config, trust.certificates().len());
         return Exit::Ok.into();
     }
+    if trust.is_empty() {
+        tracing::warn!("no trust anchors: every card will read as not-verified");
+    }
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -182,6 +188,8 @@ pub fn run(args: &Args) -> ExitCode {
         }
         Ok::<(), String>(())
     });
+    // A read stuck in a blocking PC/SC call must not hold the exit up.
+    runtime.shutdown_timeout(std::time::Duration::from_secs(5));
     match outcome {
         Ok(()) => Exit::Ok.into(),
         Err(e) => fail(Exit::Usage, &e),

@@ -269,8 +269,23 @@ fn a_client_leaving_mid_read_frees_the_reader() {
         answer["result"]["verification"]["verdict"], "genuine",
         "{answer:.300}"
     );
+    // SIGTERM during a read: the read is cancelled and answered, the daemon exits 0.
+    other.request(json!({"cmd": "subscribe"}));
+    let id = other.send(request);
+    other.wait_event(Duration::from_secs(30), |e| {
+        e["event"] == "read-progress" && e["step"] == "EF.COM"
+    });
+    let term = Instant::now();
+    let status = std::process::Command::new("kill")
+        .args(["-TERM", &daemon.child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let answer = other.answer(&id);
+    assert_eq!(answer["error"]["code"], "cancelled", "{answer}");
     let (code, log) = daemon.stop();
     assert_eq!(code, Some(0), "{log}");
+    eprintln!("SIGTERM to exit during a read: {:?}", term.elapsed());
     assert!(
         log.contains("code=\"cancelled\"") || log.contains("code=cancelled"),
         "{log}"

@@ -56,6 +56,9 @@ pub struct Server {
     pub socket_mode: u32,
     /// The socket's group when the daemon creates it, if any.
     pub socket_group: Option<Gid>,
+    /// Whether the configuration named the group (then failing to set it is an error;
+    /// the default group `cancuoc`, when it exists, is only attempted).
+    pub socket_group_required: bool,
     /// Connections served at once.
     pub max_connections: usize,
     /// The longest request line, in bytes.
@@ -132,14 +135,13 @@ impl Config {
     /// The built-in defaults.
     pub fn defaults() -> Config {
         let mut warnings = Vec::new();
-        let gids = resolve_group(&Id::Name("cancuoc".into()), &mut warnings)
-            .into_iter()
-            .collect();
+        let cancuoc = resolve_group(&Id::Name("cancuoc".into()), &mut warnings);
         Config {
             server: Server {
                 socket: PathBuf::from(DEFAULT_SOCKET),
                 socket_mode: 0o660,
-                socket_group: None,
+                socket_group: cancuoc,
+                socket_group_required: false,
                 max_connections: 64,
                 max_line: crate::api::MAX_LINE,
             },
@@ -153,7 +155,7 @@ impl Config {
             clients: vec![ClientRule {
                 name: "default".into(),
                 uids: vec![Uid::from_raw(0)],
-                gids,
+                gids: cancuoc.into_iter().collect(),
                 fields: FieldSet::all(),
             }],
             // A missing `cancuoc` group only narrows the default to root.
@@ -196,13 +198,15 @@ impl Config {
                 .filter(|m| *m <= 0o777)
                 .ok_or_else(|| format!("server.socket_mode {m:?} is not an octal mode"))?,
         };
+        let socket_group_required = server.socket_group.is_some();
         let socket_group = server
             .socket_group
             .map(|g| {
                 resolve_group(&g, &mut warnings)
                     .ok_or_else(|| format!("server.socket_group: no group {g}"))
             })
-            .transpose()?;
+            .transpose()?
+            .or(defaults.server.socket_group);
         let max_connections = server
             .max_connections
             .unwrap_or(defaults.server.max_connections);
@@ -277,6 +281,7 @@ impl Config {
                 socket: server.socket.unwrap_or(defaults.server.socket),
                 socket_mode,
                 socket_group,
+                socket_group_required,
                 max_connections,
                 max_line,
             },

@@ -3,7 +3,6 @@
 
 mod common;
 
-use std::path::PathBuf;
 use std::time::Duration;
 
 use cancuoc::api::{self, Shared};
@@ -34,12 +33,8 @@ fn readers_and_reads_through_pcscd() {
     let sim = Sim::start(&vpcd, &["--profile", "vn-cccd", "--latency-ms", "0"]);
     assert!(wait_for_card(&context(), &reader, true), "the card appears");
     let reader = reader.to_str().unwrap().to_owned();
-    let id = sim.start["access"]["id_number"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let csca = PathBuf::from(sim.start["csca"].as_str().unwrap());
-    let trust = load_trust(&[csca]).expect("trust loads");
+    let id = sim.id_number();
+    let trust = load_trust(&[sim.csca()]).expect("trust loads");
     let path = std::env::temp_dir().join(format!("cancuoc-api-pcscd-{}.sock", std::process::id()));
     let runtime = tokio::runtime::Runtime::new().unwrap();
     runtime.block_on(async {

@@ -105,10 +105,7 @@ fn two_readers_fifty_subscribers_concurrent_reads_and_card_events() {
             "{e}"
         );
     }
-    let id = sim1.start["access"]["id_number"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let id = sim1.id_number();
 
     // `info` round trips on a connection of its own while both reads run.
     let probing = Arc::new(AtomicBool::new(true));
@@ -238,10 +235,7 @@ fn a_client_leaving_mid_read_frees_the_reader() {
         ],
     );
     assert!(wait_for_card(&context(), &reader, true));
-    let id = sim.start["access"]["id_number"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let id = sim.id_number();
     let daemon = Daemon::start(&all_fields(), &csca());
     let mut leaver = daemon.connect();
     subscribe_until_card(&mut leaver, &name);
@@ -306,14 +300,8 @@ fn a_pcscd_restart_takes_the_readers_away_and_back() {
         return;
     };
     let name = reader.to_str().unwrap().to_owned();
-    let sim = Sim::start(
-        &vpcd,
-        &["--profile", "vn-cccd", "--bitrate", "0", "--crypto-ms", "0"],
-    );
-    let id = sim.start["access"]["id_number"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let sim = Sim::fast_vn_cccd(&vpcd, &reader, &[]);
+    let id = sim.id_number();
     let daemon = Daemon::start(&all_fields(), &csca());
     let mut api = daemon.connect();
     subscribe_until_card(&mut api, &name);
@@ -386,24 +374,8 @@ fn a_queue_kiosk_gets_the_name_only_and_others_are_forbidden() {
     };
     let name = reader.to_str().unwrap().to_owned();
     let apdu_log = common::daemon::temp_path("queue-kiosk-apdus", "txt");
-    let sim = Sim::start(
-        &vpcd,
-        &[
-            "--profile",
-            "vn-cccd",
-            "--bitrate",
-            "0",
-            "--crypto-ms",
-            "0",
-            "--apdu-log",
-            apdu_log.to_str().unwrap(),
-        ],
-    );
-    assert!(wait_for_card(&context(), &reader, true));
-    let id = sim.start["access"]["id_number"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let sim = Sim::fast_vn_cccd(&vpcd, &reader, &["--apdu-log", apdu_log.to_str().unwrap()]);
+    let id = sim.id_number();
     // Anyone may connect (mode 0666); only this user has a rule, and it is name only.
     let daemon = Daemon::start(
         &format!(

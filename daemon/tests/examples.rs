@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 use common::daemon::{Daemon, client_rule, uid};
-use common::{Sim, context, testbed, wait_for_card};
+use common::{Sim, testbed};
 
 fn repo() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
@@ -52,27 +52,10 @@ fn the_examples_read_a_simulated_card_through_the_daemon() {
     else {
         return;
     };
-    let sim = Sim::start(
-        &vpcd,
-        &[
-            "--profile",
-            "vn-cccd",
-            "--bitrate",
-            "0",
-            "--crypto-ms",
-            "0",
-            "--latency-ms",
-            "0",
-        ],
-    );
-    assert!(wait_for_card(&context(), &reader, true), "the card appears");
+    let sim = Sim::fast_vn_cccd(&vpcd, &reader, &[]);
     let reader = reader.to_str().unwrap().to_owned();
-    let id = sim.start["access"]["id_number"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let csca = PathBuf::from(sim.start["csca"].as_str().unwrap());
-    let daemon = Daemon::start(&client_rule("tests", uid(), &["all"]), &csca);
+    let id = sim.id_number();
+    let daemon = Daemon::start(&client_rule("tests", uid(), &["all"]), &sim.csca());
     let socket = daemon.socket.to_str().unwrap().to_owned();
     let name = profile_name();
 

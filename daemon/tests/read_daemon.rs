@@ -9,7 +9,7 @@ use std::path::PathBuf;
 use std::process::{Command, Output};
 
 use common::daemon::{Daemon, client_rule, uid};
-use common::{Sim, context, testbed, wait_for_card};
+use common::{Sim, testbed};
 
 /// `cancuoc ARGS…` with no daemon socket found by default.
 fn cancuoc(args: &[&str]) -> Output {
@@ -30,26 +30,10 @@ fn read_and_readers_through_the_daemon() {
     let Some((_slot, vpcd, reader)) = testbed("read_and_readers_through_the_daemon") else {
         return;
     };
-    let sim = Sim::start(
-        &vpcd,
-        &[
-            "--profile",
-            "vn-cccd",
-            "--bitrate",
-            "0",
-            "--crypto-ms",
-            "0",
-            "--latency-ms",
-            "0",
-        ],
-    );
-    assert!(wait_for_card(&context(), &reader, true), "the card appears");
+    let sim = Sim::fast_vn_cccd(&vpcd, &reader, &[]);
     let reader = reader.to_str().unwrap().to_owned();
-    let id = sim.start["access"]["id_number"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let csca = sim.start["csca"].as_str().unwrap().to_owned();
+    let id = sim.id_number();
+    let csca = sim.csca().to_str().unwrap().to_owned();
     let daemon = Daemon::start(
         &client_rule("tests", uid(), &["all"]),
         &PathBuf::from(&csca),

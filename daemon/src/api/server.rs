@@ -7,7 +7,6 @@ use std::os::unix::fs::{FileTypeExt, PermissionsExt};
 use std::path::Path;
 use std::sync::Arc;
 
-use nix::unistd::Gid;
 use tokio::net::{UnixListener, UnixStream};
 use tokio::sync::{Semaphore, mpsc, watch};
 
@@ -19,11 +18,11 @@ use crate::config::Peer;
 /// removed first; a socket something still listens on, or any other kind of file, is an
 /// error.
 pub fn bind(path: &Path) -> io::Result<UnixListener> {
-    bind_with(path, 0o660, None)
+    bind_with(path, 0o660)
 }
 
-/// [`bind`] with the socket's mode and group (the folder is created when missing).
-pub fn bind_with(path: &Path, mode: u32, group: Option<Gid>) -> io::Result<UnixListener> {
+/// [`bind`] with the socket's mode (the folder is created when missing).
+pub fn bind_with(path: &Path, mode: u32) -> io::Result<UnixListener> {
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir)?;
     }
@@ -48,9 +47,6 @@ pub fn bind_with(path: &Path, mode: u32, group: Option<Gid>) -> io::Result<UnixL
     }
     let listener = UnixListener::bind(path)?;
     std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode))?;
-    if let Some(gid) = group {
-        nix::unistd::chown(path, None, Some(gid)).map_err(io::Error::from)?;
-    }
     Ok(listener)
 }
 

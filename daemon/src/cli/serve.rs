@@ -132,12 +132,18 @@ fn listen(config: &Config) -> Result<(tokio::net::UnixListener, Option<PathBuf>)
         return Ok((listener, None));
     }
     let socket = config.server.socket.clone();
-    let listener = api::bind_with(
-        &socket,
-        config.server.socket_mode,
-        config.server.socket_group,
-    )
-    .map_err(|e| format!("{}: {e}", socket.display()))?;
+    let server = &config.server;
+    let listener = api::bind_with(&socket, server.socket_mode)
+        .map_err(|e| format!("{}: {e}", socket.display()))?;
+    if let Some(gid) = server.socket_group {
+        if let Err(e) = nix::unistd::chown(&socket, None, Some(gid)) {
+            if server.socket_group_required {
+                let _ = std::fs::remove_file(&socket);
+                return Err(format!("{}: setting its group: {e}", socket.display()));
+            }
+            tracing::warn!(error = %e, "api: the socket keeps the daemon's group");
+        }
+    }
     tracing::info!(socket = %socket.display(), "api: listening");
     Ok((listener, Some(socket)))
 }

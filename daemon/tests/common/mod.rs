@@ -68,6 +68,42 @@ impl Sim {
         }
     }
 
+    /// `cancuoc sim --profile vn-cccd` with no link model and no chip time (plus
+    /// `extra`), once pcscd sees its card on `reader`.
+    pub fn fast_vn_cccd(vpcd: &str, reader: &CString, extra: &[&str]) -> Sim {
+        let mut args = vec![
+            "--profile",
+            "vn-cccd",
+            "--bitrate",
+            "0",
+            "--crypto-ms",
+            "0",
+            "--latency-ms",
+            "0",
+        ];
+        args.extend_from_slice(extra);
+        let sim = Sim::start(vpcd, &args);
+        assert!(wait_for_card(&context(), reader, true), "the card appears");
+        sim
+    }
+
+    /// The ID number the profile's card opens with.
+    pub fn id_number(&self) -> String {
+        self.start["access"]["id_number"]
+            .as_str()
+            .expect("the start line gives the ID number")
+            .to_owned()
+    }
+
+    /// The CSCA that verifies the profile's card.
+    pub fn csca(&self) -> std::path::PathBuf {
+        std::path::PathBuf::from(
+            self.start["csca"]
+                .as_str()
+                .expect("the start line gives the CSCA"),
+        )
+    }
+
     pub fn signal(&self, name: &str) {
         let status = Command::new("kill")
             .args([&format!("-{name}"), &self.child.id().to_string()])

@@ -2,9 +2,9 @@
 //! throttling, and which local users may read which fields. `udev/cancuoc.toml` is the
 //! commented example; docs/api.md describes every key.
 //!
-//! Without a file the defaults hold: socket `/run/cancuoc/api.sock` (mode 0660), PC/SC
-//! readers, and one client rule letting root and members of group `cancuoc` have every
-//! field. Everyone else is refused.
+//! Without a file the defaults hold: socket `/run/cancuoc/api.sock` (mode 0660, group
+//! `cancuoc`), PC/SC readers, and one client rule letting root, the daemon's own user and
+//! members of group `cancuoc` have every field. Everyone else is refused.
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -152,9 +152,10 @@ impl Config {
                 simulators: Vec::new(),
             },
             throttle: Throttle::default(),
+            // The daemon's own user could read the readers directly anyway.
             clients: vec![ClientRule {
                 name: "default".into(),
-                uids: vec![Uid::from_raw(0)],
+                uids: vec![Uid::from_raw(0), nix::unistd::getuid()],
                 gids: cancuoc.into_iter().collect(),
                 fields: FieldSet::all(),
             }],

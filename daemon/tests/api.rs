@@ -41,6 +41,21 @@ fn client_rule(fields: &str) -> String {
     )
 }
 
+static PANICS: AtomicUsize = AtomicUsize::new(0);
+
+/// Counts panics on every thread: a connection task that panics is caught by tokio, and
+/// the test would not notice otherwise.
+fn count_panics() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            PANICS.fetch_add(1, Ordering::SeqCst);
+            previous(info);
+        }));
+    });
+}
+
 struct Server {
     path: PathBuf,
     stop: Option<oneshot::Sender<()>>,
@@ -54,6 +69,7 @@ impl Server {
     }
 
     fn with_config(text: &str) -> Server {
+        count_panics();
         let config = Config::parse(text).expect("a valid configuration");
         let mut trust = TrustStore::new();
         trust
@@ -90,6 +106,7 @@ impl Server {
             .await
             .expect("run ends after shutdown")
             .expect("run does not panic");
+        assert_eq!(PANICS.load(Ordering::SeqCst), 0, "something panicked");
         let _ = std::fs::remove_file(&self.path);
     }
 }
@@ -434,6 +451,13 @@ async fn a_simulated_card_is_read_with_every_field_and_progress() {
     assert_eq!(steps.first(), Some(&"access"), "{events:?}");
     assert_eq!(steps.last(), Some(&"done"));
     assert!(steps.contains(&"DG2"));
+    // Leaving after a read is the common case: the connection ends cleanly.
+    drop(client);
+    let mut other = server.connect().await;
+    assert_eq!(
+        other.request(json!({"id": 4, "cmd": "info"})).await["id"],
+        4
+    );
     server.stop().await;
 }
 

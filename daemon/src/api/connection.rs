@@ -262,11 +262,15 @@ impl Connection {
                 Frame::Eof => {
                     // The client may have closed only its writing side and still be
                     // waiting for the answer of its read.
-                    if let Some(read) = context.read.as_mut() {
-                        tokio::select! {
-                            _ = &mut read.task => {}
-                            _ = frames.peer_gone() => client_gone = true,
-                            _ = shutdown.changed() => {}
+                    if let Some(mut read) = context.read.take() {
+                        let ended = tokio::select! {
+                            _ = &mut read.task => true,
+                            _ = frames.peer_gone() => { client_gone = true; false }
+                            _ = shutdown.changed() => false,
+                        };
+                        // A finished task must not be awaited again.
+                        if !ended {
+                            context.read = Some(read);
                         }
                     }
                     break;

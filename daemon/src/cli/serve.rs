@@ -30,6 +30,11 @@ pub struct Args {
     /// Connections served at once, instead of the configuration's.
     #[arg(long)]
     pub max_connections: Option<usize>,
+    /// Serve an in-process simulated card of this profile (vn-cccd, vn-cccd-bac,
+    /// passport, bsi-reference, or a profile file) as the reader "Simulated PROFILE";
+    /// repeatable. For testing client software without a card or pcscd.
+    #[arg(long = "simulator", value_name = "PROFILE")]
+    pub simulators: Vec<String>,
     /// Check the configuration and the trust anchors, print a summary, and exit.
     #[arg(long)]
     pub check_config: bool,
@@ -76,6 +81,16 @@ pub fn configuration(args: &Args) -> Result<Config, String> {
         config.server.max_connections = n;
     }
     config.trust.extend(args.trust.iter().cloned());
+    for profile in &args.simulators {
+        let name = format!("Simulated {profile}");
+        if config.readers.simulators.iter().any(|s| s.name == name) {
+            return Err(format!("--simulator {profile} is given twice"));
+        }
+        config.readers.simulators.push(crate::config::Simulator {
+            name,
+            profile: profile.clone(),
+        });
+    }
     Ok(config)
 }
 

@@ -129,6 +129,7 @@ impl Daemon {
         let _ = self.child.kill();
         let _ = self.child.wait();
         let log = self.stderr.take().unwrap().join().unwrap();
+        assert!(!log.contains("panicked"), "the daemon panicked:\n{log}");
         (code, log)
     }
 }

@@ -197,3 +197,39 @@ fn the_examples_skip_events_and_take_lines_in_pieces() {
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// The developer's setup: no pcscd, the daemon holds the simulated card itself
+/// (`cancuoc serve --simulator vn-cccd`), and the examples read it without `--reader`.
+#[test]
+fn the_examples_read_the_daemon_s_own_simulated_card() {
+    let csca = repo().join("fixtures/pki/csca.pem");
+    let daemon = Daemon::start_with(
+        &format!(
+            "[readers]\npcsc = false\n{}",
+            client_rule("tests", uid(), &["all"])
+        ),
+        &csca,
+        &["--simulator", "vn-cccd"],
+    );
+    let socket = daemon.socket.to_str().unwrap().to_owned();
+    let id = cancuoc::sim::profile::vn_cccd()
+        .unwrap()
+        .printed
+        .id_number
+        .clone();
+    for (program, script) in clients() {
+        let out = run(program, &script, &["--socket", &socket, "--id-number", &id]);
+        assert!(out.status.success(), "{program}: {}", text(&out.stderr));
+        let stdout = text(&out.stdout);
+        let lines: Vec<&str> = stdout.lines().collect();
+        assert_eq!(lines, [profile_name().as_str(), "genuine"], "{program}");
+    }
+    let mut api = daemon.connect();
+    let readers = api.request(serde_json::json!({"cmd": "readers"}));
+    assert_eq!(
+        readers["readers"][0]["name"], "Simulated vn-cccd",
+        "{readers}"
+    );
+    let (code, log) = daemon.stop();
+    assert_eq!(code, Some(0), "{log}");
+}

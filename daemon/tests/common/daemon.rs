@@ -46,6 +46,11 @@ impl Daemon {
     /// Starts `cancuoc serve` with `config` (TOML) and the trust anchor `trust`, and
     /// waits for its socket.
     pub fn start(config: &str, trust: &Path) -> Daemon {
+        Daemon::start_with(config, trust, &[])
+    }
+
+    /// [`Daemon::start`] with more `cancuoc serve` options.
+    pub fn start_with(config: &str, trust: &Path, extra: &[&str]) -> Daemon {
         let socket = temp_path("daemon", "sock");
         let config_path = socket.with_extension("toml");
         std::fs::write(&config_path, config).unwrap();
@@ -56,6 +61,7 @@ impl Daemon {
             .arg(&socket)
             .arg("--trust")
             .arg(trust)
+            .args(extra)
             .env("CANCUOC_LOG", "info")
             .stdin(Stdio::null())
             .stdout(Stdio::null())

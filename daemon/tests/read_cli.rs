@@ -369,6 +369,17 @@ fn the_apdu_log_of_a_full_read() {
     assert!(text.contains("READ BINARY EF.SOD"), "{text}");
     // No --face: DG2 is never read.
     assert!(!text.contains("READ BINARY DG2"), "{text}");
+    // The card and the PC/SC link carry extended length (the ATR says so): every file
+    // takes its 8-byte header read and one more command at most.
+    let mut per_file = std::collections::BTreeMap::<&str, usize>::new();
+    for line in text.lines() {
+        if let Some(rest) = line.split("READ BINARY ").nth(1) {
+            let file = rest.split(' ').next().unwrap_or("");
+            *per_file.entry(file).or_default() += 1;
+        }
+    }
+    assert!(per_file.len() >= 5, "{per_file:?}");
+    assert!(per_file.values().all(|n| *n <= 2), "{per_file:?}\n{text}");
     let numbers: Vec<u64> = text
         .lines()
         .map(|l| {

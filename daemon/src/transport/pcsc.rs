@@ -105,8 +105,14 @@ impl PcscCard {
             }
             Err(e) => return Err(e.into()),
         };
+        // SCardStatus gives the ATR with every IFD handler; the ATR attribute is
+        // optional for handlers and vpcd's does not give it.
         let atr = card
-            .get_attribute_owned(pcsc::Attribute::AtrString)
+            .status2_owned()
+            .map(|s| s.atr().to_vec())
+            .ok()
+            .filter(|a| !a.is_empty())
+            .or_else(|| card.get_attribute_owned(pcsc::Attribute::AtrString).ok())
             .unwrap_or_default();
         let extended_length = Atr::parse(&atr).is_ok_and(|a| a.extended_length());
         tracing::debug!(extended_length, atr_len = atr.len(), "connected to card");

@@ -17,6 +17,7 @@ use tokio::net::UnixStream;
 use tokio::net::unix::{OwnedReadHalf, OwnedWriteHalf};
 use tokio::sync::{broadcast, mpsc, watch};
 use tokio::task::JoinHandle;
+use zeroize::Zeroize as _;
 
 use super::Shared;
 use super::cmd::{self, Code};
@@ -285,9 +286,12 @@ impl Connection {
                     let _ = context.out.send(answer).await;
                     break;
                 }
-                Frame::Line(line) => {
+                Frame::Line(mut line) => {
                     let refused = context.client.is_none();
-                    if let Some(answer) = cmd::answer(&line, &mut context).await {
+                    let answer = cmd::answer(&line, &mut context).await;
+                    // The line may hold access data.
+                    line.zeroize();
+                    if let Some(answer) = answer {
                         if context.out.send(answer).await.is_err() {
                             client_gone = true;
                             break;

@@ -10,7 +10,9 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
+use serde::Deserialize as _;
 use serde_json::{Map, Value, json};
+use zeroize::Zeroize as _;
 
 use super::{CmdError, Code, Fields, success_answer};
 use crate::api::Shared;
@@ -32,7 +34,6 @@ const MAX_FIELDS: usize = 64;
 struct Params {
     #[serde(default)]
     reader: Option<String>,
-    access: AccessInput,
     #[serde(default)]
     face: Option<Face>,
     #[serde(default)]
@@ -65,15 +66,26 @@ pub struct ReadParams {
 
 impl ReadParams {
     /// Checks the parameters, the access data's form and the fields against `allowed`.
-    pub fn parse(request: Map<String, Value>, allowed: &FieldSet) -> Result<ReadParams, CmdError> {
-        // A malformed access object fails as a whole ("did not match any variant"), so
-        // the message never quotes access data.
-        let params: Params = serde_json::from_value(Value::Object(request))
-            .map_err(|e| CmdError::new(Code::BadRequest, format!("read: {e}")))?;
-        let access = params
-            .access
+    pub fn parse(
+        mut request: Map<String, Value>,
+        allowed: &FieldSet,
+    ) -> Result<ReadParams, CmdError> {
+        // The access data leaves the request first, goes into a zeroizing type, and its
+        // JSON copy is wiped. A malformed access object fails as a whole ("did not match
+        // any variant"), so the message never quotes access data.
+        let mut access_json = request
+            .remove("access")
+            .ok_or_else(|| CmdError::new(Code::BadRequest, "read: missing field `access`"))?;
+        let input = AccessInput::deserialize(&access_json);
+        wipe(&mut access_json);
+        let input =
+            input.map_err(|e| CmdError::new(Code::BadRequest, format!("read: access: {e}")))?;
+        let access = input
             .to_key()
             .map_err(|e| CmdError::new(Code::BadRequest, e.to_string()))?;
+        drop(input);
+        let params: Params = serde_json::from_value(Value::Object(request))
+            .map_err(|e| CmdError::new(Code::BadRequest, format!("read: {e}")))?;
         let mut fields = match &params.fields {
             None => allowed.clone(),
             Some(names) if names.len() > MAX_FIELDS => {
@@ -163,6 +175,16 @@ fn plan(request: Map<String, Value>, context: &Context) -> Result<Plan, CmdError
         wait: params.wait,
         uid,
     })
+}
+
+/// Zeroes every string in `value` (access data must not linger in freed memory).
+fn wipe(value: &mut Value) {
+    match value {
+        Value::String(s) => s.zeroize(),
+        Value::Array(items) => items.iter_mut().for_each(wipe),
+        Value::Object(map) => map.values_mut().for_each(wipe),
+        _ => {}
+    }
 }
 
 fn throttle_wait(shared: &Shared, subjects: &[Subject], now: Instant) -> Option<Duration> {
@@ -322,4 +344,45 @@ async fn run(
     fields.insert("reader".into(), json!(reader));
     fields.insert("result".into(), plan.fields.filter(&result));
     Ok(fields)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wiped_access_json_holds_no_strings() {
+        let mut v = json!({"can": "123456", "nested": [{"mrz": "P<UTO"}], "n": 1});
+        wipe(&mut v);
+        assert_eq!(v, json!({"can": "", "nested": [{"mrz": ""}], "n": 1}));
+    }
+
+    #[test]
+    fn read_params_check_fields_before_anything() {
+        let name_only = FieldSet::parse(["full_name"]).unwrap();
+        let request = |extra: Value| {
+            let mut r = json!({"cmd": "read", "access": {"can": "123456"}});
+            r.as_object_mut()
+                .unwrap()
+                .extend(extra.as_object().unwrap().clone());
+            r.as_object().unwrap().clone()
+        };
+        let ok = ReadParams::parse(request(json!({})), &name_only).unwrap();
+        assert!(ok.request.skip.contains(&2) && ok.request.face.is_none());
+        assert_eq!(ok.fields.names(), ["full_name"]);
+        let e = ReadParams::parse(request(json!({"face": "png"})), &name_only).unwrap_err();
+        assert_eq!(e.code, Code::Forbidden);
+        let e = ReadParams::parse(request(json!({"wait": -1})), &name_only).unwrap_err();
+        assert_eq!(e.code, Code::BadRequest);
+        let mut no_access = request(json!({}));
+        no_access.remove("access");
+        let e = ReadParams::parse(no_access, &name_only).unwrap_err();
+        assert_eq!(e.code, Code::BadRequest);
+        let all = ReadParams::parse(
+            request(json!({"face": "jpeg", "raw": true})),
+            &FieldSet::all(),
+        )
+        .unwrap();
+        assert!(!all.request.skip.contains(&2) && all.request.raw);
+    }
 }

@@ -635,3 +635,71 @@ async fn shutdown_cancels_a_waiting_read_and_answers_it() {
     assert_eq!(answer["id"], "w");
     assert_eq!(code(&answer), "cancelled");
 }
+
+#[test]
+fn sighup_reloads_the_rules_and_keeps_a_good_configuration_over_a_bad_one() {
+    use common::daemon::{Api, Daemon, client_rule, uid};
+    let csca = fixtures().join("pki/csca.pem");
+    let daemon = Daemon::start(
+        &format!(
+            "[readers]\npcsc = false\n{}",
+            client_rule("first", uid(), &["full_name"])
+        ),
+        &csca,
+    );
+    let mut before = daemon.connect();
+    let info = before.request(json!({"cmd": "info"}));
+    assert_eq!(info["client"], "first");
+    let hup = || {
+        let status = std::process::Command::new("kill")
+            .args(["-HUP", &daemon.child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(status.success());
+    };
+    let client_of_a_new_connection = |want: &str| {
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        loop {
+            let info = Api::connect(&daemon.socket).request(json!({"cmd": "info"}));
+            if info["client"] == want {
+                return info;
+            }
+            assert!(std::time::Instant::now() < deadline, "{info}");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    };
+    std::fs::write(
+        &daemon.config,
+        format!(
+            "[server]\nmax_line = 2048\n[readers]\npcsc = false\n{}",
+            client_rule("second", uid(), &["all"])
+        ),
+    )
+    .unwrap();
+    hup();
+    let info = client_of_a_new_connection("second");
+    assert_eq!(info["fields"].as_array().unwrap().len(), 16);
+    // A connection keeps the rule it was accepted under.
+    assert_eq!(before.request(json!({"cmd": "info"}))["client"], "first");
+    // The line bound is a [server] setting: it takes a restart.
+    let long = format!(
+        "{{\"id\": 1, \"cmd\": \"info\", \"pad\": \"{}\"}}",
+        "x".repeat(4096)
+    );
+    let mut api = daemon.connect();
+    assert_eq!(api.request(serde_json::from_str(&long).unwrap())["id"], 1);
+
+    std::fs::write(&daemon.config, "[[client]]\nname = \"broken\"\n").unwrap();
+    hup();
+    std::thread::sleep(Duration::from_millis(500));
+    assert_eq!(
+        Api::connect(&daemon.socket).request(json!({"cmd": "info"}))["client"],
+        "second",
+        "a configuration that does not load changes nothing"
+    );
+    let (code, log) = daemon.stop();
+    assert_eq!(code, Some(0), "{log}");
+    assert!(log.contains("configuration reloaded"), "{log}");
+    assert!(log.contains("changes here take a restart"), "{log}");
+    assert!(log.contains("reload failed"), "{log}");
+}

@@ -202,7 +202,7 @@ impl Connection {
         peer: Option<Peer>,
         client: Option<ClientRule>,
     ) -> Connection {
-        let max_line = shared.config.server.max_line;
+        let max_line = shared.config().server.max_line;
         let (read, write) = stream.into_split();
         let (out, out_rx) = mpsc::channel(QUEUE);
         Connection {

@@ -12,7 +12,7 @@ pub mod server;
 pub mod systemd;
 pub mod throttle;
 
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, RwLock};
 
 use crate::config::Config;
 use crate::readers::Manager;
@@ -29,8 +29,8 @@ pub const API_LEVEL: u32 = 1;
 /// What every connection shares: the configuration, the readers, the throttle.
 #[derive(Debug)]
 pub struct Shared {
-    /// The configuration the daemon runs with.
-    pub config: Config,
+    /// The configuration the daemon runs with; replaced by [`Shared::reload`].
+    config: RwLock<Arc<Config>>,
     /// The readers.
     pub readers: Arc<Manager>,
     /// Wrong-key counters.
@@ -43,8 +43,54 @@ impl Shared {
         let readers = Manager::start(&config.readers, Arc::new(trust))?;
         Ok(Arc::new(Shared {
             throttle: Mutex::new(throttle::Throttle::new(config.throttle)),
-            config,
+            config: RwLock::new(Arc::new(config)),
             readers,
         }))
+    }
+
+    /// The configuration now.
+    pub fn config(&self) -> Arc<Config> {
+        self.config
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    /// Takes a new configuration's client rules and throttle, and new trust anchors,
+    /// for the connections and reads that start from now on. The socket, the bounds and
+    /// the readers stay as they are until a restart; what differs there is returned, to
+    /// be reported.
+    pub fn reload(&self, mut config: Config, trust: TrustStore) -> Vec<&'static str> {
+        let old = self.config();
+        let mut kept = Vec::new();
+        if config.server.socket != old.server.socket
+            || config.server.socket_mode != old.server.socket_mode
+            || config.server.socket_group != old.server.socket_group
+            || config.server.max_connections != old.server.max_connections
+            || config.server.max_line != old.server.max_line
+        {
+            kept.push("server");
+        }
+        if config.readers.pcsc != old.readers.pcsc
+            || config.readers.nfc != old.readers.nfc
+            || config.readers.simulators.len() != old.readers.simulators.len()
+            || config
+                .readers
+                .simulators
+                .iter()
+                .zip(&old.readers.simulators)
+                .any(|(a, b)| a.name != b.name || a.profile != b.profile)
+        {
+            kept.push("readers");
+        }
+        config.server = old.server.clone();
+        config.readers = old.readers.clone();
+        self.throttle
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .set_rule(config.throttle);
+        self.readers.set_trust(trust);
+        *self.config.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(config);
+        kept
     }
 }

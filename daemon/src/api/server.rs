@@ -53,7 +53,7 @@ pub fn bind_with(path: &Path, mode: u32) -> io::Result<UnixListener> {
 /// Serves `listener` until `shutdown` completes, then cancels the reads under way, lets
 /// every connection write its last answers, and returns.
 pub async fn run(listener: UnixListener, shared: Arc<Shared>, shutdown: impl Future) {
-    let max_connections = shared.config.server.max_connections.max(1);
+    let max_connections = shared.config().server.max_connections.max(1);
     let limit = Arc::new(Semaphore::new(max_connections));
     let (notify_tx, notify_rx) = watch::channel(false);
     // Every connection task holds a sender; `recv` returns `None` once all are gone.
@@ -111,7 +111,7 @@ async fn serve_connection(
             None
         }
     };
-    let client = peer.and_then(|p| shared.config.client_for(p)).cloned();
+    let client = peer.and_then(|p| shared.config().client_for(p).cloned());
     tracing::info!(
         uid = peer.map(|p| p.uid),
         gid = peer.map(|p| p.gid),

@@ -47,6 +47,11 @@ impl Throttle {
         }
     }
 
+    /// Applies a new rule to the counts so far.
+    pub fn set_rule(&mut self, rule: config::Throttle) {
+        self.rule = rule;
+    }
+
     /// How long `subject` must still wait before its next attempt, if at all.
     pub fn wait(&self, subject: &Subject, now: Instant) -> Option<Duration> {
         let s = self.strikes.get(subject)?;

@@ -13,7 +13,7 @@ use crate::config::Config;
 pub const DEFAULT_CONFIG: &str = "/etc/cancuoc/cancuoc.toml";
 
 /// Options of `cancuoc serve`.
-#[derive(Debug, clap::Args)]
+#[derive(Debug, Clone, clap::Args)]
 pub struct Args {
     /// The configuration file (TOML; see udev/cancuoc.toml). Default:
     /// /etc/cancuoc/cancuoc.toml when it exists, else the built-in defaults.
@@ -133,6 +133,37 @@ fn check(config: &Config, anchors: usize) {
     }
 }
 
+/// On SIGHUP: reads the configuration and the trust anchors again and applies the client
+/// rules, the throttle and the anchors to what starts from then on. A configuration that
+/// does not load is reported and the running one kept.
+async fn reload_on_sighup(args: Args, shared: std::sync::Arc<api::Shared>) {
+    use tokio::signal::unix::{SignalKind, signal};
+    let Ok(mut hup) = signal(SignalKind::hangup()) else {
+        tracing::warn!("serve: no SIGHUP handler; the configuration cannot be reloaded");
+        return;
+    };
+    while hup.recv().await.is_some() {
+        let loaded = configuration(&args).and_then(|c| Ok((load_trust(&c.trust)?, c)));
+        match loaded {
+            Ok((trust, config)) => {
+                for w in &config.warnings {
+                    tracing::warn!("config: {w}");
+                }
+                let rules = config.clients.len();
+                let kept = shared.reload(config, trust);
+                tracing::info!(rules, "serve: configuration reloaded");
+                for section in kept {
+                    tracing::warn!(section, "serve: changes here take a restart");
+                }
+                let _ = systemd::notify_status("configuration reloaded");
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "serve: reload failed; keeping the running configuration")
+            }
+        }
+    }
+}
+
 /// The socket systemd passed, or one bound at the configured path (returned too, so it
 /// can be removed at exit; systemd's own socket is left to systemd).
 fn listen(config: &Config) -> Result<(tokio::net::UnixListener, Option<PathBuf>), String> {
@@ -192,9 +223,11 @@ pub fn run(args: &Args) -> ExitCode {
         Ok(r) => r,
         Err(e) => return fail(Exit::Internal, &e.to_string()),
     };
+    let args_for_reload = args.clone();
     let outcome = runtime.block_on(async {
         let (listener, created) = listen(&config)?;
         let shared = api::Shared::start(config, trust)?;
+        tokio::spawn(reload_on_sighup(args_for_reload, shared.clone()));
         if let Err(e) = systemd::notify_ready() {
             tracing::warn!(error = %e, "api: readiness not reported to systemd");
         }

@@ -130,7 +130,7 @@ pub struct Manager {
     /// Woken on every change a waiting read could care about (a card inserted, a reader
     /// released).
     changed: Notify,
-    trust: Arc<TrustStore>,
+    trust: std::sync::RwLock<Arc<TrustStore>>,
     pcsc: bool,
     watcher: Mutex<Option<Watcher>>,
 }
@@ -238,7 +238,7 @@ impl Manager {
             state: Mutex::new(state),
             events,
             changed: Notify::new(),
-            trust,
+            trust: std::sync::RwLock::new(trust),
             pcsc: readers.pcsc,
             watcher: Mutex::new(None),
         });
@@ -262,6 +262,16 @@ impl Manager {
             .unwrap_or_else(|p| p.into_inner())
             .take();
         drop(watcher);
+    }
+
+    /// The trust anchors reads verify against.
+    pub fn trust(&self) -> Arc<TrustStore> {
+        self.trust.read().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    /// Replaces the trust anchors; reads under way keep the ones they started with.
+    pub fn set_trust(&self, trust: TrustStore) {
+        *self.trust.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(trust);
     }
 
     fn lock(&self) -> MutexGuard<'_, State> {
@@ -425,7 +435,7 @@ impl Manager {
                 Some(Source::Simulator(p)) => Target::Simulator(Box::new(p.image.clone())),
             }
         };
-        let trust = self.trust.clone();
+        let trust = self.trust();
         let reader = claim.reader.clone();
         tokio::task::spawn_blocking(move || {
             let _claim = claim;

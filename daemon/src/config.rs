@@ -230,16 +230,19 @@ impl Config {
         }
         let throttle = file.throttle.unwrap_or_default();
         let d = Throttle::default();
+        let seconds = |value: Option<f64>, key: &str, default: Duration| match value {
+            None => Ok(default),
+            Some(s) => Duration::try_from_secs_f64(s)
+                .map_err(|_| format!("throttle.{key} must be a number of seconds, 0 or more")),
+        };
         let throttle = Throttle {
             free_attempts: throttle.free_attempts.unwrap_or(d.free_attempts),
-            first_delay: throttle
-                .first_delay_seconds
-                .map(Duration::from_secs_f64)
-                .unwrap_or(d.first_delay),
-            max_delay: throttle
-                .max_delay_seconds
-                .map(Duration::from_secs_f64)
-                .unwrap_or(d.max_delay),
+            first_delay: seconds(
+                throttle.first_delay_seconds,
+                "first_delay_seconds",
+                d.first_delay,
+            )?,
+            max_delay: seconds(throttle.max_delay_seconds, "max_delay_seconds", d.max_delay)?,
         };
         if throttle.first_delay > throttle.max_delay
             || throttle.max_delay > Duration::from_secs(86_400)
@@ -515,6 +518,12 @@ mod tests {
                 "[throttle]\nfirst_delay_seconds = 10\nmax_delay_seconds = 1",
                 "throttle",
             ),
+            (
+                "[throttle]\nfirst_delay_seconds = -1",
+                "first_delay_seconds",
+            ),
+            ("[throttle]\nmax_delay_seconds = nan", "max_delay_seconds"),
+            ("[throttle]\nmax_delay_seconds = inf", "max_delay_seconds"),
             (
                 "[[readers.simulator]]\nname = \"S\"\nprofile = \"vn-cccd\"\n[[readers.simulator]]\nname = \"S\"\nprofile = \"passport\"",
                 "repeated",

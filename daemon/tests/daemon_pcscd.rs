@@ -300,7 +300,7 @@ fn a_pcscd_restart_takes_the_readers_away_and_back() {
         return;
     };
     let name = reader.to_str().unwrap().to_owned();
-    let sim = Sim::fast_vn_cccd(&vpcd, &reader, &[]);
+    let sim = Sim::fast(&vpcd, &reader, "vn-cccd", &[]);
     let id = sim.id_number();
     let daemon = Daemon::start(&all_fields(), &csca());
     let mut api = daemon.connect();
@@ -374,7 +374,12 @@ fn a_queue_kiosk_gets_the_name_only_and_others_are_forbidden() {
     };
     let name = reader.to_str().unwrap().to_owned();
     let apdu_log = common::daemon::temp_path("queue-kiosk-apdus", "txt");
-    let sim = Sim::fast_vn_cccd(&vpcd, &reader, &["--apdu-log", apdu_log.to_str().unwrap()]);
+    let sim = Sim::fast(
+        &vpcd,
+        &reader,
+        "vn-cccd",
+        &["--apdu-log", apdu_log.to_str().unwrap()],
+    );
     let id = sim.id_number();
     // Anyone may connect (mode 0666); only this user has a rule, and it is name only.
     let daemon = Daemon::start(

@@ -52,7 +52,7 @@ fn the_examples_read_a_simulated_card_through_the_daemon() {
     else {
         return;
     };
-    let sim = Sim::fast_vn_cccd(&vpcd, &reader, &[]);
+    let sim = Sim::fast(&vpcd, &reader, "vn-cccd", &[]);
     let reader = reader.to_str().unwrap().to_owned();
     let id = sim.id_number();
     let daemon = Daemon::start(&client_rule("tests", uid(), &["all"]), &sim.csca());

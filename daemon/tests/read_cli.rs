@@ -32,17 +32,14 @@ fn read(reader: &str, args: &[&str], log: &str) -> (i32, serde_json::Value, Stri
     )
 }
 
-/// Starts `cancuoc sim` with `args` and waits until pcscd sees its card.
-fn start(vpcd: &str, reader: &str, args: &[&str]) -> Sim {
-    let name = std::ffi::CString::new(reader).unwrap();
-    // The previous simulator's card must be gone from pcscd's view first.
-    assert!(wait_for_card(&context(), &name, false), "the slot empties");
-    let sim = Sim::start(vpcd, args);
-    assert!(
-        wait_for_card(&context(), &name, true),
-        "the simulated card appears"
-    );
-    sim
+/// [`Sim::fast`] for a reader named by a string.
+fn fast(vpcd: &str, reader: &str, profile: &str, extra: &[&str]) -> Sim {
+    Sim::fast(
+        vpcd,
+        &std::ffi::CString::new(reader).unwrap(),
+        profile,
+        extra,
+    )
 }
 
 fn access(sim: &Sim, key: &str) -> String {
@@ -53,7 +50,7 @@ fn access(sim: &Sim, key: &str) -> String {
 }
 
 fn csca(sim: &Sim) -> String {
-    sim.start["csca"].as_str().expect("csca path").to_owned()
+    sim.csca().to_string_lossy().into_owned()
 }
 
 fn fixtures() -> PathBuf {
@@ -66,20 +63,7 @@ fn vn_cccd_by_id_number_qr_and_mrz() {
         return;
     };
     let reader = reader.to_str().unwrap().to_owned();
-    let sim = start(
-        &vpcd,
-        &reader,
-        &[
-            "--profile",
-            "vn-cccd",
-            "--bitrate",
-            "0",
-            "--crypto-ms",
-            "0",
-            "--latency-ms",
-            "0",
-        ],
-    );
+    let sim = fast(&vpcd, &reader, "vn-cccd", &[]);
     let id = access(&sim, "id_number");
     let qr = format!("{id}|012345678|Đặng Thị Thu Hà|17051989|Nữ|Hà Nội|10072021");
     let mrz = access(&sim, "mrz");
@@ -115,20 +99,7 @@ fn bac_card_passport_and_bsi_specimen() {
     };
     let reader = reader.to_str().unwrap().to_owned();
     for profile in ["vn-cccd-bac", "passport"] {
-        let sim = start(
-            &vpcd,
-            &reader,
-            &[
-                "--profile",
-                profile,
-                "--bitrate",
-                "0",
-                "--crypto-ms",
-                "0",
-                "--latency-ms",
-                "0",
-            ],
-        );
+        let sim = fast(&vpcd, &reader, profile, &[]);
         let (doc, birth, expiry, trust) = (
             access(&sim, "document_number"),
             access(&sim, "birth"),
@@ -173,20 +144,7 @@ fn bac_card_passport_and_bsi_specimen() {
         );
         sim.stop();
     }
-    let sim = start(
-        &vpcd,
-        &reader,
-        &[
-            "--profile",
-            "bsi-reference",
-            "--bitrate",
-            "0",
-            "--crypto-ms",
-            "0",
-            "--latency-ms",
-            "0",
-        ],
-    );
+    let sim = fast(&vpcd, &reader, "bsi-reference", &[]);
     let face = std::env::temp_dir().join(format!("cancuoc-bsi-face-{}.png", std::process::id()));
     let face_arg = face.to_str().unwrap().to_owned();
     let (code, json, stderr) = read(
@@ -230,29 +188,15 @@ fn wrong_can_removal_and_a_forged_card() {
         return;
     };
     let reader = reader.to_str().unwrap().to_owned();
-    let quick = ["--bitrate", "0", "--crypto-ms", "0", "--latency-ms", "0"];
-
     // A wrong CAN: exit 3 with a clear message.
-    let sim = start(
-        &vpcd,
-        &reader,
-        &[&["--profile", "vn-cccd"][..], &quick[..]].concat(),
-    );
+    let sim = fast(&vpcd, &reader, "vn-cccd", &[]);
     let (code, _, stderr) = read(&reader, &["--can", "000000"], "warn");
     assert_eq!(code, 3, "{stderr}");
     assert!(stderr.contains("wrong CAN or MRZ"), "{stderr}");
     sim.stop();
 
     // The card leaves the field at APDU 20, mid-read: exit 4; put back, it reads.
-    let sim = start(
-        &vpcd,
-        &reader,
-        &[
-            &["--profile", "vn-cccd", "--remove-at", "20"][..],
-            &quick[..],
-        ]
-        .concat(),
-    );
+    let sim = fast(&vpcd, &reader, "vn-cccd", &["--remove-at", "20"]);
     let can = access(&sim, "can");
     let trust = csca(&sim);
     let (code, _, stderr) = read(&reader, &["--can", &can], "warn");
@@ -287,11 +231,7 @@ fn wrong_can_removal_and_a_forged_card() {
         .replace("[sod]\n", "[sod]\ntamper = [13]\n");
     let path = dir.join("vn-cccd-forged.toml");
     std::fs::write(&path, profile).unwrap();
-    let sim = start(
-        &vpcd,
-        &reader,
-        &[&["--profile", path.to_str().unwrap()][..], &quick[..]].concat(),
-    );
+    let sim = fast(&vpcd, &reader, path.to_str().unwrap(), &[]);
     let (code, json, stderr) = read(
         &reader,
         &["--can", &access(&sim, "can"), "--trust", &csca(&sim)],
@@ -328,21 +268,11 @@ fn the_apdu_log_of_a_full_read() {
     let reader = reader.to_str().unwrap().to_owned();
     let log = std::env::temp_dir().join(format!("cancuoc-apdu-log-{}.txt", std::process::id()));
     let _ = std::fs::remove_file(&log);
-    let sim = start(
+    let sim = fast(
         &vpcd,
         &reader,
-        &[
-            "--profile",
-            "vn-cccd",
-            "--bitrate",
-            "0",
-            "--crypto-ms",
-            "0",
-            "--latency-ms",
-            "0",
-            "--apdu-log",
-            log.to_str().unwrap(),
-        ],
+        "vn-cccd",
+        &["--apdu-log", log.to_str().unwrap()],
     );
     let (code, json, stderr) = read(
         &reader,

@@ -30,7 +30,7 @@ fn read_and_readers_through_the_daemon() {
     let Some((_slot, vpcd, reader)) = testbed("read_and_readers_through_the_daemon") else {
         return;
     };
-    let sim = Sim::fast_vn_cccd(&vpcd, &reader, &[]);
+    let sim = Sim::fast(&vpcd, &reader, "vn-cccd", &[]);
     let reader = reader.to_str().unwrap().to_owned();
     let id = sim.id_number();
     let csca = sim.csca().to_str().unwrap().to_owned();

@@ -9,6 +9,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use apdu::rng::SystemRng;
+use serde::Deserialize as _;
 use serde_json::{Map, Value, json};
 
 use crate::cli::exit::Exit;
@@ -112,29 +113,29 @@ impl AccessArgs {
 
 /// The exit status of a finished read.
 pub fn exit_of(result: &ReadResult) -> Exit {
-    match result.verification.verdict {
-        Verdict::Genuine => Exit::Ok,
-        Verdict::Forged => Exit::Forged,
-        Verdict::NotVerified => {
-            if result.verification.passive.status == PassiveStatus::NoTrustAnchor {
-                Exit::NoTrustAnchor
-            } else {
-                Exit::CardProtocol
-            }
-        }
-    }
+    exit_for(
+        Some(result.verification.verdict),
+        result.verification.passive.status == PassiveStatus::NoTrustAnchor,
+    )
 }
 
 /// The exit status of a result as JSON (a read through the daemon): the same rule as
 /// [`exit_of`]; a result without a verdict is not verified.
 pub fn exit_of_json(result: &Value) -> Exit {
     let verification = &result["verification"];
-    match verification["verdict"].as_str() {
-        Some("genuine") => Exit::Ok,
-        Some("forged") => Exit::Forged,
-        Some("not-verified") if verification["passive"]["status"] != "no-trust-anchor" => {
-            Exit::CardProtocol
-        }
+    exit_for(
+        Verdict::deserialize(&verification["verdict"]).ok(),
+        verification["passive"]["status"] == "no-trust-anchor",
+    )
+}
+
+/// Genuine is success, forged is forged; not verified is a missing trust anchor when
+/// passive authentication says so (or nothing is known), else a card protocol failure.
+fn exit_for(verdict: Option<Verdict>, no_trust_anchor: bool) -> Exit {
+    match verdict {
+        Some(Verdict::Genuine) => Exit::Ok,
+        Some(Verdict::Forged) => Exit::Forged,
+        Some(Verdict::NotVerified) if !no_trust_anchor => Exit::CardProtocol,
         _ => Exit::NoTrustAnchor,
     }
 }
@@ -191,27 +192,6 @@ pub fn open_card(reader: &str) -> Result<Box<dyn apdu::Card>, (Exit, String)> {
         Ok(card) => Ok(Box::new(card)),
         Err(pcsc::PcscError::NoCard) => Err((Exit::CardRemoved, "no card in the reader".into())),
         Err(e) => Err((Exit::Transport, e.to_string())),
-    }
-}
-
-/// The socket API's `access` object for these access data (docs/api.md).
-pub fn access_json(input: &AccessInput) -> Value {
-    match input {
-        AccessInput::Can { can } => json!({ "can": can }),
-        AccessInput::Mrz { mrz } => json!({ "mrz": mrz }),
-        AccessInput::Document {
-            document_number,
-            birth,
-            expiry,
-        } => json!({ "document_number": document_number, "birth": birth, "expiry": expiry }),
-        AccessInput::IdNumber {
-            id_number,
-            birth: Some(birth),
-            expiry: Some(expiry),
-        } => json!({ "id_number": id_number, "birth": birth, "expiry": expiry }),
-        // One date alone was refused by `to_key` before this is asked.
-        AccessInput::IdNumber { id_number, .. } => json!({ "id_number": id_number }),
-        AccessInput::Qr { qr } => json!({ "qr": qr }),
     }
 }
 
@@ -326,7 +306,12 @@ fn run_through_daemon(args: &Args, input: &AccessInput, socket: &Path) -> ExitCo
     if let Some(reader) = &args.reader {
         params.insert("reader".into(), json!(reader));
     }
-    params.insert("access".into(), access_json(input));
+    // The same serde form the daemon reads (docs/api.md).
+    let access = match serde_json::to_value(input) {
+        Ok(access) => access,
+        Err(e) => return fail(Exit::Internal, &e.to_string()),
+    };
+    params.insert("access".into(), access);
     if let Some(path) = &args.face {
         let format = match face_format(path) {
             OutputFormat::Png => "png",
@@ -388,7 +373,6 @@ fn write_face(path: &Path, data: &str) -> Result<(), String> {
 
 /// Writes `--face` and `--raw` outputs.
 fn write_outputs(args: &Args, result: &ReadResult) -> Result<(), String> {
-    let decode = decode_base64;
     if let (Some(path), Some(face)) = (&args.face, &result.face) {
         write_face(path, &face.data)?;
     }
@@ -396,7 +380,8 @@ fn write_outputs(args: &Args, result: &ReadResult) -> Result<(), String> {
         std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
         for (name, data) in raw {
             let path = dir.join(format!("{}.bin", name.replace('.', "_")));
-            std::fs::write(&path, decode(data)?).map_err(|e| format!("{}: {e}", path.display()))?;
+            std::fs::write(&path, decode_base64(data)?)
+                .map_err(|e| format!("{}: {e}", path.display()))?;
         }
     }
     Ok(())
@@ -470,7 +455,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn access_json_is_what_the_daemon_reads_back() {
+    fn access_serializes_to_what_the_daemon_reads_back() {
         let forms = [
             AccessInput::Can {
                 can: "123456".into(),
@@ -498,17 +483,18 @@ mod tests {
             },
         ];
         for input in forms {
-            let json = access_json(&input);
+            let json = serde_json::to_value(&input).unwrap();
             let back: AccessInput = serde_json::from_value(json.clone()).unwrap();
             assert!(back == input, "{input:?}");
             assert_eq!(back.to_key(), input.to_key());
         }
         assert_eq!(
-            access_json(&AccessInput::IdNumber {
+            serde_json::to_value(AccessInput::IdNumber {
                 id_number: "001189123456".into(),
                 birth: None,
                 expiry: None,
-            }),
+            })
+            .unwrap(),
             json!({"id_number": "001189123456"})
         );
     }

@@ -11,7 +11,7 @@ use crate::lds::dg1::Dg1;
 
 /// An access input, as the command line flags and the socket API's `access` object give
 /// it. Holds personal data: zeroized on drop, never printed.
-#[derive(Clone, PartialEq, Eq, serde::Deserialize, Zeroize, ZeroizeOnDrop)]
+#[derive(Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize, Zeroize, ZeroizeOnDrop)]
 #[serde(untagged, deny_unknown_fields)]
 pub enum AccessInput {
     /// `{"can": "123456"}`.
@@ -40,10 +40,10 @@ pub enum AccessInput {
         /// The 12-digit personal identification number.
         id_number: String,
         /// Date of birth, `YYMMDD`.
-        #[serde(default)]
+        #[serde(default, skip_serializing_if = "Option::is_none")]
         birth: Option<String>,
         /// Date of expiry, `YYMMDD`.
-        #[serde(default)]
+        #[serde(default, skip_serializing_if = "Option::is_none")]
         expiry: Option<String>,
     },
     /// `{"qr": "…"}`: the CCCD's QR code, `ID|old ID|name|ddmmyyyy|sex|address|ddmmyyyy`.

@@ -68,12 +68,13 @@ impl Sim {
         }
     }
 
-    /// `cancuoc sim --profile vn-cccd` with no link model and no chip time (plus
-    /// `extra`), once pcscd sees its card on `reader`.
-    pub fn fast_vn_cccd(vpcd: &str, reader: &CString, extra: &[&str]) -> Sim {
+    /// `cancuoc sim --profile PROFILE` with no link model and no chip time (plus
+    /// `extra`), once the previous card has left `reader` and pcscd sees this one.
+    pub fn fast(vpcd: &str, reader: &CString, profile: &str, extra: &[&str]) -> Sim {
+        assert!(wait_for_card(&context(), reader, false), "the slot empties");
         let mut args = vec![
             "--profile",
-            "vn-cccd",
+            profile,
             "--bitrate",
             "0",
             "--crypto-ms",

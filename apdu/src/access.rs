@@ -1,6 +1,8 @@
 //! Access control as a reader meets it: read EF.CardAccess, run PACE with the strongest
-//! protocol the chip offers, and fall back to BAC only when PACE is not available and the
-//! MRZ data is at hand. A wrong key is reported at once, never retried in a loop.
+//! protocol the chip offers, and use BAC when the chip offers no PACE and the MRZ data is
+//! at hand. A chip that offers PACE and fails it is not silently read over BAC: that
+//! fallback happens only when the caller allows it, and [`Opened::Bac`] says it
+//! happened. A wrong key is reported at once, never retried in a loop.
 
 use rand_core::CryptoRng;
 
@@ -30,7 +32,11 @@ pub enum Opened {
     /// PACE, with its details.
     Pace(PaceOutcome),
     /// Basic access control.
-    Bac,
+    Bac {
+        /// Why PACE was not used although EF.CardAccess offers it (the caller allowed
+        /// the fallback); `None` when the chip offers no PACE.
+        fallback_from: Option<Error>,
+    },
 }
 
 impl Opened {
@@ -38,9 +44,18 @@ impl Opened {
     pub fn describe(&self) -> String {
         match self {
             Opened::Pace(p) => format!("{} {}", p.protocol.name(), p.group),
-            Opened::Bac => "BAC".to_owned(),
+            Opened::Bac { .. } => "BAC".to_owned(),
         }
     }
+}
+
+/// What the caller allows when opening a chip.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct AccessOptions {
+    /// Use BAC when the chip offers PACE but PACE cannot be run or fails for a reason
+    /// other than a wrong key. Off by default: BAC is the weaker protocol, and a chip
+    /// that lists PACE and then fails it may be a downgrade in progress.
+    pub allow_bac_fallback: bool,
 }
 
 /// A chip opened by [`open`].
@@ -80,20 +95,36 @@ pub fn read_card_access(card: &mut impl Card) -> Result<Option<(Vec<u8>, Securit
     Ok(Some((bytes, infos)))
 }
 
-/// Opens the chip: PACE when EF.CardAccess offers it, else BAC with MRZ data; returns
-/// the channel, how it was opened, and EF.CardAccess as read (for the record).
-///
-/// When PACE fails for any reason but a wrong key and MRZ data was given, BAC is tried
-/// (some chips list PACE and fail it); a wrong key is final.
+/// Opens the chip with the default [`AccessOptions`] (no BAC fallback); see [`open_with`].
 pub fn open<'c, C: Card>(
     card: &'c mut C,
     key: &AccessKey,
+    rng: &mut impl CryptoRng,
+) -> Result<OpenChip<'c, C>, Error> {
+    open_with(card, key, AccessOptions::default(), rng)
+}
+
+/// Opens the chip: PACE when EF.CardAccess offers it, else BAC with MRZ data; returns
+/// the channel, how it was opened, and EF.CardAccess as read (for the record).
+///
+/// When the chip offers PACE and it cannot be run or fails for any reason but a wrong
+/// key, the PACE error is returned, unless `options` allow the BAC fallback and MRZ data
+/// was given (some chips list PACE and fail it). A wrong key is final.
+pub fn open_with<'c, C: Card>(
+    card: &'c mut C,
+    key: &AccessKey,
+    options: AccessOptions,
     rng: &mut impl CryptoRng,
 ) -> Result<OpenChip<'c, C>, Error> {
     let card_access = read_card_access(card)?;
     let mut pace_error = None;
     if let Some((bytes, infos)) = &card_access {
         let offered = infos.pace();
+        if !offered.is_empty() {
+            pace_error = Some(Error::Unsupported(
+                "the chip offers PACE only with domain parameters this reader cannot use",
+            ));
+        }
         // The strongest protocol this implementation can run: a chip may also list one
         // with proprietary domain parameters.
         if let Some(info) = offered.iter().find(|i| pace::group_of(i).is_ok()) {
@@ -120,13 +151,20 @@ pub fn open<'c, C: Card>(
             }
         }
     }
+    if let Some(e) = &pace_error
+        && !options.allow_bac_fallback
+    {
+        return Err(e.clone());
+    }
     match key {
         AccessKey::Mrz(mrz) => {
             read_binary::select_application(card, &read_binary::ICAO_AID)?;
             let channel = bac::open(card, mrz, rng)?;
             Ok(OpenChip {
                 channel,
-                opened: Opened::Bac,
+                opened: Opened::Bac {
+                    fallback_from: pace_error,
+                },
                 card_access: card_access.map(|(b, _)| b),
             })
         }

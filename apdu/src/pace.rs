@@ -211,6 +211,8 @@ fn dynamic_data(data: &[u8], tag: u8) -> Result<Vec<u8>, Error> {
 /// What PACE established, besides the channel.
 #[derive(Clone, Debug)]
 pub struct PaceOutcome {
+    /// The PACEInfo run (for PACE-CAM, its group checks the chip's proof).
+    pub info: PaceInfo,
     /// The protocol run.
     pub protocol: PaceProtocol,
     /// The group's name (`brainpoolP256r1`, `MODP-1024-160`).
@@ -393,6 +395,7 @@ pub fn open<C: Card>(
     Ok((
         SecureChannel::new(card, session),
         PaceOutcome {
+            info: info.clone(),
             protocol,
             group: group.name(),
             password: password.kind(),

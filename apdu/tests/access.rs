@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 
 use apdu::Error;
-use apdu::access::{self, AccessKey, EF_CARD_ACCESS, Opened};
+use apdu::access::{self, AccessKey, AccessOptions, EF_CARD_ACCESS, Opened};
 use apdu::crypto::CipherSuite;
 use apdu::emulator::{CardEmulator, CardImage, EmulatedFile, FileAccess};
 use apdu::mrz::MrzKey;
@@ -126,10 +126,24 @@ fn bac_when_the_chip_has_no_card_access() {
 }
 
 #[test]
-fn bac_fallback_only_with_mrz_when_pace_fails() {
-    // Lists PACE but cannot run it.
+fn bac_fallback_only_with_mrz_when_pace_fails_and_the_caller_allows_it() {
+    // Lists PACE but cannot run it: no silent downgrade to BAC.
+    let mut chip0 = chip(Some(vec![info(13)]), None, true);
+    assert!(matches!(
+        read_dg1(&mut chip0, &AccessKey::Mrz(mrz())),
+        Err(Error::Status(_))
+    ));
     let mut chip1 = chip(Some(vec![info(13)]), None, true);
-    assert_eq!(read_dg1(&mut chip1, &AccessKey::Mrz(mrz())).unwrap(), "BAC");
+    let allowed = AccessOptions {
+        allow_bac_fallback: true,
+    };
+    let open = access::open_with(&mut chip1, &AccessKey::Mrz(mrz()), allowed, &mut ScriptedRng::from_seed(8))
+        .unwrap();
+    assert!(
+        matches!(&open.opened, Opened::Bac { fallback_from: Some(Error::Status(_)) }),
+        "the result says BAC replaced a failed PACE: {:?}",
+        open.opened
+    );
     let mut chip2 = chip(Some(vec![info(13)]), None, true);
     assert!(matches!(
         read_dg1(&mut chip2, &AccessKey::Can(can())),

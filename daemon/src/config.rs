@@ -37,6 +37,10 @@ pub struct Config {
     pub server: Server,
     /// Trust anchor paths (master lists, certificates, CRLs, folders).
     pub trust: Vec<PathBuf>,
+    /// Trust anchors that vouch for issuing states other than their own country.
+    pub vouch: Vec<Vouch>,
+    /// What reads allow and demand beyond the signed data (`[verification]`).
+    pub verification: crate::session::ReadPolicy,
     /// Which readers the daemon serves.
     pub readers: Readers,
     /// Wrong access key throttling.
@@ -63,6 +67,18 @@ pub struct Server {
     pub max_connections: usize,
     /// The longest request line, in bytes.
     pub max_line: usize,
+}
+
+/// `[[trust.vouch]]`: the certificates of `path` may verify documents of these issuing
+/// states too (a CSCA's own country is always accepted; ICAO special codes such as `UNO`
+/// or `XOM` name no country and need this).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Vouch {
+    /// A certificate, master list or folder, as in `anchors`.
+    pub path: PathBuf,
+    /// Issuing-state codes as the MRZ writes them (`UNO`, `D`, `VNM`).
+    pub issuing_states: Vec<String>,
 }
 
 /// `[readers]`.
@@ -146,6 +162,8 @@ impl Config {
                 max_line: crate::api::MAX_LINE,
             },
             trust: Vec::new(),
+            vouch: Vec::new(),
+            verification: crate::session::ReadPolicy::default(),
             readers: Readers {
                 pcsc: true,
                 nfc: Vec::new(),
@@ -178,7 +196,11 @@ impl Config {
         let mut config = Config::parse(&text).map_err(error)?;
         // Relative trust paths are taken from the file's folder.
         let base = path.parent().unwrap_or(Path::new("."));
-        for p in &mut config.trust {
+        for p in config
+            .trust
+            .iter_mut()
+            .chain(config.vouch.iter_mut().map(|v| &mut v.path))
+        {
             if p.is_relative() {
                 *p = base.join(&*p);
             }
@@ -280,6 +302,20 @@ impl Config {
                 out
             }
         };
+        let trust = file.trust.unwrap_or_default();
+        for v in &trust.vouch {
+            if v.issuing_states.is_empty()
+                || v.issuing_states.iter().any(|c| {
+                    !(1..=3).contains(&c.len()) || !c.bytes().all(|b| b.is_ascii_uppercase())
+                })
+            {
+                return Err(format!(
+                    "trust.vouch {}: issuing_states must be one to three capital letters each, as the MRZ writes them",
+                    v.path.display()
+                ));
+            }
+        }
+        let verification = file.verification.unwrap_or_default();
         Ok(Config {
             server: Server {
                 socket: server.socket.unwrap_or(defaults.server.socket),
@@ -289,7 +325,12 @@ impl Config {
                 max_connections,
                 max_line,
             },
-            trust: file.trust.map(|t| t.anchors).unwrap_or_default(),
+            trust: trust.anchors,
+            vouch: trust.vouch,
+            verification: crate::session::ReadPolicy {
+                allow_bac_fallback: verification.allow_bac_fallback.unwrap_or(false),
+                require_chip_proof: verification.require_chip_proof.unwrap_or(false),
+            },
             readers: Readers {
                 pcsc: readers.pcsc.unwrap_or(true),
                 nfc: readers.nfc,
@@ -381,6 +422,7 @@ fn resolve_group(id: &Id, warnings: &mut Vec<String>) -> Option<Gid> {
 struct File {
     server: Option<ServerFile>,
     trust: Option<TrustFile>,
+    verification: Option<VerificationFile>,
     readers: Option<ReadersFile>,
     throttle: Option<ThrottleFile>,
     client: Option<Vec<ClientFile>>,
@@ -401,6 +443,15 @@ struct ServerFile {
 struct TrustFile {
     #[serde(default)]
     anchors: Vec<PathBuf>,
+    #[serde(default)]
+    vouch: Vec<Vouch>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct VerificationFile {
+    allow_bac_fallback: Option<bool>,
+    require_chip_proof: Option<bool>,
 }
 
 #[derive(Deserialize, Default)]
@@ -524,6 +575,15 @@ mod tests {
             ),
             ("[throttle]\nmax_delay_seconds = nan", "max_delay_seconds"),
             ("[throttle]\nmax_delay_seconds = inf", "max_delay_seconds"),
+            ("[verification]\nrequire_chip_prof = true", "require_chip_prof"),
+            (
+                "[[trust.vouch]]\npath = \"un.pem\"\nissuing_states = [\"uno\"]",
+                "issuing_states",
+            ),
+            (
+                "[[trust.vouch]]\npath = \"un.pem\"\nissuing_states = []",
+                "issuing_states",
+            ),
             (
                 "[[readers.simulator]]\nname = \"S\"\nprofile = \"vn-cccd\"\n[[readers.simulator]]\nname = \"S\"\nprofile = \"passport\"",
                 "repeated",
@@ -532,6 +592,26 @@ mod tests {
             let e = Config::parse(text).unwrap_err();
             assert!(e.contains(needle), "{text:?} → {e}");
         }
+    }
+
+    #[test]
+    fn verification_policy_and_vouching() {
+        let c = Config::parse("").unwrap();
+        assert_eq!(c.verification, crate::session::ReadPolicy::default());
+        assert!(!c.verification.allow_bac_fallback && !c.verification.require_chip_proof);
+        let c = Config::parse(
+            "[verification]\nrequire_chip_proof = true\nallow_bac_fallback = true\n\
+             [trust]\nanchors = [\"a.ml\"]\n[[trust.vouch]]\npath = \"un.pem\"\nissuing_states = [\"UNO\", \"UNA\"]",
+        )
+        .unwrap();
+        assert!(c.verification.require_chip_proof && c.verification.allow_bac_fallback);
+        assert_eq!(
+            c.vouch,
+            [Vouch {
+                path: "un.pem".into(),
+                issuing_states: vec!["UNO".into(), "UNA".into()]
+            }]
+        );
     }
 
     #[test]

@@ -42,6 +42,7 @@ fn read_json(card: &mut impl apdu::Card, can: &str, trust: &TrustStore) -> serde
         face: Some(OutputFormat::Jpeg),
         raw: true,
         skip: BTreeSet::new(),
+        policy: Default::default(),
     };
     let (result, _) =
         session::read_card(card, &request, trust, &mut SystemRng, &mut |_| {}).expect("read");

@@ -32,6 +32,7 @@ fn read(profile: &Profile, access: AccessInput, face: bool) -> Result<ReadResult
         face: face.then_some(OutputFormat::Jpeg),
         raw: false,
         skip: BTreeSet::new(),
+        policy: Default::default(),
     };
     let mut steps = Vec::new();
     let result = session::read_card(
@@ -246,6 +247,7 @@ fn read_binary_economy_for_every_profile() {
             face: Some(OutputFormat::Jpeg),
             raw: false,
             skip: BTreeSet::new(),
+            policy: Default::default(),
         };
         let (result, _) = session::read_card(
             &mut chip,

@@ -12,7 +12,7 @@ fuzz_target!(|data: &[u8]| {
     };
     if request.cmd == "read" {
         let name_only = FieldSet::parse(["full_name"]).unwrap_or_default();
-        let _ = ReadParams::parse(request.params.clone(), &name_only);
-        let _ = ReadParams::parse(request.params, &FieldSet::all());
+        let _ = ReadParams::parse(request.params.clone(), &name_only, Default::default());
+        let _ = ReadParams::parse(request.params, &FieldSet::all(), Default::default());
     }
 });

@@ -130,6 +130,7 @@ pub fn bench(profile_name: &str, runs: usize) -> Result<Vec<BenchRow>, String> {
         face: Some(crate::lds::dg2::OutputFormat::Jpeg),
         raw: false,
         skip: BTreeSet::new(),
+        policy: Default::default(),
     };
     let mut rows = Vec::new();
     for bit_rate in BIT_RATES {

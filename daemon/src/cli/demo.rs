@@ -60,6 +60,7 @@ pub fn read_demo_card(
         face: Some(crate::lds::dg2::OutputFormat::Jpeg),
         raw: false,
         skip: BTreeSet::new(),
+        policy: Default::default(),
     };
     let (result, stats) = session::read_card(&mut chip, &request, &trust, rng, &mut |_| {})?;
     let apdus = chip.stats().commands;
@@ -131,18 +132,20 @@ pub fn render(r: &ReadResult, stats: &ReadStats, apdus: usize) -> String {
             }
         }
     }
-    line(
-        "document",
-        &format!(
-            "{} {} no. {}, expires {}",
-            r.document.kind,
-            r.document.issuing_state,
-            r.document.number,
-            r.document.expiry_date.as_deref().unwrap_or("?")
-        ),
-    );
-    for (i, l) in r.document.mrz.lines().enumerate() {
-        line(if i == 0 { "MRZ" } else { "" }, l);
+    if let Some(document) = &r.document {
+        line(
+            "document",
+            &format!(
+                "{} {} no. {}, expires {}",
+                document.kind,
+                document.issuing_state,
+                document.number,
+                document.expiry_date.as_deref().unwrap_or("?")
+            ),
+        );
+        for (i, l) in document.mrz.lines().enumerate() {
+            line(if i == 0 { "MRZ" } else { "" }, l);
+        }
     }
     if let Some(face) = &r.face {
         line(
@@ -150,16 +153,22 @@ pub fn render(r: &ReadResult, stats: &ReadStats, apdus: usize) -> String {
             &format!("{} {}x{}", face.format, face.width, face.height),
         );
     }
-    let passive = serde_json::to_value(r.verification.passive.status)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_owned))
-        .unwrap_or_default();
-    line("passive auth.", &passive);
+    let name = |v: serde_json::Result<serde_json::Value>| {
+        v.ok()
+            .and_then(|v| v.as_str().map(str::to_owned))
+            .unwrap_or_default()
+    };
+    let chip = &r.verification.chip;
+    line(
+        "passive auth.",
+        &name(serde_json::to_value(r.verification.passive.status)),
+    );
     line(
         "chip auth.",
         &format!(
             "{} {}",
-            r.verification.chip.method, r.verification.chip.status
+            name(serde_json::to_value(chip.method)),
+            name(serde_json::to_value(chip.status))
         ),
     );
     line(

@@ -8,7 +8,7 @@
 //! | 3 | wrong access key (CAN or MRZ data) |
 //! | 4 | card removed during the read |
 //! | 5 | verification failed: the card or its data is forged |
-//! | 6 | not verified: no trust anchor for the document signer |
+//! | 6 | not verified: no trust anchor for the document signer, a CSCA of another country than the document's, a required chip proof that could not be judged, PACE bypassed, or no chip proof where one is required (the result's problems say which) |
 //! | 7 | reader or transport failure |
 //! | 8 | the card answered outside the protocol (malformed data, unexpected status) |
 //! | 9 | the daemon refused: this user may not use its socket, or its policy forbids the request |
@@ -40,7 +40,7 @@ pub enum Exit {
     /// 5.
     Forged = 5,
     /// 6.
-    NoTrustAnchor = 6,
+    NotVerified = 6,
     /// 7.
     Transport = 7,
     /// 8.

@@ -17,9 +17,9 @@ use crate::client::{self, Client};
 use crate::lds::dg2::OutputFormat;
 use crate::session::access::AccessInput;
 use crate::session::result::{ReadResult, Verdict};
-use crate::session::{self, Progress, ReadError, ReadRequest};
+use crate::session::{self, Progress, ReadError, ReadPolicy, ReadRequest};
 use crate::transport::pcsc::{self, PcscCard};
-use crate::trust::{PassiveStatus, TrustStore};
+use crate::trust::TrustStore;
 
 /// Options of `cancuoc read`.
 #[derive(Debug, clap::Args)]
@@ -50,6 +50,14 @@ pub struct Args {
     /// Read directly from the reader, not through the daemon.
     #[arg(long)]
     pub local: bool,
+    /// Read over BAC when the chip offers PACE and PACE fails (the result says so);
+    /// without it such a read ends with the PACE error. Through the daemon, its
+    /// configuration must allow it too.
+    #[arg(long)]
+    pub allow_bac_fallback: bool,
+    /// A card whose signed data offers no chip proof reads "not-verified", not "genuine".
+    #[arg(long)]
+    pub require_chip_proof: bool,
 }
 
 /// How long a read through the daemon may take.
@@ -113,30 +121,22 @@ impl AccessArgs {
 
 /// The exit status of a finished read.
 pub fn exit_of(result: &ReadResult) -> Exit {
-    exit_for(
-        Some(result.verification.verdict),
-        result.verification.passive.status == PassiveStatus::NoTrustAnchor,
-    )
+    exit_for(Some(result.verification.verdict))
 }
 
 /// The exit status of a result as JSON (a read through the daemon): the same rule as
 /// [`exit_of`]; a result without a verdict is not verified.
 pub fn exit_of_json(result: &Value) -> Exit {
-    let verification = &result["verification"];
-    exit_for(
-        Verdict::deserialize(&verification["verdict"]).ok(),
-        verification["passive"]["status"] == "no-trust-anchor",
-    )
+    exit_for(Verdict::deserialize(&result["verification"]["verdict"]).ok())
 }
 
-/// Genuine is success, forged is forged; not verified is a missing trust anchor when
-/// passive authentication says so (or nothing is known), else a card protocol failure.
-fn exit_for(verdict: Option<Verdict>, no_trust_anchor: bool) -> Exit {
+/// Genuine is success, forged is forged, anything else is not verified (the result's
+/// problems say why).
+fn exit_for(verdict: Option<Verdict>) -> Exit {
     match verdict {
         Some(Verdict::Genuine) => Exit::Ok,
         Some(Verdict::Forged) => Exit::Forged,
-        Some(Verdict::NotVerified) if !no_trust_anchor => Exit::CardProtocol,
-        _ => Exit::NoTrustAnchor,
+        Some(Verdict::NotVerified) | None => Exit::NotVerified,
     }
 }
 
@@ -253,6 +253,10 @@ pub fn run(args: &Args) -> ExitCode {
         face: args.face.as_deref().map(face_format),
         raw: args.raw.is_some(),
         skip: BTreeSet::new(),
+        policy: ReadPolicy {
+            allow_bac_fallback: args.allow_bac_fallback,
+            require_chip_proof: args.require_chip_proof,
+        },
     };
     let tty = std::io::stderr().is_terminal();
     let mut progress = |p: Progress| {
@@ -312,6 +316,13 @@ fn run_through_daemon(args: &Args, input: &AccessInput, socket: &Path) -> ExitCo
         Err(e) => return fail(Exit::Internal, &e.to_string()),
     };
     params.insert("access".into(), access);
+    // Only ever stricter than the daemon's configuration, or a request it refuses.
+    if args.allow_bac_fallback {
+        params.insert("allow_bac_fallback".into(), json!(true));
+    }
+    if args.require_chip_proof {
+        params.insert("require_chip_proof".into(), json!(true));
+    }
     if let Some(path) = &args.face {
         let format = match face_format(path) {
             OutputFormat::Png => "png",
@@ -432,9 +443,19 @@ pub fn human_json(r: &Value) -> String {
     if let Some(passive) = text(&verification["passive"]["status"]) {
         line("passive", &passive);
     }
+    if let Some(fallback) = text(&verification["access_fallback"]) {
+        line("access note", &fallback);
+    }
     let chip = &verification["chip"];
     if let (Some(method), Some(status)) = (text(&chip["method"]), text(&chip["status"])) {
         line("chip", &format!("{method} {status}"));
+    }
+    // Why the verdict is what it is: every finding, named by its code.
+    let problems = [&verification["passive"]["problems"], &chip["problems"]];
+    for problem in problems.iter().filter_map(|p| p.as_array()).flatten() {
+        if let (Some(code), Some(message)) = (text(&problem["code"]), text(&problem["message"])) {
+            line("problem", &format!("{code}: {message}"));
+        }
     }
     if let Some(verdict) = text(&verification["verdict"]) {
         line(
@@ -501,24 +522,25 @@ mod tests {
 
     #[test]
     fn results_from_the_daemon_exit_and_print_like_local_ones() {
-        let result = |verdict: &str, passive: &str| json!({"holder": {"full_name": "A B"}, "verification": {"access": "BAC", "passive": {"status": passive}, "chip": {"method": "none", "status": "not-supported"}, "verdict": verdict}});
+        let result = |verdict: &str, passive: &str| json!({"holder": {"full_name": "A B"}, "verification": {"access": "BAC", "passive": {"status": passive}, "chip": {"method": "none", "status": "none-offered", "problems": [{"code": "chip-proof-none-offered", "message": "no proof"}]}, "verdict": verdict}});
         assert_eq!(exit_of_json(&result("genuine", "valid")), Exit::Ok);
         assert_eq!(exit_of_json(&result("forged", "invalid")), Exit::Forged);
         assert_eq!(
             exit_of_json(&result("not-verified", "no-trust-anchor")),
-            Exit::NoTrustAnchor
+            Exit::NotVerified
         );
         assert_eq!(
             exit_of_json(&result("not-verified", "valid")),
-            Exit::CardProtocol
+            Exit::NotVerified,
+            "a required proof that could not be judged is not verified"
         );
         assert_eq!(
             exit_of_json(&json!({"holder": {"full_name": "A B"}})),
-            Exit::NoTrustAnchor
+            Exit::NotVerified
         );
         assert_eq!(
             human_json(&result("genuine", "valid")),
-            "  holder           A B\n  access           BAC\n  passive          valid\n  chip             none not-supported\n  verdict          genuine\n"
+            "  holder           A B\n  access           BAC\n  passive          valid\n  chip             none none-offered\n  problem          chip-proof-none-offered: no proof\n  verdict          genuine\n"
         );
         // A name-only answer prints the name only.
         assert_eq!(

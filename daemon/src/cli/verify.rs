@@ -20,7 +20,7 @@ pub const EXIT_ERROR: u8 = crate::cli::exit::Exit::Internal as u8;
 /// Exit status for `invalid`.
 pub const EXIT_INVALID: u8 = crate::cli::exit::Exit::Forged as u8;
 /// Exit status for `no-trust-anchor`.
-pub const EXIT_NO_TRUST_ANCHOR: u8 = crate::cli::exit::Exit::NoTrustAnchor as u8;
+pub const EXIT_NO_TRUST_ANCHOR: u8 = crate::cli::exit::Exit::NotVerified as u8;
 
 /// Largest LDS file read (DG2/DG3 with images stay well under this).
 const MAX_LDS_FILE: u64 = 4 * 1024 * 1024;

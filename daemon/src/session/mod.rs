@@ -1,21 +1,24 @@
 //! The reading pipeline: one read of one card, as named steps that follow each other.
 //!
-//! EF.CardAccess → PACE (BAC fallback) → select the application → EF.COM → EF.SOD → the
-//! wanted data groups in the order the SOD lists them → chip authentication (or active
-//! authentication when there is none) → passive authentication → result.
+//! EF.CardAccess → PACE (BAC only when the chip offers no PACE, or the caller allows the
+//! fallback) → EF.CardSecurity (PACE-CAM) → select the application → EF.COM → EF.SOD →
+//! the data groups EF.SOD hashes that the read needs → passive authentication → the chip
+//! proof the signed data requires (PACE-CAM, else chip authentication when DG14 holds a
+//! key, else active authentication when DG15 is hashed) → result.
 //!
 //! Each step reports [`Progress`]. No file is read twice; a data group the caller did not
-//! ask for is never read. Chip authenticity counts only when the key it used sits in a
-//! data group that passive authentication found `ok` under a `valid` SOD.
+//! ask for is never read. A data group is decoded only after its hash matched, and only
+//! such data groups feed the result's identity; the verdict is [`Verdict::of`] typed,
+//! signed facts (docs/verdict.md).
 
 pub mod access;
 pub mod result;
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use apdu::access::{self as chip_access, AccessKey};
+use apdu::access::{self as chip_access, AccessKey, AccessOptions, Opened};
 use apdu::active_auth::{self, AaPublicKey};
-use apdu::chip_auth::{self, ChipAuthPlan};
+use apdu::chip_auth::{self, ChipAuthPlan, ChipPublicKey};
 use apdu::read_binary::{self, FileReader, ICAO_AID};
 use apdu::security_infos::SecurityInfos;
 use apdu::{Card, StatusWord};
@@ -28,9 +31,12 @@ use crate::lds::dg13::VnIdentity;
 use crate::lds::ef_com::EfCom;
 use crate::lds::sod::Sod;
 use crate::lds::{DataGroup, LdsFile};
-use crate::trust::passive::DataGroupStatus;
-use crate::trust::{PassiveStatus, Time, TrustStore};
-use result::{ChipResult, ReadResult, Verdict, Verification};
+use crate::trust::passive::{DataGroupStatus, Problem, ProblemCode, verify_card_security};
+use crate::trust::{PassiveStatus, Time, TrustStore, verify_passive};
+use result::{
+    AccessCheck, ChipMethod, ChipProblem, ChipProblemCode, ChipResult, ChipStatus, ReadResult,
+    Verdict, VerdictPolicy, Verification,
+};
 
 /// A step of the read, for progress reports.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
@@ -38,6 +44,8 @@ use result::{ChipResult, ReadResult, Verdict, Verification};
 pub enum Step {
     /// Reading EF.CardAccess and running PACE or BAC.
     Access,
+    /// Reading EF.CardSecurity (PACE-CAM).
+    CardSecurity,
     /// Reading EF.COM.
     EfCom,
     /// Reading EF.SOD.
@@ -59,6 +67,7 @@ impl Step {
     pub fn name(self) -> String {
         match self {
             Step::Access => "access".into(),
+            Step::CardSecurity => "EF.CardSecurity".into(),
             Step::EfCom => "EF.COM".into(),
             Step::EfSod => "EF.SOD".into(),
             Step::DataGroup(n) => format!("DG{n}"),
@@ -88,8 +97,20 @@ pub struct ReadRequest {
     pub face: Option<OutputFormat>,
     /// Return the files as read.
     pub raw: bool,
-    /// Data groups never to read (a client not allowed them); DG1 is always read.
+    /// Data groups never to read (a client not allowed them); DG1, and the data groups
+    /// holding the chip's keys (DG14, DG15), are always read.
     pub skip: BTreeSet<u8>,
+    /// What the deployment allows and demands.
+    pub policy: ReadPolicy,
+}
+
+/// What a deployment allows and demands of a read, beyond the signed data.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ReadPolicy {
+    /// Read over BAC when the chip offers PACE and PACE fails (the result says so).
+    pub allow_bac_fallback: bool,
+    /// A card whose signed data offers no chip proof is `not-verified`.
+    pub require_chip_proof: bool,
 }
 
 /// Why a read failed before a result could be given.
@@ -134,6 +155,11 @@ pub struct ReadStats {
 }
 
 /// Reads and verifies the card behind `card`.
+///
+/// The verdict is a function of signed facts only: EF.SOD decides which data groups
+/// exist and which chip proof is required; EF.COM and the chip's answers decide nothing.
+/// Only a transport failure (card removed, reader error) or a wrong key ends the read
+/// without a verdict.
 pub fn read_card<C: Card>(
     card: &mut C,
     request: &ReadRequest,
@@ -146,167 +172,281 @@ pub fn read_card<C: Card>(
         tracing::debug!(step = %step.name(), bytes, "read step");
         progress(Progress { step, bytes });
     };
+    let now = Time::now();
 
     // Access.
     report(Step::Access, bytes);
+    let options = AccessOptions {
+        allow_bac_fallback: request.policy.allow_bac_fallback,
+    };
     let chip_access::OpenChip {
         mut channel,
         opened,
-        ..
-    } = chip_access::open(card, &request.access, rng)?;
-    read_binary::select_application(&mut channel, &ICAO_AID)?;
+        card_access,
+    } = chip_access::open_with(card, &request.access, options, rng)?;
     let mut reader = FileReader::default();
     let mut files: BTreeMap<String, Vec<u8>> = BTreeMap::new();
+    if let Some(bytes) = card_access {
+        files.insert("EF.CardAccess".into(), bytes);
+    }
 
-    // EF.COM and EF.SOD.
+    // PACE-CAM: the chip's static key is in EF.CardSecurity, in the master file.
+    let card_security = match &opened {
+        Opened::Pace(p) if p.chip_authentication.is_some() => {
+            report(Step::CardSecurity, bytes);
+            let outcome = read_optional(&mut reader, &mut channel, CARD_SECURITY_SFI, CARD_SECURITY_FID)?;
+            if let Ok(data) = &outcome {
+                bytes += data.len();
+                files.insert("EF.CardSecurity".into(), data.clone());
+            }
+            Some(outcome)
+        }
+        _ => None,
+    };
+    read_binary::select_application(&mut channel, &ICAO_AID)?;
+
+    // EF.COM (unsigned: a hint, and a cross-check) and EF.SOD.
     report(Step::EfCom, bytes);
-    let com_bytes =
-        reader.read_file_by_sfi(&mut channel, LdsFile::Com.sfi(), LdsFile::Com.fid())?;
-    bytes += com_bytes.len();
-    let com = EfCom::parse(&com_bytes).map_err(|e| file_error("EF.COM", e))?;
-    files.insert("EF.COM".into(), com_bytes);
+    let com = match read_optional(&mut reader, &mut channel, LdsFile::Com.sfi(), LdsFile::Com.fid())? {
+        Ok(data) => {
+            bytes += data.len();
+            let parsed = EfCom::parse(&data).ok();
+            files.insert("EF.COM".into(), data);
+            parsed
+        }
+        Err(_) => None,
+    };
     report(Step::EfSod, bytes);
     let sod_bytes =
         reader.read_file_by_sfi(&mut channel, LdsFile::Sod.sfi(), LdsFile::Sod.fid())?;
     bytes += sod_bytes.len();
-    let sod_order: Vec<u8> = match Sod::from_bytes(&sod_bytes) {
-        Ok(sod) => sod.lds.hashes.keys().copied().collect(),
-        // Passive authentication will say why; read what EF.COM lists.
-        Err(_) => com.data_groups.iter().map(|g| g.number()).collect(),
-    };
+    files.insert("EF.SOD".into(), sod_bytes.clone());
+    let sod = Sod::from_bytes(&sod_bytes).ok();
+    let listed: BTreeSet<u8> = com
+        .as_ref()
+        .map(|c| c.data_groups.iter().map(|g| g.number()).collect())
+        .unwrap_or_default();
+    // The signed list decides; without a usable EF.SOD (passive authentication will say
+    // why) EF.COM's list is all there is.
+    let signed: Option<BTreeSet<u8>> = sod.as_ref().map(|s| s.lds.hashes.keys().copied().collect());
 
-    // The data groups, in SOD order: those the card lists and the caller may have.
-    let wanted = |n: u8| -> bool {
-        if request.skip.contains(&n) && n != 1 {
-            return false;
-        }
+    // The data groups: every one the signed list holds that the read needs; unsigned
+    // ones only for a caller who asked for the files as read.
+    let needed = |n: u8| -> bool {
         match n {
-            1 | 11 | 12 | 13 | 14 | 15 => true,
-            2 => request.face.is_some(),
+            1 | 14 | 15 => true,
+            2 => request.face.is_some() && !request.skip.contains(&2),
+            11 | 12 | 13 => !request.skip.contains(&n),
             _ => false,
         }
     };
+    let order: Vec<u8> = match &signed {
+        Some(signed) => signed
+            .iter()
+            .copied()
+            .filter(|&n| needed(n))
+            .chain(listed.iter().copied().filter(|n| request.raw && needed(*n) && !signed.contains(n)))
+            .collect(),
+        None => listed.iter().copied().filter(|&n| needed(n)).collect(),
+    };
     let mut groups: BTreeMap<u8, Vec<u8>> = BTreeMap::new();
-    let listed: BTreeSet<u8> = com.data_groups.iter().map(|g| g.number()).collect();
-    for n in sod_order.iter().copied().chain(listed.iter().copied()) {
-        if groups.contains_key(&n) || !wanted(n) || !listed.contains(&n) {
-            continue;
-        }
+    // Data groups the chip refused to give, with its status word.
+    let mut refused: BTreeMap<u8, StatusWord> = BTreeMap::new();
+    for n in order {
         let Some(dg) = DataGroup::new(n) else {
             continue;
         };
         report(Step::DataGroup(n), bytes);
-        match reader.read_file_by_sfi(&mut channel, dg.sfi(), dg.fid()) {
+        match read_optional(&mut reader, &mut channel, dg.sfi(), dg.fid())? {
             Ok(data) => {
                 bytes += data.len();
                 files.insert(dg.name().into(), data.clone());
                 groups.insert(n, data);
             }
-            // Needs terminal authentication or is absent: left out, shown as not read.
-            Err(apdu::Error::Status(
-                StatusWord::SecurityStatusNotSatisfied | StatusWord::FileNotFound,
-            )) => {
-                tracing::debug!(dg = n, "data group not readable");
+            Err(sw) => {
+                tracing::debug!(dg = n, sw = %sw, "data group not readable");
+                refused.insert(n, sw);
             }
-            Err(e) => return Err(e.into()),
         }
     }
 
-    // Chip authentication, else active authentication.
-    let dg14 = groups
-        .get(&14)
-        .and_then(|b| crate::lds::dg14::Dg14::parse(b).ok())
-        .and_then(|d| SecurityInfos::parse(&d.security_infos).ok());
-    let plan = dg14.as_ref().and_then(|i| ChipAuthPlan::choose(i).ok());
-    let mut chip = ChipResult {
-        method: "none",
-        status: "not-supported",
-        detail: None,
+    // Passive authentication, before anything read is decoded: the issuing state that
+    // binds the CSCA comes from DG1 only when DG1's hash matched.
+    report(Step::PassiveAuthentication, bytes);
+    let dg1 = groups
+        .get(&1)
+        .filter(|b| hash_matches(sod.as_ref(), 1, b))
+        .map(|b| Dg1::parse(b));
+    let issuing_state = match &dg1 {
+        Some(Ok(d)) => Some(d.fields.issuing_state.trim_end_matches('<').to_owned()),
+        _ => None,
     };
-    let mut chip_key_dg = None;
-    if let Some(plan) = plan {
-        report(Step::ChipAuthentication, bytes);
-        chip.method = "chip-authentication";
-        chip_key_dg = Some(14);
-        match chip_auth::authenticate(&mut channel, &plan, rng) {
-            Ok(_) => chip.status = "valid",
-            Err(apdu::Error::CardRemoved) => return Err(ReadError::CardRemoved),
-            Err(e @ apdu::Error::AuthenticationFailed(_)) => {
-                chip.status = "invalid";
-                chip.detail = Some(e.to_string());
-            }
-            Err(e) => {
-                chip.status = "not-supported";
-                chip.detail = Some(e.to_string());
-            }
-        }
-    } else if let Some(key) = groups.get(&15).and_then(|b| AaPublicKey::from_dg15(b).ok()) {
-        report(Step::ActiveAuthentication, bytes);
-        chip.method = "active-authentication";
-        chip_key_dg = Some(15);
-        let info = dg14
-            .as_ref()
-            .and_then(|i| i.active_authentication().cloned());
-        match active_auth::authenticate_random(&mut channel, &key, info.as_ref(), rng) {
-            Ok(()) => chip.status = "valid",
-            Err(apdu::Error::CardRemoved) => return Err(ReadError::CardRemoved),
-            Err(e @ apdu::Error::AuthenticationFailed(_)) => {
-                chip.status = "invalid";
-                chip.detail = Some(e.to_string());
-            }
-            Err(e) => {
-                chip.status = "not-supported";
-                chip.detail = Some(e.to_string());
-            }
-        }
+    let mut passive = verify_passive(&sod_bytes, &groups, trust, now, issuing_state.as_deref());
+    if let (Some(signed), Some(_)) = (&signed, &com)
+        && signed != &listed
+    {
+        passive.problems.push(Problem {
+            code: ProblemCode::EfComMismatch,
+            message: format!(
+                "EF.COM lists {} but EF.SOD hashes {}",
+                dg_list(&listed),
+                dg_list(signed)
+            ),
+        });
     }
+    let verified = |n: u8| passive.data_groups.0.get(&n) == Some(&DataGroupStatus::Ok);
+    let verified_bytes = |n: u8| groups.get(&n).filter(|_| verified(n));
+
+    // The chip proof the signed data requires.
+    let dg14 = verified_bytes(14).map(|b| {
+        crate::lds::dg14::Dg14::parse(b)
+            .map_err(|e| e.to_string())
+            .and_then(|d| SecurityInfos::parse(&d.security_infos).map_err(|e| e.to_string()))
+    });
+    let chip = if let Some(proof) = match &opened {
+        Opened::Pace(p) => p.chip_authentication.as_ref().map(|proof| (p, proof)),
+        Opened::Bac { .. } => None,
+    } {
+        report(Step::ChipAuthentication, bytes);
+        let (pace, proof) = proof;
+        pace_cam(pace, proof, card_security, trust, now, issuing_state.as_deref())
+    } else {
+        let plan = match (&signed, &dg14) {
+            (Some(s), _) if !s.contains(&14) => Requirement::None,
+            (None, _) => Requirement::Unknown,
+            (Some(_), None) if refused.contains_key(&14) => Requirement::Unreadable(refused[&14]),
+            (Some(_), None) => Requirement::NotVerified,
+            (Some(_), Some(Err(e))) => Requirement::Undecodable(e.clone()),
+            (Some(_), Some(Ok(infos))) => match ChipAuthPlan::choose(infos) {
+                Ok(plan) => Requirement::Run(plan),
+                // DG14 without a chip authentication key: no CA required.
+                Err(apdu::Error::MissingDataObject(_)) => Requirement::None,
+                Err(e) => Requirement::Unsupported(e.to_string()),
+            },
+        };
+        match plan {
+            Requirement::None => active_authentication(
+                &mut channel,
+                &signed,
+                verified_bytes(15),
+                &refused,
+                dg14.as_ref().and_then(|d| d.as_ref().ok()),
+                rng,
+                &mut report,
+                bytes,
+            )?,
+            Requirement::Run(plan) => {
+                report(Step::ChipAuthentication, bytes);
+                match chip_auth::authenticate(&mut channel, &plan, rng) {
+                    Ok(_) => ChipResult {
+                        method: ChipMethod::ChipAuthentication,
+                        status: ChipStatus::Valid,
+                        card_security: None,
+                        problems: Vec::new(),
+                    },
+                    Err(e) => proof_failure(ChipMethod::ChipAuthentication, "chip authentication", e)?,
+                }
+            }
+            other => other.into_result(ChipMethod::ChipAuthentication, "DG14"),
+        }
+    };
+
+    // No silent downgrade: BAC on a chip whose signed DG14 offers PACE.
+    let (access_check, access_fallback) = match &opened {
+        Opened::Pace(_) => (AccessCheck::Ok, None),
+        Opened::Bac {
+            fallback_from: Some(e),
+        } => (AccessCheck::BacFallback, Some(format!("PACE failed ({e}); BAC was used"))),
+        Opened::Bac { fallback_from: None } => {
+            let offers_pace = dg14
+                .as_ref()
+                .and_then(|d| d.as_ref().ok())
+                .is_some_and(|infos| !infos.pace().is_empty());
+            match (offers_pace, request.policy.allow_bac_fallback) {
+                (false, _) => (AccessCheck::Ok, None),
+                (true, true) => (
+                    AccessCheck::BacFallback,
+                    Some("DG14 offers PACE but EF.CardAccess does not; BAC was used".into()),
+                ),
+                (true, false) => (AccessCheck::PaceBypassed, None),
+            }
+        }
+    };
     let stats = ReadStats {
         read_binary: reader.stats().read_binary,
         bytes,
     };
     drop(channel);
-
-    // Passive authentication.
-    report(Step::PassiveAuthentication, bytes);
-    let passive = crate::trust::verify_passive(&sod_bytes, &groups, trust, Time::now());
-    files.insert("EF.SOD".into(), sod_bytes);
-    // A chip proof is worth only what the SOD says about the key it used: under a valid
-    // SOD the key's data group must be among the hashed ones. (Under an SOD that is not
-    // valid the verdict cannot be genuine anyway, and the proof is reported as run.)
-    if chip.status == "valid" && passive.status == PassiveStatus::Valid {
-        let covered = chip_key_dg
-            .is_some_and(|n| passive.data_groups.0.get(&n) == Some(&DataGroupStatus::Ok));
-        if !covered {
-            chip.status = "not-supported";
-            chip.detail = Some("the chip's key is not covered by the EF.SOD".into());
-        }
-    }
-    let verdict = Verdict::of(passive.status, chip.status);
-
-    // The identity.
-    let dg1_bytes = groups.get(&1).ok_or(ReadError::File {
-        file: "DG1",
-        error: "not readable".into(),
-    })?;
-    let dg1 = Dg1::parse(dg1_bytes).map_err(|e| file_error("DG1", e))?;
-    let full_name = groups
-        .get(&11)
-        .and_then(|b| Dg11::parse(b).ok())
-        .and_then(|d| d.full_name.clone());
-    let (document, holder) = result::identity_of(
-        &dg1,
-        full_name.map(|n| n.replace("<<", " ").replace('<', " ")),
+    let verdict = Verdict::of(
+        passive.status,
+        chip.status,
+        access_check,
+        VerdictPolicy {
+            require_chip_proof: request.policy.require_chip_proof,
+        },
     );
-    let vn = groups.get(&13).and_then(|b| VnIdentity::from_dg13(b).ok());
-    let face = match (request.face, groups.get(&2)) {
-        (Some(format), Some(bytes)) => Dg2::parse(bytes)
-            .and_then(|d| d.decode_first(&ImageLimits::default(), format))
-            .map(|img| result::face_of(&img))
-            .map_err(|e| tracing::debug!(error = %e, "face not decoded"))
-            .ok(),
+
+    // The identity, from data groups whose hash matched only.
+    let mut undecodable = |name: &str, e: &dyn std::fmt::Display| {
+        passive.problems.push(Problem {
+            code: ProblemCode::DgUndecodable,
+            message: format!("{name} matches its hash but does not decode: {e}"),
+        });
+    };
+    let dg1 = match dg1 {
+        Some(Ok(d)) => Some(d),
+        Some(Err(e)) => {
+            undecodable("DG1", &e);
+            None
+        }
+        None if groups.contains_key(&1) => None,
+        None => {
+            return Err(ReadError::File {
+                file: "DG1",
+                error: match refused.get(&1) {
+                    Some(sw) => format!("not readable ({sw})"),
+                    None => "not readable".into(),
+                },
+            });
+        }
+    };
+    let full_name = match verified_bytes(11).map(|b| Dg11::parse(b)) {
+        Some(Ok(d)) => d.full_name.clone(),
+        Some(Err(e)) => {
+            undecodable("DG11", &e);
+            None
+        }
+        None => None,
+    };
+    let identity = dg1.as_ref().map(|dg1| {
+        result::identity_of(
+            dg1,
+            full_name.map(|n| n.replace("<<", " ").replace('<', " ")),
+        )
+    });
+    let vn = match verified_bytes(13).map(VnIdentity::from_dg13) {
+        Some(Ok(v)) => Some(v),
+        Some(Err(e)) => {
+            undecodable("DG13", &e);
+            None
+        }
+        None => None,
+    };
+    // The image decoder (C, for JPEG 2000) sees only an image whose hash matched.
+    let face = match (request.face, verified_bytes(2)) {
+        (Some(format), Some(bytes)) => {
+            match Dg2::parse(bytes).and_then(|d| d.decode_first(&ImageLimits::default(), format)) {
+                Ok(img) => Some(result::face_of(&img)),
+                Err(e) => {
+                    undecodable("DG2", &e);
+                    None
+                }
+            }
+        }
         _ => None,
     };
     report(Step::Done, bytes);
+    let (document, holder) = identity.unzip();
     Ok((
         ReadResult {
             document,
@@ -315,6 +455,8 @@ pub fn read_card<C: Card>(
             face,
             verification: Verification {
                 access: opened.describe(),
+                access_check,
+                access_fallback,
                 passive,
                 chip,
                 verdict,
@@ -325,9 +467,261 @@ pub fn read_card<C: Card>(
     ))
 }
 
-fn file_error(file: &'static str, e: impl std::fmt::Display) -> ReadError {
-    ReadError::File {
-        file,
-        error: e.to_string(),
+/// Short file identifier and file identifier of EF.CardSecurity in the master file.
+const CARD_SECURITY_SFI: u8 = 0x1D;
+const CARD_SECURITY_FID: u16 = 0x011D;
+
+/// Reads a file; a status word the chip refuses it with is an answer, not a failure of
+/// the read (what it means is for the verdict to say). Other errors end the read.
+fn read_optional<C: Card>(
+    reader: &mut FileReader,
+    channel: &mut C,
+    sfi: u8,
+    fid: u16,
+) -> Result<Result<Vec<u8>, StatusWord>, ReadError> {
+    match reader.read_file_by_sfi(channel, sfi, fid) {
+        Ok(data) => Ok(Ok(data)),
+        Err(apdu::Error::Status(sw)) => Ok(Err(sw)),
+        Err(e) => Err(e.into()),
     }
+}
+
+/// Whether `bytes` match data group `n`'s hash in EF.SOD.
+fn hash_matches(sod: Option<&Sod>, n: u8, bytes: &[u8]) -> bool {
+    let Some(sod) = sod else { return false };
+    match (sod.lds.hash(), sod.lds.hashes.get(&n)) {
+        (Some(hash), Some(expected)) => apdu::crypto::mac_eq(&hash.digest(bytes), expected),
+        _ => false,
+    }
+}
+
+fn dg_list(groups: &BTreeSet<u8>) -> String {
+    let names: Vec<String> = groups.iter().map(|n| format!("DG{n}")).collect();
+    if names.is_empty() {
+        "no data group".into()
+    } else {
+        names.join(" ")
+    }
+}
+
+/// What the signed data says about a chip proof, before running it.
+enum Requirement<P> {
+    /// No proof of this kind is required.
+    None,
+    /// EF.SOD did not parse: nobody can say.
+    Unknown,
+    /// Its file is signed but the chip refused to give it.
+    Unreadable(StatusWord),
+    /// Its file's hash did not match (passive authentication says so).
+    NotVerified,
+    /// Its file is signed but does not decode.
+    Undecodable(String),
+    /// Its key or protocol is one this reader cannot run.
+    Unsupported(String),
+    /// Run it.
+    Run(P),
+}
+
+impl<P> Requirement<P> {
+    /// The result of a requirement that is not run.
+    fn into_result(self, method: ChipMethod, file: &str) -> ChipResult {
+        use ChipProblemCode as C;
+        match self {
+            Requirement::None => ChipResult::of(
+                ChipMethod::None,
+                ChipStatus::NoneOffered,
+                C::ChipProofNoneOffered,
+                "the signed data offers no chip proof (no chip-authentication key in DG14, no DG15): a copy of this card's files onto another chip could not be told apart".into(),
+            ),
+            Requirement::Unknown => ChipResult::of(
+                ChipMethod::None,
+                ChipStatus::NotChecked,
+                C::ChipKeyNotVerified,
+                "EF.SOD could not be used, so the required chip proof is unknown".into(),
+            ),
+            Requirement::Unreadable(sw) => ChipResult::of(
+                method,
+                ChipStatus::Invalid,
+                C::ChipKeyUnreadable,
+                format!("{file} is hashed in EF.SOD but the chip refused to give it ({sw})"),
+            ),
+            Requirement::NotVerified => ChipResult::of(
+                method,
+                ChipStatus::NotChecked,
+                C::ChipKeyNotVerified,
+                format!("{file} does not match its hash in EF.SOD"),
+            ),
+            Requirement::Undecodable(e) => ChipResult::of(
+                method,
+                ChipStatus::Invalid,
+                C::ChipKeyUndecodable,
+                format!("{file} matches its hash but does not decode: {e}"),
+            ),
+            Requirement::Unsupported(e) => ChipResult::of(
+                method,
+                ChipStatus::NotChecked,
+                C::ChipProofUnsupported,
+                format!("{file}: {e}"),
+            ),
+            Requirement::Run(_) => ChipResult::of(
+                method,
+                ChipStatus::NotChecked,
+                C::ChipProofUnsupported,
+                "not run".into(),
+            ),
+        }
+    }
+}
+
+/// The result of a proof that ran and did not succeed: a transport failure ends the
+/// read; any answer of the chip (an error status word, a wrong cryptogram, a malformed
+/// response) is a failed proof.
+fn proof_failure(method: ChipMethod, step: &str, e: apdu::Error) -> Result<ChipResult, ReadError> {
+    match e {
+        apdu::Error::CardRemoved => Err(ReadError::CardRemoved),
+        apdu::Error::Transport(_) => Err(ReadError::Card(e)),
+        apdu::Error::Status(sw) => Ok(ChipResult::of(
+            method,
+            ChipStatus::Invalid,
+            ChipProblemCode::ChipProofRefused,
+            format!("{step}: the chip answered {sw}"),
+        )),
+        e => Ok(ChipResult::of(
+            method,
+            ChipStatus::Invalid,
+            ChipProblemCode::ChipProofInvalid,
+            format!("{step}: {e}"),
+        )),
+    }
+}
+
+/// Active authentication, required when DG15 is hashed in EF.SOD and chip
+/// authentication is not run.
+#[allow(clippy::too_many_arguments)]
+fn active_authentication<C: Card>(
+    channel: &mut C,
+    signed: &Option<BTreeSet<u8>>,
+    dg15: Option<&Vec<u8>>,
+    refused: &BTreeMap<u8, StatusWord>,
+    dg14: Option<&SecurityInfos>,
+    rng: &mut impl CryptoRng,
+    report: &mut impl FnMut(Step, usize),
+    bytes: usize,
+) -> Result<ChipResult, ReadError> {
+    let method = ChipMethod::ActiveAuthentication;
+    let requirement = match (signed, dg15) {
+        (None, _) => Requirement::Unknown,
+        (Some(s), _) if !s.contains(&15) => Requirement::None,
+        (Some(_), None) => match refused.get(&15) {
+            Some(sw) => Requirement::Unreadable(*sw),
+            None => Requirement::NotVerified,
+        },
+        (Some(_), Some(b)) => match AaPublicKey::from_dg15(b) {
+            Ok(key) => Requirement::Run(key),
+            Err(apdu::Error::Unsupported(e)) => Requirement::Unsupported(e.into()),
+            Err(e) => Requirement::Undecodable(e.to_string()),
+        },
+    };
+    let Requirement::Run(key) = requirement else {
+        return Ok(requirement.into_result(method, "DG15"));
+    };
+    report(Step::ActiveAuthentication, bytes);
+    let info = dg14.and_then(|i| i.active_authentication().cloned());
+    match active_auth::authenticate_random(channel, &key, info.as_ref(), rng) {
+        Ok(()) => Ok(ChipResult {
+            method,
+            status: ChipStatus::Valid,
+            card_security: None,
+            problems: Vec::new(),
+        }),
+        Err(e) => proof_failure(method, "active authentication", e),
+    }
+}
+
+/// PACE-CAM: the proof the chip gave during PACE, checked with the static key of an
+/// EF.CardSecurity whose own signature verified against the trust anchors.
+fn pace_cam(
+    pace: &apdu::pace::PaceOutcome,
+    proof: &apdu::pace::CamProof,
+    card_security: Option<Result<Vec<u8>, StatusWord>>,
+    trust: &TrustStore,
+    now: Time,
+    issuing_state: Option<&str>,
+) -> ChipResult {
+    let method = ChipMethod::PaceCam;
+    let bytes = match card_security {
+        Some(Ok(b)) => b,
+        Some(Err(sw)) => {
+            return Requirement::<()>::Unreadable(sw).into_result(method, "EF.CardSecurity");
+        }
+        None => return Requirement::<()>::Unknown.into_result(method, "EF.CardSecurity"),
+    };
+    let checked = verify_card_security(&bytes, trust, now, issuing_state);
+    let status = checked.status;
+    let infos = checked
+        .security_infos
+        .as_deref()
+        .map(|der| SecurityInfos::parse(der).map_err(|e| e.to_string()));
+    let mut result = match (status, infos) {
+        (PassiveStatus::Invalid, _) => ChipResult::of(
+            method,
+            ChipStatus::Invalid,
+            ChipProblemCode::ChipKeyNotVerified,
+            "EF.CardSecurity does not verify".into(),
+        ),
+        (_, None) => Requirement::<()>::NotVerified.into_result(method, "EF.CardSecurity"),
+        (_, Some(Err(e))) => Requirement::<()>::Undecodable(e).into_result(method, "EF.CardSecurity"),
+        (_, Some(Ok(infos))) => {
+            let group = apdu::pace::group_of(&pace.info);
+            let keys: Vec<_> = infos.chip_authentication_keys().collect();
+            let verdicts: Vec<Result<(), apdu::Error>> = keys
+                .iter()
+                .map(|k| {
+                    let key = ChipPublicKey::from_info(k)?;
+                    proof.verify(group.as_ref().map_err(Clone::clone)?, &key.public)
+                })
+                .collect();
+            if verdicts.iter().any(Result::is_ok) {
+                ChipResult {
+                    method,
+                    status: if status == PassiveStatus::Valid {
+                        ChipStatus::Valid
+                    } else {
+                        ChipStatus::NotChecked
+                    },
+                    card_security: None,
+                    problems: if status == PassiveStatus::Valid {
+                        Vec::new()
+                    } else {
+                        vec![ChipProblem {
+                            code: ChipProblemCode::ChipKeyNotVerified,
+                            message: "EF.CardSecurity is not traced to a trusted CSCA".into(),
+                        }]
+                    },
+                }
+            } else if keys.is_empty() {
+                ChipResult::of(
+                    method,
+                    ChipStatus::Invalid,
+                    ChipProblemCode::ChipKeyUndecodable,
+                    "EF.CardSecurity holds no chip authentication key".into(),
+                )
+            } else {
+                let why = verdicts
+                    .into_iter()
+                    .filter_map(Result::err)
+                    .map(|e| e.to_string())
+                    .collect::<Vec<_>>()
+                    .join("; ");
+                ChipResult::of(
+                    method,
+                    ChipStatus::Invalid,
+                    ChipProblemCode::ChipProofInvalid,
+                    format!("PACE-CAM: {why}"),
+                )
+            }
+        }
+    };
+    result.card_security = Some(checked);
+    result
 }

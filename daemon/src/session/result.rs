@@ -8,15 +8,18 @@ use serde::Serialize;
 use crate::lds::dg1::{Dg1, MrzFormat, yymmdd_to_iso};
 use crate::lds::dg2::FaceImage;
 use crate::lds::dg13::VnIdentity;
-use crate::trust::PassiveResult;
+use crate::trust::{PassiveResult, PassiveStatus};
 
 /// The whole result.
 #[derive(Clone, Debug, Serialize)]
 pub struct ReadResult {
-    /// The document.
-    pub document: Document,
-    /// The holder, from the MRZ (and DG11 where it is fuller).
-    pub holder: Holder,
+    /// The document, from a DG1 whose hash matched; absent otherwise.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub document: Option<Document>,
+    /// The holder, from the MRZ (and DG11 where it is fuller), from data groups whose
+    /// hash matched; absent otherwise.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub holder: Option<Holder>,
     /// The Vietnamese card's DG13 identity.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub vn: Option<VnIdentity>,
@@ -98,6 +101,11 @@ impl core::fmt::Debug for Face {
 pub struct Verification {
     /// `PACE-ECDH-GM-AES-128 brainpoolP256r1`, `BAC`, ….
     pub access: String,
+    /// Whether the chip was opened as it offers to be (see [`AccessCheck`]).
+    pub access_check: AccessCheck,
+    /// Why BAC replaced PACE, when it did.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub access_fallback: Option<String>,
     /// Passive authentication.
     pub passive: PassiveResult,
     /// Chip or active authentication.
@@ -106,39 +114,149 @@ pub struct Verification {
     pub verdict: Verdict,
 }
 
+/// How the chip was opened, judged against what it offers (EF.CardAccess, and PACEInfo
+/// in a DG14 whose hash matched).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum AccessCheck {
+    /// PACE as offered, or BAC on a chip that offers no PACE.
+    Ok,
+    /// BAC after PACE was offered and failed or could not be run; the caller allowed it.
+    BacFallback,
+    /// BAC, although the chip's signed DG14 offers PACE and the caller did not allow the
+    /// fallback: EF.CardAccess was missing or unreadable, as a downgrade would make it.
+    PaceBypassed,
+}
+
+/// `verification.chip.method`: the proof the signed data requires of the chip.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ChipMethod {
+    /// Chip authentication with the key in DG14.
+    ChipAuthentication,
+    /// Active authentication with the key in DG15.
+    ActiveAuthentication,
+    /// PACE with chip authentication mapping, the key in EF.CardSecurity.
+    PaceCam,
+    /// The signed data requires no proof (or could not say which).
+    None,
+}
+
+/// `verification.chip.status`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ChipStatus {
+    /// The required proof verified with the key the signed data gives.
+    Valid,
+    /// The required proof failed, was refused with an error status word, or its key's
+    /// file could not be read or decoded: the chip is not the one the data was signed
+    /// for.
+    Invalid,
+    /// The proof could not be judged: the signed data naming the key did not verify,
+    /// or the key or protocol is one this reader cannot run.
+    NotChecked,
+    /// The signed data requires no chip proof.
+    NoneOffered,
+}
+
+/// A finding about the chip proof.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ChipProblemCode {
+    /// The chip answered a command of the proof with an error status word.
+    ChipProofRefused,
+    /// The chip's answer does not verify with the key.
+    ChipProofInvalid,
+    /// The file holding the key (DG14, DG15, EF.CardSecurity) could not be read.
+    ChipKeyUnreadable,
+    /// The file holding the key is signed but does not decode.
+    ChipKeyUndecodable,
+    /// The file holding the key is not covered by signed data that verified.
+    ChipKeyNotVerified,
+    /// The key or protocol is one this reader cannot run.
+    ChipProofUnsupported,
+    /// The signed data requires no chip proof: a clone cannot be told apart.
+    ChipProofNoneOffered,
+}
+
+/// A chip finding: its code and a message naming the step and status word.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct ChipProblem {
+    /// What kind of finding.
+    pub code: ChipProblemCode,
+    /// For people.
+    pub message: String,
+}
+
 /// `verification.chip`.
 #[derive(Clone, Debug, Serialize)]
 pub struct ChipResult {
-    /// `chip-authentication`, `active-authentication` or `none`.
-    pub method: &'static str,
-    /// `valid`, `invalid` or `not-supported`.
-    pub status: &'static str,
-    /// Why, when not valid.
+    /// The proof the signed data requires.
+    pub method: ChipMethod,
+    /// Its outcome.
+    pub status: ChipStatus,
+    /// EF.CardSecurity's own verification, for PACE-CAM.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub detail: Option<String>,
+    pub card_security: Option<crate::trust::passive::CardSecurityResult>,
+    /// What was found.
+    pub problems: Vec<ChipProblem>,
+}
+
+impl ChipResult {
+    /// A result with one problem.
+    pub fn of(method: ChipMethod, status: ChipStatus, code: ChipProblemCode, message: String) -> ChipResult {
+        ChipResult {
+            method,
+            status,
+            card_security: None,
+            problems: vec![ChipProblem { code, message }],
+        }
+    }
 }
 
 /// The verdict.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Verdict {
-    /// Passive authentication valid, and chip authentication valid or not offered.
+    /// Every signature, chain and hash verified, and every chip proof the signed data
+    /// requires is valid.
     Genuine,
-    /// Not proven either way (no trust anchor, read cut short).
+    /// Not proven either way (no trust anchor, a CSCA of another country, a proof that
+    /// could not be judged, a bypassed PACE).
     NotVerified,
-    /// Passive or chip authentication failed.
+    /// Passive authentication found tampering, or a required chip proof failed.
     Forged,
 }
 
+/// What a deployment demands beyond the signed data.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct VerdictPolicy {
+    /// A card whose signed data offers no chip proof is `not-verified`, not `genuine`.
+    pub require_chip_proof: bool,
+}
+
 impl Verdict {
-    /// The DESIGN rule: forged on any invalid proof; genuine on a valid SOD with a valid
-    /// chip proof or none offered; not verified otherwise.
-    pub fn of(passive: crate::trust::PassiveStatus, chip_status: &str) -> Verdict {
-        use crate::trust::PassiveStatus as P;
-        match (passive, chip_status) {
-            (P::Invalid, _) | (_, "invalid") => Verdict::Forged,
-            (P::Valid, "valid" | "not-supported") => Verdict::Genuine,
-            _ => Verdict::NotVerified,
+    /// The verdict of typed, signed facts; `docs/verdict.md` tables every combination
+    /// and a unit test holds the two together.
+    pub fn of(
+        passive: PassiveStatus,
+        chip: ChipStatus,
+        access: AccessCheck,
+        policy: VerdictPolicy,
+    ) -> Verdict {
+        match (passive, chip, access) {
+            (PassiveStatus::Invalid, _, _) | (_, ChipStatus::Invalid, _) => Verdict::Forged,
+            (PassiveStatus::NoTrustAnchor, _, _)
+            | (_, ChipStatus::NotChecked, _)
+            | (_, _, AccessCheck::PaceBypassed) => Verdict::NotVerified,
+            (PassiveStatus::Valid, ChipStatus::NoneOffered, _) if policy.require_chip_proof => {
+                Verdict::NotVerified
+            }
+            (
+                PassiveStatus::Valid,
+                ChipStatus::Valid | ChipStatus::NoneOffered,
+                AccessCheck::Ok | AccessCheck::BacFallback,
+            ) => Verdict::Genuine,
         }
     }
 }
@@ -216,4 +334,117 @@ pub fn raw_of(files: &BTreeMap<String, Vec<u8>>) -> BTreeMap<String, String> {
 /// The current year, for placing two-digit MRZ years.
 pub fn this_year() -> u32 {
     u32::try_from(crate::trust::Time::now().to_ymd_hms().0).unwrap_or(2000)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const PASSIVE: [(PassiveStatus, &str); 3] = [
+        (PassiveStatus::Valid, "valid"),
+        (PassiveStatus::Invalid, "invalid"),
+        (PassiveStatus::NoTrustAnchor, "no-trust-anchor"),
+    ];
+    const CHIP: [(ChipStatus, &str); 4] = [
+        (ChipStatus::Valid, "valid"),
+        (ChipStatus::Invalid, "invalid"),
+        (ChipStatus::NotChecked, "not-checked"),
+        (ChipStatus::NoneOffered, "none-offered"),
+    ];
+    const ACCESS: [(AccessCheck, &str); 3] = [
+        (AccessCheck::Ok, "ok"),
+        (AccessCheck::BacFallback, "bac-fallback"),
+        (AccessCheck::PaceBypassed, "pace-bypassed"),
+    ];
+    const REQUIRE: [(bool, &str); 2] = [(true, "yes"), (false, "no")];
+
+    /// Whether a table cell (`any`, or a comma-separated list) holds `name`.
+    fn cell_holds(cell: &str, name: &str) -> bool {
+        cell == "any" || cell.split(',').any(|v| v.trim() == name)
+    }
+
+    #[test]
+    fn the_documented_table_is_the_verdict() {
+        let doc = include_str!("../../../docs/verdict.md");
+        let table = doc
+            .split("## The table")
+            .nth(1)
+            .expect("docs/verdict.md has a section 'The table'");
+        let rows: Vec<Vec<&str>> = table
+            .lines()
+            .skip_while(|l| !l.starts_with('|'))
+            .take_while(|l| l.starts_with('|'))
+            .skip(2)
+            .map(|l| l.trim_matches('|').split('|').map(str::trim).collect())
+            .collect();
+        assert!(rows.len() >= 5, "the table has rows");
+        for row in &rows {
+            assert_eq!(row.len(), 5, "row {row:?}");
+            // Every name in a cell is a value of its column.
+            for (cell, names) in row.iter().zip([
+                PASSIVE.map(|p| p.1).as_slice(),
+                CHIP.map(|p| p.1).as_slice(),
+                ACCESS.map(|p| p.1).as_slice(),
+                REQUIRE.map(|p| p.1).as_slice(),
+            ]) {
+                if *cell != "any" {
+                    for v in cell.split(',') {
+                        assert!(names.contains(&v.trim()), "{v:?} in {row:?}");
+                    }
+                }
+            }
+        }
+        let mut combinations = 0;
+        for (passive, p) in PASSIVE {
+            for (chip, c) in CHIP {
+                for (access, a) in ACCESS {
+                    for (require, r) in REQUIRE {
+                        let matching: Vec<&Vec<&str>> = rows
+                            .iter()
+                            .filter(|row| {
+                                cell_holds(row[0], p)
+                                    && cell_holds(row[1], c)
+                                    && cell_holds(row[2], a)
+                                    && cell_holds(row[3], r)
+                            })
+                            .collect();
+                        let [row] = matching.as_slice() else {
+                            panic!("{p} {c} {a} {r}: {} rows, want one", matching.len());
+                        };
+                        let policy = VerdictPolicy {
+                            require_chip_proof: require,
+                        };
+                        let verdict = serde_json::to_value(Verdict::of(passive, chip, access, policy))
+                            .unwrap();
+                        assert_eq!(verdict, row[4], "{p} {c} {a} {r}");
+                        combinations += 1;
+                    }
+                }
+            }
+        }
+        assert_eq!(combinations, 72);
+    }
+
+    #[test]
+    fn genuine_needs_valid_signed_data_and_every_required_proof() {
+        for (passive, _) in PASSIVE {
+            for (chip, _) in CHIP {
+                for (access, _) in ACCESS {
+                    for (require, _) in REQUIRE {
+                        let policy = VerdictPolicy {
+                            require_chip_proof: require,
+                        };
+                        if Verdict::of(passive, chip, access, policy) == Verdict::Genuine {
+                            assert_eq!(passive, PassiveStatus::Valid);
+                            assert!(
+                                chip == ChipStatus::Valid
+                                    || (chip == ChipStatus::NoneOffered && !require)
+                            );
+                            assert_ne!(access, AccessCheck::PaceBypassed);
+                        }
+                    }
+                }
+            }
+        }
+    }
 }

@@ -22,7 +22,7 @@ use crate::api::throttle::Subject;
 use crate::lds::dg2::OutputFormat;
 use crate::readers::{CancelToken, Claim, ClaimError, ReadFailure};
 use crate::session::access::AccessInput;
-use crate::session::{ReadError, ReadRequest};
+use crate::session::{ReadError, ReadPolicy, ReadRequest};
 
 /// The longest `wait` a client may ask for a card.
 const MAX_WAIT: Duration = Duration::from_secs(300);
@@ -42,6 +42,10 @@ struct Params {
     raw: bool,
     #[serde(default)]
     wait: Option<f64>,
+    #[serde(default)]
+    require_chip_proof: Option<bool>,
+    #[serde(default)]
+    allow_bac_fallback: Option<bool>,
 }
 
 #[derive(serde::Deserialize, Clone, Copy)]
@@ -65,10 +69,12 @@ pub struct ReadParams {
 }
 
 impl ReadParams {
-    /// Checks the parameters, the access data's form and the fields against `allowed`.
+    /// Checks the parameters, the access data's form and the fields against `allowed`;
+    /// the request may make `deployment`'s verification policy stricter, never looser.
     pub fn parse(
         mut request: Map<String, Value>,
         allowed: &FieldSet,
+        deployment: ReadPolicy,
     ) -> Result<ReadParams, CmdError> {
         // The access data leaves the request first, goes into a zeroizing type, and its
         // JSON copy is wiped. A malformed access object fails as a whole ("did not match
@@ -120,6 +126,26 @@ impl ReadParams {
                 ));
             }
         };
+        if params.allow_bac_fallback == Some(true) && !deployment.allow_bac_fallback {
+            return Err(CmdError::new(
+                Code::Forbidden,
+                "the daemon's configuration does not allow a BAC fallback ([verification] allow_bac_fallback)",
+            ));
+        }
+        if params.require_chip_proof == Some(false) && deployment.require_chip_proof {
+            return Err(CmdError::new(
+                Code::Forbidden,
+                "the daemon's configuration requires a chip proof ([verification] require_chip_proof)",
+            ));
+        }
+        let policy = ReadPolicy {
+            allow_bac_fallback: params
+                .allow_bac_fallback
+                .unwrap_or(deployment.allow_bac_fallback),
+            require_chip_proof: params
+                .require_chip_proof
+                .unwrap_or(deployment.require_chip_proof),
+        };
         let face = params.face.map(|f| match f {
             Face::Jpeg => OutputFormat::Jpeg,
             Face::Png => OutputFormat::Png,
@@ -136,6 +162,7 @@ impl ReadParams {
                 face,
                 raw: params.raw,
                 skip: fields.data_groups_to_skip(),
+                policy,
             },
             fields,
             reader: params.reader,
@@ -159,7 +186,7 @@ fn plan(request: Map<String, Value>, context: &Context) -> Result<Plan, CmdError
         .as_ref()
         .map(|c| c.fields.clone())
         .unwrap_or_else(FieldSet::none);
-    let params = ReadParams::parse(request, &allowed)?;
+    let params = ReadParams::parse(request, &allowed, context.shared.config().verification)?;
     let uid = context.peer.map(|p| p.uid).unwrap_or(u32::MAX);
     if let Some(wait) = throttle_wait(&context.shared, &[Subject::Client(uid)], Instant::now()) {
         return Err(throttled(wait));
@@ -367,22 +394,62 @@ mod tests {
                 .extend(extra.as_object().unwrap().clone());
             r.as_object().unwrap().clone()
         };
-        let ok = ReadParams::parse(request(json!({})), &name_only).unwrap();
+        let ok = ReadParams::parse(request(json!({})), &name_only, ReadPolicy::default()).unwrap();
         assert!(ok.request.skip.contains(&2) && ok.request.face.is_none());
         assert_eq!(ok.fields.names(), ["full_name"]);
-        let e = ReadParams::parse(request(json!({"face": "png"})), &name_only).unwrap_err();
+        let e = ReadParams::parse(request(json!({"face": "png"})), &name_only, ReadPolicy::default()).unwrap_err();
         assert_eq!(e.code, Code::Forbidden);
-        let e = ReadParams::parse(request(json!({"wait": -1})), &name_only).unwrap_err();
+        let e = ReadParams::parse(request(json!({"wait": -1})), &name_only, ReadPolicy::default()).unwrap_err();
         assert_eq!(e.code, Code::BadRequest);
         let mut no_access = request(json!({}));
         no_access.remove("access");
-        let e = ReadParams::parse(no_access, &name_only).unwrap_err();
+        let e = ReadParams::parse(no_access, &name_only, ReadPolicy::default()).unwrap_err();
         assert_eq!(e.code, Code::BadRequest);
         let all = ReadParams::parse(
             request(json!({"face": "jpeg", "raw": true})),
             &FieldSet::all(),
+            ReadPolicy::default(),
         )
         .unwrap();
         assert!(!all.request.skip.contains(&2) && all.request.raw);
+    }
+
+    #[test]
+    fn a_request_may_tighten_the_verification_policy_never_loosen_it() {
+        let all = FieldSet::all();
+        let request = |extra: Value| {
+            let mut r = json!({"cmd": "read", "access": {"can": "123456"}});
+            r.as_object_mut()
+                .unwrap()
+                .extend(extra.as_object().unwrap().clone());
+            r.as_object().unwrap().clone()
+        };
+        let strict = ReadPolicy {
+            allow_bac_fallback: false,
+            require_chip_proof: true,
+        };
+        let loose = ReadPolicy {
+            allow_bac_fallback: true,
+            require_chip_proof: false,
+        };
+        let p = ReadParams::parse(request(json!({})), &all, strict).unwrap();
+        assert_eq!(p.request.policy, strict, "the deployment's policy is the default");
+        let p = ReadParams::parse(
+            request(json!({"require_chip_proof": true, "allow_bac_fallback": false})),
+            &all,
+            loose,
+        )
+        .unwrap();
+        assert_eq!(p.request.policy, strict);
+        for extra in [
+            json!({"allow_bac_fallback": true}),
+            json!({"require_chip_proof": false}),
+        ] {
+            let e = ReadParams::parse(request(extra.clone()), &all, strict).unwrap_err();
+            assert_eq!(e.code, Code::Forbidden, "{extra}");
+        }
+        let e = ReadParams::parse(request(json!({"require_chip_proof": "yes"})), &all, loose)
+            .unwrap_err();
+        assert_eq!(e.code, Code::BadRequest);
     }
 }

@@ -268,7 +268,17 @@ pub fn read_card<C: Card>(
 
     // Passive authentication.
     report(Step::PassiveAuthentication, bytes);
-    let passive = crate::trust::verify_passive(&sod_bytes, &groups, trust, Time::now());
+    let passive = crate::trust::verify_passive(
+        &sod_bytes,
+        &groups,
+        trust,
+        Time::now(),
+        groups
+            .get(&1)
+            .and_then(|b| Dg1::parse(b).ok())
+            .map(|d| d.fields.issuing_state.clone())
+            .as_deref(),
+    );
     files.insert("EF.SOD".into(), sod_bytes);
     // A chip proof is worth only what the SOD says about the key it used: under a valid
     // SOD the key's data group must be among the hashed ones. (Under an SOD that is not

@@ -81,10 +81,10 @@ fn bench(c: &mut Criterion) {
             extra_certificates: Vec::new(),
         };
         let sod = issue_sod(&dgs, &ds.certificate, &ds.key, &options, &mut rng).expect("sod");
-        let r = verify_passive(&sod, &dgs, &store, at);
+        let r = verify_passive(&sod, &dgs, &store, at, Some("VNM"));
         assert_eq!(r.status, PassiveStatus::Valid, "{name}: {r:?}");
         group.bench_function(*name, |b| {
-            b.iter(|| verify_passive(black_box(&sod), black_box(&dgs), &store, at))
+            b.iter(|| verify_passive(black_box(&sod), black_box(&dgs), &store, at, Some("VNM")))
         });
     }
     group.finish();

@@ -161,7 +161,13 @@ fn a_full_read_through_pcscd_passes_passive_authentication() {
         .load_path(std::path::Path::new(sim.start["csca"].as_str().unwrap()))
         .unwrap();
     let at = Time::from_ymd_hms(2025, 6, 1, 0, 0, 0).unwrap();
-    let result = passive::verify(&read.sod, &read.files, &store, at);
+    let result = passive::verify(
+        &read.sod,
+        &read.files,
+        &store,
+        at,
+        Some(&dg1.fields.issuing_state),
+    );
     assert_eq!(result.status, PassiveStatus::Valid, "{:?}", result.problems);
     drop(card);
     sim.stop();

@@ -204,7 +204,11 @@ pub fn run_to(args: &Args, out: &mut dyn Write) -> ExitCode {
     let Some(sod) = sod else {
         return fail("no EF.SOD among the files (an EF.SOD starts with tag 77)");
     };
-    let result = passive::verify(&sod, &groups, &store, at);
+    let issuing_state = groups
+        .get(&1)
+        .and_then(|b| Dg1::parse(b).ok())
+        .map(|d| d.fields.issuing_state.clone());
+    let result = passive::verify(&sod, &groups, &store, at, issuing_state.as_deref());
     let code = exit_code(result.status);
     if args.json {
         let doc = Output {

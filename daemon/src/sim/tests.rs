@@ -99,7 +99,18 @@ fn signed_profiles_pass_passive_authentication_against_the_fixture_csca() {
             .filter_map(|dg| files.get(&dg.fid()).map(|f| (dg.number(), f.data.clone())))
             .collect();
         let at = Time::from_ymd_hms(2025, 6, 1, 0, 0, 0).unwrap();
-        let result = passive::verify(p.file(LdsFile::Sod).unwrap(), &groups, &store, at);
+        let state = crate::lds::dg1::Dg1::parse(&groups[&1])
+            .unwrap()
+            .fields
+            .issuing_state
+            .clone();
+        let result = passive::verify(
+            p.file(LdsFile::Sod).unwrap(),
+            &groups,
+            &store,
+            at,
+            Some(&state),
+        );
         assert_eq!(
             result.status,
             PassiveStatus::Valid,

@@ -417,6 +417,46 @@ impl PublicKey {
     }
 }
 
+/// The `keyUsage` extension's bits (RFC 5280 §4.2.1.3), bit `n` of the BIT STRING as
+/// `1 << n` (so `digitalSignature` is bit 0, `keyCertSign` bit 5).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct KeyUsage(pub u16);
+
+impl KeyUsage {
+    pub const DIGITAL_SIGNATURE: u16 = 1 << 0;
+    pub const NON_REPUDIATION: u16 = 1 << 1;
+    pub const KEY_ENCIPHERMENT: u16 = 1 << 2;
+    pub const DATA_ENCIPHERMENT: u16 = 1 << 3;
+    pub const KEY_AGREEMENT: u16 = 1 << 4;
+    pub const KEY_CERT_SIGN: u16 = 1 << 5;
+    pub const CRL_SIGN: u16 = 1 << 6;
+    pub const ENCIPHER_ONLY: u16 = 1 << 7;
+    pub const DECIPHER_ONLY: u16 = 1 << 8;
+
+    /// Reads the content octets of the BIT STRING (unused-bit count first). Bits past
+    /// `decipherOnly` are ignored; `None` when the encoding is not a bit string at all.
+    pub fn from_bit_string(value: &[u8]) -> Option<KeyUsage> {
+        let (&unused, bytes) = value.split_first()?;
+        if unused > 7 || (bytes.is_empty() && unused != 0) {
+            return None;
+        }
+        let mut bits = 0u16;
+        for (i, byte) in bytes.iter().take(2).enumerate() {
+            for j in 0..8 {
+                if byte & (0x80 >> j) != 0 {
+                    bits |= 1 << (i * 8 + j);
+                }
+            }
+        }
+        Some(KeyUsage(bits & 0x01ff))
+    }
+
+    /// Whether every bit of `mask` is set.
+    pub fn allows(self, mask: u16) -> bool {
+        self.0 & mask == mask
+    }
+}
+
 /// A parsed X.509 certificate, owning its DER encoding.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Certificate {
@@ -436,8 +476,15 @@ pub struct Certificate {
     pub public_key: PublicKey,
     pub subject_key_id: Option<Vec<u8>>,
     pub authority_key_id: Option<Vec<u8>>,
-    /// Basic constraints `cA`, when the extension is present.
+    /// Basic constraints `cA`, when the extension is present (`Some(false)` also when
+    /// the extension is present but malformed: it then grants nothing).
     pub is_ca: Option<bool>,
+    /// The key usage bits, when the extension is present (no bits at all when it is
+    /// present but malformed: it then grants nothing).
+    pub key_usage: Option<KeyUsage>,
+    /// The signature algorithm named inside `tbsCertificate`, which RFC 5280 §4.1.1.2
+    /// requires to equal [`Certificate::signature_algorithm`].
+    pub tbs_signature_algorithm: AlgorithmIdentifier,
     /// The signature value.
     pub signature: Vec<u8>,
 }
@@ -483,7 +530,7 @@ impl Certificate {
         if serial.is_empty() {
             return Err(DerError::new(CTX, "empty serial number"));
         }
-        let _inner_alg = AlgorithmIdentifier::from_der(&r.read()?)?;
+        let inner_alg = AlgorithmIdentifier::from_der(&r.read()?)?;
         let issuer = Name::from_der(&r.read()?)?;
         let validity = r.expect(tag::SEQUENCE, "validity")?;
         let mut vr = validity.reader();
@@ -507,6 +554,8 @@ impl Certificate {
             subject_key_id: None,
             authority_key_id: None,
             is_ca: None,
+            key_usage: None,
+            tbs_signature_algorithm: inner_alg,
             signature,
         };
         if let Some(exts) = r.optional(tag::ctx(3))? {
@@ -546,14 +595,33 @@ impl Certificate {
                 }
             }
             oid::EXT_BASIC_CONSTRAINTS => {
-                if let Ok(seq) = der::parse_single(value.value, tag::SEQUENCE, "basicConstraints") {
-                    let mut br = seq.reader();
-                    let ca = matches!(br.optional(tag::BOOLEAN), Ok(Some(b)) if b.value != [0]);
-                    self.is_ca = Some(ca);
-                }
+                // Present but unreadable counts as "not a CA": an issuer must prove it.
+                let ca = der::parse_single(value.value, tag::SEQUENCE, "basicConstraints")
+                    .ok()
+                    .is_some_and(|seq| {
+                        let mut br = seq.reader();
+                        matches!(br.optional(tag::BOOLEAN), Ok(Some(b)) if b.value != [0])
+                    });
+                self.is_ca = Some(ca);
+            }
+            oid::EXT_KEY_USAGE => {
+                // Present but unreadable grants no usage at all.
+                let usage = der::parse_single(value.value, tag::BIT_STRING, "keyUsage")
+                    .ok()
+                    .and_then(|bits| KeyUsage::from_bit_string(bits.value))
+                    .unwrap_or(KeyUsage(0));
+                self.key_usage = Some(usage);
             }
             _ => {}
         }
+    }
+
+    /// Whether the inner (`tbsCertificate.signature`) and outer signature algorithm
+    /// identifiers agree: same OID, and same parameters, an absent parameter and NULL
+    /// being the same thing (both encodings occur in real CSCA certificates).
+    pub fn signature_algorithms_agree(&self) -> bool {
+        let (inner, outer) = (&self.tbs_signature_algorithm, &self.signature_algorithm);
+        inner.oid == outer.oid && inner.real_params() == outer.real_params()
     }
 
     /// The signed part (`tbsCertificate`).
@@ -674,6 +742,24 @@ mod tests {
         assert_eq!(a.country().as_deref(), Some("VN"));
         let tlv = der::parse_single(&a.der, tag::SEQUENCE, "n").unwrap();
         assert_eq!(Name::from_der(&tlv).unwrap(), a);
+    }
+
+    #[test]
+    fn key_usage_bits() {
+        // digitalSignature alone: 07 80.
+        let ds = KeyUsage::from_bit_string(&[0x07, 0x80]).unwrap();
+        assert!(ds.allows(KeyUsage::DIGITAL_SIGNATURE));
+        assert!(!ds.allows(KeyUsage::KEY_CERT_SIGN));
+        // keyCertSign + cRLSign: 01 06.
+        let ca = KeyUsage::from_bit_string(&[0x01, 0x06]).unwrap();
+        assert!(ca.allows(KeyUsage::KEY_CERT_SIGN | KeyUsage::CRL_SIGN));
+        assert!(!ca.allows(KeyUsage::DIGITAL_SIGNATURE));
+        // decipherOnly lives in the second octet.
+        let d = KeyUsage::from_bit_string(&[0x07, 0x00, 0x80]).unwrap();
+        assert!(d.allows(KeyUsage::DECIPHER_ONLY));
+        assert_eq!(KeyUsage::from_bit_string(&[]), None);
+        assert_eq!(KeyUsage::from_bit_string(&[0x09, 0xff]), None);
+        assert_eq!(KeyUsage::from_bit_string(&[0x00]), Some(KeyUsage(0)));
     }
 
     #[test]

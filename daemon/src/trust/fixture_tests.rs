@@ -73,8 +73,11 @@ fn ecdsa384() -> SignatureAlgorithm {
 }
 
 fn codes(r: &PassiveResult) -> Vec<&'static str> {
-    r.problems.iter().map(|p| p.code).collect()
+    r.problems.iter().map(|p| p.code.as_str()).collect()
 }
+
+/// The fixtures' issuing state.
+const VN: Option<&str> = Some("VNM");
 
 #[test]
 fn trust_fixture_generator_is_reproducible() {
@@ -95,7 +98,7 @@ fn trust_fixture_valid_card() {
     let parsed = Sod::from_bytes(&sod).unwrap();
     assert_eq!(parsed.lds.version, 1);
     let store = store_with(&[&p.csca.certificate], &p);
-    let r = verify_passive(&sod, &synthetic_card(), &store, at());
+    let r = verify_passive(&sod, &synthetic_card(), &store, at(), VN);
     assert_eq!(r.status, PassiveStatus::Valid, "{r:#?}");
     assert!(r.problems.is_empty(), "{r:#?}");
     assert_eq!(r.crl, CrlStatus::Good);
@@ -110,13 +113,13 @@ fn trust_fixture_valid_card() {
         .load_path(&fixture_dir().join("csca.crl.pem"))
         .unwrap();
     assert_eq!(
-        verify_passive(&sod, &synthetic_card(), &loaded, at()).status,
+        verify_passive(&sod, &synthetic_card(), &loaded, at(), VN).status,
         PassiveStatus::Valid
     );
     // Not every data group read.
     let mut partial = synthetic_card();
     partial.remove(&2);
-    let r = verify_passive(&sod, &partial, &store, at());
+    let r = verify_passive(&sod, &partial, &store, at(), VN);
     assert_eq!(r.status, PassiveStatus::Valid);
     assert_eq!(r.data_groups.0[&2], DataGroupStatus::NotRead);
 }
@@ -131,7 +134,7 @@ fn trust_fixture_rsa_pss_and_sha1_hashes() {
         HashAlgorithm::Sha256,
         vec![],
     );
-    let r = verify_passive(&sod, &synthetic_card(), &store, at());
+    let r = verify_passive(&sod, &synthetic_card(), &store, at(), VN);
     assert_eq!(r.status, PassiveStatus::Valid, "{r:#?}");
     assert!(r.signature_algorithm.as_deref().unwrap().contains("PSS"));
     let sod = sod_for(
@@ -140,7 +143,7 @@ fn trust_fixture_rsa_pss_and_sha1_hashes() {
         HashAlgorithm::Sha1,
         vec![],
     );
-    let r = verify_passive(&sod, &synthetic_card(), &store, at());
+    let r = verify_passive(&sod, &synthetic_card(), &store, at(), VN);
     assert_eq!(r.status, PassiveStatus::Valid, "{r:#?}");
     assert_eq!(r.hash_algorithm.as_deref(), Some("SHA-1"));
     // A PSS signature checked with another salt length fails: the salt is never guessed.
@@ -149,7 +152,7 @@ fn trust_fixture_rsa_pss_and_sha1_hashes() {
         salt_len: 20,
     };
     let sod = sod_for(&p.ds_rsa_pss, wrong, HashAlgorithm::Sha256, vec![]);
-    let r = verify_passive(&sod, &synthetic_card(), &store, at());
+    let r = verify_passive(&sod, &synthetic_card(), &store, at(), VN);
     assert_eq!(
         r.status,
         PassiveStatus::Valid,
@@ -162,7 +165,7 @@ fn trust_fixture_expired_ds_stays_valid_with_a_problem() {
     let p = pki();
     let store = store_with(&[&p.csca.certificate], &p);
     let sod = sod_for(&p.ds_expired, ecdsa384(), HashAlgorithm::Sha256, vec![]);
-    let r = verify_passive(&sod, &synthetic_card(), &store, at());
+    let r = verify_passive(&sod, &synthetic_card(), &store, at(), VN);
     assert_eq!(r.status, PassiveStatus::Valid, "{r:#?}");
     assert_eq!(codes(&r), ["ds-expired"]);
 }
@@ -173,7 +176,7 @@ fn trust_fixture_not_yet_valid_ds_is_invalid() {
     let store = store_with(&[&p.csca.certificate], &p);
     let sod = sod_for(&p.ds, ecdsa384(), HashAlgorithm::Sha256, vec![]);
     let early = Time::from_ymd_hms(2023, 6, 1, 0, 0, 0).unwrap();
-    let r = verify_passive(&sod, &synthetic_card(), &store, early);
+    let r = verify_passive(&sod, &synthetic_card(), &store, early, VN);
     assert_eq!(r.status, PassiveStatus::Invalid, "{r:#?}");
     assert!(codes(&r).contains(&"ds-not-yet-valid"));
 }
@@ -183,14 +186,14 @@ fn trust_fixture_revoked_ds_is_invalid() {
     let p = pki();
     let store = store_with(&[&p.csca.certificate], &p);
     let sod = sod_for(&p.ds_revoked, ecdsa384(), HashAlgorithm::Sha256, vec![]);
-    let r = verify_passive(&sod, &synthetic_card(), &store, at());
+    let r = verify_passive(&sod, &synthetic_card(), &store, at(), VN);
     assert_eq!(r.status, PassiveStatus::Invalid, "{r:#?}");
     assert_eq!(r.crl, CrlStatus::Revoked);
     assert_eq!(codes(&r), ["ds-revoked"]);
     // Without the CRL the same card cannot be known revoked.
     let mut no_crl = TrustStore::new();
     no_crl.add_certificate(p.csca.certificate.clone());
-    let r = verify_passive(&sod, &synthetic_card(), &no_crl, at());
+    let r = verify_passive(&sod, &synthetic_card(), &no_crl, at(), VN);
     assert_eq!(r.status, PassiveStatus::Valid);
     assert_eq!(r.crl, CrlStatus::NotChecked);
 }
@@ -200,7 +203,7 @@ fn trust_fixture_wrong_csca_has_no_trust_anchor() {
     let p = pki();
     let store = store_with(&[&p.csca.certificate], &p);
     let sod = sod_for(&p.ds_rogue, ecdsa384(), HashAlgorithm::Sha256, vec![]);
-    let r = verify_passive(&sod, &synthetic_card(), &store, at());
+    let r = verify_passive(&sod, &synthetic_card(), &store, at(), VN);
     assert_eq!(r.status, PassiveStatus::NoTrustAnchor, "{r:#?}");
     assert_eq!(codes(&r), ["csca-not-found"]);
     assert!(r.signer.is_some() && r.csca.is_none());
@@ -227,7 +230,7 @@ fn trust_fixture_wrong_csca_has_no_trust_anchor() {
         key: p.ds.key.clone(),
     };
     let sod = sod_for(&forged, ecdsa384(), HashAlgorithm::Sha256, vec![]);
-    let r = verify_passive(&sod, &synthetic_card(), &store, at());
+    let r = verify_passive(&sod, &synthetic_card(), &store, at(), VN);
     assert_eq!(r.status, PassiveStatus::Invalid, "{r:#?}");
     assert_eq!(codes(&r), ["ds-certificate-signature-invalid"]);
 }
@@ -241,7 +244,7 @@ fn trust_fixture_tampering_is_invalid() {
         for pos in [0, bytes.len() / 2, bytes.len() - 1] {
             let mut dgs = synthetic_card();
             dgs.get_mut(&n).unwrap()[pos] ^= 0x20;
-            let r = verify_passive(&sod, &dgs, &store, at());
+            let r = verify_passive(&sod, &dgs, &store, at(), VN);
             assert_eq!(r.status, PassiveStatus::Invalid, "DG{n} byte {pos}");
             assert_eq!(r.data_groups.0[&n], DataGroupStatus::Mismatch);
         }
@@ -250,7 +253,7 @@ fn trust_fixture_tampering_is_invalid() {
     let mut bad = sod.clone();
     let last = bad.len() - 1;
     bad[last] ^= 1;
-    let r = verify_passive(&bad, &synthetic_card(), &store, at());
+    let r = verify_passive(&bad, &synthetic_card(), &store, at(), VN);
     assert_eq!(r.status, PassiveStatus::Invalid, "{r:#?}");
     assert_eq!(codes(&r), ["sod-signature-invalid"]);
     assert_eq!(r.sod_signature, "invalid");
@@ -262,11 +265,11 @@ fn trust_fixture_link_certificate() {
     let sod = sod_for(&p.ds_link, ecdsa384(), HashAlgorithm::Sha256, vec![]);
     // Only the old CSCA: the new key is unknown.
     let old_only = store_with(&[&p.csca.certificate], &p);
-    let r = verify_passive(&sod, &synthetic_card(), &old_only, at());
+    let r = verify_passive(&sod, &synthetic_card(), &old_only, at(), VN);
     assert_eq!(r.status, PassiveStatus::NoTrustAnchor, "{r:#?}");
     // The link certificate in the trust store (as master lists carry them).
     let with_link = store_with(&[&p.csca.certificate, &p.link], &p);
-    let r = verify_passive(&sod, &synthetic_card(), &with_link, at());
+    let r = verify_passive(&sod, &synthetic_card(), &with_link, at(), VN);
     assert_eq!(r.status, PassiveStatus::Valid, "{r:#?}");
     // The link certificate carried in the SOD, chained to the old CSCA.
     let sod = sod_for(
@@ -275,13 +278,13 @@ fn trust_fixture_link_certificate() {
         HashAlgorithm::Sha256,
         vec![p.link.clone()],
     );
-    let r = verify_passive(&sod, &synthetic_card(), &old_only, at());
+    let r = verify_passive(&sod, &synthetic_card(), &old_only, at(), VN);
     assert_eq!(r.status, PassiveStatus::Valid, "{r:#?}");
     assert_eq!(r.chain.len(), 1);
     assert_eq!(r.csca.as_ref().unwrap().serial, "01");
     // And the new self-signed CSCA alone.
     let new_only = store_with(&[&p.csca_2.certificate], &p);
-    let r = verify_passive(&sod, &synthetic_card(), &new_only, at());
+    let r = verify_passive(&sod, &synthetic_card(), &new_only, at(), VN);
     assert_eq!(r.status, PassiveStatus::Valid, "{r:#?}");
 }
 
@@ -303,7 +306,7 @@ fn trust_fixture_sod_v0_and_missing_ds() {
         &mut DeterministicRng::new(b"x", "y"),
     )
     .unwrap();
-    let r = verify_passive(&sod, &synthetic_card(), &store, at());
+    let r = verify_passive(&sod, &synthetic_card(), &store, at(), VN);
     assert_eq!(r.status, PassiveStatus::Valid, "{r:#?}");
     assert_eq!(r.lds_version, Some(0));
     // A SOD without the DS certificate: found in the store, or missing.

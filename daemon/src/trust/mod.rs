@@ -7,6 +7,7 @@
 
 pub mod certificate;
 pub mod cms;
+pub mod country;
 pub mod crl;
 pub mod der;
 pub mod inspect;
@@ -23,7 +24,10 @@ pub mod time;
 pub use certificate::Certificate;
 pub use crl::Crl;
 pub use master_list::MasterList;
-pub use passive::{PassiveResult, PassiveStatus, verify as verify_passive};
+pub use passive::{
+    CardSecurityResult, PassiveResult, PassiveStatus, Problem, ProblemCode,
+    verify as verify_passive, verify_card_security,
+};
 pub use store::TrustStore;
 pub use time::Time;
 

@@ -6,6 +6,9 @@ pub const MESSAGE_DIGEST: &[u8] = &[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x
 pub const SIGNING_TIME: &[u8] = &[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x09, 0x05];
 /// id-icao-mrtd-security-ldsSecurityObject, 2.23.136.1.1.1
 pub const LDS_SECURITY_OBJECT: &[u8] = &[0x67, 0x81, 0x08, 0x01, 0x01, 0x01];
+/// id-SecurityObject, 0.4.0.127.0.7.3.2.1 (BSI TR-03110): the eContentType of
+/// EF.CardSecurity, whose content is the chip's SecurityInfos.
+pub const ID_SECURITY_OBJECT: &[u8] = &[0x04, 0x00, 0x7f, 0x00, 0x07, 0x03, 0x02, 0x01];
 /// id-icao-cscaMasterList, 2.23.136.1.1.2
 pub const CSCA_MASTER_LIST: &[u8] = &[0x67, 0x81, 0x08, 0x01, 0x01, 0x02];
 
@@ -70,6 +73,7 @@ pub fn name(content: &[u8]) -> String {
         (ECDSA_WITH_SHA512, "ecdsa-with-SHA512"),
         (LDS_SECURITY_OBJECT, "id-icao-ldsSecurityObject"),
         (CSCA_MASTER_LIST, "id-icao-cscaMasterList"),
+        (ID_SECURITY_OBJECT, "id-SecurityObject"),
         (SIGNED_DATA, "signedData"),
     ];
     known

@@ -1,47 +1,91 @@
-//! Passive authentication (ICAO 9303 part 11 §5.1): the data groups' hashes against
-//! EF.SOD, the SOD's CMS signature with the document signer (DS) certificate, the DS
-//! certificate's chain to a trusted CSCA (through link certificates when needed),
-//! validity periods and CRL status. The result is `verification.passive` of the
-//! result JSON.
+//! Passive authentication (ICAO 9303 part 11 §5.1, BSI TR-03135 inspection procedure):
+//! the data groups' hashes against EF.SOD, the SOD's CMS signature with the document
+//! signer (DS) certificate, the DS certificate's chain to a trusted CSCA (through link
+//! certificates when needed), every certificate of that chain checked (validity,
+//! basic constraints, key usage, revocation, inner and outer signature algorithm), and
+//! the CSCA bound to the document's issuing state. The result is
+//! `verification.passive` of the result JSON. [`verify_card_security`] applies the
+//! same signature, chain and country checks to EF.CardSecurity.
 //!
 //! # Statuses
 //! - `invalid`: something was checked and found wrong — proof of tampering or of a
 //!   withdrawn signer (any problem marked *invalid* below).
 //! - `no-trust-anchor`: nothing was found wrong, but the signature could not be traced
-//!   to a trusted CSCA or could not be checked at all (problems marked *unverified*).
-//! - `valid`: hashes, signature and chain all verify; *warnings* may remain.
+//!   to a trusted CSCA of the document's issuing state, or could not be checked at all
+//!   (problems marked *unverified*).
+//! - `valid`: hashes, signature and chain all verify, and the chain ends at a CSCA of
+//!   the issuing state; *warnings* may remain.
 //!
 //! # Problems
+//! The table lists every [`ProblemCode`], in the enum's order (a unit test holds the two
+//! together). The `sod-*` signature codes and the certificate codes also describe
+//! EF.CardSecurity's SignedData when [`verify_card_security`] reports them.
+//!
 //! | code | effect | meaning |
 //! |---|---|---|
 //! | `sod-malformed` | invalid | EF.SOD is not a well-formed SignedData over an LDSSecurityObject |
 //! | `sod-signer-count` | invalid | the SignedData does not have exactly one SignerInfo |
 //! | `dg-hash-mismatch` | invalid | a data group read differs from its hash in the SOD |
-//! | `sod-message-digest-mismatch` | invalid | the signed messageDigest is not the hash of the LDSSecurityObject |
+//! | `sod-message-digest-mismatch` | invalid | the signed messageDigest is not the hash of the encapsulated content |
 //! | `sod-content-type-mismatch` | invalid | the signed contentType is missing or not the content's type |
-//! | `sod-signature-invalid` | invalid | the DS key does not verify the SOD's signature |
+//! | `sod-signature-invalid` | invalid | the DS key does not verify the SignedData's signature |
 //! | `ds-certificate-signature-invalid` | invalid | the CSCA named by the DS certificate's key identifier does not verify it |
 //! | `ds-not-yet-valid` | invalid | the DS certificate's validity starts after the verification time |
 //! | `ds-revoked` | invalid | a CRL signed by the DS certificate's issuer lists it |
+//! | `certificate-not-yet-valid` | invalid | an intermediate (link) certificate of the chain is not yet valid |
+//! | `certificate-revoked` | invalid | a CRL signed by an intermediate certificate's issuer lists it |
+//! | `issuer-not-ca` | invalid | a certificate that issued another one in the chain (intermediate or CSCA) does not assert basicConstraints cA=TRUE (a v1/v2 CSCA, which cannot carry extensions, is exempt) |
+//! | `key-usage-invalid` | invalid | an issuer's keyUsage lacks keyCertSign, or the DS's lacks digitalSignature; an absent keyUsage restricts nothing (RFC 5280 §4.2.1.3) |
+//! | `signature-algorithm-mismatch` | invalid | a certificate's tbsCertificate.signature differs from its outer signatureAlgorithm (absent and NULL parameters are equal) |
+//! | `card-security-malformed` | invalid | EF.CardSecurity is not a SignedData over id-SecurityObject whose content is a SET of SecurityInfos |
 //! | `sod-unsupported-algorithm` | unverified | a hash, signature algorithm or curve the reader cannot check |
 //! | `ds-certificate-missing` | unverified | the DS certificate is neither embedded nor in the trust store |
 //! | `csca-not-found` | unverified | no trusted CSCA (or link certificate) issued the DS certificate |
+//! | `csca-country-mismatch` | unverified | the CSCA the chain ends at is not of the document's issuing state (by its subject's C, or by an operator's vouch) |
+//! | `issuing-state-unknown` | unverified | verification was not given the document's issuing state, so the CSCA cannot be bound to it |
 //! | `dg-not-in-sod` | warning | a data group was read that the SOD does not cover: its status is `not-in-sod` and its content is not authenticated (the BSI TR-03105-5 set has such a DG15); callers must use only groups marked `ok` |
 //! | `ds-expired` | warning | the DS certificate has expired; a DS signs only for a few months but its documents stay valid for 10 years or more, so an expired DS is expected on genuine older documents |
+//! | `intermediate-expired` | warning | an intermediate (link) certificate has expired, for the same reason as `ds-expired` |
 //! | `csca-expired` | warning | the CSCA certificate has expired at verification time |
 //! | `csca-not-yet-valid` | warning | the CSCA certificate is not yet valid at verification time |
-//! | `crl-signature-invalid` | warning | a CRL claiming the DS's issuer does not verify; it was ignored |
+//! | `crl-signature-invalid` | warning | a CRL claiming a chain certificate's issuer does not verify; it was ignored |
 //! | `crl-outdated` | warning | the CRL used is past its nextUpdate |
 //! | `sod-signer-info` | warning | the SignerInfo has no signed attributes (ICAO requires them) |
+//! | `ef-com-mismatch` | warning | EF.COM's list of data groups disagrees with the data groups EF.SOD hashes (the SOD decides) |
+//! | `dg-undecodable` | warning | a data group whose hash matched does not decode |
+//!
+//! # Chain rules
+//! - Trust anchors are the certificates of the [`TrustStore`] (CSCAs and the link
+//!   certificates master lists carry); intermediates are the other certificates
+//!   embedded in the SignedData (link certificates).
+//! - Every certificate that issues another (intermediates and the anchor) must assert
+//!   cA=TRUE. In the German master list of 2024-12-19, 542 of 551 CSCA certificates do;
+//!   the 9 that do not (2 without the extension, 7 with cA false or an empty
+//!   basicConstraints) are all link certificates whose key is also listed in a
+//!   self-signed CSCA certificate with cA=TRUE, so a chain through that twin exists.
+//! - keyUsage, when present, must allow keyCertSign on issuers (550 of 551 in that
+//!   master list; 1, China's, has no keyUsage) and digitalSignature on the DS.
+//! - Inner and outer signature algorithms agree in all 551.
+//! - When several candidate chains exist (several certificates with the issuer's name
+//!   or key identifier, or one key certified twice), every chain whose signatures
+//!   verify is a real path: the least severe one is reported (no problem, then
+//!   warnings, then unverified, then invalid). A signature that verifies under a
+//!   certificate that may not issue is not skipped as "not found": if no better path
+//!   exists, the structural failure makes the chain invalid.
 
-use super::certificate::{Certificate, EcDomain, PublicKey};
-use super::cms::{SignerError, SignerId};
+use super::certificate::{Certificate, EcDomain, KeyUsage, PublicKey};
+use super::cms::{SignedData, SignerError, SignerId};
+use super::country;
+use super::crl::Crl;
+use super::der::{self, tag};
+use super::oid;
 use super::signature::{self, SignatureAlgorithm};
 use super::store::TrustStore;
 use super::time::Time;
 use crate::lds::sod::Sod;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
+use std::fmt;
 
 /// The overall outcome.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -68,7 +112,9 @@ pub enum DataGroupStatus {
     Unchecked,
 }
 
-/// Revocation status of the DS certificate.
+/// Revocation status of the chain: `revoked` when a CRL lists the DS or an
+/// intermediate certificate, `good` when a verified CRL of the DS's issuer was checked
+/// and nothing is revoked, `not-checked` otherwise.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum CrlStatus {
@@ -86,29 +132,202 @@ pub enum Effect {
     Warning,
 }
 
-/// A finding, machine-readable `code` plus a message for people.
+impl Effect {
+    /// Higher is worse: warning 1, unverified 2, invalid 3.
+    fn severity(self) -> u8 {
+        match self {
+            Effect::Warning => 1,
+            Effect::Unverified => 2,
+            Effect::Invalid => 3,
+        }
+    }
+}
+
+/// What was found: the machine-readable code of a [`Problem`]. The module table lists
+/// them all, in this order, with their meaning.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ProblemCode {
+    SodMalformed,
+    SodSignerCount,
+    DgHashMismatch,
+    SodMessageDigestMismatch,
+    SodContentTypeMismatch,
+    SodSignatureInvalid,
+    DsCertificateSignatureInvalid,
+    DsNotYetValid,
+    DsRevoked,
+    CertificateNotYetValid,
+    CertificateRevoked,
+    IssuerNotCa,
+    KeyUsageInvalid,
+    SignatureAlgorithmMismatch,
+    CardSecurityMalformed,
+    SodUnsupportedAlgorithm,
+    DsCertificateMissing,
+    CscaNotFound,
+    CscaCountryMismatch,
+    IssuingStateUnknown,
+    DgNotInSod,
+    DsExpired,
+    IntermediateExpired,
+    CscaExpired,
+    CscaNotYetValid,
+    CrlSignatureInvalid,
+    CrlOutdated,
+    SodSignerInfo,
+    EfComMismatch,
+    DgUndecodable,
+}
+
+impl ProblemCode {
+    /// Every code, in declaration (and module table) order.
+    pub const ALL: &[ProblemCode] = &[
+        ProblemCode::SodMalformed,
+        ProblemCode::SodSignerCount,
+        ProblemCode::DgHashMismatch,
+        ProblemCode::SodMessageDigestMismatch,
+        ProblemCode::SodContentTypeMismatch,
+        ProblemCode::SodSignatureInvalid,
+        ProblemCode::DsCertificateSignatureInvalid,
+        ProblemCode::DsNotYetValid,
+        ProblemCode::DsRevoked,
+        ProblemCode::CertificateNotYetValid,
+        ProblemCode::CertificateRevoked,
+        ProblemCode::IssuerNotCa,
+        ProblemCode::KeyUsageInvalid,
+        ProblemCode::SignatureAlgorithmMismatch,
+        ProblemCode::CardSecurityMalformed,
+        ProblemCode::SodUnsupportedAlgorithm,
+        ProblemCode::DsCertificateMissing,
+        ProblemCode::CscaNotFound,
+        ProblemCode::CscaCountryMismatch,
+        ProblemCode::IssuingStateUnknown,
+        ProblemCode::DgNotInSod,
+        ProblemCode::DsExpired,
+        ProblemCode::IntermediateExpired,
+        ProblemCode::CscaExpired,
+        ProblemCode::CscaNotYetValid,
+        ProblemCode::CrlSignatureInvalid,
+        ProblemCode::CrlOutdated,
+        ProblemCode::SodSignerInfo,
+        ProblemCode::EfComMismatch,
+        ProblemCode::DgUndecodable,
+    ];
+
+    /// How the code affects the status. Exhaustive on purpose: a new code must be
+    /// given an effect here, never one by default.
+    pub fn effect(self) -> Effect {
+        use ProblemCode as P;
+        match self {
+            P::SodMalformed
+            | P::SodSignerCount
+            | P::DgHashMismatch
+            | P::SodMessageDigestMismatch
+            | P::SodContentTypeMismatch
+            | P::SodSignatureInvalid
+            | P::DsCertificateSignatureInvalid
+            | P::DsNotYetValid
+            | P::DsRevoked
+            | P::CertificateNotYetValid
+            | P::CertificateRevoked
+            | P::IssuerNotCa
+            | P::KeyUsageInvalid
+            | P::SignatureAlgorithmMismatch
+            | P::CardSecurityMalformed => Effect::Invalid,
+            P::SodUnsupportedAlgorithm
+            | P::DsCertificateMissing
+            | P::CscaNotFound
+            | P::CscaCountryMismatch
+            | P::IssuingStateUnknown => Effect::Unverified,
+            P::DgNotInSod
+            | P::DsExpired
+            | P::IntermediateExpired
+            | P::CscaExpired
+            | P::CscaNotYetValid
+            | P::CrlSignatureInvalid
+            | P::CrlOutdated
+            | P::SodSignerInfo
+            | P::EfComMismatch
+            | P::DgUndecodable => Effect::Warning,
+        }
+    }
+
+    /// The wire name, e.g. `csca-not-found` (the serde form).
+    pub fn as_str(self) -> &'static str {
+        use ProblemCode as P;
+        match self {
+            P::SodMalformed => "sod-malformed",
+            P::SodSignerCount => "sod-signer-count",
+            P::DgHashMismatch => "dg-hash-mismatch",
+            P::SodMessageDigestMismatch => "sod-message-digest-mismatch",
+            P::SodContentTypeMismatch => "sod-content-type-mismatch",
+            P::SodSignatureInvalid => "sod-signature-invalid",
+            P::DsCertificateSignatureInvalid => "ds-certificate-signature-invalid",
+            P::DsNotYetValid => "ds-not-yet-valid",
+            P::DsRevoked => "ds-revoked",
+            P::CertificateNotYetValid => "certificate-not-yet-valid",
+            P::CertificateRevoked => "certificate-revoked",
+            P::IssuerNotCa => "issuer-not-ca",
+            P::KeyUsageInvalid => "key-usage-invalid",
+            P::SignatureAlgorithmMismatch => "signature-algorithm-mismatch",
+            P::CardSecurityMalformed => "card-security-malformed",
+            P::SodUnsupportedAlgorithm => "sod-unsupported-algorithm",
+            P::DsCertificateMissing => "ds-certificate-missing",
+            P::CscaNotFound => "csca-not-found",
+            P::CscaCountryMismatch => "csca-country-mismatch",
+            P::IssuingStateUnknown => "issuing-state-unknown",
+            P::DgNotInSod => "dg-not-in-sod",
+            P::DsExpired => "ds-expired",
+            P::IntermediateExpired => "intermediate-expired",
+            P::CscaExpired => "csca-expired",
+            P::CscaNotYetValid => "csca-not-yet-valid",
+            P::CrlSignatureInvalid => "crl-signature-invalid",
+            P::CrlOutdated => "crl-outdated",
+            P::SodSignerInfo => "sod-signer-info",
+            P::EfComMismatch => "ef-com-mismatch",
+            P::DgUndecodable => "dg-undecodable",
+        }
+    }
+}
+
+impl fmt::Display for ProblemCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A finding, machine-readable `code` plus a message for people (authority
+/// certificates may be named; personal data never is).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Problem {
-    pub code: &'static str,
+    pub code: ProblemCode,
     pub message: String,
 }
 
-/// The effect of a problem code (see the module table).
-pub fn effect(code: &str) -> Effect {
-    match code {
-        "sod-malformed"
-        | "sod-signer-count"
-        | "dg-hash-mismatch"
-        | "sod-message-digest-mismatch"
-        | "sod-content-type-mismatch"
-        | "sod-signature-invalid"
-        | "ds-certificate-signature-invalid"
-        | "ds-not-yet-valid"
-        | "ds-revoked" => Effect::Invalid,
-        "sod-unsupported-algorithm" | "ds-certificate-missing" | "csca-not-found" => {
-            Effect::Unverified
+impl Problem {
+    /// A problem with its message.
+    pub fn new(code: ProblemCode, message: impl Into<String>) -> Problem {
+        Problem {
+            code,
+            message: message.into(),
         }
-        _ => Effect::Warning,
+    }
+}
+
+/// The status a list of problems leads to.
+pub fn status_of(problems: &[Problem]) -> PassiveStatus {
+    let worst = problems
+        .iter()
+        .map(|p| p.code.effect().severity())
+        .max()
+        .unwrap_or(0);
+    if worst >= Effect::Invalid.severity() {
+        PassiveStatus::Invalid
+    } else if worst >= Effect::Unverified.severity() {
+        PassiveStatus::NoTrustAnchor
+    } else {
+        PassiveStatus::Valid
     }
 }
 
@@ -217,33 +436,30 @@ pub struct PassiveResult {
 }
 
 impl PassiveResult {
-    fn problem(&mut self, code: &'static str, message: impl Into<String>) {
-        self.problems.push(Problem {
-            code,
-            message: message.into(),
-        });
+    fn problem(&mut self, code: ProblemCode, message: impl Into<String>) {
+        self.problems.push(Problem::new(code, message));
     }
 
     fn resolve(mut self) -> PassiveResult {
-        let effects: Vec<Effect> = self.problems.iter().map(|p| effect(p.code)).collect();
-        self.status = if effects.contains(&Effect::Invalid) {
-            PassiveStatus::Invalid
-        } else if effects.contains(&Effect::Unverified) {
-            PassiveStatus::NoTrustAnchor
-        } else {
-            PassiveStatus::Valid
-        };
+        self.status = status_of(&self.problems);
         self
     }
 }
 
 /// Runs passive authentication of `sod` (EF.SOD bytes) over the data groups read
 /// (number → file bytes), against `store`, at time `at`.
+///
+/// `issuing_state` is the issuing-state code of the document's MRZ (DG1) with fillers
+/// stripped (`VNM`, `D`, `UTO`): the CSCA the chain ends at must belong to it (see
+/// [`country`]). The caller takes it from DG1, whose own hash is checked here: a DG1
+/// that does not match its hash makes the result `invalid` anyway. `None` (the state
+/// is not known) can never give `valid`: it adds `issuing-state-unknown`.
 pub fn verify(
     sod: &[u8],
     data_groups: &BTreeMap<u8, Vec<u8>>,
     store: &TrustStore,
     at: Time,
+    issuing_state: Option<&str>,
 ) -> PassiveResult {
     let mut result = PassiveResult {
         status: PassiveStatus::Invalid,
@@ -267,7 +483,7 @@ pub fn verify(
     let sod = match Sod::from_bytes(sod) {
         Ok(s) => s,
         Err(e) => {
-            result.problem("sod-malformed", format!("EF.SOD: {e}"));
+            result.problem(ProblemCode::SodMalformed, format!("EF.SOD: {e}"));
             return result.resolve();
         }
     };
@@ -275,14 +491,27 @@ pub fn verify(
     result.lds_version_info = sod.lds.version_info.clone();
 
     check_hashes(&sod, data_groups, &mut result);
-    check_signature(&sod, store, at, &mut result);
+    let signed = check_signed_data(
+        &sod.signed_data,
+        SignedObject::Sod,
+        store,
+        at,
+        issuing_state,
+    );
+    result.signer = signed.signer;
+    result.csca = signed.csca;
+    result.chain = signed.chain;
+    result.crl = signed.crl;
+    result.signature_algorithm = signed.signature_algorithm;
+    result.sod_signature = signed.signature;
+    result.problems.extend(signed.problems);
     result.resolve()
 }
 
 fn check_hashes(sod: &Sod, data_groups: &BTreeMap<u8, Vec<u8>>, result: &mut PassiveResult) {
     let Some(hash) = sod.lds.hash() else {
         result.problem(
-            "sod-unsupported-algorithm",
+            ProblemCode::SodUnsupportedAlgorithm,
             format!(
                 "data group hash algorithm {} is not supported",
                 sod.lds.hash_algorithm.name()
@@ -297,7 +526,7 @@ fn check_hashes(sod: &Sod, data_groups: &BTreeMap<u8, Vec<u8>>, result: &mut Pas
             Some(bytes) if hash.digest(bytes) == *expected => DataGroupStatus::Ok,
             Some(_) => {
                 result.problem(
-                    "dg-hash-mismatch",
+                    ProblemCode::DgHashMismatch,
                     format!("DG{n} does not match its {} hash in EF.SOD", hash.name()),
                 );
                 DataGroupStatus::Mismatch
@@ -308,7 +537,7 @@ fn check_hashes(sod: &Sod, data_groups: &BTreeMap<u8, Vec<u8>>, result: &mut Pas
     for &n in data_groups.keys() {
         if !sod.lds.hashes.contains_key(&n) {
             result.problem(
-                "dg-not-in-sod",
+                ProblemCode::DgNotInSod,
                 format!("DG{n} was read but EF.SOD has no hash for it"),
             );
             result.data_groups.0.insert(n, DataGroupStatus::NotInSod);
@@ -316,26 +545,160 @@ fn check_hashes(sod: &Sod, data_groups: &BTreeMap<u8, Vec<u8>>, result: &mut Pas
     }
 }
 
-fn check_signature(sod: &Sod, store: &TrustStore, at: Time, result: &mut PassiveResult) {
-    let sd = &sod.signed_data;
+/// Largest EF.CardSecurity accepted (real ones are 1–4 KiB).
+pub const MAX_CARD_SECURITY_LEN: usize = 64 * 1024;
+
+/// The outcome of [`verify_card_security`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CardSecurityResult {
+    pub status: PassiveStatus,
+    pub problems: Vec<Problem>,
+    /// The signed `SecurityInfos` (DER SET), present whenever the SignedData's own
+    /// signature verified with the DS key, whatever the chain: the caller decides on
+    /// `status` whether to rely on it.
+    #[serde(skip)]
+    pub security_infos: Option<Vec<u8>>,
+}
+
+/// Verifies EF.CardSecurity (ICAO 9303-11 §9.2, BSI TR-03110): a bare CMS ContentInfo
+/// holding SignedData over id-SecurityObject, whose content is the chip's
+/// `SecurityInfos`; signature, chain and issuing state as for EF.SOD.
+pub fn verify_card_security(
+    bytes: &[u8],
+    store: &TrustStore,
+    at: Time,
+    issuing_state: Option<&str>,
+) -> CardSecurityResult {
+    let malformed = |message: String| CardSecurityResult {
+        status: PassiveStatus::Invalid,
+        problems: vec![Problem::new(ProblemCode::CardSecurityMalformed, message)],
+        security_infos: None,
+    };
+    if bytes.len() > MAX_CARD_SECURITY_LEN {
+        return malformed(format!(
+            "EF.CardSecurity is {} bytes, more than the {MAX_CARD_SECURITY_LEN} accepted",
+            bytes.len()
+        ));
+    }
+    let sd = match SignedData::from_content_info(bytes) {
+        Ok(sd) => sd,
+        Err(e) => return malformed(format!("EF.CardSecurity: {e}")),
+    };
+    if sd.content_type != oid::ID_SECURITY_OBJECT {
+        return malformed(format!(
+            "EF.CardSecurity's content type is {}, not id-SecurityObject",
+            oid::name(&sd.content_type)
+        ));
+    }
+    if der::parse_single(&sd.content, tag::SET, "SecurityInfos").is_err() {
+        return malformed("EF.CardSecurity's content is not a DER SET of SecurityInfos".into());
+    }
+    let signed = check_signed_data(&sd, SignedObject::CardSecurity, store, at, issuing_state);
+    let security_infos = (signed.signature == "valid").then(|| sd.content.clone());
+    CardSecurityResult {
+        status: status_of(&signed.problems),
+        problems: signed.problems,
+        security_infos,
+    }
+}
+
+/// Which signed object is checked: names it in messages and picks its codes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum SignedObject {
+    Sod,
+    CardSecurity,
+}
+
+impl SignedObject {
+    fn file(self) -> &'static str {
+        match self {
+            SignedObject::Sod => "EF.SOD",
+            SignedObject::CardSecurity => "EF.CardSecurity",
+        }
+    }
+
+    fn content(self) -> &'static str {
+        match self {
+            SignedObject::Sod => "LDSSecurityObject",
+            SignedObject::CardSecurity => "SecurityInfos",
+        }
+    }
+
+    /// The code for a structurally wrong SignedData.
+    fn malformed(self) -> ProblemCode {
+        match self {
+            SignedObject::Sod => ProblemCode::SodMalformed,
+            SignedObject::CardSecurity => ProblemCode::CardSecurityMalformed,
+        }
+    }
+
+    fn signer_count(self) -> ProblemCode {
+        match self {
+            SignedObject::Sod => ProblemCode::SodSignerCount,
+            SignedObject::CardSecurity => ProblemCode::CardSecurityMalformed,
+        }
+    }
+}
+
+/// What the signature, chain and country checks of one SignedData found.
+struct SignedCheck {
+    signer: Option<CertificateSummary>,
+    csca: Option<CertificateSummary>,
+    chain: Vec<String>,
+    crl: CrlStatus,
+    signature_algorithm: Option<String>,
+    /// `valid`, `invalid`, `unsupported` or `not-checked`.
+    signature: &'static str,
+    problems: Vec<Problem>,
+}
+
+/// The SignedData's signature with its DS certificate, the DS certificate itself, its
+/// chain to a trust anchor, and the anchor against the issuing state.
+fn check_signed_data(
+    sd: &SignedData,
+    object: SignedObject,
+    store: &TrustStore,
+    at: Time,
+    issuing_state: Option<&str>,
+) -> SignedCheck {
+    let mut out = SignedCheck {
+        signer: None,
+        csca: None,
+        chain: Vec::new(),
+        crl: CrlStatus::NotChecked,
+        signature_algorithm: None,
+        signature: "not-checked",
+        problems: Vec::new(),
+    };
+    let file = object.file();
+    let problem = |out: &mut SignedCheck, code, message: String| {
+        out.problems.push(Problem::new(code, message));
+    };
     let [signer] = sd.signer_infos.as_slice() else {
-        result.problem(
-            "sod-signer-count",
+        problem(
+            &mut out,
+            object.signer_count(),
             format!(
-                "EF.SOD has {} SignerInfos, expected one",
+                "{file} has {} SignerInfos, expected one",
                 sd.signer_infos.len()
             ),
         );
-        return;
+        return out;
     };
     if signer.signed_attrs.is_none() {
-        result.problem("sod-signer-info", "the SignerInfo has no signed attributes");
+        problem(
+            &mut out,
+            ProblemCode::SodSignerInfo,
+            format!("the SignerInfo of {file} has no signed attributes"),
+        );
     }
     let hash = signer.digest_hash();
-    match SignatureAlgorithm::from_identifier(&signer.signature_algorithm, hash) {
-        Ok(a) => result.signature_algorithm = Some(a.to_string()),
-        Err(_) => result.signature_algorithm = Some(signer.signature_algorithm.name()),
-    }
+    out.signature_algorithm = Some(
+        match SignatureAlgorithm::from_identifier(&signer.signature_algorithm, hash) {
+            Ok(a) => a.to_string(),
+            Err(_) => signer.signature_algorithm.name(),
+        },
+    );
 
     let ds = sd
         .find_certificate(signer)
@@ -348,159 +711,193 @@ fn check_signature(sod: &Sod, store: &TrustStore, at: Time, result: &mut Passive
             ),
             SignerId::KeyId(k) => format!("key identifier {}", hex::encode_upper(k)),
         };
-        result.problem(
-            "ds-certificate-missing",
+        problem(
+            &mut out,
+            ProblemCode::DsCertificateMissing,
             format!(
-                "the document signer certificate ({who}) is not in EF.SOD nor in the trust store"
+                "the document signer certificate ({who}) is not in {file} nor in the trust store"
             ),
         );
-        return;
+        return out;
     };
-    result.signer = Some(CertificateSummary::of(ds));
+    out.signer = Some(CertificateSummary::of(ds));
 
     let outcome = sd.verify_signer(signer, ds);
-    result.sod_signature = match &outcome {
+    out.signature = match &outcome {
         Ok(()) => "valid",
         Err(SignerError::UnsupportedDigest(_)) => "unsupported",
         Err(SignerError::Signature(e)) if !e.is_forgery() => "unsupported",
         Err(_) => "invalid",
     };
+    let content = object.content();
     match outcome {
         Ok(()) => {}
-        Err(SignerError::MessageDigestMismatch) => result.problem(
-            "sod-message-digest-mismatch",
-            "the signed messageDigest is not the hash of the LDSSecurityObject",
+        Err(SignerError::MessageDigestMismatch) => problem(
+            &mut out,
+            ProblemCode::SodMessageDigestMismatch,
+            format!("the signed messageDigest of {file} is not the hash of its {content}"),
         ),
-        Err(SignerError::ContentTypeMismatch) => result.problem(
-            "sod-content-type-mismatch",
-            "the signed contentType attribute does not name the LDSSecurityObject",
+        Err(SignerError::ContentTypeMismatch) => problem(
+            &mut out,
+            ProblemCode::SodContentTypeMismatch,
+            format!("the signed contentType attribute of {file} does not name its {content}"),
         ),
-        Err(SignerError::MissingMessageDigest) => result.problem(
-            "sod-malformed",
-            "the signed attributes have no single messageDigest",
+        Err(SignerError::MissingMessageDigest) => problem(
+            &mut out,
+            object.malformed(),
+            format!("the signed attributes of {file} have no single messageDigest"),
         ),
-        Err(SignerError::UnsupportedDigest(d)) => result.problem(
-            "sod-unsupported-algorithm",
-            format!("SOD digest algorithm {d} is not supported"),
+        Err(SignerError::UnsupportedDigest(d)) => problem(
+            &mut out,
+            ProblemCode::SodUnsupportedAlgorithm,
+            format!("{file} digest algorithm {d} is not supported"),
         ),
-        Err(SignerError::Signature(e)) if e.is_forgery() => {
-            result.problem("sod-signature-invalid", format!("EF.SOD signature: {e}"))
-        }
-        Err(SignerError::Signature(e)) => result.problem(
-            "sod-unsupported-algorithm",
-            format!("EF.SOD signature: {e}"),
+        Err(SignerError::Signature(e)) if e.is_forgery() => problem(
+            &mut out,
+            ProblemCode::SodSignatureInvalid,
+            format!("{file} signature: {e}"),
+        ),
+        Err(SignerError::Signature(e)) => problem(
+            &mut out,
+            ProblemCode::SodUnsupportedAlgorithm,
+            format!("{file} signature: {e}"),
         ),
     }
 
+    // The DS certificate on its own.
     if at < ds.not_before {
-        result.problem(
-            "ds-not-yet-valid",
+        problem(
+            &mut out,
+            ProblemCode::DsNotYetValid,
             format!("the DS certificate is valid only from {}", ds.not_before),
         );
     } else if at > ds.not_after {
-        result.problem(
-            "ds-expired",
+        problem(
+            &mut out,
+            ProblemCode::DsExpired,
             format!("the DS certificate expired on {}", ds.not_after),
         );
     }
-
-    let chain = build_chain(ds, store, &sd.certificates);
-    let (anchor, path) = match chain {
-        Ok(found) => found,
-        Err(ChainError::Forged(msg)) => {
-            result.problem("ds-certificate-signature-invalid", msg);
-            return;
-        }
-        Err(ChainError::Unsupported(msg)) => {
-            result.problem("sod-unsupported-algorithm", msg);
-            return;
-        }
-        Err(ChainError::NotFound) => {
-            result.problem(
-                "csca-not-found",
-                format!(
-                    "no trusted CSCA issued the DS certificate (issuer {})",
-                    ds.issuer
-                ),
-            );
-            return;
-        }
-    };
-    result.csca = Some(CertificateSummary::of(anchor));
-    result.chain = path.iter().map(|c| c.subject.to_string()).collect();
-    if at > anchor.not_after {
-        result.problem(
-            "csca-expired",
-            format!("the CSCA certificate expired on {}", anchor.not_after),
-        );
-    } else if at < anchor.not_before {
-        result.problem(
-            "csca-not-yet-valid",
+    if ds
+        .key_usage
+        .is_some_and(|k| !k.allows(KeyUsage::DIGITAL_SIGNATURE))
+    {
+        problem(
+            &mut out,
+            ProblemCode::KeyUsageInvalid,
             format!(
-                "the CSCA certificate is valid only from {}",
-                anchor.not_before
+                "the DS certificate {} does not allow digitalSignature",
+                ds.subject
+            ),
+        );
+    }
+    if !ds.signature_algorithms_agree() {
+        problem(
+            &mut out,
+            ProblemCode::SignatureAlgorithmMismatch,
+            format!(
+                "the DS certificate {} names {} inside and {} outside",
+                ds.subject,
+                ds.tbs_signature_algorithm.name(),
+                ds.signature_algorithm.name()
             ),
         );
     }
 
-    let issuer = path.first().copied().unwrap_or(anchor);
-    check_crl(ds, issuer, store, &sd.crls, at, result);
-}
-
-fn check_crl(
-    ds: &Certificate,
-    issuer: &Certificate,
-    store: &TrustStore,
-    embedded: &[Vec<u8>],
-    at: Time,
-    result: &mut PassiveResult,
-) {
-    let embedded: Vec<super::crl::Crl> = embedded
+    // The chain, and the anchor against the issuing state.
+    let issuing_state = issuing_state.and_then(|s| {
+        let normalized = country::normalize(s);
+        if normalized.is_none() {
+            problem(
+                &mut out,
+                ProblemCode::CscaCountryMismatch,
+                "the issuing state given is not a 1 to 3 letter code".into(),
+            );
+        }
+        normalized
+    });
+    if issuing_state.is_none()
+        && !out
+            .problems
+            .iter()
+            .any(|p| p.code == ProblemCode::CscaCountryMismatch)
+    {
+        problem(
+            &mut out,
+            ProblemCode::IssuingStateUnknown,
+            "the document's issuing state was not given: the CSCA cannot be bound to it".into(),
+        );
+    }
+    let crls: Vec<Crl> = sd
+        .crls
         .iter()
-        .filter_map(|d| super::crl::Crl::from_der(d).ok())
+        .take(MAX_EMBEDDED_CRLS)
+        .filter_map(|d| Crl::from_der(d).ok())
         .collect();
-    let stored = store.crls().iter().enumerate().map(|(i, c)| (Some(i), c));
-    let carried = embedded.iter().map(|c| (None, c));
-    let mut checked = false;
-    for (index, crl) in stored.chain(carried) {
-        if !crl.may_be_issued_by(issuer) {
-            continue;
+    let mut search = ChainSearch {
+        ds,
+        store,
+        intermediates: &sd.certificates,
+        crls: &crls,
+        at,
+        issuing_state: issuing_state.as_deref(),
+        budget: MAX_SIGNATURE_CHECKS,
+        chains: 0,
+        worst: ChainError::NotFound,
+        best: None,
+    };
+    let mut path = Vec::new();
+    search.search(ds, &mut path);
+    match search.best {
+        Some((chain, assessment)) => {
+            out.csca = Some(CertificateSummary::of(chain.anchor));
+            out.chain = chain
+                .intermediates
+                .iter()
+                .map(|c| c.subject.to_string())
+                .collect();
+            out.crl = assessment.crl;
+            out.problems.extend(assessment.problems);
         }
-        let signature = match index {
-            Some(i) => store.crl_signature(i, issuer),
-            None => crl.verify_signature(issuer),
-        };
-        if let Err(e) = signature {
-            result.problem(
-                "crl-signature-invalid",
-                format!("a CRL from {} was ignored: {e}", crl.issuer),
-            );
-            continue;
-        }
-        checked = true;
-        if let Some(entry) = crl.revocation_of(ds) {
-            result.crl = CrlStatus::Revoked;
-            result.problem(
-                "ds-revoked",
-                format!(
-                    "the DS certificate was revoked on {} (CRL of {})",
-                    entry.revocation_date, crl.issuer
-                ),
-            );
-            return;
-        }
-        if crl.next_update.is_some_and(|n| n < at) {
-            result.problem(
-                "crl-outdated",
-                format!("the CRL from {} is past its next update", crl.issuer),
-            );
-        }
+        None => match search.worst {
+            ChainError::Forged(msg) => {
+                problem(&mut out, ProblemCode::DsCertificateSignatureInvalid, msg)
+            }
+            ChainError::Unsupported(msg) => {
+                problem(&mut out, ProblemCode::SodUnsupportedAlgorithm, msg)
+            }
+            ChainError::NotFound => {
+                let gave_up = if search.budget == 0 {
+                    " (gave up after too many candidate certificates)"
+                } else {
+                    ""
+                };
+                problem(
+                    &mut out,
+                    ProblemCode::CscaNotFound,
+                    format!(
+                        "no trusted CSCA issued the DS certificate (issuer {}){gave_up}",
+                        ds.issuer
+                    ),
+                )
+            }
+        },
     }
-    if checked {
-        result.crl = CrlStatus::Good;
-    }
+    out
 }
 
+/// Most CRLs read from one SignedData.
+const MAX_EMBEDDED_CRLS: usize = 16;
+/// Deepest chain of untrusted intermediates (link certificates) followed.
+const MAX_INTERMEDIATES: usize = 3;
+/// Most certificate signatures checked while looking for chains: a SignedData from a
+/// card may carry many certificates with the same name, and each check costs up to
+/// milliseconds.
+const MAX_SIGNATURE_CHECKS: usize = 32;
+/// Most complete chains compared before the best so far is taken.
+const MAX_CHAINS: usize = 8;
+
+/// Why no chain was found.
 enum ChainError {
     /// A certificate named by key identifier does not verify the child: forgery.
     Forged(String),
@@ -508,88 +905,435 @@ enum ChainError {
     NotFound,
 }
 
-/// Deepest chain of untrusted intermediates (link certificates) followed.
-const MAX_INTERMEDIATES: usize = 3;
+/// A path from the DS certificate to a trust anchor.
+struct Chain<'a> {
+    anchor: &'a Certificate,
+    /// Closest to the DS first.
+    intermediates: Vec<&'a Certificate>,
+}
 
-/// Finds a trusted certificate whose key verifies `cert`, possibly through
-/// intermediates from `extra` (link certificates carried in the SOD). Returns the
-/// anchor and the intermediates, closest to `cert` first.
-fn build_chain<'a>(
-    cert: &'a Certificate,
-    store: &'a TrustStore,
-    extra: &'a [Certificate],
-) -> Result<(&'a Certificate, Vec<&'a Certificate>), ChainError> {
-    let mut worst = ChainError::NotFound;
-    let mut visited = vec![cert.der.as_slice()];
-    match chain_step(cert, store, extra, 0, &mut visited, &mut worst) {
-        Some(found) => Ok(found),
-        None => Err(worst),
+/// What the checks of a complete chain found.
+struct Assessment {
+    problems: Vec<Problem>,
+    crl: CrlStatus,
+}
+
+impl Assessment {
+    /// Lower is better: (worst effect, number of problems).
+    fn rank(&self) -> (u8, usize) {
+        let worst = self
+            .problems
+            .iter()
+            .map(|p| p.code.effect().severity())
+            .max()
+            .unwrap_or(0);
+        (worst, self.problems.len())
     }
 }
 
-fn chain_step<'a>(
-    cert: &'a Certificate,
+/// Path building: every chain whose signatures verify is a candidate; the best one
+/// (see the module doc) is kept.
+struct ChainSearch<'a> {
+    ds: &'a Certificate,
     store: &'a TrustStore,
-    extra: &'a [Certificate],
-    depth: usize,
-    visited: &mut Vec<&'a [u8]>,
-    worst: &mut ChainError,
-) -> Option<(&'a Certificate, Vec<&'a Certificate>)> {
-    let alg = match SignatureAlgorithm::from_identifier(&cert.signature_algorithm, None) {
-        Ok(a) => a,
-        Err(e) => {
-            if !matches!(worst, ChainError::Forged(_)) {
-                *worst = ChainError::Unsupported(format!("certificate {}: {e}", cert.subject));
+    /// Certificates carried in the SignedData (the DS among them).
+    intermediates: &'a [Certificate],
+    /// CRLs carried in the SignedData.
+    crls: &'a [Crl],
+    at: Time,
+    /// Normalised, when known.
+    issuing_state: Option<&'a str>,
+    /// Signature checks left.
+    budget: usize,
+    /// Complete chains seen.
+    chains: usize,
+    worst: ChainError,
+    best: Option<(Chain<'a>, Assessment)>,
+}
+
+impl<'a> ChainSearch<'a> {
+    /// Looks for issuers of `cert` (the DS, or the last of `path`); true when the
+    /// search should stop (a flawless chain found, or a bound reached).
+    fn search(&mut self, cert: &'a Certificate, path: &mut Vec<&'a Certificate>) -> bool {
+        let alg = match SignatureAlgorithm::from_identifier(&cert.signature_algorithm, None) {
+            Ok(a) => a,
+            Err(e) => {
+                if !matches!(self.worst, ChainError::Forged(_)) {
+                    self.worst =
+                        ChainError::Unsupported(format!("certificate {}: {e}", cert.subject));
+                }
+                return false;
             }
-            return None;
+        };
+        for issuer in self.store.issuer_candidates(cert) {
+            if issuer.der == cert.der {
+                continue;
+            }
+            let Some(outcome) = self.check(alg, cert, issuer) else {
+                return true;
+            };
+            match outcome {
+                Ok(()) => {
+                    let chain = Chain {
+                        anchor: issuer,
+                        intermediates: path.clone(),
+                    };
+                    if self.consider(chain) {
+                        return true;
+                    }
+                }
+                Err(e) => self.note(cert, issuer, e),
+            }
         }
-    };
-    let check = |issuer: &Certificate| {
-        signature::verify(alg, &issuer.public_key, cert.tbs(), &cert.signature)
-    };
-    let note = |issuer: &Certificate, e: signature::SigError, worst: &mut ChainError| {
+        if path.len() >= MAX_INTERMEDIATES {
+            return false;
+        }
+        let extra = self.intermediates;
+        for inter in extra {
+            let seen = inter.der == cert.der
+                || inter.der == self.ds.der
+                || path.iter().any(|p| p.der == inter.der);
+            if seen || !inter.may_have_issued(cert) {
+                continue;
+            }
+            let Some(outcome) = self.check(alg, cert, inter) else {
+                return true;
+            };
+            match outcome {
+                Ok(()) => {
+                    path.push(inter);
+                    if self.search(inter, path) {
+                        return true;
+                    }
+                    path.pop();
+                }
+                Err(e) => self.note(cert, inter, e),
+            }
+        }
+        false
+    }
+
+    /// The signature of `cert` under `issuer`'s key; `None` when the budget is spent.
+    fn check(
+        &mut self,
+        alg: SignatureAlgorithm,
+        cert: &Certificate,
+        issuer: &Certificate,
+    ) -> Option<Result<(), signature::SigError>> {
+        self.budget = self.budget.checked_sub(1)?;
+        Some(signature::verify(
+            alg,
+            &issuer.public_key,
+            cert.tbs(),
+            &cert.signature,
+        ))
+    }
+
+    /// Remembers why `issuer` did not verify `cert`: a forgery when `cert` names that
+    /// very key by its key identifier.
+    fn note(&mut self, cert: &Certificate, issuer: &Certificate, e: signature::SigError) {
         let by_key_id =
             cert.authority_key_id.is_some() && cert.authority_key_id == issuer.subject_key_id;
         if e.is_forgery() && by_key_id {
-            *worst = ChainError::Forged(format!(
+            self.worst = ChainError::Forged(format!(
                 "{} does not verify the certificate of {}: {e}",
                 issuer.subject, cert.subject
             ));
-        } else if !e.is_forgery() && !matches!(worst, ChainError::Forged(_)) {
-            *worst = ChainError::Unsupported(format!(
+        } else if !e.is_forgery() && !matches!(self.worst, ChainError::Forged(_)) {
+            self.worst = ChainError::Unsupported(format!(
                 "cannot check {} with the key of {}: {e}",
                 cert.subject, issuer.subject
             ));
         }
-    };
-    for issuer in store.issuer_candidates(cert) {
-        if issuer.der == cert.der {
-            continue;
-        }
-        match check(issuer) {
-            Ok(()) => return Some((issuer, Vec::new())),
-            Err(e) => note(issuer, e, worst),
-        }
     }
-    if depth >= MAX_INTERMEDIATES {
-        return None;
-    }
-    for inter in extra {
-        if visited.contains(&inter.der.as_slice()) || !inter.may_have_issued(cert) {
-            continue;
+
+    /// Assesses a complete chain and keeps it if it is the best so far; true when the
+    /// search should stop.
+    fn consider(&mut self, chain: Chain<'a>) -> bool {
+        let assessment = self.assess(&chain);
+        let rank = assessment.rank();
+        let better = self.best.as_ref().is_none_or(|(_, b)| rank < b.rank());
+        if better {
+            self.best = Some((chain, assessment));
         }
-        match check(inter) {
-            Ok(()) => {
-                visited.push(&inter.der);
-                if let Some((anchor, mut path)) =
-                    chain_step(inter, store, extra, depth + 1, visited, worst)
-                {
-                    path.insert(0, inter);
-                    return Some((anchor, path));
-                }
+        self.chains += 1;
+        rank == (0, 0) || self.chains >= MAX_CHAINS
+    }
+
+    /// Every check of a chain that depends on the path: the issuers' validity,
+    /// basicConstraints, keyUsage and signature algorithms, the revocation of every
+    /// certificate below the anchor, and the anchor against the issuing state.
+    fn assess(&self, chain: &Chain<'a>) -> Assessment {
+        let mut problems = Vec::new();
+        let at = self.at;
+        for inter in &chain.intermediates {
+            if at < inter.not_before {
+                problems.push(Problem::new(
+                    ProblemCode::CertificateNotYetValid,
+                    format!(
+                        "the intermediate certificate {} is valid only from {}",
+                        inter.subject, inter.not_before
+                    ),
+                ));
+            } else if at > inter.not_after {
+                problems.push(Problem::new(
+                    ProblemCode::IntermediateExpired,
+                    format!(
+                        "the intermediate certificate {} expired on {}",
+                        inter.subject, inter.not_after
+                    ),
+                ));
             }
-            Err(e) => note(inter, e, worst),
+            // An intermediate comes from the card: it must prove it is a CA.
+            if inter.is_ca != Some(true) {
+                problems.push(Problem::new(
+                    ProblemCode::IssuerNotCa,
+                    format!(
+                        "the intermediate certificate {} is not a CA (basicConstraints cA is not TRUE)",
+                        inter.subject
+                    ),
+                ));
+            }
+            issuer_checks(inter, "intermediate", &mut problems);
+        }
+        let anchor = chain.anchor;
+        // RFC 5280 §6.1.4 (k): a v3 issuer must assert cA=TRUE; a v1/v2 anchor cannot
+        // carry the extension and is trusted by the operator's choice alone.
+        if anchor.version >= 3 && anchor.is_ca != Some(true) {
+            problems.push(Problem::new(
+                ProblemCode::IssuerNotCa,
+                format!(
+                    "the CSCA certificate {} is not a CA (basicConstraints cA is not TRUE)",
+                    anchor.subject
+                ),
+            ));
+        }
+        issuer_checks(anchor, "CSCA", &mut problems);
+        if at > anchor.not_after {
+            problems.push(Problem::new(
+                ProblemCode::CscaExpired,
+                format!("the CSCA certificate expired on {}", anchor.not_after),
+            ));
+        } else if at < anchor.not_before {
+            problems.push(Problem::new(
+                ProblemCode::CscaNotYetValid,
+                format!(
+                    "the CSCA certificate is valid only from {}",
+                    anchor.not_before
+                ),
+            ));
+        }
+
+        // Revocation: each certificate below the anchor against its issuer's CRLs.
+        let mut crl = CrlStatus::NotChecked;
+        let subjects = std::iter::once(self.ds).chain(chain.intermediates.iter().copied());
+        let issuers = chain
+            .intermediates
+            .iter()
+            .copied()
+            .chain(std::iter::once(anchor));
+        for (index, (cert, issuer)) in subjects.zip(issuers).enumerate() {
+            let is_ds = index == 0;
+            match self.revocation(cert, issuer, &mut problems) {
+                Revocation::Revoked(entry_date, crl_issuer) => {
+                    crl = CrlStatus::Revoked;
+                    let (code, what) = if is_ds {
+                        (ProblemCode::DsRevoked, "the DS certificate".to_string())
+                    } else {
+                        (
+                            ProblemCode::CertificateRevoked,
+                            format!("the intermediate certificate {}", cert.subject),
+                        )
+                    };
+                    problems.push(Problem::new(
+                        code,
+                        format!("{what} was revoked on {entry_date} (CRL of {crl_issuer})"),
+                    ));
+                }
+                Revocation::Good if is_ds && crl == CrlStatus::NotChecked => {
+                    crl = CrlStatus::Good;
+                }
+                Revocation::Good | Revocation::NotChecked => {}
+            }
+        }
+
+        // The anchor against the document's issuing state.
+        if let Some(state) = self.issuing_state {
+            let by_country = anchor
+                .subject
+                .country()
+                .is_some_and(|c| country::country_matches(state, &c));
+            if !by_country && !self.store.vouches_for(anchor, state) {
+                let c = anchor.subject.country().unwrap_or_else(|| "none".into());
+                problems.push(Problem::new(
+                    ProblemCode::CscaCountryMismatch,
+                    format!(
+                        "the CSCA {} (C={c}) is not a CSCA of the issuing state {state}",
+                        anchor.subject
+                    ),
+                ));
+            }
+        }
+        Assessment { problems, crl }
+    }
+
+    /// `cert` against every CRL (trust store and SignedData) that `issuer` signed.
+    fn revocation(
+        &self,
+        cert: &Certificate,
+        issuer: &Certificate,
+        problems: &mut Vec<Problem>,
+    ) -> Revocation {
+        let stored = self
+            .store
+            .crls()
+            .iter()
+            .enumerate()
+            .map(|(i, c)| (Some(i), c));
+        let carried = self.crls.iter().map(|c| (None, c));
+        let mut checked = false;
+        for (index, crl) in stored.chain(carried) {
+            if !crl.may_be_issued_by(issuer) {
+                continue;
+            }
+            let signature = match index {
+                Some(i) => self.store.crl_signature(i, issuer),
+                None => crl.verify_signature(issuer),
+            };
+            if let Err(e) = signature {
+                problems.push(Problem::new(
+                    ProblemCode::CrlSignatureInvalid,
+                    format!("a CRL from {} was ignored: {e}", crl.issuer),
+                ));
+                continue;
+            }
+            checked = true;
+            if let Some(entry) = crl.revocation_of(cert) {
+                return Revocation::Revoked(entry.revocation_date, crl.issuer.to_string());
+            }
+            if crl.next_update.is_some_and(|n| n < self.at) {
+                problems.push(Problem::new(
+                    ProblemCode::CrlOutdated,
+                    format!("the CRL from {} is past its next update", crl.issuer),
+                ));
+            }
+        }
+        if checked {
+            Revocation::Good
+        } else {
+            Revocation::NotChecked
         }
     }
-    None
+}
+
+/// One certificate's revocation status.
+enum Revocation {
+    /// Listed: revocation date and the CRL's issuer.
+    Revoked(Time, String),
+    /// A verified CRL of its issuer does not list it.
+    Good,
+    /// No usable CRL of its issuer.
+    NotChecked,
+}
+
+/// The checks every issuer of the chain (intermediate or anchor) shares: keyUsage
+/// allows certificate signing when present, and the signature algorithms agree.
+fn issuer_checks(cert: &Certificate, role: &str, problems: &mut Vec<Problem>) {
+    if cert
+        .key_usage
+        .is_some_and(|k| !k.allows(KeyUsage::KEY_CERT_SIGN))
+    {
+        problems.push(Problem::new(
+            ProblemCode::KeyUsageInvalid,
+            format!(
+                "the {role} certificate {} does not allow keyCertSign",
+                cert.subject
+            ),
+        ));
+    }
+    if !cert.signature_algorithms_agree() {
+        problems.push(Problem::new(
+            ProblemCode::SignatureAlgorithmMismatch,
+            format!(
+                "the {role} certificate {} names {} inside and {} outside",
+                cert.subject,
+                cert.tbs_signature_algorithm.name(),
+                cert.signature_algorithm.name()
+            ),
+        ));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The module table's rows: (code, effect), in order.
+    fn doc_table() -> Vec<(String, String)> {
+        include_str!("passive.rs")
+            .lines()
+            .take_while(|l| l.starts_with("//!"))
+            .filter_map(|l| {
+                let cells: Vec<&str> = l.trim_start_matches("//!").split('|').collect();
+                let code = cells.get(1)?.trim();
+                let effect = cells.get(2)?.trim();
+                let code = code.strip_prefix('`')?.strip_suffix('`')?;
+                Some((code.to_string(), effect.to_string()))
+            })
+            .collect()
+    }
+
+    #[test]
+    fn problem_codes_match_the_doc_table() {
+        let table = doc_table();
+        let expected: Vec<(String, String)> = ProblemCode::ALL
+            .iter()
+            .map(|c| {
+                let effect = serde_json::to_value(c.effect()).unwrap();
+                (c.as_str().to_string(), effect.as_str().unwrap().to_string())
+            })
+            .collect();
+        assert_eq!(table, expected);
+    }
+
+    #[test]
+    fn problem_codes_round_trip_through_serde() {
+        let mut sorted = ProblemCode::ALL.to_vec();
+        sorted.sort();
+        assert_eq!(sorted, ProblemCode::ALL, "ALL is in declaration order");
+        sorted.dedup();
+        assert_eq!(sorted.len(), ProblemCode::ALL.len());
+        for &code in ProblemCode::ALL {
+            let json = serde_json::to_string(&code).unwrap();
+            assert_eq!(json, format!("\"{}\"", code.as_str()));
+            let back: ProblemCode = serde_json::from_str(&json).unwrap();
+            assert_eq!(back, code);
+            assert_eq!(code.to_string(), code.as_str());
+        }
+        assert!(serde_json::from_str::<ProblemCode>("\"no-such-code\"").is_err());
+    }
+
+    #[test]
+    fn status_follows_the_worst_effect() {
+        let p = |c| Problem::new(c, "");
+        assert_eq!(status_of(&[]), PassiveStatus::Valid);
+        assert_eq!(
+            status_of(&[p(ProblemCode::DsExpired)]),
+            PassiveStatus::Valid
+        );
+        assert_eq!(
+            status_of(&[
+                p(ProblemCode::DsExpired),
+                p(ProblemCode::CscaCountryMismatch)
+            ]),
+            PassiveStatus::NoTrustAnchor
+        );
+        assert_eq!(
+            status_of(&[
+                p(ProblemCode::IssuingStateUnknown),
+                p(ProblemCode::IssuerNotCa)
+            ]),
+            PassiveStatus::Invalid
+        );
+    }
 }

@@ -11,7 +11,7 @@ use super::der;
 use super::master_list::{MasterList, MasterListSignature};
 use super::pem;
 use super::signature::SigError;
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
@@ -40,6 +40,8 @@ pub enum TrustError {
     BadMasterList { path: PathBuf, reason: String },
     #[error("{path}: too many files or certificates")]
     TooMany { path: PathBuf },
+    #[error("{code:?} is not an issuing-state code (one to three letters)")]
+    BadIssuingState { code: String },
 }
 
 /// What one file contributed.
@@ -71,6 +73,9 @@ pub struct TrustStore {
     seen: HashSet<Vec<u8>>,
     by_key_id: HashMap<Vec<u8>, Vec<usize>>,
     by_country: BTreeMap<String, Vec<usize>>,
+    /// Issuing states (normalised MRZ codes) a certificate, by DER, may verify
+    /// documents of beyond its own subject country: the operator's explicit vouch.
+    vouched: HashMap<Vec<u8>, BTreeSet<String>>,
     /// CRL signature outcomes by (CRL index, issuer DER): a brainpoolP512r1 check
     /// costs milliseconds and every read would repeat it.
     crl_checks: Mutex<CrlChecks>,
@@ -84,6 +89,7 @@ impl Clone for TrustStore {
             seen: self.seen.clone(),
             by_key_id: self.by_key_id.clone(),
             by_country: self.by_country.clone(),
+            vouched: self.vouched.clone(),
             crl_checks: Mutex::new(HashMap::new()),
         }
     }
@@ -178,18 +184,109 @@ impl TrustStore {
             .filter_map(|&i| self.certificates.get(i))
     }
 
-    /// Certificates that may have issued `cert` (by key identifier, else by name).
+    /// Certificates that may have issued `cert`: those whose subject key identifier is
+    /// `cert`'s authority key identifier first, then those of the issuer's name that
+    /// [`Certificate::may_have_issued`] allows (no key identifier to contradict it).
     pub fn issuer_candidates<'a>(&'a self, cert: &Certificate) -> Vec<&'a Certificate> {
-        if let Some(aki) = &cert.authority_key_id {
-            let by_id: Vec<&Certificate> = self.by_key_id(aki).collect();
-            if !by_id.is_empty() {
-                return by_id;
+        let mut out: Vec<&Certificate> = match &cert.authority_key_id {
+            Some(aki) => self.by_key_id(aki).collect(),
+            None => Vec::new(),
+        };
+        let country = cert.issuer.country().unwrap_or_default();
+        for c in self.by_country(&country) {
+            if c.may_have_issued(cert) && !out.iter().any(|o| o.der == c.der) {
+                out.push(c);
             }
         }
-        let country = cert.issuer.country().unwrap_or_default();
-        self.by_country(&country)
-            .filter(|c| c.may_have_issued(cert))
+        out
+    }
+
+    /// Whether the operator vouched for `cert` verifying documents of `issuing_state`
+    /// (an MRZ code; normalised here).
+    pub fn vouches_for(&self, cert: &Certificate, issuing_state: &str) -> bool {
+        let Some(code) = super::country::normalize(issuing_state) else {
+            return false;
+        };
+        self.vouched
+            .get(&cert.der)
+            .is_some_and(|states| states.contains(&code))
+    }
+
+    /// The issuing states vouched for `cert`, normalised.
+    pub fn vouched_states(&self, cert: &Certificate) -> Vec<String> {
+        self.vouched
+            .get(&cert.der)
+            .map(|s| s.iter().cloned().collect())
+            .unwrap_or_default()
+    }
+
+    /// Normalises the codes of a vouch, refusing any that is not one.
+    fn vouch_codes(issuing_states: &[String]) -> Result<BTreeSet<String>, TrustError> {
+        issuing_states
+            .iter()
+            .map(|s| {
+                super::country::normalize(s)
+                    .ok_or_else(|| TrustError::BadIssuingState { code: s.clone() })
+            })
             .collect()
+    }
+
+    /// Records a vouch for a certificate the store holds.
+    fn vouch(&mut self, der: Vec<u8>, codes: &BTreeSet<String>) {
+        if codes.is_empty() || !self.seen.contains(&der) {
+            return;
+        }
+        self.vouched
+            .entry(der)
+            .or_default()
+            .extend(codes.iter().cloned());
+    }
+
+    /// Like [`TrustStore::load_path`], and every certificate loaded from `path` may
+    /// also verify documents of the given issuing states (MRZ codes such as `UNO` or
+    /// `EUE`, which no certificate's country matches, or another state the operator
+    /// knows this CSCA signs for). The vouch is per certificate: the same certificate
+    /// loaded elsewhere without it keeps it.
+    pub fn load_path_vouching(
+        &mut self,
+        path: &Path,
+        issuing_states: &[String],
+    ) -> Result<Vec<SourceReport>, TrustError> {
+        let codes = Self::vouch_codes(issuing_states)?;
+        let files = read_trust_path(path)?;
+        let mut reports = Vec::with_capacity(files.len());
+        for file in files {
+            reports.push(self.add_file(file, &codes));
+        }
+        Ok(reports)
+    }
+
+    /// Like [`TrustStore::load_bytes`], with a vouch as in
+    /// [`TrustStore::load_path_vouching`].
+    pub fn load_bytes_vouching(
+        &mut self,
+        data: &[u8],
+        source: &str,
+        issuing_states: &[String],
+    ) -> Result<SourceReport, TrustError> {
+        let codes = Self::vouch_codes(issuing_states)?;
+        let file = parse_trust_file(data, source)?;
+        Ok(self.add_file(file, &codes))
+    }
+
+    fn add_file(&mut self, file: TrustFile, vouch: &BTreeSet<String>) -> SourceReport {
+        let mut report = file.report;
+        for c in file.certificates {
+            let der = (!vouch.is_empty()).then(|| c.der.clone());
+            report.added += usize::from(self.add_certificate(c));
+            if let Some(der) = der {
+                self.vouch(der, vouch);
+            }
+        }
+        for crl in file.crls {
+            self.add_crl(crl);
+        }
+        report
     }
 
     /// Whether the store holds exactly this certificate.
@@ -199,33 +296,13 @@ impl TrustStore {
 
     /// Loads a file or a folder (recursively, up to [`MAX_FOLDER_DEPTH`]).
     pub fn load_path(&mut self, path: &Path) -> Result<Vec<SourceReport>, TrustError> {
-        let files = read_trust_path(path)?;
-        let mut reports = Vec::with_capacity(files.len());
-        for file in files {
-            let mut report = file.report;
-            for c in file.certificates {
-                report.added += usize::from(self.add_certificate(c));
-            }
-            for crl in file.crls {
-                self.add_crl(crl);
-            }
-            reports.push(report);
-        }
-        Ok(reports)
+        self.load_path_vouching(path, &[])
     }
 
     /// Loads one file's contents: a master list, PEM (certificates and CRLs), a DER
     /// certificate or a DER CRL.
     pub fn load_bytes(&mut self, data: &[u8], source: &str) -> Result<SourceReport, TrustError> {
-        let file = parse_trust_file(data, source)?;
-        let mut report = file.report;
-        for c in file.certificates {
-            report.added += usize::from(self.add_certificate(c));
-        }
-        for crl in file.crls {
-            self.add_crl(crl);
-        }
-        Ok(report)
+        self.load_bytes_vouching(data, source, &[])
     }
 }
 

@@ -25,6 +25,9 @@ fn bsi_files() -> Option<(Vec<u8>, DataGroupFiles)> {
     Some((sod, dgs))
 }
 
+/// The BSI data set's issuing state, as its MRZ writes it.
+const D: Option<&str> = Some("D");
+
 fn bsi_time() -> Time {
     Time::from_ymd_hms(2014, 1, 1, 0, 0, 0).unwrap()
 }
@@ -34,7 +37,7 @@ fn trust_bsi_sod_hashes_ok_without_anchor() {
     let Some((sod, dgs)) = bsi_files() else {
         return;
     };
-    let r = verify_passive(&sod, &dgs, &TrustStore::new(), bsi_time());
+    let r = verify_passive(&sod, &dgs, &TrustStore::new(), bsi_time(), D);
     assert_eq!(r.status, PassiveStatus::NoTrustAnchor, "{r:#?}");
     for n in [1u8, 2, 3, 4, 14] {
         assert_eq!(
@@ -56,7 +59,7 @@ fn trust_bsi_sod_hashes_ok_without_anchor() {
     );
     assert!(r.signature_algorithm.as_deref().unwrap().contains("PSS"));
     assert_eq!(r.sod_signature, "valid");
-    let codes: Vec<&str> = r.problems.iter().map(|p| p.code).collect();
+    let codes: Vec<&str> = r.problems.iter().map(|p| p.code.as_str()).collect();
     assert_eq!(codes, ["dg-not-in-sod", "csca-not-found"], "{r:#?}");
 }
 
@@ -70,12 +73,12 @@ fn trust_bsi_sod_against_german_master_list() {
     };
     let mut store = TrustStore::new();
     store.load_path(&ml).unwrap();
-    let r = verify_passive(&sod, &dgs, &store, bsi_time());
+    let r = verify_passive(&sod, &dgs, &store, bsi_time(), D);
     assert_eq!(r.status, PassiveStatus::NoTrustAnchor, "{r:#?}");
     assert!(
         r.problems
             .iter()
-            .all(|p| matches!(p.code, "csca-not-found" | "dg-not-in-sod")),
+            .all(|p| matches!(p.code, ProblemCode::CscaNotFound | ProblemCode::DgNotInSod)),
         "{r:#?}"
     );
 }
@@ -96,7 +99,7 @@ fn trust_bsi_single_byte_tampering_is_invalid() {
             if let Some(b) = tampered.get_mut(&n).and_then(|v| v.get_mut(pos)) {
                 *b ^= 0x01;
             }
-            let r = verify_passive(&sod, &tampered, &TrustStore::new(), bsi_time());
+            let r = verify_passive(&sod, &tampered, &TrustStore::new(), bsi_time(), D);
             assert_eq!(r.status, PassiveStatus::Invalid, "DG{n} byte {pos}");
             assert_eq!(r.data_groups.0[&n], passive::DataGroupStatus::Mismatch);
             for (&other, status) in &r.data_groups.0 {
@@ -117,7 +120,7 @@ fn trust_bsi_tampered_sod_is_invalid_or_malformed() {
     for pos in 0..sod.len() {
         let mut t = sod.clone();
         t[pos] ^= 0x80;
-        let r = verify_passive(&t, &dgs, &TrustStore::new(), bsi_time());
+        let r = verify_passive(&t, &dgs, &TrustStore::new(), bsi_time(), D);
         assert_ne!(r.status, PassiveStatus::Valid, "byte {pos}");
     }
 }
@@ -202,8 +205,42 @@ fn trust_bsi_sod_in_indefinite_length_ber() {
         0x77,
         &indefinite(0x30, &[oid.raw, &indefinite(0xa0, explicit.value)].concat()),
     );
-    let der_result = verify_passive(&sod, &dgs, &TrustStore::new(), bsi_time());
-    let ber_result = verify_passive(&ber, &dgs, &TrustStore::new(), bsi_time());
+    let der_result = verify_passive(&sod, &dgs, &TrustStore::new(), bsi_time(), D);
+    let ber_result = verify_passive(&ber, &dgs, &TrustStore::new(), bsi_time(), D);
     assert_eq!(ber_result, der_result);
     assert_eq!(ber_result.sod_signature, "valid");
+}
+
+/// The German master list against the chain rules (see passive.rs): which CSCA
+/// certificates assert cA=TRUE and keyCertSign, and that every one that does not is a
+/// link certificate whose key a compliant self-signed CSCA also certifies.
+#[test]
+fn trust_german_master_list_ca_flags() {
+    let Some(ml) = shared_data("masterlists/DE_ML_2024-12-19.ml") else {
+        return;
+    };
+    let mut store = TrustStore::new();
+    store.load_path(&ml).unwrap();
+    let certs = store.certificates();
+    let count = |f: &dyn Fn(&Certificate) -> bool| certs.iter().filter(|c| f(c)).count();
+    assert_eq!(certs.len(), 551);
+    assert_eq!(count(&|c| c.is_ca == Some(true)), 542);
+    assert_eq!(count(&|c| c.is_ca == Some(false)), 7);
+    assert_eq!(count(&|c| c.is_ca.is_none()), 2);
+    let cert_sign = certificate::KeyUsage::KEY_CERT_SIGN;
+    assert_eq!(count(&|c| c.key_usage.is_some_and(|k| k.allows(cert_sign))), 550);
+    assert_eq!(count(&|c| c.key_usage.is_none()), 1);
+    assert_eq!(count(&|c| !c.signature_algorithms_agree()), 0);
+    for c in certs.iter().filter(|c| c.is_ca != Some(true)) {
+        let self_signed = c.is_self_issued() && c.authority_key_id == c.subject_key_id;
+        assert!(!self_signed, "{}", c.subject);
+        assert!(
+            certs.iter().any(|o| o.der != c.der
+                && o.public_key == c.public_key
+                && o.is_ca == Some(true)
+                && o.is_self_issued()),
+            "{} has no compliant twin",
+            c.subject
+        );
+    }
 }

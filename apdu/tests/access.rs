@@ -137,10 +137,20 @@ fn bac_fallback_only_with_mrz_when_pace_fails_and_the_caller_allows_it() {
     let allowed = AccessOptions {
         allow_bac_fallback: true,
     };
-    let open = access::open_with(&mut chip1, &AccessKey::Mrz(mrz()), allowed, &mut ScriptedRng::from_seed(8))
-        .unwrap();
+    let open = access::open_with(
+        &mut chip1,
+        &AccessKey::Mrz(mrz()),
+        allowed,
+        &mut ScriptedRng::from_seed(8),
+    )
+    .unwrap();
     assert!(
-        matches!(&open.opened, Opened::Bac { fallback_from: Some(Error::Status(_)) }),
+        matches!(
+            &open.opened,
+            Opened::Bac {
+                fallback_from: Some(Error::Status(_))
+            }
+        ),
         "the result says BAC replaced a failed PACE: {:?}",
         open.opened
     );

@@ -575,7 +575,10 @@ mod tests {
             ),
             ("[throttle]\nmax_delay_seconds = nan", "max_delay_seconds"),
             ("[throttle]\nmax_delay_seconds = inf", "max_delay_seconds"),
-            ("[verification]\nrequire_chip_prof = true", "require_chip_prof"),
+            (
+                "[verification]\nrequire_chip_prof = true",
+                "require_chip_prof",
+            ),
             (
                 "[[trust.vouch]]\npath = \"un.pem\"\nissuing_states = [\"uno\"]",
                 "issuing_states",

@@ -116,7 +116,11 @@ fn access_json(start: &Value) -> Value {
 fn check(attack: &Attack, how: &str, result: &Value) {
     let verdict = &result["verification"]["verdict"];
     assert_ne!(verdict, "genuine", "{} {how}: {result:#}", attack.profile);
-    assert_eq!(verdict, attack.verdict, "{} {how}: {result:#}", attack.profile);
+    assert_eq!(
+        verdict, attack.verdict,
+        "{} {how}: {result:#}",
+        attack.profile
+    );
     let found = problems(result);
     assert!(
         found.iter().any(|p| p == attack.problem),
@@ -180,11 +184,15 @@ fn attacks_through_the_daemon() {
         for t in &trust {
             extra.extend(["--trust", t.as_str()]);
         }
-        let config = format!("[readers]\npcsc = false\n{}", client_rule("t", uid(), &["all"]));
+        let config = format!(
+            "[readers]\npcsc = false\n{}",
+            client_rule("t", uid(), &["all"])
+        );
         let csca = PathBuf::from(start["csca"].as_str().expect("the profile's CSCA"));
         let daemon = Daemon::start_with(&config, &csca, &extra);
         let mut api = daemon.connect();
-        let answer = api.request(json!({"cmd": "read", "access": access_json(&start), "raw": true}));
+        let answer =
+            api.request(json!({"cmd": "read", "access": access_json(&start), "raw": true}));
         let result = &answer["result"];
         assert!(result.is_object(), "{}: {answer}", attack.profile);
         check(attack, "through cancuoc serve", result);
@@ -207,7 +215,10 @@ fn attacks_through_the_daemon() {
 #[test]
 fn a_genuine_pace_cam_card_is_genuine_through_the_daemon() {
     let start = sim_start_line("vn-cccd-cam");
-    let config = format!("[readers]\npcsc = false\n{}", client_rule("t", uid(), &["all"]));
+    let config = format!(
+        "[readers]\npcsc = false\n{}",
+        client_rule("t", uid(), &["all"])
+    );
     let csca = PathBuf::from(start["csca"].as_str().expect("the profile's CSCA"));
     let daemon = Daemon::start_with(&config, &csca, &["--simulator", "vn-cccd-cam"]);
     let mut api = daemon.connect();

@@ -31,7 +31,7 @@ use crate::lds::dg13::VnIdentity;
 use crate::lds::ef_com::EfCom;
 use crate::lds::sod::Sod;
 use crate::lds::{DataGroup, LdsFile};
-use crate::trust::passive::{DataGroupStatus, Problem, ProblemCode, verify_card_security};
+use crate::trust::passive::{DataGroupStatus, ProblemCode, verify_card_security};
 use crate::trust::{PassiveStatus, Time, TrustStore, verify_passive};
 use result::{
     AccessCheck, ChipMethod, ChipProblem, ChipProblemCode, ChipResult, ChipStatus, ReadResult,
@@ -194,7 +194,12 @@ pub fn read_card<C: Card>(
     let card_security = match &opened {
         Opened::Pace(p) if p.chip_authentication.is_some() => {
             report(Step::CardSecurity, bytes);
-            let outcome = read_optional(&mut reader, &mut channel, CARD_SECURITY_SFI, CARD_SECURITY_FID)?;
+            let outcome = read_optional(
+                &mut reader,
+                &mut channel,
+                CARD_SECURITY_SFI,
+                CARD_SECURITY_FID,
+            )?;
             if let Ok(data) = &outcome {
                 bytes += data.len();
                 files.insert("EF.CardSecurity".into(), data.clone());
@@ -207,7 +212,12 @@ pub fn read_card<C: Card>(
 
     // EF.COM (unsigned: a hint, and a cross-check) and EF.SOD.
     report(Step::EfCom, bytes);
-    let com = match read_optional(&mut reader, &mut channel, LdsFile::Com.sfi(), LdsFile::Com.fid())? {
+    let com = match read_optional(
+        &mut reader,
+        &mut channel,
+        LdsFile::Com.sfi(),
+        LdsFile::Com.fid(),
+    )? {
         Ok(data) => {
             bytes += data.len();
             let parsed = EfCom::parse(&data).ok();
@@ -236,7 +246,7 @@ pub fn read_card<C: Card>(
         match n {
             1 | 14 | 15 => true,
             2 => request.face.is_some() && !request.skip.contains(&2),
-            11 | 12 | 13 => !request.skip.contains(&n),
+            11..=13 => !request.skip.contains(&n),
             _ => false,
         }
     };
@@ -245,7 +255,12 @@ pub fn read_card<C: Card>(
             .iter()
             .copied()
             .filter(|&n| needed(n))
-            .chain(listed.iter().copied().filter(|n| request.raw && needed(*n) && !signed.contains(n)))
+            .chain(
+                listed
+                    .iter()
+                    .copied()
+                    .filter(|n| request.raw && needed(*n) && !signed.contains(n)),
+            )
             .collect(),
         None => listed.iter().copied().filter(|&n| needed(n)).collect(),
     };
@@ -282,20 +297,37 @@ pub fn read_card<C: Card>(
         _ => None,
     };
     let mut passive = verify_passive(&sod_bytes, &groups, trust, now, issuing_state.as_deref());
-    if let (Some(signed), Some(_)) = (&signed, &com)
-        && signed != &listed
-    {
-        passive.problems.push(Problem {
-            code: ProblemCode::EfComMismatch,
-            message: format!(
-                "EF.COM lists {} but EF.SOD hashes {}",
-                dg_list(&listed),
-                dg_list(signed)
-            ),
-        });
+    // EF.COM is not signed: it only gives the chip away when it disagrees.
+    if let (Some(signed), Some(_)) = (&signed, &com) {
+        let unsigned: BTreeSet<u8> = listed.difference(signed).copied().collect();
+        let unlisted: BTreeSet<u8> = signed.difference(&listed).copied().collect();
+        if !unsigned.is_empty() {
+            passive.add_problem(
+                ProblemCode::UnsignedDataGroup,
+                format!(
+                    "EF.COM lists {} that EF.SOD does not hash",
+                    dg_list(&unsigned)
+                ),
+            );
+        }
+        if !unlisted.is_empty() {
+            passive.add_problem(
+                ProblemCode::EfComMismatch,
+                format!(
+                    "EF.SOD hashes {} that EF.COM does not list",
+                    dg_list(&unlisted)
+                ),
+            );
+        }
     }
-    let verified = |n: u8| passive.data_groups.0.get(&n) == Some(&DataGroupStatus::Ok);
-    let verified_bytes = |n: u8| groups.get(&n).filter(|_| verified(n));
+    let verified: BTreeSet<u8> = passive
+        .data_groups
+        .0
+        .iter()
+        .filter(|(_, status)| **status == DataGroupStatus::Ok)
+        .map(|(n, _)| *n)
+        .collect();
+    let verified_bytes = |n: u8| groups.get(&n).filter(|_| verified.contains(&n));
 
     // The chip proof the signed data requires.
     let dg14 = verified_bytes(14).map(|b| {
@@ -309,7 +341,14 @@ pub fn read_card<C: Card>(
     } {
         report(Step::ChipAuthentication, bytes);
         let (pace, proof) = proof;
-        pace_cam(pace, proof, card_security, trust, now, issuing_state.as_deref())
+        pace_cam(
+            pace,
+            proof,
+            card_security,
+            trust,
+            now,
+            issuing_state.as_deref(),
+        )
     } else {
         let plan = match (&signed, &dg14) {
             (Some(s), _) if !s.contains(&14) => Requirement::None,
@@ -344,7 +383,9 @@ pub fn read_card<C: Card>(
                         card_security: None,
                         problems: Vec::new(),
                     },
-                    Err(e) => proof_failure(ChipMethod::ChipAuthentication, "chip authentication", e)?,
+                    Err(e) => {
+                        proof_failure(ChipMethod::ChipAuthentication, "chip authentication", e)?
+                    }
                 }
             }
             other => other.into_result(ChipMethod::ChipAuthentication, "DG14"),
@@ -356,8 +397,13 @@ pub fn read_card<C: Card>(
         Opened::Pace(_) => (AccessCheck::Ok, None),
         Opened::Bac {
             fallback_from: Some(e),
-        } => (AccessCheck::BacFallback, Some(format!("PACE failed ({e}); BAC was used"))),
-        Opened::Bac { fallback_from: None } => {
+        } => (
+            AccessCheck::BacFallback,
+            Some(format!("PACE failed ({e}); BAC was used")),
+        ),
+        Opened::Bac {
+            fallback_from: None,
+        } => {
             let offers_pace = dg14
                 .as_ref()
                 .and_then(|d| d.as_ref().ok())
@@ -388,10 +434,10 @@ pub fn read_card<C: Card>(
 
     // The identity, from data groups whose hash matched only.
     let mut undecodable = |name: &str, e: &dyn std::fmt::Display| {
-        passive.problems.push(Problem {
-            code: ProblemCode::DgUndecodable,
-            message: format!("{name} matches its hash but does not decode: {e}"),
-        });
+        passive.add_problem(
+            ProblemCode::DgUndecodable,
+            format!("{name} matches its hash but does not decode: {e}"),
+        );
     };
     let dg1 = match dg1 {
         Some(Ok(d)) => Some(d),
@@ -424,7 +470,7 @@ pub fn read_card<C: Card>(
             full_name.map(|n| n.replace("<<", " ").replace('<', " ")),
         )
     });
-    let vn = match verified_bytes(13).map(VnIdentity::from_dg13) {
+    let vn = match verified_bytes(13).map(|b| VnIdentity::from_dg13(b)) {
         Some(Ok(v)) => Some(v),
         Some(Err(e)) => {
             undecodable("DG13", &e);
@@ -670,7 +716,9 @@ fn pace_cam(
             "EF.CardSecurity does not verify".into(),
         ),
         (_, None) => Requirement::<()>::NotVerified.into_result(method, "EF.CardSecurity"),
-        (_, Some(Err(e))) => Requirement::<()>::Undecodable(e).into_result(method, "EF.CardSecurity"),
+        (_, Some(Err(e))) => {
+            Requirement::<()>::Undecodable(e).into_result(method, "EF.CardSecurity")
+        }
         (_, Some(Ok(infos))) => {
             let group = apdu::pace::group_of(&pace.info);
             let keys: Vec<_> = infos.chip_authentication_keys().collect();

@@ -204,7 +204,12 @@ pub struct ChipResult {
 
 impl ChipResult {
     /// A result with one problem.
-    pub fn of(method: ChipMethod, status: ChipStatus, code: ChipProblemCode, message: String) -> ChipResult {
+    pub fn of(
+        method: ChipMethod,
+        status: ChipStatus,
+        code: ChipProblemCode,
+        message: String,
+    ) -> ChipResult {
         ChipResult {
             method,
             status,
@@ -414,8 +419,9 @@ mod tests {
                         let policy = VerdictPolicy {
                             require_chip_proof: require,
                         };
-                        let verdict = serde_json::to_value(Verdict::of(passive, chip, access, policy))
-                            .unwrap();
+                        let verdict =
+                            serde_json::to_value(Verdict::of(passive, chip, access, policy))
+                                .unwrap();
                         assert_eq!(verdict, row[4], "{p} {c} {a} {r}");
                         combinations += 1;
                     }

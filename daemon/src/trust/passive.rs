@@ -43,6 +43,7 @@
 //! | `csca-not-found` | unverified | no trusted CSCA (or link certificate) issued the DS certificate |
 //! | `csca-country-mismatch` | unverified | the CSCA the chain ends at is not of the document's issuing state (by its subject's C, or by an operator's vouch) |
 //! | `issuing-state-unknown` | unverified | verification was not given the document's issuing state, so the CSCA cannot be bound to it |
+//! | `unsigned-data-group` | unverified | EF.COM lists a data group EF.SOD does not hash: the chip carries data nobody signed (a grafted data group), so the chip as a whole cannot be vouched for |
 //! | `dg-not-in-sod` | warning | a data group was read that the SOD does not cover: its status is `not-in-sod` and its content is not authenticated (the BSI TR-03105-5 set has such a DG15); callers must use only groups marked `ok` |
 //! | `ds-expired` | warning | the DS certificate has expired; a DS signs only for a few months but its documents stay valid for 10 years or more, so an expired DS is expected on genuine older documents |
 //! | `intermediate-expired` | warning | an intermediate (link) certificate has expired, for the same reason as `ds-expired` |
@@ -168,6 +169,7 @@ pub enum ProblemCode {
     CscaNotFound,
     CscaCountryMismatch,
     IssuingStateUnknown,
+    UnsignedDataGroup,
     DgNotInSod,
     DsExpired,
     IntermediateExpired,
@@ -203,6 +205,7 @@ impl ProblemCode {
         ProblemCode::CscaNotFound,
         ProblemCode::CscaCountryMismatch,
         ProblemCode::IssuingStateUnknown,
+        ProblemCode::UnsignedDataGroup,
         ProblemCode::DgNotInSod,
         ProblemCode::DsExpired,
         ProblemCode::IntermediateExpired,
@@ -239,7 +242,8 @@ impl ProblemCode {
             | P::DsCertificateMissing
             | P::CscaNotFound
             | P::CscaCountryMismatch
-            | P::IssuingStateUnknown => Effect::Unverified,
+            | P::IssuingStateUnknown
+            | P::UnsignedDataGroup => Effect::Unverified,
             P::DgNotInSod
             | P::DsExpired
             | P::IntermediateExpired
@@ -277,6 +281,7 @@ impl ProblemCode {
             P::CscaNotFound => "csca-not-found",
             P::CscaCountryMismatch => "csca-country-mismatch",
             P::IssuingStateUnknown => "issuing-state-unknown",
+            P::UnsignedDataGroup => "unsigned-data-group",
             P::DgNotInSod => "dg-not-in-sod",
             P::DsExpired => "ds-expired",
             P::IntermediateExpired => "intermediate-expired",
@@ -438,6 +443,13 @@ pub struct PassiveResult {
 impl PassiveResult {
     fn problem(&mut self, code: ProblemCode, message: impl Into<String>) {
         self.problems.push(Problem::new(code, message));
+    }
+
+    /// Adds a finding the reading pipeline made about the LDS (EF.COM against EF.SOD, a
+    /// data group that does not decode), with the status it leads to.
+    pub fn add_problem(&mut self, code: ProblemCode, message: impl Into<String>) {
+        self.problem(code, message);
+        self.status = status_of(&self.problems);
     }
 
     fn resolve(mut self) -> PassiveResult {

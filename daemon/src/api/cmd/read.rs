@@ -397,9 +397,19 @@ mod tests {
         let ok = ReadParams::parse(request(json!({})), &name_only, ReadPolicy::default()).unwrap();
         assert!(ok.request.skip.contains(&2) && ok.request.face.is_none());
         assert_eq!(ok.fields.names(), ["full_name"]);
-        let e = ReadParams::parse(request(json!({"face": "png"})), &name_only, ReadPolicy::default()).unwrap_err();
+        let e = ReadParams::parse(
+            request(json!({"face": "png"})),
+            &name_only,
+            ReadPolicy::default(),
+        )
+        .unwrap_err();
         assert_eq!(e.code, Code::Forbidden);
-        let e = ReadParams::parse(request(json!({"wait": -1})), &name_only, ReadPolicy::default()).unwrap_err();
+        let e = ReadParams::parse(
+            request(json!({"wait": -1})),
+            &name_only,
+            ReadPolicy::default(),
+        )
+        .unwrap_err();
         assert_eq!(e.code, Code::BadRequest);
         let mut no_access = request(json!({}));
         no_access.remove("access");
@@ -433,7 +443,10 @@ mod tests {
             require_chip_proof: false,
         };
         let p = ReadParams::parse(request(json!({})), &all, strict).unwrap();
-        assert_eq!(p.request.policy, strict, "the deployment's policy is the default");
+        assert_eq!(
+            p.request.policy, strict,
+            "the deployment's policy is the default"
+        );
         let p = ReadParams::parse(
             request(json!({"require_chip_proof": true, "allow_bac_fallback": false})),
             &all,

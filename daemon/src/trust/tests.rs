@@ -228,7 +228,10 @@ fn trust_german_master_list_ca_flags() {
     assert_eq!(count(&|c| c.is_ca == Some(false)), 7);
     assert_eq!(count(&|c| c.is_ca.is_none()), 2);
     let cert_sign = certificate::KeyUsage::KEY_CERT_SIGN;
-    assert_eq!(count(&|c| c.key_usage.is_some_and(|k| k.allows(cert_sign))), 550);
+    assert_eq!(
+        count(&|c| c.key_usage.is_some_and(|k| k.allows(cert_sign))),
+        550
+    );
     assert_eq!(count(&|c| c.key_usage.is_none()), 1);
     assert_eq!(count(&|c| !c.signature_algorithms_agree()), 0);
     for c in certs.iter().filter(|c| c.is_ca != Some(true)) {

@@ -10,11 +10,11 @@ use crate::lds::sod::{LdsVersionInfo, Sod};
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
-fn fixture_dir() -> PathBuf {
+pub(super) fn fixture_dir() -> PathBuf {
     PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../fixtures/pki"))
 }
 
-fn pki() -> TestPki {
+pub(super) fn pki() -> TestPki {
     TestPki::load(&fixture_dir()).expect("fixtures/pki is committed")
 }
 
@@ -30,7 +30,7 @@ pub(crate) fn synthetic_card() -> BTreeMap<u8, Vec<u8>> {
     BTreeMap::from([(1, dg1), (2, dg2), (13, dg13), (14, dg14)])
 }
 
-fn at() -> Time {
+pub(super) fn at() -> Time {
     Time::from_ymd_hms(2025, 6, 1, 0, 0, 0).unwrap()
 }
 
@@ -43,7 +43,7 @@ fn store_with(certs: &[&Certificate], with_crl: &TestPki) -> TrustStore {
     s
 }
 
-fn sod_for(
+pub(super) fn sod_for(
     ds: &Issued,
     alg: SignatureAlgorithm,
     hash: HashAlgorithm,
@@ -72,12 +72,12 @@ fn ecdsa384() -> SignatureAlgorithm {
     SignatureAlgorithm::Ecdsa(HashAlgorithm::Sha384)
 }
 
-fn codes(r: &PassiveResult) -> Vec<&'static str> {
+pub(super) fn codes(r: &PassiveResult) -> Vec<&'static str> {
     r.problems.iter().map(|p| p.code.as_str()).collect()
 }
 
 /// The fixtures' issuing state.
-const VN: Option<&str> = Some("VNM");
+pub(super) const VN: Option<&str> = Some("VNM");
 
 #[test]
 fn trust_fixture_generator_is_reproducible() {

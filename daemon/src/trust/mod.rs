@@ -32,6 +32,8 @@ pub use store::TrustStore;
 pub use time::Time;
 
 #[cfg(test)]
+mod chain_tests;
+#[cfg(test)]
 mod fixture_tests;
 #[cfg(test)]
 pub(crate) mod tests;

@@ -304,7 +304,7 @@ impl fmt::Display for ProblemCode {
 
 /// A finding, machine-readable `code` plus a message for people (authority
 /// certificates may be named; personal data never is).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Problem {
     pub code: ProblemCode,
     pub message: String,
@@ -781,13 +781,19 @@ fn check_signed_data(
         problem(
             &mut out,
             ProblemCode::DsNotYetValid,
-            format!("the DS certificate is valid only from {}", ds.not_before),
+            format!(
+                "the DS certificate {} is valid only from {}",
+                ds.subject, ds.not_before
+            ),
         );
     } else if at > ds.not_after {
         problem(
             &mut out,
             ProblemCode::DsExpired,
-            format!("the DS certificate expired on {}", ds.not_after),
+            format!(
+                "the DS certificate {} expired on {}",
+                ds.subject, ds.not_after
+            ),
         );
     }
     if ds
@@ -817,29 +823,25 @@ fn check_signed_data(
     }
 
     // The chain, and the anchor against the issuing state.
-    let issuing_state = issuing_state.and_then(|s| {
-        let normalized = country::normalize(s);
-        if normalized.is_none() {
+    let issuing_state = match issuing_state.map(country::normalize) {
+        Some(Some(code)) => Some(code),
+        Some(None) => {
             problem(
                 &mut out,
                 ProblemCode::CscaCountryMismatch,
-                "the issuing state given is not a 1 to 3 letter code".into(),
+                "the issuing state given is not a 1 to 3 letter code: no CSCA belongs to it".into(),
             );
+            None
         }
-        normalized
-    });
-    if issuing_state.is_none()
-        && !out
-            .problems
-            .iter()
-            .any(|p| p.code == ProblemCode::CscaCountryMismatch)
-    {
-        problem(
-            &mut out,
-            ProblemCode::IssuingStateUnknown,
-            "the document's issuing state was not given: the CSCA cannot be bound to it".into(),
-        );
-    }
+        None => {
+            problem(
+                &mut out,
+                ProblemCode::IssuingStateUnknown,
+                "the document's issuing state was not given: the CSCA cannot be bound to it".into(),
+            );
+            None
+        }
+    };
     let crls: Vec<Crl> = sd
         .crls
         .iter()
@@ -1124,14 +1126,17 @@ impl<'a> ChainSearch<'a> {
         if at > anchor.not_after {
             problems.push(Problem::new(
                 ProblemCode::CscaExpired,
-                format!("the CSCA certificate expired on {}", anchor.not_after),
+                format!(
+                    "the CSCA certificate {} expired on {}",
+                    anchor.subject, anchor.not_after
+                ),
             ));
         } else if at < anchor.not_before {
             problems.push(Problem::new(
                 ProblemCode::CscaNotYetValid,
                 format!(
-                    "the CSCA certificate is valid only from {}",
-                    anchor.not_before
+                    "the CSCA certificate {} is valid only from {}",
+                    anchor.subject, anchor.not_before
                 ),
             ));
         }
@@ -1150,7 +1155,10 @@ impl<'a> ChainSearch<'a> {
                 Revocation::Revoked(entry_date, crl_issuer) => {
                     crl = CrlStatus::Revoked;
                     let (code, what) = if is_ds {
-                        (ProblemCode::DsRevoked, "the DS certificate".to_string())
+                        (
+                            ProblemCode::DsRevoked,
+                            format!("the DS certificate {}", cert.subject),
+                        )
                     } else {
                         (
                             ProblemCode::CertificateRevoked,

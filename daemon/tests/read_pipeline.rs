@@ -2,14 +2,14 @@
 //! identity its profile defines and the right verdict; a forged data group is caught; a
 //! wrong CAN is refused; the APDU count is the minimum for the card.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use apdu::emulator::CardEmulator;
 use apdu::rng::ScriptedRng;
 use cancuoc::lds::dg2::OutputFormat;
 use cancuoc::session::access::AccessInput;
-use cancuoc::session::result::{ChipMethod, ChipStatus, ReadResult, Verdict};
-use cancuoc::session::{self, ReadError, ReadRequest};
+use cancuoc::session::result::{AccessCheck, ChipMethod, ChipStatus, ReadResult, Verdict};
+use cancuoc::session::{self, ReadError, ReadPolicy, ReadRequest};
 use cancuoc::sim::profile::{self, LoadOptions, Profile};
 use cancuoc::trust::TrustStore;
 
@@ -296,4 +296,251 @@ fn read_binary_economy_for_every_profile() {
             "{name}: sizes {sizes:?}, chunk {chunk}"
         );
     }
+}
+
+/// `profile` with its data groups replaced by `groups` (number → bytes; the others
+/// removed), EF.COM listing `listed`, and EF.SOD signed again over `signed` by the test
+/// PKI's P-384 document signer.
+fn reissued(
+    mut profile: Profile,
+    groups: &BTreeMap<u8, Vec<u8>>,
+    listed: &[u8],
+    signed: &[u8],
+) -> Profile {
+    use cancuoc::lds::ef_com::EfCom;
+    use cancuoc::lds::{DataGroup, LdsFile};
+    use cancuoc::trust::certificate::Certificate;
+    use cancuoc::trust::issue::{DeterministicRng, PrivateKey, SodOptions, issue_sod};
+    use cancuoc::trust::signature::{HashAlgorithm, SignatureAlgorithm};
+    let pki = profile::fixtures_dir().join("pki");
+    let pem = std::fs::read(pki.join("ds-p384.pem")).unwrap();
+    let der = cancuoc::trust::pem::decode_all(&pem)
+        .into_iter()
+        .find_map(|(label, b)| (label == "CERTIFICATE").then_some(b).and_then(Result::ok))
+        .unwrap();
+    let ds = Certificate::from_der(&der).unwrap();
+    let key = PrivateKey::from_pem(&std::fs::read(pki.join("ds-p384.key.pem")).unwrap()).unwrap();
+    let to_sign: BTreeMap<u8, Vec<u8>> = groups
+        .iter()
+        .filter(|(n, _)| signed.contains(n))
+        .map(|(n, b)| (*n, b.clone()))
+        .collect();
+    let options = SodOptions {
+        hash: HashAlgorithm::Sha256,
+        signature: SignatureAlgorithm::Ecdsa(HashAlgorithm::Sha256),
+        version_info: None,
+        extra_certificates: Vec::new(),
+    };
+    let sod = issue_sod(
+        &to_sign,
+        &ds,
+        &key,
+        &options,
+        &mut DeterministicRng::new(b"test", "EF.SOD"),
+    )
+    .unwrap();
+    let files = profile.image.applications.values_mut().next().unwrap();
+    let template = files.get(&LdsFile::Sod.fid()).unwrap().clone();
+    files.retain(|fid, _| !DataGroup::all().any(|dg| LdsFile::DataGroup(dg).fid() == *fid));
+    let mut put = |file: LdsFile, data: Vec<u8>| {
+        let mut f = template.clone();
+        f.data = data;
+        f.sfi = Some(file.sfi());
+        files.insert(file.fid(), f);
+    };
+    for (n, bytes) in groups {
+        put(
+            LdsFile::DataGroup(DataGroup::new(*n).unwrap()),
+            bytes.clone(),
+        );
+    }
+    let listed: Vec<DataGroup> = listed.iter().filter_map(|n| DataGroup::new(*n)).collect();
+    put(LdsFile::Com, EfCom::new(&listed).encode().unwrap());
+    put(LdsFile::Sod, sod);
+    profile
+}
+
+fn served(profile: &Profile) -> BTreeMap<u8, Vec<u8>> {
+    use cancuoc::lds::{DataGroup, LdsFile};
+    DataGroup::all()
+        .filter_map(|dg| Some((dg.number(), profile.file(LdsFile::DataGroup(dg))?.to_vec())))
+        .collect()
+}
+
+fn read_with(profile: &Profile, access: AccessInput, policy: ReadPolicy) -> ReadResult {
+    let mut chip = CardEmulator::with_rng(profile.image.clone(), ScriptedRng::from_seed(5));
+    let request = ReadRequest {
+        access: access.to_key().unwrap(),
+        face: None,
+        raw: true,
+        skip: BTreeSet::new(),
+        policy,
+    };
+    session::read_card(
+        &mut chip,
+        &request,
+        &trust(profile),
+        &mut ScriptedRng::from_seed(6),
+        &mut |_| {},
+    )
+    .map(|(r, _)| r)
+    .unwrap_or_else(|e| panic!("{e}"))
+}
+
+fn codes(r: &ReadResult) -> Vec<String> {
+    let v = serde_json::to_value(&r.verification).unwrap();
+    [&v["passive"]["problems"], &v["chip"]["problems"]]
+        .into_iter()
+        .filter_map(serde_json::Value::as_array)
+        .flatten()
+        .filter_map(|p| p["code"].as_str().map(str::to_owned))
+        .collect()
+}
+
+fn by_can(p: &Profile) -> AccessInput {
+    AccessInput::Can {
+        can: p.printed.can.clone(),
+    }
+}
+
+#[test]
+fn a_signed_data_group_that_does_not_decode_is_a_problem_not_silence() {
+    let p = load("vn-cccd");
+    let mut groups = served(&p);
+    // DG13 whose content nests 5 000 SEQUENCEs: signed, hash matches, does not decode.
+    let mut nested = Vec::new();
+    for _ in 0..5000 {
+        nested = apdu::tlv::encode(apdu::tlv::Tag::new(0x30), &nested);
+    }
+    groups.insert(13, apdu::tlv::encode(apdu::tlv::Tag::new(0x6D), &nested));
+    let signed: Vec<u8> = groups.keys().copied().collect();
+    let p = reissued(p, &groups, &signed, &signed);
+    let r = read_with(&p, by_can(&p), ReadPolicy::default());
+    assert!(
+        codes(&r).contains(&"dg-undecodable".to_owned()),
+        "{:?}",
+        codes(&r)
+    );
+    assert!(r.vn.is_none());
+    let json = serde_json::to_value(&r.verification).unwrap();
+    assert_eq!(json["passive"]["data_groups"]["DG13"], "ok");
+    assert_eq!(r.verification.verdict, Verdict::Genuine, "{json:#}");
+}
+
+#[test]
+fn no_chip_proof_offered_is_genuine_with_a_warning_unless_one_is_required() {
+    let p = load("vn-cccd");
+    let mut groups = served(&p);
+    groups.retain(|n, _| !matches!(n, 14 | 15));
+    let signed: Vec<u8> = groups.keys().copied().collect();
+    let p = reissued(p, &groups, &signed, &signed);
+    let r = read_with(&p, by_can(&p), ReadPolicy::default());
+    assert_eq!(
+        r.verification.verdict,
+        Verdict::Genuine,
+        "{:?}",
+        r.verification
+    );
+    assert_eq!(r.verification.chip.method, ChipMethod::None);
+    assert_eq!(r.verification.chip.status, ChipStatus::NoneOffered);
+    assert!(codes(&r).contains(&"chip-proof-none-offered".to_owned()));
+    let strict = ReadPolicy {
+        require_chip_proof: true,
+        ..ReadPolicy::default()
+    };
+    let r = read_with(&p, by_can(&p), strict);
+    assert_eq!(r.verification.verdict, Verdict::NotVerified);
+}
+
+#[test]
+fn the_signed_list_decides_which_data_groups_exist_not_ef_com() {
+    let p = load("vn-cccd");
+    let groups = served(&p);
+    let signed: Vec<u8> = groups.keys().copied().collect();
+    // EF.COM hides DG14 and DG15: they are read anyway, chip authentication runs.
+    let listed: Vec<u8> = signed
+        .iter()
+        .copied()
+        .filter(|n| !matches!(n, 14 | 15))
+        .collect();
+    let hidden = reissued(p.clone(), &groups, &listed, &signed);
+    let r = read_with(&hidden, by_can(&hidden), ReadPolicy::default());
+    assert_eq!(r.verification.chip.status, ChipStatus::Valid);
+    assert_eq!(
+        r.verification.verdict,
+        Verdict::Genuine,
+        "{:?}",
+        r.verification
+    );
+    assert!(codes(&r).contains(&"ef-com-mismatch".to_owned()));
+    // A data group EF.COM lists but EF.SOD does not hash never feeds the identity and
+    // keeps the card from being vouched for.
+    let unsigned: Vec<u8> = signed.iter().copied().filter(|n| *n != 13).collect();
+    let grafted = reissued(p, &groups, &signed, &unsigned);
+    let r = read_with(&grafted, by_can(&grafted), ReadPolicy::default());
+    assert!(r.vn.is_none(), "unsigned DG13 never reaches the identity");
+    assert!(r.raw.as_ref().is_some_and(|raw| raw.contains_key("DG13")));
+    assert!(codes(&r).contains(&"unsigned-data-group".to_owned()));
+    assert_eq!(r.verification.verdict, Verdict::NotVerified);
+}
+
+#[test]
+fn bac_on_a_chip_whose_signed_dg14_offers_pace_is_a_bypass() {
+    let mut p = load("vn-cccd");
+    // EF.CardAccess gone, as a downgrade makes it: the chip still answers BAC.
+    p.image.master_files.clear();
+    let mrz = AccessInput::Document {
+        document_number: p.printed.document_number.clone(),
+        birth: p.printed.birth.clone(),
+        expiry: p.printed.expiry.clone(),
+    };
+    let r = read_with(&p, mrz.clone(), ReadPolicy::default());
+    assert_eq!(r.verification.access, "BAC");
+    assert_eq!(r.verification.access_check, AccessCheck::PaceBypassed);
+    assert_eq!(r.verification.verdict, Verdict::NotVerified);
+    let allowed = ReadPolicy {
+        allow_bac_fallback: true,
+        ..ReadPolicy::default()
+    };
+    let r = read_with(&p, mrz, allowed);
+    assert_eq!(r.verification.access_check, AccessCheck::BacFallback);
+    assert!(r.verification.access_fallback.is_some());
+    assert_eq!(
+        r.verification.verdict,
+        Verdict::Genuine,
+        "{:?}",
+        r.verification
+    );
+}
+
+#[test]
+fn a_genuine_vn_cccd_read_costs_no_more_commands_than_before() {
+    // 27 commands, 14 of them READ BINARY of the application's files, with the face
+    // (`cancuoc demo` before the signed list decided the data groups): EF.CardAccess,
+    // PACE, EF.COM, EF.SOD, DG1 DG2 DG13 DG14 DG15, chip authentication.
+    let p = load("vn-cccd");
+    let mut chip = CardEmulator::with_rng(p.image.clone(), ScriptedRng::from_seed(5));
+    let request = ReadRequest {
+        access: by_can(&p).to_key().unwrap(),
+        face: Some(OutputFormat::Jpeg),
+        raw: false,
+        skip: BTreeSet::new(),
+        policy: ReadPolicy::default(),
+    };
+    let (r, stats) = session::read_card(
+        &mut chip,
+        &request,
+        &trust(&p),
+        &mut ScriptedRng::from_seed(6),
+        &mut |_| {},
+    )
+    .unwrap();
+    assert_eq!(r.verification.verdict, Verdict::Genuine);
+    assert!(
+        chip.stats().commands <= 27,
+        "{} commands",
+        chip.stats().commands
+    );
+    // The application's files (EF.CardAccess is read before, by the access step).
+    assert!(stats.read_binary <= 14, "{} READ BINARY", stats.read_binary);
 }

@@ -143,7 +143,7 @@ async fn reload_on_sighup(args: Args, shared: std::sync::Arc<api::Shared>) {
         return;
     };
     while hup.recv().await.is_some() {
-        let loaded = configuration(&args).and_then(|c| Ok((load_trust(&c.trust)?, c)));
+        let loaded = configuration(&args).and_then(|c| Ok((load_trust(&c.trust, &c.vouch)?, c)));
         match loaded {
             Ok((trust, config)) => {
                 for w in &config.warnings {
@@ -205,7 +205,7 @@ pub fn run(args: &Args) -> ExitCode {
             tracing::warn!("config: {w}");
         }
     }
-    let trust = match load_trust(&config.trust) {
+    let trust = match load_trust(&config.trust, &config.vouch) {
         Ok(t) => t,
         Err(e) => return fail(Exit::Usage, &e),
     };

@@ -92,9 +92,14 @@ struct Decoded {
     dg2: Option<serde_json::Value>,
 }
 
-fn decode(groups: &BTreeMap<u8, Vec<u8>>) -> Decoded {
+/// Decodes only data groups whose hash matched: the image decoders never see bytes that
+/// nobody signed.
+fn decode(groups: &BTreeMap<u8, Vec<u8>>, passive: &PassiveResult) -> Decoded {
+    let matched =
+        |n: u8| passive.data_groups.0.get(&n) == Some(&crate::trust::passive::DataGroupStatus::Ok);
     let dg1 = groups
         .get(&DataGroup::DG1.number())
+        .filter(|_| matched(DataGroup::DG1.number()))
         .map(|bytes| match Dg1::parse(bytes) {
             Ok(dg1) => serde_json::json!({
                 "format": dg1.format().name(),
@@ -103,18 +108,21 @@ fn decode(groups: &BTreeMap<u8, Vec<u8>>) -> Decoded {
             }),
             Err(e) => serde_json::json!({ "error": e.to_string() }),
         });
-    let dg2 = groups.get(&DataGroup::DG2.number()).map(|bytes| {
-        let face = Dg2::parse(bytes)
-            .and_then(|dg2| dg2.decode_first(&ImageLimits::default(), OutputFormat::Png));
-        match face {
-            Ok(face) => serde_json::json!({
-                "decoded": true,
-                "width": face.width,
-                "height": face.height,
-            }),
-            Err(e) => serde_json::json!({ "decoded": false, "error": e.to_string() }),
-        }
-    });
+    let dg2 = groups
+        .get(&DataGroup::DG2.number())
+        .filter(|_| matched(DataGroup::DG2.number()))
+        .map(|bytes| {
+            let face = Dg2::parse(bytes)
+                .and_then(|dg2| dg2.decode_first(&ImageLimits::default(), OutputFormat::Png));
+            match face {
+                Ok(face) => serde_json::json!({
+                    "decoded": true,
+                    "width": face.width,
+                    "height": face.height,
+                }),
+                Err(e) => serde_json::json!({ "decoded": false, "error": e.to_string() }),
+            }
+        });
     Decoded { dg1, dg2 }
 }
 
@@ -204,16 +212,19 @@ pub fn run_to(args: &Args, out: &mut dyn Write) -> ExitCode {
     let Some(sod) = sod else {
         return fail("no EF.SOD among the files (an EF.SOD starts with tag 77)");
     };
+    // The issuing state binds the CSCA only from a DG1 whose hash matched.
+    let parsed = crate::lds::sod::Sod::from_bytes(&sod).ok();
     let issuing_state = groups
         .get(&1)
+        .filter(|b| parsed.as_ref().is_some_and(|s| s.hash_matches(1, b)))
         .and_then(|b| Dg1::parse(b).ok())
-        .map(|d| d.fields.issuing_state.clone());
+        .map(|d| d.fields.issuing_state.trim_end_matches('<').to_owned());
     let result = passive::verify(&sod, &groups, &store, at, issuing_state.as_deref());
     let code = exit_code(result.status);
     if args.json {
         let doc = Output {
             files,
-            decoded: decode(&groups),
+            decoded: decode(&groups, &result),
             trust: &reports,
             verification_time: at,
             passive: &result,

@@ -147,6 +147,15 @@ pub struct Sod {
 }
 
 impl Sod {
+    /// Whether `bytes` match data group `n`'s hash here (compared in constant time); a
+    /// data group decoded before this holds, or whose hash is absent, is untrusted input.
+    pub fn hash_matches(&self, n: u8, bytes: &[u8]) -> bool {
+        match (self.lds.hash(), self.lds.hashes.get(&n)) {
+            (Some(hash), Some(expected)) => apdu::crypto::mac_eq(&hash.digest(bytes), expected),
+            _ => false,
+        }
+    }
+
     /// Parses EF.SOD (with its `0x77` tag; a bare ContentInfo is accepted too).
     pub fn from_bytes(data: &[u8]) -> Result<Sod, DerError> {
         const CTX: &str = "EF.SOD";

@@ -290,7 +290,7 @@ pub fn read_card<C: Card>(
     report(Step::PassiveAuthentication, bytes);
     let dg1 = groups
         .get(&1)
-        .filter(|b| hash_matches(sod.as_ref(), 1, b))
+        .filter(|b| sod.as_ref().is_some_and(|s| s.hash_matches(1, b)))
         .map(|b| Dg1::parse(b));
     let issuing_state = match &dg1 {
         Some(Ok(d)) => Some(d.fields.issuing_state.trim_end_matches('<').to_owned()),
@@ -529,15 +529,6 @@ fn read_optional<C: Card>(
         Ok(data) => Ok(Ok(data)),
         Err(apdu::Error::Status(sw)) => Ok(Err(sw)),
         Err(e) => Err(e.into()),
-    }
-}
-
-/// Whether `bytes` match data group `n`'s hash in EF.SOD.
-fn hash_matches(sod: Option<&Sod>, n: u8, bytes: &[u8]) -> bool {
-    let Some(sod) = sod else { return false };
-    match (sod.lds.hash(), sod.lds.hashes.get(&n)) {
-        (Some(hash), Some(expected)) => apdu::crypto::mac_eq(&hash.digest(bytes), expected),
-        _ => false,
     }
 }
 

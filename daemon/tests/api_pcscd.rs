@@ -34,7 +34,7 @@ fn readers_and_reads_through_pcscd() {
     assert!(wait_for_card(&context(), &reader, true), "the card appears");
     let reader = reader.to_str().unwrap().to_owned();
     let id = sim.id_number();
-    let trust = load_trust(&[sim.csca()]).expect("trust loads");
+    let trust = load_trust(&[sim.csca()], &[]).expect("trust loads");
     let path = std::env::temp_dir().join(format!("cancuoc-api-pcscd-{}.sock", std::process::id()));
     let runtime = tokio::runtime::Runtime::new().unwrap();
     runtime.block_on(async {

@@ -317,9 +317,13 @@ pub fn authenticate<C: Card>(
     info: Option<&ActiveAuthenticationInfo>,
     challenge: &[u8; CHALLENGE_LEN],
 ) -> Result<(), Error> {
-    let le = key
-        .signature_len()
-        .clamp(1, crate::command::MAX_EXTENDED_NE);
+    // A short-length card gets Le 00 and chains a longer signature (61xx).
+    let most = if card.extended_length() {
+        crate::command::MAX_EXTENDED_NE
+    } else {
+        crate::command::MAX_SHORT_NE
+    };
+    let le = key.signature_len().clamp(1, most);
     let command = Command::new(0x00, INS_INTERNAL_AUTHENTICATE, 0, 0)
         .with_data(challenge.to_vec())
         .with_le(le);

@@ -7,6 +7,8 @@ use crate::{Command, Error, Response, StatusWord};
 const MAX_GET_RESPONSE_ROUNDS: usize = 256;
 /// Most bytes collected over GET RESPONSE rounds for one command.
 const MAX_CHAINED_RESPONSE: usize = 1 << 20;
+/// GET RESPONSE.
+const INS_GET_RESPONSE: u8 = 0xC0;
 
 /// A card that answers one command APDU at a time.
 ///
@@ -43,24 +45,37 @@ pub trait Card {
             };
             response = self.transmit(&retry)?;
         }
-        let mut data = std::mem::take(&mut response.data);
-        let mut rounds = 0;
-        while let StatusWord::BytesRemaining(n) = response.sw {
-            rounds += 1;
-            if rounds > MAX_GET_RESPONSE_ROUNDS {
-                return Err(Error::Malformed("endless GET RESPONSE chain"));
-            }
-            let le = if n == 0 { 256 } else { usize::from(n) };
-            let get_response = Command::new(command.cla & 0x03, 0xC0, 0, 0).with_le(le);
-            response = self.transmit(&get_response)?;
-            if data.len() + response.data.len() > MAX_CHAINED_RESPONSE {
-                return Err(Error::Malformed("GET RESPONSE chain too long"));
-            }
-            data.append(&mut response.data);
-        }
-        response.data = data;
-        Ok(response)
+        follow_get_response(self, command.cla, response)
     }
+}
+
+/// Follows a 61xx answer with GET RESPONSE until the card has sent everything
+/// (ISO/IEC 7816-4 §5.3.4) and returns the whole answer with the last status word.
+/// `cla` is the class byte of the command answered; GET RESPONSE keeps its logical
+/// channel and goes in clear (under secure messaging the protected answer is chained as
+/// a whole and unwrapped afterwards). Bounded in rounds and bytes.
+pub fn follow_get_response<C: Card + ?Sized>(
+    card: &mut C,
+    cla: u8,
+    mut response: Response,
+) -> Result<Response, Error> {
+    let mut data = std::mem::take(&mut response.data);
+    let mut rounds = 0;
+    while let StatusWord::BytesRemaining(n) = response.sw {
+        rounds += 1;
+        if rounds > MAX_GET_RESPONSE_ROUNDS {
+            return Err(Error::Malformed("endless GET RESPONSE chain"));
+        }
+        let le = if n == 0 { 256 } else { usize::from(n) };
+        let get_response = Command::new(cla & 0x03, INS_GET_RESPONSE, 0, 0).with_le(le);
+        response = card.transmit(&get_response)?;
+        if data.len().saturating_add(response.data.len()) > MAX_CHAINED_RESPONSE {
+            return Err(Error::Malformed("GET RESPONSE chain too long"));
+        }
+        data.append(&mut response.data);
+    }
+    response.data = data;
+    Ok(response)
 }
 
 impl<C: Card + ?Sized> Card for &mut C {

@@ -9,6 +9,7 @@
 use std::collections::BTreeMap;
 
 use rand_core::CryptoRng;
+use zeroize::Zeroizing;
 
 use crate::active_auth::{ChipAa, INS_INTERNAL_AUTHENTICATE};
 use crate::bac::{self, ChipBac};
@@ -18,6 +19,9 @@ use crate::pace::{
     ChipPace, ChipPaceConfig, ChipStaticKey, INS_GENERAL_AUTHENTICATE, INS_MSE, MSE_SET_AT_PACE,
 };
 use crate::read_binary::{INS_READ_BINARY, INS_READ_BINARY_ODD, INS_SELECT};
+
+/// GET RESPONSE (ISO/IEC 7816-4 §11.4.5): the rest of a chained answer.
+pub const INS_GET_RESPONSE: u8 = 0xC0;
 use crate::rng::SystemRng;
 use crate::secure_messaging::SmSession;
 use crate::security_infos::ChipAuthenticationInfo;
@@ -87,6 +91,24 @@ impl Default for ChipLimits {
     }
 }
 
+/// Deliberate misbehaviour of a test chip: what the simulator's attack cards (a clone
+/// that refuses to prove its keys, hides them, or sends a wrong PACE-CAM proof) do
+/// differently from a genuine chip. The default is a genuine chip.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ChipAttack {
+    /// Answer chip authentication (MSE:Set AT and MSE:Set KAT for CA, and its GENERAL
+    /// AUTHENTICATE) with this status word instead of running it.
+    pub refuse_chip_authentication: Option<StatusWord>,
+    /// Answer INTERNAL AUTHENTICATE with this status word instead of signing.
+    pub refuse_active_authentication: Option<StatusWord>,
+    /// Files of the applications (by FID) the chip denies having: SELECT and READ
+    /// BINARY by short file identifier answer 6A82.
+    pub hidden_files: Vec<u16>,
+    /// PACE-CAM: send a chip authentication datum CA_IC that is not the one proving the
+    /// static key (the rest of PACE is genuine, so the channel opens).
+    pub wrong_cam_proof: bool,
+}
+
 /// The contents and behaviour of a chip.
 #[derive(Clone, Debug)]
 pub struct CardImage {
@@ -110,6 +132,8 @@ pub struct CardImage {
     pub select_mf_unsupported: bool,
     /// Answer READ BINARY by short file identifier with 6A86 (older chips).
     pub sfi_unsupported: bool,
+    /// Deliberate misbehaviour (attack cards); the default is none.
+    pub attack: ChipAttack,
 }
 
 impl Default for CardImage {
@@ -126,6 +150,7 @@ impl Default for CardImage {
             limits: ChipLimits::default(),
             select_mf_unsupported: false,
             sfi_unsupported: false,
+            attack: ChipAttack::default(),
         }
     }
 }
@@ -239,6 +264,11 @@ pub enum Operation {
     },
     /// INTERNAL AUTHENTICATE (active authentication).
     InternalAuthenticate,
+    /// GET RESPONSE: the next part of a chained answer (ISO/IEC 7816-4 §5.3.4).
+    GetResponse {
+        /// Ne.
+        le: Option<usize>,
+    },
     /// An instruction the chip does not know.
     Other {
         /// CLA (secure-messaging bits included).
@@ -274,6 +304,9 @@ pub struct CardEmulator<R: CryptoRng = SystemRng> {
     /// A session that starts with the next command (set by the command that opened it).
     pending_session: Option<SmSession>,
     stats: EmulatorStats,
+    /// The rest of an answer too long for the command's Ne, with the status word it
+    /// ends with: GET RESPONSE fetches it (ISO/IEC 7816-4 §5.3.4).
+    chained: Option<(Zeroizing<Vec<u8>>, StatusWord)>,
     /// The last command's operation, set while it is answered.
     operation: Option<(Operation, bool)>,
     last_command: Option<CommandSummary>,
@@ -313,6 +346,7 @@ impl<R: CryptoRng> CardEmulator<R> {
             ga_for_ca: false,
             pending_session: None,
             session: None,
+            chained: None,
             stats: EmulatorStats::default(),
             operation: None,
             last_command: None,
@@ -351,6 +385,7 @@ impl<R: CryptoRng> CardEmulator<R> {
         self.ca = chip_ca(&self.image);
         self.ga_for_ca = false;
         self.pending_session = None;
+        self.chained = None;
     }
 
     /// Answers one raw command APDU with a raw response APDU.
@@ -359,19 +394,25 @@ impl<R: CryptoRng> CardEmulator<R> {
         self.stats.bytes_in += apdu.len();
         self.operation = None;
         let response = match Command::decode(apdu) {
-            Ok(command) => {
-                let response = self.answer(&command);
-                if self.operation.is_none() {
-                    // Refused before it was unwrapped: only the outer header is known.
-                    self.operation = Some(if command.cla & 0x0C != 0 {
-                        (Operation::Protected { ins: command.ins }, true)
-                    } else {
-                        (self.operation_of(&command), false)
-                    });
+            Ok(command) if command.ins == INS_GET_RESPONSE && command.cla & 0x0C == 0 => {
+                match self.chained.take() {
+                    // The rest of a chained answer: neither a new command nor the end of
+                    // secure messaging.
+                    Some(rest) => {
+                        self.operation = Some((Operation::GetResponse { le: command.le }, false));
+                        self.get_response(&command, rest)
+                    }
+                    None => self.answer_command(&command),
                 }
-                response
             }
-            Err(_) => Response::status(StatusWord::WrongLength),
+            Ok(command) => {
+                self.chained = None;
+                self.answer_command(&command)
+            }
+            Err(_) => {
+                self.chained = None;
+                Response::status(StatusWord::WrongLength)
+            }
         };
         let (operation, secure_messaging) = self
             .operation
@@ -386,6 +427,59 @@ impl<R: CryptoRng> CardEmulator<R> {
         let bytes = response.encode();
         self.stats.bytes_out += bytes.len();
         bytes
+    }
+
+    /// Answers one decoded command, chaining an answer longer than its Ne.
+    fn answer_command(&mut self, command: &Command) -> Response {
+        let response = self.answer(command);
+        if self.operation.is_none() {
+            // Refused before it was unwrapped: only the outer header is known.
+            self.operation = Some(if command.cla & 0x0C != 0 {
+                (Operation::Protected { ins: command.ins }, true)
+            } else {
+                (self.operation_of(command), false)
+            });
+        }
+        // READ BINARY never chains: it returns at most Ne bytes, and a protected answer
+        // that outgrows the link is refused below (6700).
+        if matches!(command.ins, INS_READ_BINARY | INS_READ_BINARY_ODD) {
+            return response;
+        }
+        let link = if command.is_extended() {
+            crate::command::MAX_EXTENDED_NE
+        } else {
+            crate::command::MAX_SHORT_NE
+        };
+        let ne = command.le.unwrap_or(link).min(link);
+        if response.data.len() <= ne {
+            return response;
+        }
+        // Too long for Ne: the first Ne bytes now, the rest by GET RESPONSE.
+        let Response { mut data, sw } = response;
+        let rest = Zeroizing::new(data.split_off(ne));
+        let remaining = remaining_sw(rest.len());
+        self.chained = Some((rest, sw));
+        Response::new(data, remaining)
+    }
+
+    /// GET RESPONSE: the next part of a chained answer, Ne bytes at most.
+    fn get_response(
+        &mut self,
+        command: &Command,
+        (mut rest, sw): (Zeroizing<Vec<u8>>, StatusWord),
+    ) -> Response {
+        if command.p1 != 0 || command.p2 != 0 {
+            self.chained = Some((rest, sw));
+            return Response::status(StatusWord::IncorrectP1P2);
+        }
+        let ne = command.le.unwrap_or(crate::command::MAX_SHORT_NE);
+        if rest.len() <= ne {
+            return Response::new(rest.to_vec(), sw);
+        }
+        let later = Zeroizing::new(rest.split_off(ne));
+        let remaining = remaining_sw(later.len());
+        self.chained = Some((later, sw));
+        Response::new(rest.to_vec(), remaining)
     }
 
     fn answer(&mut self, command: &Command) -> Response {
@@ -423,8 +517,11 @@ impl<R: CryptoRng> CardEmulator<R> {
                 // Chip authentication: this answer went out under the old keys.
                 self.session = Some(next);
             }
-            if protected.data.len() > limit {
-                // The protected answer does not fit the link: the chip cannot send it.
+            if protected.data.len() > limit
+                && matches!(plain.ins, INS_READ_BINARY | INS_READ_BINARY_ODD)
+            {
+                // A protected READ BINARY answer that does not fit the link: refused
+                // (other answers are chained with GET RESPONSE by `answer_command`).
                 return Response::status(StatusWord::WrongLength);
             }
             return protected;
@@ -489,6 +586,7 @@ impl<R: CryptoRng> CardEmulator<R> {
                 chained: command.cla & 0x10 != 0,
             },
             INS_INTERNAL_AUTHENTICATE => Operation::InternalAuthenticate,
+            INS_GET_RESPONSE => Operation::GetResponse { le: command.le },
             ins => Operation::Other {
                 cla: command.cla,
                 ins,
@@ -521,6 +619,9 @@ impl<R: CryptoRng> CardEmulator<R> {
             }
             (0x02, [hi, lo]) => {
                 let fid = u16::from_be_bytes([*hi, *lo]);
+                if self.is_hidden(fid) {
+                    return Response::status(StatusWord::FileNotFound);
+                }
                 if self.files().is_some_and(|f| f.contains_key(&fid)) {
                     self.file = Some(fid);
                     Response::status(StatusWord::Success)
@@ -530,6 +631,11 @@ impl<R: CryptoRng> CardEmulator<R> {
             }
             _ => Response::status(StatusWord::IncorrectP1P2),
         }
+    }
+
+    /// Whether the chip denies having this file of the current application.
+    fn is_hidden(&self, fid: u16) -> bool {
+        self.df == Selected::Application && self.image.attack.hidden_files.contains(&fid)
     }
 
     fn files(&self) -> Option<&BTreeMap<u16, EmulatedFile>> {
@@ -624,6 +730,7 @@ impl<R: CryptoRng> CardEmulator<R> {
                 .files()
                 .and_then(|files| files.iter().find(|(_, f)| f.sfi == Some(sfi)))
                 .map(|(fid, _)| *fid)
+                .filter(|fid| !self.is_hidden(*fid))
                 .ok_or(StatusWord::FileNotFound)?;
             return Ok((fid, usize::from(command.p2)));
         }
@@ -687,6 +794,44 @@ fn odd_data_len(le: usize) -> usize {
     }
 }
 
+/// 61xx: how many bytes are left of a chained answer (00 for 256 or more).
+fn remaining_sw(len: usize) -> StatusWord {
+    StatusWord::BytesRemaining(u8::try_from(len).unwrap_or(0))
+}
+
+/// The last PACE-CAM answer with a wrong CA_IC: the genuine one decrypted, its last bit
+/// flipped (so CA_IC · PK_IC no longer equals PK_Map,IC), encrypted again the same way
+/// (KS_enc, IV = E(KS_enc, -1)). `None` when the answer has no CAM data.
+fn spoil_cam_proof(data: &[u8], session: &SmSession) -> Option<Vec<u8>> {
+    let outer = Tlv::parse(data).ok()?;
+    if outer.tag() != Tag::new(0x7C) {
+        return None;
+    }
+    let keys = session.keys();
+    let suite = keys.suite();
+    let block = suite.block_size();
+    let mut iv = vec![0xFF; block];
+    crate::crypto::encrypt_block(suite, keys.enc(), &mut iv).ok()?;
+    let mut body = Vec::new();
+    let mut spoiled = false;
+    for object in tlv::TlvIter::new(outer.value()) {
+        let object = object.ok()?;
+        if object.tag() != Tag::new(0x8A) {
+            body.extend_from_slice(object.raw());
+            continue;
+        }
+        let mut plain = Zeroizing::new(object.value().to_vec());
+        crate::crypto::decrypt_cbc(suite, keys.enc(), &iv, &mut plain).ok()?;
+        let mut ca = Zeroizing::new(crate::crypto::unpad(&plain, block).ok()?.to_vec());
+        *ca.last_mut()? ^= 0x01;
+        let mut encrypted = crate::crypto::pad(&ca, block);
+        crate::crypto::encrypt_cbc(suite, keys.enc(), &iv, &mut encrypted).ok()?;
+        tlv::encode_into(Tag::new(0x8A), &encrypted, &mut body);
+        spoiled = true;
+    }
+    spoiled.then(|| tlv::encode(Tag::new(0x7C), &body))
+}
+
 impl<R: CryptoRng> CardEmulator<R> {
     fn manage_security_environment(&mut self, command: &Command) -> Response {
         match [command.p1, command.p2] {
@@ -696,6 +841,12 @@ impl<R: CryptoRng> CardEmulator<R> {
                     Some(pace) => Response::status(pace.set_at(&command.data)),
                     None => Response::status(StatusWord::ReferencedDataNotFound),
                 }
+            }
+            [P1_SET_COMPUTE, P2_AT | P2_KAT]
+                if let Some(sw) = self.image.attack.refuse_chip_authentication =>
+            {
+                self.ga_for_ca = false;
+                Response::status(sw)
             }
             [P1_SET_COMPUTE, P2_AT] => {
                 let Some(ca) = self.ca.as_mut() else {
@@ -725,6 +876,9 @@ impl<R: CryptoRng> CardEmulator<R> {
     }
 
     fn internal_authenticate(&mut self, command: &Command) -> Response {
+        if let Some(sw) = self.image.attack.refuse_active_authentication {
+            return Response::status(sw);
+        }
         let Some(aa) = self.image.active_authentication.clone() else {
             return Response::status(StatusWord::InsNotSupported);
         };
@@ -740,6 +894,9 @@ impl<R: CryptoRng> CardEmulator<R> {
     fn general_authenticate(&mut self, command: &Command) -> Response {
         if self.ga_for_ca {
             self.ga_for_ca = false;
+            if let Some(sw) = self.image.attack.refuse_chip_authentication {
+                return Response::status(sw);
+            }
             let Some(ca) = self.ca.as_mut() else {
                 return Response::status(StatusWord::ConditionsNotSatisfied);
             };
@@ -755,12 +912,18 @@ impl<R: CryptoRng> CardEmulator<R> {
         let Some(pace) = self.pace.as_mut() else {
             return Response::status(StatusWord::ConditionsNotSatisfied);
         };
-        let (response, session) = pace.general_authenticate(command, &mut self.rng);
+        let (mut response, session) = pace.general_authenticate(command, &mut self.rng);
         if response.sw == StatusWord::AuthenticationFailed {
             self.stats.failed_authentications += 1;
         }
         if let Some(session) = session {
             self.stats.pace_established += 1;
+            if self.image.attack.wrong_cam_proof {
+                match spoil_cam_proof(&response.data, &session) {
+                    Some(data) => response.data = data,
+                    None => return Response::status(StatusWord::NoPreciseDiagnosis),
+                }
+            }
             // The answer to this command goes out in clear; the channel starts after it.
             self.pending_session = Some(session);
         }

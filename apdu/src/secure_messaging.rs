@@ -519,9 +519,23 @@ impl<C: Card> SecureChannel<C> {
 }
 
 impl<C: Card> Card for SecureChannel<C> {
+    /// Protects `command`, sends it, fetches a chained answer (61xx, GET RESPONSE in
+    /// clear) whole, then checks and opens it.
+    ///
+    /// On a card without extended length, a command whose protected answer would not fit
+    /// a short Ne still goes out as a short APDU (Le 00): the card chains the answer.
     fn transmit(&mut self, command: &Command) -> Result<Response, Error> {
-        let protected = self.session.protect_command(command)?;
-        let response = self.card.transmit(&protected)?;
+        let mut protected = self.session.protect_command(command)?;
+        if !self.card.extended_length()
+            && protected.data.len() <= crate::command::MAX_SHORT_NC
+            && protected
+                .le
+                .is_some_and(|le| le > crate::command::MAX_SHORT_NE)
+        {
+            protected.le = Some(crate::command::MAX_SHORT_NE);
+        }
+        let first = self.card.transmit(&protected)?;
+        let response = crate::card::follow_get_response(&mut self.card, protected.cla, first)?;
         self.session.unprotect_response(&response)
     }
 

@@ -28,6 +28,11 @@ fn keys() -> Result<Vec<(&'static str, String)>, IssueError> {
         ("vn-cccd-bac-aa.key.pem", rsa("vn-cccd-bac aa", 1024)?),
         // The passport: RSA active authentication.
         ("passport-aa.key.pem", rsa("passport aa", 2048)?),
+        // The PACE-CAM cards: the static chip key PACE-CAM proves, on the PACE curve.
+        (
+            "vn-cccd-cam-ca.key.pem",
+            ec("vn-cccd-cam ca", CurveId::BrainpoolP256r1)?,
+        ),
     ])
 }
 

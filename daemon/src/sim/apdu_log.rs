@@ -143,6 +143,8 @@ pub fn describe(operation: &Operation) -> String {
         }
         Operation::GeneralAuthenticate { chained: false } => "GENERAL AUTHENTICATE".to_owned(),
         Operation::InternalAuthenticate => "INTERNAL AUTHENTICATE".to_owned(),
+        Operation::GetResponse { le: Some(le) } => format!("GET RESPONSE le={le}"),
+        Operation::GetResponse { le: None } => "GET RESPONSE le=none".to_owned(),
         Operation::Other { cla, ins, p1, p2 } => {
             format!("INS {ins:02X} CLA={cla:02X} P1={p1:02X} P2={p2:02X} (not supported)")
         }

@@ -271,4 +271,6 @@ impl<R: CryptoRng> Card for SimCard<R> {
 }
 
 #[cfg(test)]
+mod attack_tests;
+#[cfg(test)]
 mod tests;

@@ -14,12 +14,13 @@
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 
+use apdu::StatusWord;
 use apdu::access::EF_CARD_ACCESS;
 use apdu::active_auth::{AaHash, ChipAa};
 use apdu::asn1::Oid;
 use apdu::crypto::CipherSuite;
 use apdu::ec::CurveId;
-use apdu::emulator::{CardImage, ChipLimits, EmulatedFile, FileAccess, LeRefusal};
+use apdu::emulator::{CardImage, ChipAttack, ChipLimits, EmulatedFile, FileAccess, LeRefusal};
 use apdu::key_agreement::Group;
 use apdu::mrz::MrzKey;
 use apdu::pace::{Can, ChipPaceConfig, ChipStaticKey};
@@ -45,8 +46,26 @@ use crate::trust::signature::{HashAlgorithm, SignatureAlgorithm};
 use super::face::synthetic_face;
 use crate::transport::atr::contactless_atr;
 
-/// The profiles that ship with cancuoc, by name.
-pub const BUILTIN: [&str; 4] = ["vn-cccd", "vn-cccd-bac", "passport", "bsi-reference"];
+/// The profiles that ship with cancuoc, by name: the genuine cards, then the attack
+/// cards (`attack-…`, each a forgery or a clone a reader must not call genuine).
+pub const BUILTIN: &[&str] = &[
+    "vn-cccd",
+    "vn-cccd-bac",
+    "vn-cccd-cam",
+    "passport",
+    "bsi-reference",
+    "attack-clone-refuses-proofs",
+    "attack-clone-hides-keys",
+    "attack-grafted-dg13",
+    "attack-foreign-csca",
+    "attack-cam-wrong-proof",
+    "attack-revoked-intermediate",
+];
+
+/// File identifier of EF.CardSecurity in the master file.
+pub const EF_CARD_SECURITY: u16 = 0x011D;
+/// Short file identifier of EF.CardSecurity.
+pub const EF_CARD_SECURITY_SFI: u8 = 0x1D;
 
 /// Largest file a profile may name (faces, dumps); real data groups stay far below.
 const MAX_FILE: u64 = 1 << 20;
@@ -299,6 +318,8 @@ struct ProfileFile {
     active_authentication: Option<AaSection>,
     sod: Option<SodSection>,
     files: Option<FilesSection>,
+    /// How an attack card's chip departs from a genuine one.
+    clone: Option<CloneSection>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -464,6 +485,32 @@ struct SodSection {
     /// a forged card.
     #[serde(default)]
     tamper: Vec<u8>,
+    /// Data groups served and listed in EF.COM but left out of the hashes signed (a
+    /// grafted data group).
+    #[serde(default)]
+    unsigned: Vec<u8>,
+    /// Further certificates (PEM files) carried in the EF.SOD after the DS, e.g. the
+    /// intermediate CA that issued it.
+    #[serde(default)]
+    extra_certificates: Vec<String>,
+    /// Seed of the signature's randomness (default: the profile's name); a clone gives
+    /// the original's name and so serves a byte-identical EF.SOD.
+    seed: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CloneSection {
+    /// Status word (hex) answering chip authentication instead of running it.
+    refuse_chip_authentication: Option<String>,
+    /// Status word (hex) answering INTERNAL AUTHENTICATE instead of signing.
+    refuse_active_authentication: Option<String>,
+    /// Data groups present (and hashed in EF.SOD) that EF.COM leaves out and the chip
+    /// denies having (6A82 to SELECT and READ BINARY by SFI).
+    #[serde(default)]
+    hide: Vec<u8>,
+    /// PACE-CAM proof: "genuine" (default) or "wrong".
+    cam_proof: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -644,17 +691,19 @@ impl Builder {
             }
         }
 
-        let com = match raw.get(&LdsFile::Com) {
-            Some(bytes) => bytes.clone(),
-            None => {
-                let listed: Vec<DataGroup> = groups.keys().copied().collect();
-                EfCom::new(&listed).encode()?
-            }
-        };
+        let attack = self.attack(pace_info.as_ref())?;
         let sod = match (raw.get(&LdsFile::Sod), &f.sod) {
             (Some(bytes), _) => Some(bytes.clone()),
             (None, Some(s)) => {
-                let (bytes, anchor) = self.sign_sod(s, &groups)?;
+                // A grafted data group: served, but not among the hashes signed.
+                let mut signed = groups.clone();
+                for n in &s.unsigned {
+                    let dg = DataGroup::new(*n).ok_or_else(|| self.invalid("sod.unsigned"))?;
+                    signed.remove(&dg).ok_or_else(|| {
+                        self.invalid("sod.unsigned names a data group not served")
+                    })?;
+                }
+                let (bytes, anchor) = self.sign_sod(s, &signed)?;
                 csca = csca.or(anchor);
                 // A forgery: the data changes, the signature stays.
                 for n in &s.tamper {
@@ -669,6 +718,35 @@ impl Builder {
                 Some(bytes)
             }
             (None, None) => None,
+        };
+        // EF.COM is not signed: written after EF.SOD, without the data groups a clone
+        // hides.
+        let hidden: Vec<DataGroup> = f
+            .clone
+            .as_ref()
+            .map(|c| c.hide.as_slice())
+            .unwrap_or_default()
+            .iter()
+            .map(|n| {
+                DataGroup::new(*n)
+                    .filter(|dg| groups.contains_key(dg))
+                    .ok_or_else(|| self.invalid("clone.hide names a data group not served"))
+            })
+            .collect::<Result<_, _>>()?;
+        let com = match raw.get(&LdsFile::Com) {
+            Some(bytes) => bytes.clone(),
+            None => {
+                let listed: Vec<DataGroup> = groups
+                    .keys()
+                    .copied()
+                    .filter(|dg| !hidden.contains(dg))
+                    .collect();
+                EfCom::new(&listed).encode()?
+            }
+        };
+        let attack = ChipAttack {
+            hidden_files: hidden.iter().map(|dg| dg.fid()).collect(),
+            ..attack
         };
 
         let mut files = BTreeMap::new();
@@ -704,15 +782,43 @@ impl Builder {
             None
         };
         let mut master_files = BTreeMap::new();
+        // PACE-CAM (ICAO 9303-11 §9.2): EF.CardAccess names the chip authentication
+        // protocol beside the PACEInfo, and the signed EF.CardSecurity carries the
+        // static public key the CAM proof is checked against.
+        let cam = pace_info
+            .as_ref()
+            .filter(|p| p.protocol.mapping == Mapping::ChipAuthentication);
         let card_access = match raw.get(&LdsFile::CardAccess) {
             Some(bytes) => Some(bytes.clone()),
             None => pace_info.as_ref().map(|p| {
-                SecurityInfos {
-                    infos: vec![SecurityInfo::Pace(p.clone())],
+                let mut infos = vec![SecurityInfo::Pace(p.clone())];
+                if let (Some(_), Some(ca)) = (cam, &chip_authentication) {
+                    infos.push(SecurityInfo::ChipAuthentication(ca.info.clone()));
                 }
-                .to_der()
+                SecurityInfos { infos }.to_der()
             }),
         };
+        if let (Some(p), Some(ca), Some(s)) = (cam, &chip_authentication, &f.sod) {
+            let infos = SecurityInfos {
+                infos: vec![
+                    SecurityInfo::Pace(p.clone()),
+                    SecurityInfo::ChipAuthentication(ca.info.clone()),
+                    SecurityInfo::ChipAuthenticationPublicKey(ChipAuthenticationPublicKeyInfo {
+                        agreement: KeyAgreement::Ecdh,
+                        public_key: self.public_spki(&ca.key)?,
+                        key_id: ca.info.key_id,
+                    }),
+                ],
+            };
+            master_files.insert(
+                EF_CARD_SECURITY,
+                EmulatedFile {
+                    data: self.sign_card_security(s, &infos.to_der())?,
+                    access: FileAccess::SecureMessaging,
+                    sfi: Some(EF_CARD_SECURITY_SFI),
+                },
+            );
+        }
         if let Some(data) = card_access {
             master_files.insert(
                 EF_CARD_ACCESS,
@@ -770,6 +876,7 @@ impl Builder {
             limits,
             select_mf_unsupported: !f.chip.select_mf,
             sfi_unsupported: !f.chip.sfi,
+            attack,
         };
         Ok(Profile {
             name: f.name.clone(),
@@ -997,22 +1104,72 @@ impl Builder {
         })
     }
 
-    /// Signs EF.SOD over the data groups served, with the profile's document signer.
-    fn sign_sod(
+    /// The chip misbehaviour of an attack card (`[clone]`), hidden files aside.
+    fn attack(&self, pace: Option<&PaceInfo>) -> Result<ChipAttack, ProfileError> {
+        let Some(c) = &self.file.clone else {
+            return Ok(ChipAttack::default());
+        };
+        let sw = |key: &str, text: &Option<String>| -> Result<Option<StatusWord>, ProfileError> {
+            let Some(text) = text else {
+                return Ok(None);
+            };
+            match parse_hex(text).as_deref() {
+                Some([sw1, sw2]) => {
+                    let sw = StatusWord::new(*sw1, *sw2);
+                    if sw.is_success() || matches!(sw, StatusWord::BytesRemaining(_)) {
+                        Err(self.invalid(format!("clone.{key}: an error status word")))
+                    } else {
+                        Ok(Some(sw))
+                    }
+                }
+                _ => Err(self.invalid(format!("clone.{key}: a status word, e.g. \"6A80\""))),
+            }
+        };
+        let wrong_cam_proof = match c.cam_proof.as_deref() {
+            None | Some("genuine") => false,
+            Some("wrong") => {
+                if !pace.is_some_and(|p| p.protocol.mapping == Mapping::ChipAuthentication) {
+                    return Err(self.invalid("clone.cam_proof needs PACE with mapping CAM"));
+                }
+                true
+            }
+            Some(other) => {
+                return Err(self.invalid(format!("clone.cam_proof {other}: genuine or wrong")));
+            }
+        };
+        Ok(ChipAttack {
+            refuse_chip_authentication: sw(
+                "refuse_chip_authentication",
+                &c.refuse_chip_authentication,
+            )?,
+            refuse_active_authentication: sw(
+                "refuse_active_authentication",
+                &c.refuse_active_authentication,
+            )?,
+            hidden_files: Vec::new(),
+            wrong_cam_proof,
+        })
+    }
+
+    /// The first certificate of a PEM file.
+    fn certificate(&self, path: &Path) -> Result<Certificate, ProfileError> {
+        let pem = read_limited(path)?;
+        let der = crate::trust::pem::decode_all(&pem)
+            .into_iter()
+            .find_map(|(label, b)| (label == "CERTIFICATE").then_some(b).and_then(Result::ok))
+            .ok_or_else(|| self.invalid(format!("{}: no certificate", path.display())))?;
+        Certificate::from_der(&der).map_err(|e| self.invalid(format!("{}: {e}", path.display())))
+    }
+
+    /// The document signer of `[sod]` (certificate and key) and the signing options.
+    fn signer(
         &self,
         s: &SodSection,
-        groups: &BTreeMap<DataGroup, Vec<u8>>,
-    ) -> Result<(Vec<u8>, Option<PathBuf>), ProfileError> {
+    ) -> Result<(Certificate, PrivateKey, SodOptions), ProfileError> {
         let signer = self.path(&s.signer);
         let cert_path = signer.with_extension("pem");
         let key_path = PathBuf::from(format!("{}.key.pem", signer.display()));
-        let cert_pem = read_limited(&cert_path)?;
-        let der = crate::trust::pem::decode_all(&cert_pem)
-            .into_iter()
-            .find_map(|(label, b)| (label == "CERTIFICATE").then_some(b).and_then(Result::ok))
-            .ok_or_else(|| self.invalid(format!("{}: no certificate", cert_path.display())))?;
-        let certificate =
-            Certificate::from_der(&der).map_err(|e| self.invalid(format!("signer: {e}")))?;
+        let certificate = self.certificate(&cert_path)?;
         let key = PrivateKey::from_pem(&Zeroizing::new(read_limited(&key_path)?))
             .map_err(|e| self.invalid(format!("signer key: {e}")))?;
         let hash = hash_by_name(&s.hash).ok_or_else(|| self.invalid("sod.hash"))?;
@@ -1029,21 +1186,50 @@ impl Builder {
                 )));
             }
         };
-        let by_number: BTreeMap<u8, Vec<u8>> = groups
+        let extra_certificates = s
+            .extra_certificates
             .iter()
-            .map(|(dg, b)| (dg.number(), b.clone()))
-            .collect();
+            .map(|p| self.certificate(&self.path(p)))
+            .collect::<Result<_, _>>()?;
         let options = SodOptions {
             hash,
             signature,
             version_info: None,
-            extra_certificates: Vec::new(),
+            extra_certificates,
         };
+        Ok((certificate, key, options))
+    }
+
+    /// Signs EF.SOD over `groups` (the data groups served, less any left unsigned), with
+    /// the profile's document signer.
+    fn sign_sod(
+        &self,
+        s: &SodSection,
+        groups: &BTreeMap<DataGroup, Vec<u8>>,
+    ) -> Result<(Vec<u8>, Option<PathBuf>), ProfileError> {
+        let (certificate, key, options) = self.signer(s)?;
+        let by_number: BTreeMap<u8, Vec<u8>> = groups
+            .iter()
+            .map(|(dg, b)| (dg.number(), b.clone()))
+            .collect();
         // Deterministic per profile: the same profile always serves the same EF.SOD.
-        let mut rng = DeterministicRng::new(self.file.name.as_bytes(), "EF.SOD");
+        let seed = s.seed.as_deref().unwrap_or(&self.file.name);
+        let mut rng = DeterministicRng::new(seed.as_bytes(), "EF.SOD");
         let sod = issue::issue_sod(&by_number, &certificate, &key, &options, &mut rng)
             .map_err(|e| self.invalid(format!("signing EF.SOD: {e}")))?;
         Ok((sod, s.csca.as_deref().map(|c| self.path(c))))
+    }
+
+    /// Signs EF.CardSecurity over `security_infos` with the profile's document signer.
+    fn sign_card_security(
+        &self,
+        s: &SodSection,
+        security_infos: &[u8],
+    ) -> Result<Vec<u8>, ProfileError> {
+        let (certificate, key, options) = self.signer(s)?;
+        let mut rng = DeterministicRng::new(self.file.name.as_bytes(), "EF.CardSecurity");
+        issue::issue_card_security(security_infos, &certificate, &key, &options, &mut rng)
+            .map_err(|e| self.invalid(format!("signing EF.CardSecurity: {e}")))
     }
 }
 

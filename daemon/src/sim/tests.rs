@@ -38,7 +38,7 @@ fn vn_cccd_opens_with_pace_and_serves_its_mrz() {
 
 #[test]
 fn every_builtin_profile_loads() {
-    for name in profile::BUILTIN {
+    for &name in profile::BUILTIN {
         if name == "bsi-reference" && !profile::shared_dir().join("data/bsi-tr03105-5").is_dir() {
             eprintln!(
                 "skipping bsi-reference: {} is missing",
@@ -83,7 +83,7 @@ fn signed_profiles_pass_passive_authentication_against_the_fixture_csca() {
     use crate::trust::passive::{self, PassiveStatus};
     use crate::trust::store::TrustStore;
     use crate::trust::time::Time;
-    for name in ["vn-cccd", "vn-cccd-bac", "passport"] {
+    for name in ["vn-cccd", "vn-cccd-bac", "vn-cccd-cam", "passport"] {
         let p = profile::load(name, &LoadOptions::default()).unwrap();
         let csca = p.csca.clone().expect("a CSCA path");
         assert!(

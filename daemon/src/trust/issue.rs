@@ -647,6 +647,36 @@ pub fn issue_sod(
     Ok(Sod::wrap(&ci))
 }
 
+/// id-SecurityObject (BSI TR-03110-3, ICAO 9303-11 §9.2.2): the content type of
+/// EF.CardSecurity.
+pub const SECURITY_OBJECT_OID: &str = "0.4.0.127.0.7.3.2.1";
+
+/// Signs an EF.CardSecurity: a CMS SignedData `ContentInfo` (no `77` wrapper) whose
+/// content, of type id-SecurityObject, is the DER `SecurityInfos` given (for PACE-CAM:
+/// the PACEInfo, ChipAuthenticationInfo and ChipAuthenticationPublicKeyInfo). Signed by
+/// the document signer like the EF.SOD; `options.version_info` is not used.
+pub fn issue_card_security(
+    security_infos: &[u8],
+    ds: &Certificate,
+    ds_key: &PrivateKey,
+    options: &SodOptions,
+    rng: &mut DeterministicRng,
+) -> Result<Vec<u8>, IssueError> {
+    let mut certs = vec![ds];
+    certs.extend(options.extra_certificates.iter());
+    sign_signed_data(
+        &oid_content(SECURITY_OBJECT_OID),
+        security_infos,
+        ds,
+        ds_key,
+        options.hash,
+        options.signature,
+        &certs,
+        None,
+        rng,
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,8 +1,9 @@
 //! The test PKI of `fixtures/pki`: a Vietnamese-style CSCA on brainpoolP512r1 with
 //! explicit parameters, document signers on P-384 and RSA-PSS 3072, and the variants
 //! the tests need (expired DS, revoked DS with its CRL, a CSCA key rollover with a
-//! link certificate, and a rogue CSCA with the same name). TEST ONLY: the private keys
-//! are published in the repository.
+//! link certificate, a rogue CSCA with the same name, a CSCA of another country with its
+//! DS, and a revoked intermediate CA with a DS under it). TEST ONLY: the private keys are
+//! published in the repository.
 //!
 //! [`generate`] is deterministic: the same build gives byte-identical files.
 
@@ -40,7 +41,7 @@ pub struct TestPki {
     pub ds_expired: Issued,
     /// DS listed on `crl`.
     pub ds_revoked: Issued,
-    /// The CSCA's CRL, revoking `ds_revoked`.
+    /// The CSCA's CRL, revoking `ds_revoked` and `intermediate_ca`.
     pub crl: Crl,
     /// The CSCA's next key (same name, new key), self-signed.
     pub csca_2: Issued,
@@ -52,11 +53,23 @@ pub struct TestPki {
     pub rogue_csca: Issued,
     /// DS issued by the rogue CSCA.
     pub ds_rogue: Issued,
+    /// A CSCA of another country (C=FR), for a VNM card signed abroad.
+    pub csca_foreign: Issued,
+    /// DS issued by the foreign CSCA.
+    pub ds_foreign: Issued,
+    /// An intermediate CA (cA=TRUE, keyCertSign) issued by the CSCA, listed on `crl`.
+    pub intermediate_ca: Issued,
+    /// DS issued by the intermediate CA.
+    pub ds_intermediate: Issued,
 }
 
 fn name(cn: &str) -> Name {
+    name_in("VN", cn)
+}
+
+fn name_in(country: &str, cn: &str) -> Name {
     Name::build(&[
-        (oid::AT_COUNTRY, "VN"),
+        (oid::AT_COUNTRY, country),
         (
             oid::AT_ORGANIZATION,
             "cancuoc TEST PKI - not a real authority",
@@ -69,6 +82,10 @@ fn date(y: i64, m: u32, d: u32) -> Time {
     Time::from_ymd_hms(y, m, d, 0, 0, 0).unwrap_or(Time(0))
 }
 
+/// The intermediate CA's signature scheme (its key is on P-384).
+pub const INTERMEDIATE_SIGNATURE: SignatureAlgorithm =
+    SignatureAlgorithm::Ecdsa(HashAlgorithm::Sha384);
+
 /// The CSCA signature scheme.
 pub const CSCA_SIGNATURE: SignatureAlgorithm = SignatureAlgorithm::Ecdsa(HashAlgorithm::Sha512);
 /// The RSA-PSS DS's SOD signature scheme.
@@ -80,41 +97,49 @@ pub const PSS_SIGNATURE: SignatureAlgorithm = SignatureAlgorithm::RsaPss {
 /// Generates the whole test PKI from [`SEED`].
 pub fn generate() -> Result<TestPki, IssueError> {
     let rng = |label: &str| DeterministicRng::new(SEED, label);
-    let self_signed =
-        |label: &str, cn: &str, serial: u8, from: Time, to: Time| -> Result<Issued, IssueError> {
-            let key = PrivateKey::generate_ec(
-                &mut rng(&format!("{label} key")),
-                CurveId::BrainpoolP512r1,
-                true,
-            );
-            let t = CertificateTemplate {
-                serial: vec![serial],
-                subject: name(cn),
-                not_before: from,
-                not_after: to,
-                public_key: key.public_key()?,
-                ca: true,
-            };
-            let certificate = issue_certificate(
-                &t,
-                None,
-                &key,
-                CSCA_SIGNATURE,
-                &mut rng(&format!("{label} cert")),
-            )?;
-            Ok(Issued { certificate, key })
+    let self_signed_in = |label: &str,
+                          subject: Name,
+                          serial: u8,
+                          from: Time,
+                          to: Time|
+     -> Result<Issued, IssueError> {
+        let key = PrivateKey::generate_ec(
+            &mut rng(&format!("{label} key")),
+            CurveId::BrainpoolP512r1,
+            true,
+        );
+        let t = CertificateTemplate {
+            serial: vec![serial],
+            subject,
+            not_before: from,
+            not_after: to,
+            public_key: key.public_key()?,
+            ca: true,
         };
-    let ds = |label: &str,
-              cn: &str,
-              serial: u8,
-              key: PrivateKey,
-              issuer: &Issued,
-              from: Time,
-              to: Time|
+        let certificate = issue_certificate(
+            &t,
+            None,
+            &key,
+            CSCA_SIGNATURE,
+            &mut rng(&format!("{label} cert")),
+        )?;
+        Ok(Issued { certificate, key })
+    };
+    let self_signed = |label: &str, cn: &str, serial: u8, from: Time, to: Time| {
+        self_signed_in(label, name(cn), serial, from, to)
+    };
+    let issued_by = |label: &str,
+                     subject: Name,
+                     serial: u8,
+                     key: PrivateKey,
+                     issuer: &Issued,
+                     alg: SignatureAlgorithm,
+                     from: Time,
+                     to: Time|
      -> Result<Issued, IssueError> {
         let t = CertificateTemplate {
             serial: vec![serial],
-            subject: name(cn),
+            subject,
             not_before: from,
             not_after: to,
             public_key: key.public_key()?,
@@ -124,10 +149,28 @@ pub fn generate() -> Result<TestPki, IssueError> {
             &t,
             Some(&issuer.certificate),
             &issuer.key,
-            CSCA_SIGNATURE,
+            alg,
             &mut rng(&format!("{label} cert")),
         )?;
         Ok(Issued { certificate, key })
+    };
+    let ds = |label: &str,
+              cn: &str,
+              serial: u8,
+              key: PrivateKey,
+              issuer: &Issued,
+              from: Time,
+              to: Time| {
+        issued_by(
+            label,
+            name(cn),
+            serial,
+            key,
+            issuer,
+            CSCA_SIGNATURE,
+            from,
+            to,
+        )
     };
     let p384 = |label: &str| {
         PrivateKey::generate_ec(&mut rng(&format!("{label} key")), CurveId::P384, false)
@@ -177,16 +220,6 @@ pub fn generate() -> Result<TestPki, IssueError> {
         date(2024, 1, 1),
         date(2034, 4, 1),
     )?;
-    let crl = issue_crl(
-        &csca.certificate,
-        &csca.key,
-        CSCA_SIGNATURE,
-        date(2025, 1, 1),
-        date(2035, 1, 1),
-        &[(ds_revoked.certificate.serial.clone(), date(2024, 6, 1))],
-        &mut rng("crl"),
-    )?;
-
     let csca_2 = self_signed(
         "csca-2",
         "CSCA TEST Vietnam",
@@ -236,6 +269,69 @@ pub fn generate() -> Result<TestPki, IssueError> {
         date(2034, 4, 1),
     )?;
 
+    // A CSCA of another country, and a DS under it (for a VNM card signed abroad).
+    let csca_foreign = self_signed_in(
+        "csca-foreign",
+        name_in("FR", "CSCA TEST France"),
+        0x31,
+        date(2024, 1, 1),
+        date(2039, 1, 1),
+    )?;
+    let ds_foreign = issued_by(
+        "ds-foreign",
+        name_in("FR", "DS TEST France P-384"),
+        0x32,
+        p384("ds-foreign"),
+        &csca_foreign,
+        CSCA_SIGNATURE,
+        date(2024, 1, 1),
+        date(2034, 4, 1),
+    )?;
+
+    // An intermediate CA under the CSCA (revoked on the CRL), and a DS it issued.
+    let intermediate_key = p384("intermediate-ca");
+    let intermediate_template = CertificateTemplate {
+        serial: vec![0x41],
+        subject: name("Intermediate CA TEST Vietnam"),
+        not_before: date(2024, 1, 1),
+        not_after: date(2036, 1, 1),
+        public_key: intermediate_key.public_key()?,
+        ca: true,
+    };
+    let intermediate_ca = Issued {
+        certificate: issue_certificate(
+            &intermediate_template,
+            Some(&csca.certificate),
+            &csca.key,
+            CSCA_SIGNATURE,
+            &mut rng("intermediate-ca cert"),
+        )?,
+        key: intermediate_key,
+    };
+    let ds_intermediate = issued_by(
+        "ds-intermediate",
+        name("DS TEST Vietnam via intermediate CA"),
+        0x42,
+        p384("ds-intermediate"),
+        &intermediate_ca,
+        INTERMEDIATE_SIGNATURE,
+        date(2024, 1, 1),
+        date(2034, 4, 1),
+    )?;
+
+    let crl = issue_crl(
+        &csca.certificate,
+        &csca.key,
+        CSCA_SIGNATURE,
+        date(2025, 1, 1),
+        date(2035, 1, 1),
+        &[
+            (ds_revoked.certificate.serial.clone(), date(2024, 6, 1)),
+            (intermediate_ca.certificate.serial.clone(), date(2024, 9, 1)),
+        ],
+        &mut rng("crl"),
+    )?;
+
     Ok(TestPki {
         csca,
         ds: ds_main,
@@ -248,6 +344,10 @@ pub fn generate() -> Result<TestPki, IssueError> {
         ds_link,
         rogue_csca,
         ds_rogue,
+        csca_foreign,
+        ds_foreign,
+        intermediate_ca,
+        ds_intermediate,
     })
 }
 
@@ -272,6 +372,10 @@ impl TestPki {
         pair("ds-link", &self.ds_link)?;
         pair("rogue-csca", &self.rogue_csca)?;
         pair("ds-rogue", &self.ds_rogue)?;
+        pair("csca-foreign", &self.csca_foreign)?;
+        pair("ds-foreign", &self.ds_foreign)?;
+        pair("intermediate-ca", &self.intermediate_ca)?;
+        pair("ds-intermediate", &self.ds_intermediate)?;
         out.push(("csca.crl.pem".into(), self.crl.to_pem().into_bytes()));
         out.push(("link-csca-2.pem".into(), self.link.to_pem().into_bytes()));
         Ok(out)
@@ -317,6 +421,10 @@ impl TestPki {
             ds_link: issued("ds-link")?,
             rogue_csca: issued("rogue-csca")?,
             ds_rogue: issued("ds-rogue")?,
+            csca_foreign: issued("csca-foreign")?,
+            ds_foreign: issued("ds-foreign")?,
+            intermediate_ca: issued("intermediate-ca")?,
+            ds_intermediate: issued("ds-intermediate")?,
         })
     }
 }

@@ -215,7 +215,7 @@ fn the_grafted_dg13_is_served_and_listed_but_not_hashed() {
     let mut rng = ScriptedRng::from_seed(3);
     let key = AccessKey::Mrz(p.mrz_key().unwrap());
     let open = access::open(&mut card, &key, &mut rng).unwrap();
-    assert!(matches!(open.opened, Opened::Bac));
+    assert!(matches!(open.opened, Opened::Bac { .. }));
     let mut channel = open.channel;
     read_binary::select_application(&mut channel, &ICAO_AID).unwrap();
     let dg13 = FileReader::default()

@@ -140,6 +140,13 @@ impl CurveId {
     ///
     /// Integers are compared by value (leading zeros ignored), the generator as a point
     /// (compressed or uncompressed encoding); a cofactor, when present, must be 1.
+    ///
+    /// An absent cofactor is read as 1 (X9.62 makes the field OPTIONAL): parameters equal
+    /// to a named prime-order curve fix the group, so nothing is left to guess, and the key
+    /// is then used on that curve's own arithmetic with full point validation. Wycheproof
+    /// lists such a key both as invalid and as acceptable; this is the rule chosen, and
+    /// `daemon/tests/wycheproof.rs` tests it for key agreement, active authentication and
+    /// certificate keys.
     pub fn from_explicit(params: &ExplicitParams<'_>) -> Option<CurveId> {
         if let Some(h) = params.cofactor {
             if strip_leading_zeros(h) != [1u8] {

@@ -13,6 +13,8 @@ mod curve_id;
 mod ecdsa;
 mod fast;
 mod generic;
+#[cfg(test)]
+mod properties;
 
 use std::fmt;
 

@@ -6,7 +6,7 @@
 //! verification, named or explicit curve, goes through [`ecdsa_verify`].
 
 use super::certificate::{AlgorithmIdentifier, EcDomain, ExplicitCurve, PublicKey};
-use super::der::{self, Reader, tag};
+use super::der::{self, tag};
 use super::oid;
 use apdu::ec::{Curve, CurveId, EcError, ExplicitParams};
 use digest::Digest;
@@ -332,11 +332,9 @@ pub fn verify_digest(
             ecdsa_verify(domain, point, digest, r, s)
         }
         (SignatureAlgorithm::EcdsaPlain(_), PublicKey::Ec { domain, point }) => {
-            if signature.is_empty() || signature.len() % 2 != 0 {
-                return Err(SigError::MalformedSignature);
-            }
-            let (r, s) = signature.split_at(signature.len() / 2);
-            ecdsa_verify(domain, point, digest, r, s)
+            let curve = resolve_curve(domain)?;
+            let (r, s) = split_plain_signature(&curve, signature)?;
+            ecdsa_verify_on(&curve, point, digest, r, s)
         }
         (_, PublicKey::Other { algorithm }) => Err(SigError::BadKey(format!(
             "unsupported key algorithm {}",
@@ -372,13 +370,12 @@ fn rsa_verify(
     let nn = BoxedUint::from_be_slice(n, bits).map_err(|_| SigError::BadKey("modulus".into()))?;
     let ee = BoxedUint::from_be_slice(e, 64).map_err(|_| SigError::BadKey("exponent".into()))?;
     let key = RsaPublicKey::new(nn, ee).map_err(|err| SigError::BadKey(err.to_string()))?;
-    // Some signers drop leading zero octets of the signature value.
-    let sig = der::strip_leading_zeros(signature);
-    if sig.len() > n.len() {
+    // RFC 8017 8.1.2 and 8.2.2, step 1: the signature is exactly k octets, k the length of
+    // the modulus. Extra leading zeros or a value cut short are refused, not repaired:
+    // the signed data must have one encoding only.
+    if signature.len() != n.len() {
         return Err(SigError::MalformedSignature);
     }
-    let mut padded = vec![0u8; n.len() - sig.len()];
-    padded.extend_from_slice(sig);
     let result = match alg {
         SignatureAlgorithm::RsaPkcs1v15(h) => {
             let scheme = match h {
@@ -388,31 +385,33 @@ fn rsa_verify(
                 HashAlgorithm::Sha384 => Pkcs1v15Sign::new::<sha2::Sha384>(),
                 HashAlgorithm::Sha512 => Pkcs1v15Sign::new::<sha2::Sha512>(),
             };
-            key.verify(scheme, digest, &padded)
+            key.verify(scheme, digest, signature)
         }
         SignatureAlgorithm::RsaPss { hash, salt_len } => match hash {
-            HashAlgorithm::Sha1 => {
-                key.verify(Pss::<sha1::Sha1>::new_with_salt(salt_len), digest, &padded)
-            }
+            HashAlgorithm::Sha1 => key.verify(
+                Pss::<sha1::Sha1>::new_with_salt(salt_len),
+                digest,
+                signature,
+            ),
             HashAlgorithm::Sha224 => key.verify(
                 Pss::<sha2::Sha224>::new_with_salt(salt_len),
                 digest,
-                &padded,
+                signature,
             ),
             HashAlgorithm::Sha256 => key.verify(
                 Pss::<sha2::Sha256>::new_with_salt(salt_len),
                 digest,
-                &padded,
+                signature,
             ),
             HashAlgorithm::Sha384 => key.verify(
                 Pss::<sha2::Sha384>::new_with_salt(salt_len),
                 digest,
-                &padded,
+                signature,
             ),
             HashAlgorithm::Sha512 => key.verify(
                 Pss::<sha2::Sha512>::new_with_salt(salt_len),
                 digest,
-                &padded,
+                signature,
             ),
         },
         _ => return Err(SigError::BadKey("not an RSA scheme".into())),
@@ -420,29 +419,40 @@ fn rsa_verify(
     result.map_err(|_| SigError::BadSignature)
 }
 
-/// Splits a DER ECDSA signature into the magnitudes of r and s.
+/// Splits a DER ECDSA signature `SEQUENCE { r INTEGER, s INTEGER }` into the magnitudes
+/// of r and s.
+///
+/// Strict DER (X.690 section 10) through the `der` crate's reader: definite lengths in
+/// their shortest form, INTEGERs in their minimal encoding and not negative, nothing after
+/// either INTEGER or after the SEQUENCE. A signature has one encoding only; any other is
+/// [`SigError::MalformedSignature`] (the range of r and s is checked on verification).
 pub fn parse_ecdsa_der(signature: &[u8]) -> Result<(&[u8], &[u8]), SigError> {
-    let seq = der::parse_single(signature, tag::SEQUENCE, "ECDSA signature")
-        .map_err(|_| SigError::MalformedSignature)?;
-    let mut r = Reader::new(seq.value);
-    let rr = r
-        .expect(tag::INTEGER, "r")
-        .map_err(|_| SigError::MalformedSignature)?;
-    let ss = r
-        .expect(tag::INTEGER, "s")
-        .map_err(|_| SigError::MalformedSignature)?;
-    if !r.is_empty() {
+    use ::der::asn1::UintRef;
+    use ::der::{Decode, Reader as _, SliceReader};
+    let strict = || -> Result<(&[u8], &[u8]), ::der::Error> {
+        let mut reader = SliceReader::new(signature)?;
+        let (r, s) = reader.sequence(|seq| {
+            let r = UintRef::decode(seq)?;
+            let s = UintRef::decode(seq)?;
+            Ok::<_, ::der::Error>((r.as_bytes(), s.as_bytes()))
+        })?;
+        reader.finish()?;
+        Ok((r, s))
+    };
+    strict().map_err(|_| SigError::MalformedSignature)
+}
+
+/// Splits a plain ECDSA signature (BSI TR-03111 section 5.2.1) into r and s: each exactly
+/// the byte length of the curve order, so the signature is exactly twice that long.
+pub fn split_plain_signature<'a>(
+    curve: &Curve,
+    signature: &'a [u8],
+) -> Result<(&'a [u8], &'a [u8]), SigError> {
+    let half = curve.order_len();
+    if half == 0 || signature.len() != 2 * half {
         return Err(SigError::MalformedSignature);
     }
-    if rr.value.first().is_some_and(|b| b & 0x80 != 0)
-        || ss.value.first().is_some_and(|b| b & 0x80 != 0)
-    {
-        return Err(SigError::MalformedSignature);
-    }
-    Ok((
-        der::strip_leading_zeros(rr.value),
-        der::strip_leading_zeros(ss.value),
-    ))
+    Ok(signature.split_at(half))
 }
 
 /// Encodes r and s as a DER ECDSA signature.
@@ -552,7 +562,8 @@ pub fn resolve_curve(domain: &EcDomain) -> Result<CurveRef, SigError> {
     }
 }
 
-/// ECDSA verification for every curve: the one path all ECDSA signatures take.
+/// ECDSA verification for every curve: the one path all ECDSA signatures take. `r` and
+/// `s` are big-endian magnitudes, already split from their encoding.
 pub fn ecdsa_verify(
     domain: &EcDomain,
     point: &[u8],
@@ -561,6 +572,17 @@ pub fn ecdsa_verify(
     s: &[u8],
 ) -> Result<(), SigError> {
     let curve = resolve_curve(domain)?;
+    ecdsa_verify_on(&curve, point, digest, r, s)
+}
+
+/// [`ecdsa_verify`] on a curve already resolved.
+fn ecdsa_verify_on(
+    curve: &Curve,
+    point: &[u8],
+    digest: &[u8],
+    r: &[u8],
+    s: &[u8],
+) -> Result<(), SigError> {
     let public = curve
         .decode_point(point)
         .map_err(|e| SigError::BadKey(format!("EC point: {e}")))?;
@@ -651,5 +673,144 @@ mod tests {
             SignatureAlgorithm::from_identifier(&ecdsa, None),
             Ok(SignatureAlgorithm::Ecdsa(HashAlgorithm::Sha256))
         );
+    }
+
+    /// Each lenient encoding of one signature: the strict parser refuses all of them and
+    /// verification calls them malformed, while the canonical one verifies.
+    #[test]
+    fn trust_ecdsa_der_signature_must_be_canonical() {
+        let mut rng = DeterministicRng::new(b"der", "k");
+        let key = crate::trust::issue::PrivateKey::generate_ec(
+            &mut rng,
+            apdu::ec::CurveId::BrainpoolP256r1,
+            false,
+        );
+        let public = key.public_key().unwrap();
+        let alg = SignatureAlgorithm::Ecdsa(HashAlgorithm::Sha256);
+        let sig = key.sign(alg, b"m", &mut rng).unwrap();
+        assert_eq!(verify(alg, &public, b"m", &sig), Ok(()));
+        let (r, s) = parse_ecdsa_der(&sig).unwrap();
+        let int = |v: &[u8]| der::uint(v);
+        let seq = |body: &[u8]| der::encode(tag::SEQUENCE, body);
+        let (ri, si) = (int(r), int(s));
+        let body = [ri.clone(), si.clone()].concat();
+        // An INTEGER with one more leading zero than it needs.
+        let padded = |v: &[u8]| {
+            let mut content = vec![0u8];
+            content.extend_from_slice(&int(v)[2..]);
+            der::encode(tag::INTEGER, &content)
+        };
+        // Long-form length where the short form fits, and a length with a leading zero.
+        let long_form = |t: u8, v: &[u8]| [&[t, 0x81, v.len() as u8][..], v].concat();
+        let zero_len = |t: u8, v: &[u8]| [&[t, 0x82, 0x00, v.len() as u8][..], v].concat();
+        let lenient: Vec<(&str, Vec<u8>)> = vec![
+            ("sequence length in long form", long_form(0x30, &body)),
+            ("sequence length with a leading zero", zero_len(0x30, &body)),
+            (
+                "r length in long form",
+                seq(&[long_form(0x02, &ri[2..]), si.clone()].concat()),
+            ),
+            (
+                "s length with a leading zero",
+                seq(&[ri.clone(), zero_len(0x02, &si[2..])].concat()),
+            ),
+            (
+                "r with an extra leading zero",
+                seq(&[padded(r), si.clone()].concat()),
+            ),
+            (
+                "s with an extra leading zero",
+                seq(&[ri.clone(), padded(s)].concat()),
+            ),
+            (
+                "indefinite length",
+                [&[0x30, 0x80][..], &body, &[0, 0]].concat(),
+            ),
+            ("data after the sequence", [sig.clone(), vec![0]].concat()),
+            ("data after s", seq(&[body.clone(), vec![5, 0]].concat())),
+            ("r missing", seq(&si)),
+            ("r negative", seq(&[vec![2, 1, 0x80], si.clone()].concat())),
+            ("r empty", seq(&[vec![2, 0], si.clone()].concat())),
+            ("set instead of sequence", der::encode(tag::SET, &body)),
+        ];
+        for (what, bad) in lenient {
+            assert_eq!(
+                parse_ecdsa_der(&bad),
+                Err(SigError::MalformedSignature),
+                "{what}"
+            );
+            assert_eq!(
+                verify(alg, &public, b"m", &bad),
+                Err(SigError::MalformedSignature),
+                "{what}"
+            );
+        }
+        // r = 0 is well-formed DER, and out of range.
+        let zero = seq(&[vec![2, 1, 0], si].concat());
+        assert_eq!(parse_ecdsa_der(&zero).map(|(r, _)| r.to_vec()), Ok(vec![0]));
+        assert_eq!(
+            verify(alg, &public, b"m", &zero),
+            Err(SigError::BadSignature)
+        );
+    }
+
+    /// A plain signature is exactly twice the order length; an RSA signature exactly the
+    /// modulus length. Padding or trimming either is refused, not repaired.
+    #[test]
+    fn trust_signature_lengths_are_exact() {
+        let mut rng = DeterministicRng::new(b"lengths", "k");
+        // brainpoolP320r1: 40-byte r and s on a generic-engine curve.
+        let ec = crate::trust::issue::PrivateKey::generate_ec(
+            &mut rng,
+            apdu::ec::CurveId::BrainpoolP320r1,
+            true,
+        );
+        let ec_public = ec.public_key().unwrap();
+        let plain = SignatureAlgorithm::EcdsaPlain(HashAlgorithm::Sha384);
+        let sig = ec.sign(plain, b"m", &mut rng).unwrap();
+        assert_eq!(sig.len(), 80);
+        assert_eq!(verify(plain, &ec_public, b"m", &sig), Ok(()));
+        let (r, s) = sig.split_at(40);
+        let one_zero_each = [&[0][..], r, &[0], s].concat();
+        let zero_in_front = [&[0, 0][..], &sig].concat();
+        for bad in [
+            one_zero_each.as_slice(),
+            zero_in_front.as_slice(),
+            &sig[..78],
+            &sig[1..],
+            &[],
+        ] {
+            assert_eq!(
+                verify(plain, &ec_public, b"m", bad),
+                Err(SigError::MalformedSignature),
+                "plain signature of {} bytes",
+                bad.len()
+            );
+        }
+
+        let rsa = crate::trust::issue::PrivateKey::generate_rsa(&mut rng, 1024).unwrap();
+        let rsa_public = rsa.public_key().unwrap();
+        for alg in [
+            SignatureAlgorithm::RsaPkcs1v15(HashAlgorithm::Sha256),
+            SignatureAlgorithm::RsaPss {
+                hash: HashAlgorithm::Sha256,
+                salt_len: 32,
+            },
+        ] {
+            let sig = rsa.sign(alg, b"m", &mut rng).unwrap();
+            assert_eq!(sig.len(), 128);
+            assert_eq!(verify(alg, &rsa_public, b"m", &sig), Ok(()));
+            let longer = [&[0][..], &sig].concat();
+            assert_eq!(
+                verify(alg, &rsa_public, b"m", &longer),
+                Err(SigError::MalformedSignature),
+                "{alg}: a leading zero added"
+            );
+            assert_eq!(
+                verify(alg, &rsa_public, b"m", &sig[1..]),
+                Err(SigError::MalformedSignature),
+                "{alg}: one octet short"
+            );
+        }
     }
 }

@@ -30,8 +30,9 @@ pub struct Args {
     /// Connections served at once, instead of the configuration's.
     #[arg(long)]
     pub max_connections: Option<usize>,
-    /// Serve an in-process simulated card of this profile (vn-cccd, vn-cccd-bac,
-    /// passport, bsi-reference, or a profile file) as the reader "Simulated PROFILE";
+    /// Serve an in-process simulated card of this profile (vn-cccd, vn-cccd-cam,
+    /// vn-cccd-bac, passport, bsi-reference, the attack-* cards, or a profile file) as
+    /// the reader "Simulated PROFILE";
     /// repeatable. For testing client software without a card or pcscd.
     #[arg(long = "simulator", value_name = "PROFILE")]
     pub simulators: Vec<String>,

@@ -29,8 +29,9 @@ const RECONNECT: Duration = Duration::from_millis(500);
 /// Options of `cancuoc sim`.
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// A built-in profile (vn-cccd, vn-cccd-bac, passport, bsi-reference) or the path
-    /// of a profile file (.toml, see fixtures/cards/README.md).
+    /// A built-in profile (vn-cccd, vn-cccd-cam, vn-cccd-bac, passport, bsi-reference,
+    /// and the attack-* cards that must never read as genuine) or the path of a profile
+    /// file (.toml, see fixtures/cards/README.md).
     #[arg(long, default_value = "vn-cccd", value_name = "NAME|PATH")]
     pub profile: String,
     /// The vpcd driver to connect to: 35963 is "Virtual PCD 00 00", 35964 "… 00 01".

@@ -182,15 +182,13 @@ fuzz_target!(|data: &[u8]| {
         refuse,
         refused: false,
     };
-    let access = match AccessInput::IdNumber {
+    let input = AccessInput::IdNumber {
         id_number: profile.printed.id_number.clone(),
         birth: Some(profile.printed.birth.clone()),
         expiry: Some(profile.printed.expiry.clone()),
-    }
-    .to_key()
-    {
-        Ok(key) => key,
-        Err(_) => return,
+    };
+    let Ok(access) = input.to_key() else {
+        return;
     };
     let request = ReadRequest {
         access,

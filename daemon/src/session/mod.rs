@@ -353,8 +353,10 @@ pub fn read_card<C: Card>(
         let plan = match (&signed, &dg14) {
             (Some(s), _) if !s.contains(&14) => Requirement::None,
             (None, _) => Requirement::Unknown,
-            (Some(_), None) if refused.contains_key(&14) => Requirement::Unreadable(refused[&14]),
-            (Some(_), None) => Requirement::NotVerified,
+            (Some(_), None) => match refused.get(&14) {
+                Some(sw) => Requirement::Unreadable(*sw),
+                None => Requirement::NotVerified,
+            },
             (Some(_), Some(Err(e))) => Requirement::Undecodable(e.clone()),
             (Some(_), Some(Ok(infos))) => match ChipAuthPlan::choose(infos) {
                 Ok(plan) => Requirement::Run(plan),
@@ -363,6 +365,7 @@ pub fn read_card<C: Card>(
                 Err(e) => Requirement::Unsupported(e.to_string()),
             },
         };
+        let dg15_signed = signed.as_ref().is_some_and(|s| s.contains(&15));
         match plan {
             Requirement::None => active_authentication(
                 &mut channel,
@@ -374,6 +377,28 @@ pub fn read_card<C: Card>(
                 &mut report,
                 bytes,
             )?,
+            // Chip authentication cannot be run by this reader: a signed DG15 makes active
+            // authentication the required proof instead.
+            Requirement::Unsupported(why) if dg15_signed => {
+                let mut result = active_authentication(
+                    &mut channel,
+                    &signed,
+                    verified_bytes(15),
+                    &refused,
+                    dg14.as_ref().and_then(|d| d.as_ref().ok()),
+                    rng,
+                    &mut report,
+                    bytes,
+                )?;
+                result.problems.insert(
+                    0,
+                    ChipProblem {
+                        code: ChipProblemCode::ChipProofUnsupported,
+                        message: format!("chip authentication cannot be run ({why}); active authentication instead"),
+                    },
+                );
+                result
+            }
             Requirement::Run(plan) => {
                 report(Step::ChipAuthentication, bytes);
                 match chip_auth::authenticate(&mut channel, &plan, rng) {

@@ -365,21 +365,16 @@ pub fn read_card<C: Card>(
                 Err(e) => Requirement::Unsupported(e.to_string()),
             },
         };
+        // Active authentication is the required proof when DG14 requires no chip
+        // authentication, or requires one this reader cannot run and DG15 is signed.
         let dg15_signed = signed.as_ref().is_some_and(|s| s.contains(&15));
+        let instead_of_ca = match &plan {
+            Requirement::None => Some(None),
+            Requirement::Unsupported(why) if dg15_signed => Some(Some(why.clone())),
+            _ => None,
+        };
         match plan {
-            Requirement::None => active_authentication(
-                &mut channel,
-                &signed,
-                verified_bytes(15),
-                &refused,
-                dg14.as_ref().and_then(|d| d.as_ref().ok()),
-                rng,
-                &mut report,
-                bytes,
-            )?,
-            // Chip authentication cannot be run by this reader: a signed DG15 makes active
-            // authentication the required proof instead.
-            Requirement::Unsupported(why) if dg15_signed => {
+            _ if instead_of_ca.is_some() => {
                 let mut result = active_authentication(
                     &mut channel,
                     &signed,
@@ -390,13 +385,17 @@ pub fn read_card<C: Card>(
                     &mut report,
                     bytes,
                 )?;
-                result.problems.insert(
-                    0,
-                    ChipProblem {
-                        code: ChipProblemCode::ChipProofUnsupported,
-                        message: format!("chip authentication cannot be run ({why}); active authentication instead"),
-                    },
-                );
+                if let Some(Some(why)) = instead_of_ca {
+                    result.problems.insert(
+                        0,
+                        ChipProblem {
+                            code: ChipProblemCode::ChipProofUnsupported,
+                            message: format!(
+                                "chip authentication cannot be run ({why}); active authentication instead"
+                            ),
+                        },
+                    );
+                }
                 result
             }
             Requirement::Run(plan) => {

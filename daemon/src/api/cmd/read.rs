@@ -384,16 +384,18 @@ mod tests {
         assert_eq!(v, json!({"can": "", "nested": [{"mrz": ""}], "n": 1}));
     }
 
+    /// A `read` request with the CAN and `extra` parameters.
+    fn request(extra: Value) -> Map<String, Value> {
+        let mut r = json!({"cmd": "read", "access": {"can": "123456"}});
+        r.as_object_mut()
+            .unwrap()
+            .extend(extra.as_object().unwrap().clone());
+        r.as_object().unwrap().clone()
+    }
+
     #[test]
     fn read_params_check_fields_before_anything() {
         let name_only = FieldSet::parse(["full_name"]).unwrap();
-        let request = |extra: Value| {
-            let mut r = json!({"cmd": "read", "access": {"can": "123456"}});
-            r.as_object_mut()
-                .unwrap()
-                .extend(extra.as_object().unwrap().clone());
-            r.as_object().unwrap().clone()
-        };
         let ok = ReadParams::parse(request(json!({})), &name_only, ReadPolicy::default()).unwrap();
         assert!(ok.request.skip.contains(&2) && ok.request.face.is_none());
         assert_eq!(ok.fields.names(), ["full_name"]);
@@ -427,13 +429,6 @@ mod tests {
     #[test]
     fn a_request_may_tighten_the_verification_policy_never_loosen_it() {
         let all = FieldSet::all();
-        let request = |extra: Value| {
-            let mut r = json!({"cmd": "read", "access": {"can": "123456"}});
-            r.as_object_mut()
-                .unwrap()
-                .extend(extra.as_object().unwrap().clone());
-            r.as_object().unwrap().clone()
-        };
         let strict = ReadPolicy {
             allow_bac_fallback: false,
             require_chip_proof: true,

@@ -53,10 +53,12 @@ check:
 
 # Tests run under scripts/with-pcscd.sh: it starts pcscd with the vpcd reader for the
 # simulator's integration tests and stops it afterwards. Building first keeps pcscd's
-# run (and the machine-wide lock it holds) short.
+# run (and the machine-wide lock it holds) short. Every check must run here:
+# CANCUOC_TEST_NO_SKIP=1 turns a test that would skip (a tool or pcscd missing) into a
+# failure; run alone, such a test is counted as skipped in the summary's last line.
 unit:
 	$(CARGO) test --workspace --no-run --quiet
-	bash scripts/with-pcscd.sh bash scripts/cargo-test-summary.sh --workspace
+	CANCUOC_TEST_NO_SKIP=1 bash scripts/with-pcscd.sh bash scripts/cargo-test-summary.sh --workspace
 
 ## fuzz: run every fuzz target for FUZZ_SECONDS seconds each.
 fuzz: fuzz-deps

@@ -53,12 +53,14 @@ check:
 
 # Tests run under scripts/with-pcscd.sh: it starts pcscd with the vpcd reader for the
 # simulator's integration tests and stops it afterwards. Building first keeps pcscd's
-# run (and the machine-wide lock it holds) short. Every check must run here:
+# run (and the machine-wide lock it holds) short. --no-fail-fast: every test binary
+# runs even after one fails, so a failure never hides the rest; the summary's last line
+# counts them all and its exit status is non-zero on any failure. Every check must run here:
 # CANCUOC_TEST_NO_SKIP=1 turns a test that would skip (a tool or pcscd missing) into a
 # failure; run alone, such a test is counted as skipped in the summary's last line.
 unit:
 	$(CARGO) test --workspace --no-run --quiet
-	CANCUOC_TEST_NO_SKIP=1 bash scripts/with-pcscd.sh bash scripts/cargo-test-summary.sh --workspace
+	CANCUOC_TEST_NO_SKIP=1 bash scripts/with-pcscd.sh bash scripts/cargo-test-summary.sh --workspace --no-fail-fast
 
 ## fuzz: run every fuzz target for FUZZ_SECONDS seconds each.
 fuzz: fuzz-deps

@@ -448,6 +448,8 @@ impl Manager {
 
 enum Target {
     Pcsc,
+    // Read only by the NFC transport (feature `nfc`).
+    #[cfg_attr(not(feature = "nfc"), allow(dead_code))]
     Nfc(String),
     Simulator(Box<apdu::emulator::CardImage>),
 }

@@ -144,9 +144,24 @@ pub struct PcscCard {
     /// `None` once a command missed its deadline: the read cannot go on.
     io: Option<Io>,
     stuck: Option<apdu::Error>,
+    /// Joined on drop unless stuck, so the card is reset before the next read.
+    thread: Option<std::thread::JoinHandle<()>>,
     deadlines: Deadlines,
     atr: Vec<u8>,
     extended_length: bool,
+}
+
+impl Drop for PcscCard {
+    fn drop(&mut self) {
+        // Closing the command channel ends the card's thread, which disconnects with a
+        // reset; wait for that (it is immediate) unless the card stopped answering.
+        self.io = None;
+        if let Some(thread) = self.thread.take()
+            && self.stuck.is_none()
+        {
+            let _ = thread.join();
+        }
+    }
 }
 
 impl core::fmt::Debug for PcscCard {
@@ -173,7 +188,7 @@ impl PcscCard {
         let (commands, command_rx) = mpsc::channel::<Vec<u8>>();
         let (answer_tx, answers) = mpsc::channel::<Answer>();
         let owned = reader.to_owned();
-        std::thread::Builder::new()
+        let thread = std::thread::Builder::new()
             .name("pcsc-card".into())
             .spawn(move || {
                 let card = match connect_blocking(&name, &owned) {
@@ -198,10 +213,23 @@ impl PcscCard {
                 // Dropping the handle disconnects with a reset of the card.
             })
             .map_err(|e| PcscError::Thread(e.to_string()))?;
+        let mut card = PcscCard {
+            io: Some(Io { commands, answers }),
+            stuck: None,
+            thread: Some(thread),
+            deadlines,
+            atr: Vec::new(),
+            extended_length: false,
+        };
         let atr = match ready_rx.recv_timeout(deadlines.command) {
             Ok(r) => r?,
             Err(mpsc::RecvTimeoutError::Timeout) => {
-                return Err(PcscError::NoAnswer(deadlines.command.as_millis() as u64));
+                let waited = deadlines.command.as_millis() as u64;
+                card.stuck = Some(apdu::Error::NoAnswer {
+                    command: "connect",
+                    waited_ms: waited,
+                });
+                return Err(PcscError::NoAnswer(waited));
             }
             Err(mpsc::RecvTimeoutError::Disconnected) => {
                 return Err(PcscError::Thread("the card thread ended".into()));
@@ -209,13 +237,9 @@ impl PcscCard {
         };
         let extended_length = Atr::parse(&atr).is_ok_and(|a| a.extended_length());
         tracing::debug!(extended_length, atr_len = atr.len(), "connected to card");
-        Ok(PcscCard {
-            io: Some(Io { commands, answers }),
-            stuck: None,
-            deadlines,
-            atr,
-            extended_length,
-        })
+        card.atr = atr;
+        card.extended_length = extended_length;
+        Ok(card)
     }
 
     /// The card's ATR.

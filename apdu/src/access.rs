@@ -144,6 +144,10 @@ pub fn open_with<'c, C: Card>(
                     });
                 }
                 Err(Error::WrongAccessKey) => return Err(Error::WrongAccessKey),
+                // The card, not PACE, failed: no fallback can run either.
+                Err(e @ (Error::CardRemoved | Error::NoAnswer { .. } | Error::Transport(_))) => {
+                    return Err(e);
+                }
                 Err(e) => {
                     tracing::debug!(error = %e, "PACE failed");
                     pace_error = Some(e);

@@ -66,6 +66,15 @@ pub enum Error {
     /// The reader or link failed.
     #[error("transport: {0}")]
     Transport(String),
+    /// The card did not answer a command within its deadline; the read cannot go on
+    /// (the reader is released and reset).
+    #[error("the card did not answer {command} within {waited_ms} ms")]
+    NoAnswer {
+        /// The command, by name (`GENERAL AUTHENTICATE`, `READ BINARY`, ...).
+        command: &'static str,
+        /// How long it was given.
+        waited_ms: u64,
+    },
     /// The card or the request uses something this implementation does not support.
     #[error("unsupported: {0}")]
     Unsupported(&'static str),

@@ -90,6 +90,8 @@ pub struct Readers {
     pub nfc: Vec<String>,
     /// In-process simulated cards, each shown as a reader with its card always present.
     pub simulators: Vec<Simulator>,
+    /// How long a card may take to answer one command (PC/SC readers).
+    pub deadlines: crate::transport::pcsc::Deadlines,
 }
 
 /// `[[readers.simulator]]`.
@@ -168,6 +170,7 @@ impl Config {
                 pcsc: true,
                 nfc: Vec::new(),
                 simulators: Vec::new(),
+                deadlines: Default::default(),
             },
             throttle: Throttle::default(),
             // The daemon's own user could read the readers directly anyway.
@@ -250,6 +253,24 @@ impl Config {
                 ));
             }
         }
+        let deadline = |value: Option<f64>, key: &str, default: Duration| match value {
+            None => Ok(default),
+            Some(s) if (0.1..=600.0).contains(&s) => Ok(Duration::from_secs_f64(s)),
+            Some(_) => Err(format!("readers.{key} must be 0.1 to 600 seconds")),
+        };
+        let d = crate::transport::pcsc::Deadlines::default();
+        let deadlines = crate::transport::pcsc::Deadlines {
+            command: deadline(
+                readers.command_timeout_seconds,
+                "command_timeout_seconds",
+                d.command,
+            )?,
+            crypto: deadline(
+                readers.crypto_timeout_seconds,
+                "crypto_timeout_seconds",
+                d.crypto,
+            )?,
+        };
         let throttle = file.throttle.unwrap_or_default();
         let d = Throttle::default();
         let seconds = |value: Option<f64>, key: &str, default: Duration| match value {
@@ -335,6 +356,7 @@ impl Config {
                 pcsc: readers.pcsc.unwrap_or(true),
                 nfc: readers.nfc,
                 simulators: readers.simulator,
+                deadlines,
             },
             throttle,
             clients,
@@ -462,6 +484,8 @@ struct ReadersFile {
     nfc: Vec<String>,
     #[serde(default)]
     simulator: Vec<Simulator>,
+    command_timeout_seconds: Option<f64>,
+    crypto_timeout_seconds: Option<f64>,
 }
 
 #[derive(Deserialize, Default)]
@@ -574,6 +598,14 @@ mod tests {
                 "first_delay_seconds",
             ),
             ("[throttle]\nmax_delay_seconds = nan", "max_delay_seconds"),
+            (
+                "[readers]\ncommand_timeout_seconds = 0",
+                "command_timeout_seconds",
+            ),
+            (
+                "[readers]\ncrypto_timeout_seconds = nan",
+                "crypto_timeout_seconds",
+            ),
             ("[throttle]\nmax_delay_seconds = inf", "max_delay_seconds"),
             (
                 "[verification]\nrequire_chip_prof = true",

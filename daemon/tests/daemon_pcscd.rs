@@ -294,8 +294,9 @@ fn a_pcscd_restart_takes_the_readers_away_and_back() {
         return;
     };
     let Ok(supervisor) = std::env::var("CANCUOC_PCSCD_RESTART") else {
-        eprintln!(
-            "a_pcscd_restart_takes_the_readers_away_and_back: skipped: pcscd is not ours to restart"
+        common::skip_pcscd(
+            "a_pcscd_restart_takes_the_readers_away_and_back",
+            "pcscd is not ours to restart (a pcscd was already running: stop it, e.g. systemctl stop pcscd.socket pcscd)",
         );
         return;
     };

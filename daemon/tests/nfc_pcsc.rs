@@ -3,8 +3,8 @@
 //! PC/SC.
 //!
 //! Needs pcscd with vsmartcard's vpcd driver; `make test` runs it under
-//! `scripts/with-pcscd.sh`, which sets `CANCUOC_PCSCD=1`. Without it the tests print
-//! why they skip and pass.
+//! `scripts/with-pcscd.sh`, which sets `CANCUOC_PCSCD=1`. Without it the tests are
+//! recorded as skipped (common/skip.rs).
 #![cfg(feature = "nfc")]
 
 use std::collections::BTreeSet;

@@ -2,7 +2,7 @@
 //!
 //! These tests need pcscd with vsmartcard's vpcd driver; `make test` runs them under
 //! `scripts/with-pcscd.sh`, which provides it and sets `CANCUOC_PCSCD=1`. Run alone,
-//! without that variable, each test prints why it skips and passes. They take the one
+//! without that variable, each test is recorded as skipped (common/skip.rs). They take the one
 //! vpcd slot in turn (a lock), each with its own `cancuoc sim` process, stopped at the
 //! end of the test whatever happens.
 

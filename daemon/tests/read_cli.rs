@@ -332,3 +332,57 @@ fn the_apdu_log_of_a_full_read() {
     sim.stop();
     let _ = std::fs::remove_file(&log);
 }
+
+/// A chip that answers APDU 20 (mid-read, under secure messaging) only after 120 s:
+/// the read ends within the command's deadline (default 5 s, 20 s for the chip's
+/// cryptographic steps) with exit 8 naming the command, instead of hanging. pcscd
+/// cannot abort the transmit it is in, so the holder pulls the stalled card and puts it
+/// back; the next read is genuine.
+#[test]
+fn a_stalled_chip_ends_the_read_on_time_and_the_next_read_is_genuine() {
+    let Some((_slot, vpcd, reader)) =
+        testbed("a_stalled_chip_ends_the_read_on_time_and_the_next_read_is_genuine")
+    else {
+        return;
+    };
+    let reader = reader.to_str().unwrap().to_owned();
+    let sim = fast(&vpcd, &reader, "vn-cccd", &["--stall-at", "20:120"]);
+    let can = access(&sim, "can");
+    let trust = csca(&sim);
+    let started = std::time::Instant::now();
+    let (code, _, stderr) = read(&reader, &["--can", &can, "--trust", &trust], "warn");
+    let took = started.elapsed();
+    eprintln!("stalled read ended after {took:?} with exit {code}");
+    assert_eq!(code, 8, "{stderr}");
+    assert!(stderr.contains("did not answer"), "{stderr}");
+    let deadline = if stderr.contains("AUTHENTICATE") || stderr.contains("SECURITY ENVIRONMENT") {
+        20
+    } else {
+        5
+    };
+    assert!(
+        took < std::time::Duration::from_secs(deadline + 10),
+        "{took:?} for a {deadline} s deadline: {stderr}"
+    );
+
+    // Pulled and put back: the next read is genuine.
+    let name = std::ffi::CString::new(reader.clone()).unwrap();
+    sim.signal("USR1");
+    assert!(
+        wait_for_card(&context(), &name, false),
+        "pcscd sees the card gone"
+    );
+    sim.signal("USR2");
+    assert!(wait_for_card(&context(), &name, true), "the card is back");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    let verdict = loop {
+        let (code, json, stderr) = read(&reader, &["--can", &can, "--trust", &trust], "warn");
+        if code == 0 || std::time::Instant::now() > deadline {
+            assert_eq!(code, 0, "{stderr}");
+            break json["verification"]["verdict"].clone();
+        }
+    };
+    assert_eq!(verdict, "genuine");
+    let log = sim.stop();
+    assert!(log.contains("fault: card stalls"), "{log}");
+}

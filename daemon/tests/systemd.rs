@@ -1,8 +1,8 @@
 //! The systemd and udev packaging in udev/: `systemd-analyze verify` on both units, their
 //! hardening score, the udev rules and module blacklist, the sysusers file, the polkit
 //! rule, what `make install-files` lays out, and socket activation end to end through
-//! `systemd-socket-activate`. No pcscd needed. A check whose tool is missing prints
-//! "skipped: …" and passes.
+//! `systemd-socket-activate`. No pcscd needed. A check whose tool is missing is recorded
+//! as skipped (common/skip.rs): counted in `make test`'s summary, and a failure there.
 
 use std::io::{BufRead, BufReader, ErrorKind, Read, Write};
 use std::os::unix::fs::PermissionsExt;
@@ -13,6 +13,10 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use cancuoc::api::systemd;
+
+mod common;
+
+use common::skip;
 
 /// Where the unit's ExecStart points before `make install` rewrites it.
 const UNIT_BINARY: &str = "/usr/bin/cancuoc";
@@ -121,7 +125,10 @@ fn units_pass_systemd_analyze_verify() {
     let dir = TempDir::new("verify");
     let (socket, service) = units_for_verify(&dir);
     let Some(output) = verify(&[&socket, &service]) else {
-        println!("skipped: systemd-analyze is not installed (Debian package systemd)");
+        skip(
+            "units_pass_systemd_analyze_verify",
+            "systemd-analyze is not installed (Debian package systemd)",
+        );
         return;
     };
     let stderr = text(&output.stderr);
@@ -154,7 +161,10 @@ fn service_hardening_score() {
         .args(["security", "--offline=yes", "--no-pager"])
         .arg(&service))
     else {
-        println!("skipped: systemd-analyze is not installed (Debian package systemd)");
+        skip(
+            "service_hardening_score",
+            "systemd-analyze is not installed (Debian package systemd)",
+        );
         return;
     };
     let all = text(&output.stdout) + &text(&output.stderr);
@@ -163,7 +173,10 @@ fn service_hardening_score() {
         .lines()
         .find_map(|l| l.split_once(marker).map(|(_, r)| r))
     else {
-        println!("skipped: this systemd-analyze has no offline security review\n{all}");
+        skip(
+            "service_hardening_score",
+            &format!("this systemd-analyze has no offline security review: {all}"),
+        );
         return;
     };
     let exposure: f64 = rest
@@ -276,26 +289,106 @@ fn udev_rules_are_well_formed() {
     assert!(parse_rule_line(r#"SUBSYSTEM=="usb","#).is_err());
 }
 
+/// `udevadm test` with `dir` as /etc/udev/rules.d, in a private mount namespace
+/// (`unshare --mount --map-root-user`: no root needed, nothing on the host changes),
+/// against the loopback network device, which every machine has (a container has no
+/// USB device at all). `None` when unshare or udevadm is missing.
+fn udevadm_test(dir: &Path) -> Option<Output> {
+    run(Command::new("unshare")
+        .args(["--mount", "--map-root-user", "sh", "-c"])
+        .arg(
+            "command -v udevadm >/dev/null || exit 127; \
+             mount --bind \"$1\" /etc/udev/rules.d || exit 126; \
+             exec udevadm test --resolve-names=never --action=add /sys/class/net/lo",
+        )
+        .arg("sh")
+        .arg(dir))
+}
+
+/// udev's own parser reads the rules: `udevadm test` (every udev has it; `udevadm
+/// verify` came only with systemd 254, after Debian 12's 252) loads every rules file
+/// and reports each line it cannot parse. Our rules go in with a probe rule read after
+/// them; any report about our file fails the test, except that group names are not
+/// resolved here (the cancuoc group need not exist). The probe's variable on the
+/// device shows udev read the rules through to the end and ran them; a misspelt key
+/// shows the check bites. Where `udevadm verify` exists it runs too.
 #[test]
-fn udevadm_verify_accepts_the_rules() {
-    let help = run(Command::new("udevadm").args(["verify", "--help"]));
-    match help {
-        None => println!("skipped: udevadm is not installed (Debian package udev)"),
-        Some(help) if !help.status.success() => {
-            println!("skipped: this udevadm has no `verify` (it came with systemd 254)")
+fn udevadm_parses_the_rules() {
+    const TEST: &str = "udevadm_parses_the_rules";
+    let probe = "ACTION==\"add\", KERNEL==\"lo\", ENV{CANCUOC_RULES_READ}=\"1\"\n";
+    let check = |rules: &[(String, String)]| -> Option<(Vec<String>, String)> {
+        let dir = TempDir::new("udev");
+        for (name, body) in rules {
+            std::fs::write(dir.join(name), body).expect("writes a rules file");
         }
-        Some(_) => {
-            let output = run(Command::new("udevadm")
-                .args(["verify", "--resolve-names=never"])
-                .args(rule_files()))
-            .expect("udevadm ran a moment ago");
-            assert!(
-                output.status.success(),
-                "udevadm verify: {}{}",
-                text(&output.stdout),
-                text(&output.stderr)
-            );
+        std::fs::write(dir.join("99-cancuoc-probe.rules"), probe).expect("writes the probe");
+        let Some(output) = udevadm_test(&dir.0) else {
+            skip(TEST, "unshare is not installed (Debian package util-linux)");
+            return None;
+        };
+        let all = text(&output.stdout) + &text(&output.stderr);
+        let reason = match output.status.code() {
+            Some(127) => "udevadm is not installed (Debian package udev)".to_owned(),
+            Some(126) => format!("no private mount namespace for udevadm test: {all}"),
+            _ => String::new(),
+        };
+        if !reason.is_empty() {
+            skip(TEST, &reason);
+            return None;
         }
+        let ours: Vec<String> = all
+            .lines()
+            .filter(|l| l.starts_with("/etc/udev/rules.d/") && !l.contains("probe"))
+            .filter(|l| !l.contains("Resolving group name is disabled"))
+            .map(str::to_owned)
+            .collect();
+        Some((ours, all))
+    };
+    let rules: Vec<(String, String)> = rule_files()
+        .iter()
+        .map(|f| {
+            let name = f.file_name().expect("a file name").to_string_lossy();
+            (name.into_owned(), read(f))
+        })
+        .collect();
+    let Some((problems, all)) = check(&rules) else {
+        return;
+    };
+    for (name, _) in &rules {
+        assert!(
+            all.contains(&format!("Reading rules file: /etc/udev/rules.d/{name}")),
+            "udevadm test did not read {name}:\n{all}"
+        );
+    }
+    assert!(problems.is_empty(), "udevadm test: {problems:#?}\n{all}");
+    assert!(
+        all.contains("CANCUOC_RULES_READ=1"),
+        "the probe rule after ours did not run:\n{all}"
+    );
+
+    // A misspelt key is reported: silence above means something.
+    let broken: Vec<(String, String)> = rules
+        .iter()
+        .map(|(name, body)| (name.clone(), body.replacen("MODE=", "MOD=", 1)))
+        .collect();
+    let (problems, all) = check(&broken).expect("udevadm test ran a moment ago");
+    assert!(
+        problems.iter().any(|l| l.contains("MOD")),
+        "udevadm test misses a misspelt key:\n{all}"
+    );
+
+    let verify = run(Command::new("udevadm").args(["verify", "--help"]));
+    if verify.is_some_and(|help| help.status.success()) {
+        let output = run(Command::new("udevadm")
+            .args(["verify", "--resolve-names=never"])
+            .args(rule_files()))
+        .expect("udevadm ran a moment ago");
+        assert!(
+            output.status.success(),
+            "udevadm verify: {}{}",
+            text(&output.stdout),
+            text(&output.stderr)
+        );
     }
 }
 
@@ -355,7 +448,10 @@ console.log([
 ].join(" "));"#
     );
     let Some(output) = run(Command::new("node").args(["-e", &script])) else {
-        println!("skipped: no JavaScript engine (node) to run the polkit rule");
+        skip(
+            "polkit_rule_grants_pcscd_to_cancuoc_only",
+            "no JavaScript engine (node) to run the polkit rule",
+        );
         return;
     };
     assert!(output.status.success(), "{}", text(&output.stderr));
@@ -387,7 +483,7 @@ fn make_install_files(destdir: &Path, prefix: &str) -> Option<Output> {
 fn make_install_lays_out_the_files() {
     let stage = TempDir::new("install");
     let Some(output) = make_install_files(&stage.0, "/usr") else {
-        println!("skipped: make is not installed");
+        skip("make_install_lays_out_the_files", "make is not installed");
         return;
     };
     assert!(
@@ -428,7 +524,10 @@ fn make_install_lays_out_the_files() {
     // A staged install creates no user on this machine; systemd-sysusers creates it in
     // the staged root from the installed sysusers file.
     match run(Command::new("systemd-sysusers").arg(format!("--root={}", stage.0.display()))) {
-        None => println!("skipped: systemd-sysusers is not installed (Debian package systemd)"),
+        None => skip(
+            "make_install_lays_out_the_files",
+            "systemd-sysusers is not installed (Debian package systemd)",
+        ),
         Some(output) => {
             assert!(output.status.success(), "{}", text(&output.stderr));
             let passwd = read(&stage.join("etc/passwd"));
@@ -656,7 +755,10 @@ fn socket_activation_hands_over_the_listener() {
             "--test-threads=1",
         ],
     ) else {
-        println!("skipped: systemd-socket-activate is not installed (Debian package systemd)");
+        skip(
+            "socket_activation_hands_over_the_listener",
+            "systemd-socket-activate is not installed (Debian package systemd)",
+        );
         return;
     };
     let stream = connect(&socket, &mut child);
@@ -697,7 +799,10 @@ fn serve_under_socket_activation() {
         Path::new(env!("CARGO_BIN_EXE_cancuoc")),
         &["serve", "--config", &config_text, "--trust", &trust_text],
     ) else {
-        println!("skipped: systemd-socket-activate is not installed (Debian package systemd)");
+        skip(
+            "serve_under_socket_activation",
+            "systemd-socket-activate is not installed (Debian package systemd)",
+        );
         return;
     };
     let mut stream = connect(&socket, &mut child);

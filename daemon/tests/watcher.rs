@@ -76,7 +76,10 @@ fn a_pcscd_restart_is_seen_and_survived() {
         return;
     };
     let Ok(supervisor) = std::env::var("CANCUOC_PCSCD_RESTART") else {
-        eprintln!("a_pcscd_restart_is_seen_and_survived: skipped: pcscd is not ours to restart");
+        common::skip_pcscd(
+            "a_pcscd_restart_is_seen_and_survived",
+            "pcscd is not ours to restart (a pcscd was already running: stop it, e.g. systemctl stop pcscd.socket pcscd)",
+        );
         return;
     };
     let name = reader.to_str().unwrap().to_owned();

@@ -285,6 +285,10 @@ fn answer(
                 delay,
             } => {
                 wait_until(started + delay, control);
+                // Pulled while it stalled: it leaves without answering.
+                if control.removal_pending() {
+                    return Ok(false);
+                }
                 if response.len() > vpcd::MAX_PAYLOAD {
                     response = vec![0x67, 0x00];
                 }
@@ -295,11 +299,12 @@ fn answer(
     Ok(true)
 }
 
-/// Sleeps until `deadline`, in short steps so a stop request is not held up.
+/// Sleeps until `deadline`, in short steps so a stop or a removal (SIGUSR1) is not held
+/// up: a stalled card can be pulled.
 fn wait_until(deadline: Instant, control: &Control) {
     loop {
         let now = Instant::now();
-        if now >= deadline || control.terminating() {
+        if now >= deadline || control.terminating() || control.removal_pending() {
             return;
         }
         std::thread::sleep((deadline - now).min(Duration::from_millis(50)));

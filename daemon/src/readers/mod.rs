@@ -23,7 +23,7 @@ use crate::config;
 use crate::session::result::ReadResult;
 use crate::session::{self, Progress, ReadError, ReadRequest};
 use crate::sim::profile::{self, LoadOptions, Profile};
-use crate::transport::pcsc::{PcscCard, PcscError, ReaderEvent, Watcher};
+use crate::transport::pcsc::{Deadlines, PcscCard, PcscError, ReaderEvent, Watcher};
 use crate::trust::TrustStore;
 
 /// How many events a subscriber may fall behind before it is told some were lost.
@@ -132,6 +132,7 @@ pub struct Manager {
     changed: Notify,
     trust: std::sync::RwLock<Arc<TrustStore>>,
     pcsc: bool,
+    deadlines: Deadlines,
     watcher: Mutex<Option<Watcher>>,
 }
 
@@ -240,6 +241,7 @@ impl Manager {
             changed: Notify::new(),
             trust: std::sync::RwLock::new(trust),
             pcsc: readers.pcsc,
+            deadlines: readers.deadlines,
             watcher: Mutex::new(None),
         });
         if readers.pcsc {
@@ -437,9 +439,12 @@ impl Manager {
         };
         let trust = self.trust();
         let reader = claim.reader.clone();
+        let deadlines = self.deadlines;
         tokio::task::spawn_blocking(move || {
             let _claim = claim;
-            read_blocking(&reader, source, &request, &trust, cancel, progress)
+            read_blocking(
+                &reader, source, deadlines, &request, &trust, cancel, progress,
+            )
         })
         .await
         .map_err(|e| ReadFailure::Reader(format!("the read thread failed: {e}")))?
@@ -448,6 +453,8 @@ impl Manager {
 
 enum Target {
     Pcsc,
+    // Read only by the NFC transport (feature `nfc`).
+    #[cfg_attr(not(feature = "nfc"), allow(dead_code))]
     Nfc(String),
     Simulator(Box<apdu::emulator::CardImage>),
 }
@@ -455,6 +462,7 @@ enum Target {
 fn read_blocking(
     reader: &str,
     target: Target,
+    deadlines: Deadlines,
     request: &ReadRequest,
     trust: &TrustStore,
     cancel: CancelToken,
@@ -474,7 +482,7 @@ fn read_blocking(
     }
     match target {
         Target::Pcsc => {
-            let mut card = PcscCard::connect(reader).map_err(|e| match e {
+            let mut card = PcscCard::connect_with(reader, deadlines).map_err(|e| match e {
                 PcscError::NoCard => ReadFailure::NoCard,
                 e => ReadFailure::Reader(e.to_string()),
             })?;
@@ -549,6 +557,7 @@ mod tests {
                     profile: "vn-cccd".into(),
                 })
                 .collect(),
+            deadlines: Default::default(),
         };
         Manager::start(&readers, Arc::new(TrustStore::new())).unwrap()
     }

@@ -634,13 +634,14 @@ impl<P> Requirement<P> {
     }
 }
 
-/// The result of a proof that ran and did not succeed: a transport failure ends the
-/// read; any answer of the chip (an error status word, a wrong cryptogram, a malformed
+/// The result of a proof that ran and did not succeed: a transport failure or a chip
+/// past its deadline ends the read; any answer of the chip (an error status word, a wrong cryptogram, a malformed
 /// response) is a failed proof.
 fn proof_failure(method: ChipMethod, step: &str, e: apdu::Error) -> Result<ChipResult, ReadError> {
     match e {
         apdu::Error::CardRemoved => Err(ReadError::CardRemoved),
-        apdu::Error::Transport(_) => Err(ReadError::Card(e)),
+        // A chip that does not answer in time proved nothing either way.
+        apdu::Error::Transport(_) | apdu::Error::NoAnswer { .. } => Err(ReadError::Card(e)),
         apdu::Error::Status(sw) => Ok(ChipResult::of(
             method,
             ChipStatus::Invalid,

@@ -117,6 +117,11 @@ impl Control {
         out
     }
 
+    /// Whether a removal was asked for and not yet taken by [`Control::events`].
+    pub fn removal_pending(&self) -> bool {
+        self.remove.load(Ordering::Relaxed)
+    }
+
     /// Whether a stop was asked for.
     pub fn terminating(&self) -> bool {
         self.terminate.load(Ordering::Relaxed)

@@ -9,7 +9,7 @@
 //! | `remove_at` | leaves the field without answering | PC/SC: the card is gone (`SCARD_W_REMOVED_CARD`); the vpcd slot stays empty until the card is inserted again |
 //! | `corrupt_mac_at` | answers with one bit of its DO'8E' MAC flipped (the last data byte when the answer has no MAC, SW 6988 when it has no data) | a secure-messaging MAC error |
 //! | `wrong_sw_at` | answers with only the given status word, no data | that status word |
-//! | `stall_at` | answers only after the given time | a read that hangs, then goes on |
+//! | `stall_at` | answers only after the given time (or leaves, when removed meanwhile) | a read that hangs, then goes on; cancuoc's deadline ends it first |
 
 use std::time::Duration;
 

@@ -7,7 +7,7 @@
 //! [`PcscCard`].
 
 use std::ffi::{CStr, CString};
-use std::sync::Arc;
+use std::sync::{Arc, mpsc};
 use std::time::Duration;
 
 use apdu::{Command, Response};
@@ -30,6 +30,14 @@ pub enum PcscError {
     /// Anything else pcscd said.
     #[error("PC/SC: {0}")]
     Pcsc(#[from] pcsc::Error),
+    /// The reader did not connect to the card in time.
+    #[error(
+        "the reader did not connect to the card within {0} ms (a card that stopped answering may still hold it)"
+    )]
+    NoAnswer(u64),
+    /// The card's thread could not run.
+    #[error("PC/SC: {0}")]
+    Thread(String),
 }
 
 fn establish() -> Result<Context, PcscError> {
@@ -73,55 +81,165 @@ pub fn list_readers() -> Result<Vec<ReaderInfo>, PcscError> {
         .collect())
 }
 
+/// How long a card may take to answer one command before the read ends.
+///
+/// SCardTransmit blocks until the reader's driver returns, and pcscd cannot abort it,
+/// so each command runs on the card's own thread and the read waits for it only this
+/// long. A card past its deadline ends the read with [`apdu::Error::NoAnswer`] naming
+/// the command; its handle is released (SCardDisconnect with reset) as soon as the
+/// driver returns, and the next read connects afresh.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Deadlines {
+    /// Every command but the chip's cryptographic steps.
+    pub command: Duration,
+    /// GENERAL AUTHENTICATE (PACE, CA v2, PACE-CAM), MSE:Set KAT (CA v1), INTERNAL and
+    /// EXTERNAL AUTHENTICATE (AA, BAC): the chip computes before it answers.
+    pub crypto: Duration,
+}
+
+impl Default for Deadlines {
+    fn default() -> Deadlines {
+        Deadlines {
+            command: Duration::from_secs(5),
+            crypto: Duration::from_secs(20),
+        }
+    }
+}
+
+impl Deadlines {
+    /// The deadline of the command with instruction byte `ins`.
+    pub fn of(&self, ins: u8) -> Duration {
+        match ins {
+            0x86 | 0x87 | 0x22 | 0x88 | 0x82 => self.crypto,
+            _ => self.command,
+        }
+    }
+}
+
+/// The name of the command with instruction byte `ins`, for errors and logs.
+pub fn command_name(ins: u8) -> &'static str {
+    match ins {
+        0xA4 => "SELECT",
+        0xB0 | 0xB1 => "READ BINARY",
+        0xC0 => "GET RESPONSE",
+        0x84 => "GET CHALLENGE",
+        0x82 => "EXTERNAL AUTHENTICATE",
+        0x88 => "INTERNAL AUTHENTICATE",
+        0x86 | 0x87 => "GENERAL AUTHENTICATE",
+        0x22 => "MANAGE SECURITY ENVIRONMENT",
+        _ => "a command",
+    }
+}
+
+type Answer = Result<Vec<u8>, pcsc::Error>;
+
+/// The thread that owns the card handle and runs its blocking calls.
+struct Io {
+    commands: mpsc::Sender<Vec<u8>>,
+    answers: mpsc::Receiver<Answer>,
+}
+
 /// A card in a PC/SC reader.
 pub struct PcscCard {
-    card: pcsc::Card,
+    /// `None` once a command missed its deadline: the read cannot go on.
+    io: Option<Io>,
+    stuck: Option<apdu::Error>,
+    /// Joined on drop unless stuck, so the card is reset before the next read.
+    thread: Option<std::thread::JoinHandle<()>>,
+    deadlines: Deadlines,
     atr: Vec<u8>,
     extended_length: bool,
-    buffer: Vec<u8>,
+}
+
+impl Drop for PcscCard {
+    fn drop(&mut self) {
+        // Closing the command channel ends the card's thread, which disconnects with a
+        // reset; wait for that (it is immediate) unless the card stopped answering.
+        self.io = None;
+        if let Some(thread) = self.thread.take()
+            && self.stuck.is_none()
+        {
+            let _ = thread.join();
+        }
+    }
 }
 
 impl core::fmt::Debug for PcscCard {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.debug_struct("PcscCard")
             .field("extended_length", &self.extended_length)
+            .field("deadlines", &self.deadlines)
             .finish_non_exhaustive()
     }
 }
 
 impl PcscCard {
-    /// Connects to the card in `reader` (shared, so other programs can still list it;
-    /// the read itself runs in one transaction at the caller's choice).
+    /// Connects to the card in `reader` with the default [`Deadlines`].
     pub fn connect(reader: &str) -> Result<PcscCard, PcscError> {
-        let ctx = establish()?;
+        PcscCard::connect_with(reader, Deadlines::default())
+    }
+
+    /// Connects to the card in `reader` (shared, so other programs can still list it;
+    /// the read itself runs in one transaction at the caller's choice), on a thread of
+    /// its own; the connection too must come within the command deadline.
+    pub fn connect_with(reader: &str, deadlines: Deadlines) -> Result<PcscCard, PcscError> {
         let name = CString::new(reader).map_err(|_| PcscError::UnknownReader(reader.to_owned()))?;
-        let card = match ctx.connect(&name, ShareMode::Shared, Protocols::ANY) {
-            Ok(card) => card,
-            Err(pcsc::Error::NoSmartcard | pcsc::Error::RemovedCard) => {
-                return Err(PcscError::NoCard);
-            }
-            Err(pcsc::Error::UnknownReader | pcsc::Error::ReaderUnavailable) => {
-                return Err(PcscError::UnknownReader(reader.to_owned()));
-            }
-            Err(e) => return Err(e.into()),
+        let (ready_tx, ready_rx) = mpsc::channel();
+        let (commands, command_rx) = mpsc::channel::<Vec<u8>>();
+        let (answer_tx, answers) = mpsc::channel::<Answer>();
+        let owned = reader.to_owned();
+        let thread = std::thread::Builder::new()
+            .name("pcsc-card".into())
+            .spawn(move || {
+                let card = match connect_blocking(&name, &owned) {
+                    Ok((card, atr)) => {
+                        if ready_tx.send(Ok(atr)).is_err() {
+                            return;
+                        }
+                        card
+                    }
+                    Err(e) => {
+                        let _ = ready_tx.send(Err(e));
+                        return;
+                    }
+                };
+                let mut buffer = vec![0; pcsc::MAX_BUFFER_SIZE_EXTENDED];
+                while let Ok(command) = command_rx.recv() {
+                    let answer = card.transmit(&command, &mut buffer).map(<[u8]>::to_vec);
+                    if answer_tx.send(answer).is_err() {
+                        break;
+                    }
+                }
+                // Dropping the handle disconnects with a reset of the card.
+            })
+            .map_err(|e| PcscError::Thread(e.to_string()))?;
+        let mut card = PcscCard {
+            io: Some(Io { commands, answers }),
+            stuck: None,
+            thread: Some(thread),
+            deadlines,
+            atr: Vec::new(),
+            extended_length: false,
         };
-        // SCardStatus gives the ATR with every IFD handler; the ATR attribute is
-        // optional for handlers and vpcd's does not give it.
-        let atr = card
-            .status2_owned()
-            .map(|s| s.atr().to_vec())
-            .ok()
-            .filter(|a| !a.is_empty())
-            .or_else(|| card.get_attribute_owned(pcsc::Attribute::AtrString).ok())
-            .unwrap_or_default();
+        let atr = match ready_rx.recv_timeout(deadlines.command) {
+            Ok(r) => r?,
+            Err(mpsc::RecvTimeoutError::Timeout) => {
+                let waited = deadlines.command.as_millis() as u64;
+                card.stuck = Some(apdu::Error::NoAnswer {
+                    command: "connect",
+                    waited_ms: waited,
+                });
+                return Err(PcscError::NoAnswer(waited));
+            }
+            Err(mpsc::RecvTimeoutError::Disconnected) => {
+                return Err(PcscError::Thread("the card thread ended".into()));
+            }
+        };
         let extended_length = Atr::parse(&atr).is_ok_and(|a| a.extended_length());
         tracing::debug!(extended_length, atr_len = atr.len(), "connected to card");
-        Ok(PcscCard {
-            card,
-            atr,
-            extended_length,
-            buffer: vec![0; pcsc::MAX_BUFFER_SIZE_EXTENDED],
-        })
+        card.atr = atr;
+        card.extended_length = extended_length;
+        Ok(card)
     }
 
     /// The card's ATR.
@@ -134,6 +252,30 @@ impl PcscCard {
     pub fn set_extended_length(&mut self, on: bool) {
         self.extended_length = on;
     }
+}
+
+fn connect_blocking(name: &CStr, reader: &str) -> Result<(pcsc::Card, Vec<u8>), PcscError> {
+    let ctx = establish()?;
+    let card = match ctx.connect(name, ShareMode::Shared, Protocols::ANY) {
+        Ok(card) => card,
+        Err(pcsc::Error::NoSmartcard | pcsc::Error::RemovedCard) => {
+            return Err(PcscError::NoCard);
+        }
+        Err(pcsc::Error::UnknownReader | pcsc::Error::ReaderUnavailable) => {
+            return Err(PcscError::UnknownReader(reader.to_owned()));
+        }
+        Err(e) => return Err(e.into()),
+    };
+    // SCardStatus gives the ATR with every IFD handler; the ATR attribute is
+    // optional for handlers and vpcd's does not give it.
+    let atr = card
+        .status2_owned()
+        .map(|s| s.atr().to_vec())
+        .ok()
+        .filter(|a| !a.is_empty())
+        .or_else(|| card.get_attribute_owned(pcsc::Attribute::AtrString).ok())
+        .unwrap_or_default();
+    Ok((card, atr))
 }
 
 /// The card-side meaning of a PC/SC error.
@@ -159,16 +301,45 @@ impl apdu::Card for PcscCard {
             nc = command.data.len(),
             "PC/SC transmit"
         );
-        let answer = self
-            .card
-            .transmit(&bytes, &mut self.buffer)
-            .map_err(card_error)?;
+        if let Some(e) = &self.stuck {
+            return Err(e.clone());
+        }
+        let io = self
+            .io
+            .as_ref()
+            .ok_or_else(|| apdu::Error::Transport("the card thread ended".into()))?;
+        if io.commands.send(bytes).is_err() {
+            return Err(apdu::Error::Transport("the card thread ended".into()));
+        }
+        let deadline = self.deadlines.of(command.ins);
+        let answer = match io.answers.recv_timeout(deadline) {
+            Ok(answer) => answer.map_err(card_error)?,
+            Err(mpsc::RecvTimeoutError::Timeout) => {
+                let e = apdu::Error::NoAnswer {
+                    command: command_name(command.ins),
+                    waited_ms: deadline.as_millis() as u64,
+                };
+                tracing::warn!(
+                    ins = format_args!("{:02X}", command.ins),
+                    waited_ms = deadline.as_millis() as u64,
+                    "the card did not answer in time; the read ends and the reader is released"
+                );
+                // The card's thread ends, and disconnects with a reset, once the
+                // driver returns.
+                self.io = None;
+                self.stuck = Some(e.clone());
+                return Err(e);
+            }
+            Err(mpsc::RecvTimeoutError::Disconnected) => {
+                return Err(apdu::Error::Transport("the card thread ended".into()));
+            }
+        };
         // An answer without even a status word is what a reader gives when the card
         // left the field mid-exchange (vpcd does it too); pcscd notices a moment later.
         if answer.is_empty() {
             return Err(apdu::Error::CardRemoved);
         }
-        let response = Response::decode(answer)?;
+        let response = Response::decode(&answer)?;
         tracing::trace!(sw = %response.sw, len = response.data.len(), "PC/SC answer");
         Ok(response)
     }

@@ -3,6 +3,10 @@
 #![allow(dead_code)]
 
 pub mod daemon;
+pub mod skip;
+
+#[allow(unused_imports)]
+pub use skip::{skip, skip_pcscd};
 
 use std::ffi::CString;
 use std::io::{BufRead, BufReader, Read};
@@ -13,12 +17,13 @@ use std::time::{Duration, Instant};
 
 static SLOT: Mutex<()> = Mutex::new(());
 
-/// The vpcd address and reader name, or `None` (with the reason printed) outside
-/// `scripts/with-pcscd.sh`.
+/// The vpcd address and reader name, or `None` outside `scripts/with-pcscd.sh` (the
+/// test is recorded as skipped, see [`skip`]).
 pub fn testbed(test: &str) -> Option<(MutexGuard<'static, ()>, String, CString)> {
     if std::env::var("CANCUOC_PCSCD").as_deref() != Ok("1") {
-        eprintln!(
-            "{test}: skipped: needs pcscd with vsmartcard-vpcd; run under scripts/with-pcscd.sh (make test does)"
+        skip(
+            test,
+            "needs pcscd with vsmartcard-vpcd; run under scripts/with-pcscd.sh (make test does)",
         );
         return None;
     }

@@ -208,16 +208,10 @@ fn a_tampered_dg13_is_forged() {
 }
 
 /// The fewest READ BINARY commands a terminal can read `sizes` with when the card
-/// returns at most `chunk` bytes a command: the 8-byte header read, then the rest.
+/// returns at most `chunk` bytes a command: ⌈size / chunk⌉ per file, the first answer
+/// carrying the header (no header-only read).
 fn minimum_reads(sizes: &[usize], chunk: usize) -> usize {
-    sizes
-        .iter()
-        .map(|size| {
-            1 + size
-                .saturating_sub(apdu::read_binary::HEADER_READ_LEN)
-                .div_ceil(chunk)
-        })
-        .sum()
+    sizes.iter().map(|size| size.div_ceil(chunk)).sum()
 }
 
 #[test]

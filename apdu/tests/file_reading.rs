@@ -395,3 +395,94 @@ fn the_chip_summarizes_each_command_after_unwrapping() {
         Some((Operation::Protected { ins: 0xB0 }, true))
     );
 }
+
+/// The chip behind a link that does not say whether it carries extended-length APDUs
+/// (a generic contactless ATR); `carries_extended: false` is a reader that fails to send
+/// them (a transport error, the chip never sees the command).
+struct Unannounced<'a> {
+    chip: &'a mut CardEmulator<ScriptedRng>,
+    carries_extended: bool,
+}
+
+impl Card for Unannounced<'_> {
+    fn transmit(&mut self, command: &apdu::Command) -> Result<apdu::Response, Error> {
+        if command.is_extended() && !self.carries_extended {
+            return Err(Error::Transport("reader: extended APDU not sent".into()));
+        }
+        self.chip.transmit(command)
+    }
+
+    fn extended_length_announced(&self) -> Option<bool> {
+        None
+    }
+}
+
+/// BAC over a [`Link`] on `link`, then the file twice; returns the READ BINARY count of
+/// each read and what the link learned.
+fn read_twice_unannounced(
+    chip: &mut CardEmulator<ScriptedRng>,
+    carries_extended: bool,
+    file: &[u8],
+) -> (usize, usize, Option<bool>) {
+    let mut link = apdu::Link::new(Unannounced {
+        chip,
+        carries_extended,
+    });
+    let mut rng = ScriptedRng::from_seed(11);
+    let mut channel = bac::open(&mut link, &mrz(), &mut rng).unwrap();
+    read_binary::select_application(&mut channel, &ICAO_AID).unwrap();
+    let mut reader = FileReader::default();
+    assert_eq!(reader.read_file(&mut channel, FID).unwrap(), file);
+    let first = reader.stats().read_binary;
+    // The same session goes on: the counters of terminal and chip are in step.
+    assert_eq!(reader.read_file(&mut channel, FID).unwrap(), file);
+    let second = reader.stats().read_binary - first;
+    assert_eq!(reader.stats().extended_probes, 1, "tried once per session");
+    drop(channel);
+    (first, second, link.extended())
+}
+
+#[test]
+fn extended_length_found_by_trying() {
+    let file = file_of(SIZE);
+    let limits = ChipLimits {
+        extended_length: true,
+        max_le: 65536,
+        le_refusal: LeRefusal::WrongLength,
+    };
+    let mut chip = card(limits, file.clone());
+    let (first, second, learned) = read_twice_unannounced(&mut chip, true, &file);
+    // One short answer carries the header, one extended READ BINARY the rest; the next
+    // file costs one command.
+    assert_eq!((first, second, learned), (2, 1, Some(true)));
+}
+
+#[test]
+fn a_refused_try_keeps_the_secure_channel() {
+    // The chip refuses the extended command bare (6700) before opening it: its counter
+    // did not move, the terminal puts its own back, and the session goes on.
+    let file = file_of(SIZE);
+    let mut chip = card(ChipLimits::default(), file.clone());
+    let (first, second, learned) = read_twice_unannounced(&mut chip, true, &file);
+    assert_eq!(learned, Some(false));
+    assert_eq!(first, minimum(SIZE, 231) + 1);
+    assert_eq!(second, minimum(SIZE, 231));
+}
+
+#[test]
+fn a_link_that_cannot_carry_extended_apdus_keeps_the_secure_channel() {
+    // The reader fails to send it: the chip never saw the command.
+    let file = file_of(SIZE);
+    let limits = ChipLimits {
+        extended_length: true,
+        max_le: 65536,
+        le_refusal: LeRefusal::WrongLength,
+    };
+    let mut chip = card(limits, file.clone());
+    let (first, second, learned) = read_twice_unannounced(&mut chip, false, &file);
+    assert_eq!(learned, Some(false));
+    assert_eq!(first, minimum(SIZE, 231) + 1);
+    assert_eq!(second, minimum(SIZE, 231));
+    // The chip answered every READ BINARY it saw; the try never reached it.
+    assert_eq!(chip.stats().read_binary, first + second - 1);
+}

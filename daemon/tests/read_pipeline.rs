@@ -591,3 +591,70 @@ fn a_genuine_vn_cccd_read_costs_no_more_commands_than_before() {
     // The application's files (EF.CardAccess is read before, by the access step).
     assert!(stats.read_binary <= 14, "{} READ BINARY", stats.read_binary);
 }
+
+/// Counts SELECT of an application (by AID) on the way to the chip.
+struct CountingSelects<'a> {
+    chip: &'a mut CardEmulator<ScriptedRng>,
+    select_application: usize,
+}
+
+impl apdu::Card for CountingSelects<'_> {
+    fn transmit(&mut self, command: &apdu::Command) -> Result<apdu::Response, apdu::Error> {
+        if command.ins == 0xA4 && command.p1 == 0x04 {
+            self.select_application += 1;
+        }
+        self.chip.transmit(command)
+    }
+
+    fn extended_length(&self) -> bool {
+        self.chip.extended_length()
+    }
+}
+
+#[test]
+fn one_select_of_the_application_per_session() {
+    for (name, bac) in [("vn-cccd-bac", true), ("vn-cccd", false), ("vn-cccd", true)] {
+        let p = load(name);
+        let input = if bac {
+            AccessInput::Document {
+                document_number: p.printed.document_number.clone(),
+                birth: p.printed.birth.clone(),
+                expiry: p.printed.expiry.clone(),
+            }
+        } else {
+            AccessInput::Can {
+                can: p.printed.can.clone(),
+            }
+        };
+        let mut chip = CardEmulator::with_rng(p.image.clone(), ScriptedRng::from_seed(5));
+        let mut card = CountingSelects {
+            chip: &mut chip,
+            select_application: 0,
+        };
+        let request = ReadRequest {
+            access: input.to_key().unwrap(),
+            face: None,
+            raw: false,
+            skip: BTreeSet::new(),
+            policy: Default::default(),
+        };
+        let (result, _) = session::read_card(
+            &mut card,
+            &request,
+            &trust(&p),
+            &mut ScriptedRng::from_seed(6),
+            &mut |_| {},
+        )
+        .unwrap();
+        assert_eq!(result.verification.verdict, Verdict::Genuine, "{name}");
+        // Chip authentication (version 1) confirms the new keys with a protected SELECT
+        // of the application: that one is the proof, not a repeated select.
+        let confirmation =
+            usize::from(result.verification.chip.method == ChipMethod::ChipAuthentication);
+        assert_eq!(
+            card.select_application,
+            1 + confirmation,
+            "{name} (BAC: {bac})"
+        );
+    }
+}

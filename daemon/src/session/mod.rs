@@ -211,7 +211,11 @@ pub fn read_card<C: Card>(
         }
         _ => None,
     };
-    read_binary::select_application(&mut channel, &ICAO_AID)?;
+    // One SELECT of the application per session: BAC runs inside it (access selected it
+    // before GET CHALLENGE); PACE runs in the master file.
+    if matches!(opened, Opened::Pace(_)) {
+        read_binary::select_application(&mut channel, &ICAO_AID)?;
+    }
 
     // EF.COM (unsigned: a hint, and a cross-check) and EF.SOD.
     report(Step::EfCom, bytes);

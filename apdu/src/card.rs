@@ -33,6 +33,35 @@ pub trait Card {
         }
     }
 
+    /// What the card said about extended length before any command: `Some(true)` when
+    /// it announced it (ATR historical bytes), `Some(false)` when it said it has none or
+    /// the link cannot carry it, `None` when it did not say (worth one try).
+    fn extended_length_announced(&self) -> Option<bool> {
+        Some(self.extended_length())
+    }
+
+    /// Whether extended length is still to be tried on this link (see [`Link`]).
+    fn extended_length_untried(&self) -> bool {
+        false
+    }
+
+    /// Records whether extended length works, once tried (see [`Link`]); a card that
+    /// does not track it ignores this.
+    fn set_extended_length(&mut self, _works: bool) {}
+
+    /// The largest Ne worth asking for if extended length works; a secure channel
+    /// subtracts its overhead.
+    fn max_le_extended(&self) -> usize {
+        crate::command::MAX_EXTENDED_NE
+    }
+
+    /// Sends a command that the card or the link may refuse for its length alone (an
+    /// extended-length try). A secure channel leaves its counter as it was when the
+    /// refusal came before the chip opened the command (see [`crate::SecureChannel`]).
+    fn transmit_length_probe(&mut self, command: &Command) -> Result<Response, Error> {
+        self.transmit(command)
+    }
+
     /// Sends `command` and follows the T=0 conventions of ISO/IEC 7816-4: on 61xx fetch
     /// the rest with GET RESPONSE, on 6Cxx send the command again with Ne = xx.
     fn exchange(&mut self, command: &Command) -> Result<Response, Error> {
@@ -90,6 +119,26 @@ impl<C: Card + ?Sized> Card for &mut C {
     fn max_le(&self) -> usize {
         (**self).max_le()
     }
+
+    fn extended_length_announced(&self) -> Option<bool> {
+        (**self).extended_length_announced()
+    }
+
+    fn extended_length_untried(&self) -> bool {
+        (**self).extended_length_untried()
+    }
+
+    fn set_extended_length(&mut self, works: bool) {
+        (**self).set_extended_length(works)
+    }
+
+    fn max_le_extended(&self) -> usize {
+        (**self).max_le_extended()
+    }
+
+    fn transmit_length_probe(&mut self, command: &Command) -> Result<Response, Error> {
+        (**self).transmit_length_probe(command)
+    }
 }
 
 impl<C: Card + ?Sized> Card for Box<C> {
@@ -103,6 +152,80 @@ impl<C: Card + ?Sized> Card for Box<C> {
 
     fn max_le(&self) -> usize {
         (**self).max_le()
+    }
+
+    fn extended_length_announced(&self) -> Option<bool> {
+        (**self).extended_length_announced()
+    }
+
+    fn extended_length_untried(&self) -> bool {
+        (**self).extended_length_untried()
+    }
+
+    fn set_extended_length(&mut self, works: bool) {
+        (**self).set_extended_length(works)
+    }
+
+    fn max_le_extended(&self) -> usize {
+        (**self).max_le_extended()
+    }
+
+    fn transmit_length_probe(&mut self, command: &Command) -> Result<Response, Error> {
+        (**self).transmit_length_probe(command)
+    }
+}
+
+/// A card with what this session learned about its link: whether extended-length APDUs
+/// get through. It starts from what the card announced
+/// ([`Card::extended_length_announced`]); when the card did not say, the file reader
+/// tries once and records the answer here, for the rest of the session.
+#[derive(Debug)]
+pub struct Link<C: Card> {
+    card: C,
+    extended: Option<bool>,
+}
+
+impl<C: Card> Link<C> {
+    /// `card`, with extended length as it announced it.
+    pub fn new(card: C) -> Link<C> {
+        let extended = card.extended_length_announced();
+        Link { card, extended }
+    }
+
+    /// What is known: `None` while untried.
+    pub fn extended(&self) -> Option<bool> {
+        self.extended
+    }
+
+    /// The card underneath.
+    pub fn card_mut(&mut self) -> &mut C {
+        &mut self.card
+    }
+}
+
+impl<C: Card> Card for Link<C> {
+    fn transmit(&mut self, command: &Command) -> Result<Response, Error> {
+        self.card.transmit(command)
+    }
+
+    fn extended_length(&self) -> bool {
+        self.extended == Some(true)
+    }
+
+    fn extended_length_announced(&self) -> Option<bool> {
+        self.extended
+    }
+
+    fn extended_length_untried(&self) -> bool {
+        self.extended.is_none()
+    }
+
+    fn set_extended_length(&mut self, works: bool) {
+        self.extended = Some(works);
+    }
+
+    fn transmit_length_probe(&mut self, command: &Command) -> Result<Response, Error> {
+        self.card.transmit(command)
     }
 }
 

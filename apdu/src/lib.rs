@@ -29,7 +29,7 @@ pub mod security_infos;
 pub mod status;
 pub mod tlv;
 
-pub use card::Card;
+pub use card::{Card, Link};
 pub use command::{Command, Response};
 pub use error::Error;
 pub use secure_messaging::SecureChannel;

@@ -1,12 +1,15 @@
 //! Selecting and reading files: SELECT by AID or file identifier, and READ BINARY that
-//! reads a file's TLV header first and then exactly the bytes the header announces, in
-//! the largest chunks the card accepts.
+//! asks for the largest chunk at once, takes the file's TLV header from the first answer
+//! and then reads exactly the bytes the header announces.
 //!
 //! The reader starts from the largest Ne the link allows ([`Card::max_le`]: short or
 //! extended length, less the secure-messaging overhead) and steps down when the card
 //! answers 6700 (wrong length) or 6Cxx (use this Le), or returns fewer bytes than asked;
-//! what it learns holds for the rest of the session. Offsets past 32 767 use READ BINARY
-//! with odd INS (B1) and an offset data object.
+//! what it learns holds for the rest of the session. When the link did not say whether
+//! it carries extended-length APDUs ([`Card::extended_length_untried`]), the first file
+//! larger than one short answer is finished with one extended READ BINARY, whose answer
+//! decides for the session. Offsets past 32 767 use READ BINARY with odd INS (B1) and an
+//! offset data object.
 
 use crate::tlv::{self, Header, Tag};
 use crate::{Card, Command, Error, Response, StatusWord};
@@ -21,8 +24,8 @@ pub const INS_READ_BINARY: u8 = 0xB0;
 pub const INS_READ_BINARY_ODD: u8 = 0xB1;
 /// Largest offset READ BINARY B0 can address in P1-P2 (bit 8 of P1 selects SFI mode).
 pub const MAX_B0_OFFSET: usize = 0x7FFF;
-/// Bytes read first to learn a file's size: enough for a two-byte tag and a
-/// five-byte length.
+/// Bytes that always hold a file's TLV header: a two-byte tag and a five-byte length
+/// (more are read when a chip answers fewer).
 pub const HEADER_READ_LEN: usize = 8;
 
 /// Ne values tried, from the largest down, after a card refuses a length without saying
@@ -62,6 +65,9 @@ pub struct ReadStats {
     pub read_binary: usize,
     /// File bytes received.
     pub bytes: usize,
+    /// Extended READ BINARY sent to learn whether the link carries them (counted in
+    /// `read_binary` as well).
+    pub extended_probes: usize,
 }
 
 /// Selects the application `aid` (no FCI asked, so no Le).
@@ -185,60 +191,134 @@ impl FileReader {
         }
     }
 
-    /// Reads the currently selected file whole: header first, then exactly its size.
+    /// Reads the currently selected file whole: the first answer gives its size, the
+    /// rest is read in exactly that many bytes.
     pub fn read_selected(&mut self, card: &mut impl Card) -> Result<Vec<u8>, Error> {
         self.read_from(card, None)
     }
 
     /// Reads a file whole, selecting it by `sfi` with the first command when given.
+    ///
+    /// The first READ BINARY asks for the largest chunk the session allows and takes the
+    /// TLV header from its answer: a file that fits in one answer costs one command. A
+    /// header claiming more than [`ReadLimits::max_file_size`] ends the read before
+    /// anything is allocated for it.
     fn read_from(&mut self, card: &mut impl Card, mut sfi: Option<u8>) -> Result<Vec<u8>, Error> {
         let mut commands = 0;
-        let mut head = Vec::with_capacity(HEADER_READ_LEN);
-        while head.len() < HEADER_READ_LEN {
-            let want = (HEADER_READ_LEN - head.len()).min(self.chunk_le(card));
-            let chunk = self.read_chunk(card, head.len(), want, sfi, &mut commands)?;
+        let mut file: Vec<u8> = Vec::new();
+        let mut eof = false;
+        let total = loop {
+            match Header::parse(&file) {
+                Ok(header) => {
+                    break header
+                        .total_len()
+                        .filter(|t| *t <= self.limits.max_file_size)
+                        .ok_or(Error::FileTooLarge {
+                            size: header.value_len.saturating_add(header.header_len),
+                            limit: self.limits.max_file_size,
+                        })?;
+                }
+                // Not enough bytes yet for the header (a chip with a tiny buffer).
+                Err(Error::Truncated(_)) if !eof && file.len() < HEADER_READ_LEN => {}
+                Err(e) => return Err(e),
+            }
+            let want = self.chunk_le(card);
+            let chunk = self.read_chunk(card, file.len(), want, sfi, &mut commands)?;
             // A refused command may not have selected the file: keep the SFI until one
             // delivers data.
             if !matches!(chunk, Chunk::Retry) {
                 sfi = None;
             }
             match chunk {
-                Chunk::Data(data) => head.extend_from_slice(&data),
+                Chunk::Data(data) => append(&mut file, &data, want),
                 Chunk::EndOfFile(data) => {
-                    head.extend_from_slice(&data);
-                    break;
+                    append(&mut file, &data, want);
+                    eof = true;
                 }
                 Chunk::Retry => {}
             }
-        }
-        let header = Header::parse(&head)?;
-        let total = header
-            .total_len()
-            .filter(|t| *t <= self.limits.max_file_size)
-            .ok_or(Error::FileTooLarge {
-                size: header.value_len.saturating_add(header.header_len),
-                limit: self.limits.max_file_size,
-            })?;
-        let mut file = Vec::with_capacity(total);
-        file.extend_from_slice(head.get(..total.min(head.len())).unwrap_or_default());
+        };
+        file.truncate(total);
+        file.reserve_exact(total - file.len());
         while file.len() < total {
-            let want = (total - file.len()).min(self.chunk_le(card));
-            match self.read_chunk(card, file.len(), want, None, &mut commands)? {
-                Chunk::Data(data) => {
-                    let take = data.len().min(total - file.len());
-                    file.extend_from_slice(data.get(..take).unwrap_or_default());
-                }
+            if eof {
+                return Err(Error::Truncated("file shorter than its header says"));
+            }
+            let remaining = total - file.len();
+            let chunk = if remaining > self.chunk_le(card)
+                && file.len() <= MAX_B0_OFFSET
+                && card.extended_length_untried()
+            {
+                self.probe_extended(card, file.len(), remaining, &mut commands)?
+            } else {
+                let want = remaining.min(self.chunk_le(card));
+                self.read_chunk(card, file.len(), want, None, &mut commands)?
+            };
+            match chunk {
+                Chunk::Data(data) => append(&mut file, &data, remaining),
                 Chunk::EndOfFile(data) => {
-                    let take = data.len().min(total - file.len());
-                    file.extend_from_slice(data.get(..take).unwrap_or_default());
-                    if file.len() < total {
-                        return Err(Error::Truncated("file shorter than its header says"));
-                    }
+                    append(&mut file, &data, remaining);
+                    eof = true;
                 }
                 Chunk::Retry => {}
             }
         }
         Ok(file)
+    }
+
+    /// One extended READ BINARY on a link that did not say whether it carries them
+    /// (ISO/IEC 7816-4 leaves the announcement optional): the answer decides for the
+    /// rest of the session. A refusal (6700, 6Dxx, 6Exx, a transport error, an answer
+    /// longer than asked) turns extended length off and the chunk is read again in
+    /// short APDUs; [`Card::transmit_length_probe`] keeps a secure channel in step
+    /// with a chip that refused the command before opening it.
+    fn probe_extended(
+        &mut self,
+        card: &mut impl Card,
+        offset: usize,
+        remaining: usize,
+        commands: &mut usize,
+    ) -> Result<Chunk, Error> {
+        *commands += 1;
+        if *commands > self.limits.max_commands {
+            return Err(Error::TooManyChunks(self.limits.max_commands));
+        }
+        let le = remaining
+            .min(card.max_le_extended())
+            .min(self.limits.max_le)
+            .max(1);
+        self.stats.read_binary += 1;
+        self.stats.extended_probes += 1;
+        let [p1, p2] = (offset as u16).to_be_bytes();
+        let command = Command::new(0x00, INS_READ_BINARY, p1, p2).with_le(le);
+        let accepted = match card.transmit_length_probe(&command) {
+            Ok(r) if r.sw.is_success() && !r.data.is_empty() && r.data.len() <= le => Some(r),
+            Ok(r) if r.sw == StatusWord::EndOfFileReached && r.data.len() <= le => Some(r),
+            Ok(r) => {
+                tracing::debug!(sw = %r.sw, len = r.data.len(), "extended READ BINARY refused");
+                None
+            }
+            Err(Error::CardRemoved) => return Err(Error::CardRemoved),
+            Err(Error::Transport(e)) => {
+                tracing::debug!(error = %e, "extended READ BINARY not carried");
+                None
+            }
+            Err(e) => return Err(e),
+        };
+        card.set_extended_length(accepted.is_some());
+        let Some(response) = accepted else {
+            return Ok(Chunk::Retry);
+        };
+        tracing::debug!(
+            le,
+            "extended length works; used for the rest of the session"
+        );
+        self.stats.bytes += response.data.len();
+        Ok(if response.sw == StatusWord::EndOfFileReached {
+            Chunk::EndOfFile(response.data)
+        } else {
+            Chunk::Data(response.data)
+        })
     }
 
     /// One READ BINARY of `le` bytes at `offset`; with `sfi`, at offset 0 by short file
@@ -334,6 +414,12 @@ impl FileReader {
     fn learn(&mut self, le: usize) {
         self.learned_le = Some(self.learned_le.map_or(le, |l| l.min(le)));
     }
+}
+
+/// Appends at most `limit` bytes of a card's answer: a card that sends more than asked
+/// gets no more room than it was asked for.
+fn append(file: &mut Vec<u8>, data: &[u8], limit: usize) {
+    file.extend_from_slice(data.get(..limit.min(data.len())).unwrap_or_default());
 }
 
 enum Chunk {

@@ -546,6 +546,49 @@ impl<C: Card> Card for SecureChannel<C> {
     fn max_le(&self) -> usize {
         max_plain_response(self.session.suite(), self.card.max_le())
     }
+
+    fn extended_length_announced(&self) -> Option<bool> {
+        self.card.extended_length_announced()
+    }
+
+    fn extended_length_untried(&self) -> bool {
+        self.card.extended_length_untried()
+    }
+
+    fn set_extended_length(&mut self, works: bool) {
+        self.card.set_extended_length(works);
+    }
+
+    fn max_le_extended(&self) -> usize {
+        max_plain_response(self.session.suite(), self.card.max_le_extended())
+    }
+
+    /// Protects `command` and sends it as it is (no short-length cap). A chip that
+    /// refuses a command for its length alone does so before opening it: the answer is a
+    /// bare 67xx, 6Dxx or 6Exx (or the link fails to carry it), and the chip's counter
+    /// has not moved, so the terminal's is put back where it was and the session goes
+    /// on. A chip that opened the command answers under secure messaging, and both
+    /// counters moved in step. A chip that answered bare but counted anyway fails the
+    /// next command's MAC and ends the session: never a silent desynchronisation.
+    fn transmit_length_probe(&mut self, command: &Command) -> Result<Response, Error> {
+        let before = self.session.ssc.clone();
+        let protected = self.session.protect_command(command)?;
+        let first = match self.card.transmit_length_probe(&protected) {
+            Ok(first) => first,
+            Err(Error::Transport(e)) => {
+                self.session.ssc = before;
+                return Err(Error::Transport(e));
+            }
+            Err(e) => return Err(e),
+        };
+        let [sw1, _] = first.sw.to_bytes();
+        if first.data.is_empty() && matches!(sw1, 0x67 | 0x6D | 0x6E) {
+            self.session.ssc = before;
+            return Ok(Response::status(first.sw));
+        }
+        let response = crate::card::follow_get_response(&mut self.card, protected.cla, first)?;
+        self.session.unprotect_response(&response)
+    }
 }
 
 #[cfg(test)]

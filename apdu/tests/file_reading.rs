@@ -8,7 +8,7 @@ use apdu::emulator::{
     Operation,
 };
 use apdu::mrz::MrzKey;
-use apdu::read_binary::{self, FileReader, HEADER_READ_LEN, ICAO_AID, ReadLimits};
+use apdu::read_binary::{self, FileReader, ICAO_AID, ReadLimits};
 use apdu::rng::ScriptedRng;
 use apdu::{Card, Error, StatusWord, bac};
 
@@ -65,8 +65,9 @@ fn read(chip: &mut CardEmulator<ScriptedRng>) -> Result<(Vec<u8>, usize), Error>
     Ok((data, count))
 }
 
+/// One READ BINARY per chunk: the first answer carries the header, no header-only read.
 fn minimum(size: usize, chunk: usize) -> usize {
-    1 + (size - HEADER_READ_LEN).div_ceil(chunk)
+    size.div_ceil(chunk)
 }
 
 const SIZE: usize = 20 * 1024;
@@ -79,7 +80,7 @@ fn short_length_chip_reads_in_231_byte_chunks() {
     assert_eq!(data, file);
     // 231 plain bytes are the most whose 3DES-protected answer fits 256 bytes.
     assert_eq!(count, minimum(SIZE, 231));
-    assert_eq!(count, 90);
+    assert_eq!(count, 89);
 }
 
 #[test]
@@ -93,7 +94,7 @@ fn extended_length_chip_reads_the_rest_in_one_command() {
     let mut chip = card(limits, file.clone());
     let (data, count) = read(&mut chip).unwrap();
     assert_eq!(data, file);
-    assert_eq!(count, 2);
+    assert_eq!(count, 1);
 }
 
 #[test]
@@ -124,7 +125,7 @@ fn chip_refusing_le_above_e0_with_6700() {
     assert_eq!(data, file);
     // One refused command teaches the limit; no card can announce it before.
     assert_eq!(count, minimum(SIZE, 0xE0) + 1);
-    assert_eq!(count, 94);
+    assert_eq!(count, 93);
 }
 
 #[test]
@@ -337,7 +338,8 @@ fn the_chip_summarizes_each_command_after_unwrapping() {
         select.operation,
         Operation::SelectApplication { emrtd: true }
     );
-    // SELECT by file identifier, the header, then the rest of the file by offset.
+    // SELECT by file identifier, the largest chunk (it carries the header), then the
+    // rest of the file by offset.
     assert_eq!(
         seen.get(3).map(|s| s.operation),
         Some(Operation::SelectFile { fid: FID })
@@ -348,7 +350,7 @@ fn the_chip_summarizes_each_command_after_unwrapping() {
             fid: Some(FID),
             sfi: None,
             offset: Some(0),
-            le: Some(HEADER_READ_LEN),
+            le: Some(231),
             odd: false,
         })
     );
@@ -357,7 +359,7 @@ fn the_chip_summarizes_each_command_after_unwrapping() {
         Some(Operation::ReadBinary {
             fid: Some(FID),
             sfi: None,
-            offset: Some(HEADER_READ_LEN),
+            offset: Some(231),
             le: Some(231),
             odd: false,
         })
@@ -392,4 +394,95 @@ fn the_chip_summarizes_each_command_after_unwrapping() {
             .map(|s| (s.operation, s.secure_messaging)),
         Some((Operation::Protected { ins: 0xB0 }, true))
     );
+}
+
+/// The chip behind a link that does not say whether it carries extended-length APDUs
+/// (a generic contactless ATR); `carries_extended: false` is a reader that fails to send
+/// them (a transport error, the chip never sees the command).
+struct Unannounced<'a> {
+    chip: &'a mut CardEmulator<ScriptedRng>,
+    carries_extended: bool,
+}
+
+impl Card for Unannounced<'_> {
+    fn transmit(&mut self, command: &apdu::Command) -> Result<apdu::Response, Error> {
+        if command.is_extended() && !self.carries_extended {
+            return Err(Error::Transport("reader: extended APDU not sent".into()));
+        }
+        self.chip.transmit(command)
+    }
+
+    fn extended_length_announced(&self) -> Option<bool> {
+        None
+    }
+}
+
+/// BAC over a [`Link`] on `link`, then the file twice; returns the READ BINARY count of
+/// each read and what the link learned.
+fn read_twice_unannounced(
+    chip: &mut CardEmulator<ScriptedRng>,
+    carries_extended: bool,
+    file: &[u8],
+) -> (usize, usize, Option<bool>) {
+    let mut link = apdu::Link::new(Unannounced {
+        chip,
+        carries_extended,
+    });
+    let mut rng = ScriptedRng::from_seed(11);
+    let mut channel = bac::open(&mut link, &mrz(), &mut rng).unwrap();
+    read_binary::select_application(&mut channel, &ICAO_AID).unwrap();
+    let mut reader = FileReader::default();
+    assert_eq!(reader.read_file(&mut channel, FID).unwrap(), file);
+    let first = reader.stats().read_binary;
+    // The same session goes on: the counters of terminal and chip are in step.
+    assert_eq!(reader.read_file(&mut channel, FID).unwrap(), file);
+    let second = reader.stats().read_binary - first;
+    assert_eq!(reader.stats().extended_probes, 1, "tried once per session");
+    drop(channel);
+    (first, second, link.extended())
+}
+
+#[test]
+fn extended_length_found_by_trying() {
+    let file = file_of(SIZE);
+    let limits = ChipLimits {
+        extended_length: true,
+        max_le: 65536,
+        le_refusal: LeRefusal::WrongLength,
+    };
+    let mut chip = card(limits, file.clone());
+    let (first, second, learned) = read_twice_unannounced(&mut chip, true, &file);
+    // One short answer carries the header, one extended READ BINARY the rest; the next
+    // file costs one command.
+    assert_eq!((first, second, learned), (2, 1, Some(true)));
+}
+
+#[test]
+fn a_refused_try_keeps_the_secure_channel() {
+    // The chip refuses the extended command bare (6700) before opening it: its counter
+    // did not move, the terminal puts its own back, and the session goes on.
+    let file = file_of(SIZE);
+    let mut chip = card(ChipLimits::default(), file.clone());
+    let (first, second, learned) = read_twice_unannounced(&mut chip, true, &file);
+    assert_eq!(learned, Some(false));
+    assert_eq!(first, minimum(SIZE, 231) + 1);
+    assert_eq!(second, minimum(SIZE, 231));
+}
+
+#[test]
+fn a_link_that_cannot_carry_extended_apdus_keeps_the_secure_channel() {
+    // The reader fails to send it: the chip never saw the command.
+    let file = file_of(SIZE);
+    let limits = ChipLimits {
+        extended_length: true,
+        max_le: 65536,
+        le_refusal: LeRefusal::WrongLength,
+    };
+    let mut chip = card(limits, file.clone());
+    let (first, second, learned) = read_twice_unannounced(&mut chip, false, &file);
+    assert_eq!(learned, Some(false));
+    assert_eq!(first, minimum(SIZE, 231) + 1);
+    assert_eq!(second, minimum(SIZE, 231));
+    // The chip answered every READ BINARY it saw; the try never reached it.
+    assert_eq!(chip.stats().read_binary, first + second - 1);
 }

@@ -39,6 +39,8 @@ pub struct Args {
 /// A chip behind a modeled link: counts and adds up, never sleeps.
 struct Metered<'a> {
     chip: &'a mut CardEmulator<ScriptedRng>,
+    /// What the profile's ATR says about extended length, as a reader sees it.
+    announced: Option<bool>,
     link: LinkModel,
     apdus: usize,
     bytes_out: usize,
@@ -65,7 +67,11 @@ impl Card for Metered<'_> {
     }
 
     fn extended_length(&self) -> bool {
-        self.chip.extended_length()
+        self.announced == Some(true)
+    }
+
+    fn extended_length_announced(&self) -> Option<bool> {
+        self.announced
     }
 }
 
@@ -114,7 +120,9 @@ pub fn bench(profile_name: &str, runs: usize) -> Result<Vec<BenchRow>, String> {
     if let Some(csca) = &profile.csca {
         trust.load_path(csca).map_err(|e| e.to_string())?;
     }
-    let access = if profile.printed.can.is_empty() {
+    // A BAC-only chip (3DES session) is opened with the MRZ data, even when a CAN is
+    // printed on the card.
+    let access = if profile.printed.can.is_empty() || profile.image.pace.is_none() {
         AccessInput::Document {
             document_number: profile.printed.document_number.clone(),
             birth: profile.printed.birth.clone(),
@@ -132,6 +140,10 @@ pub fn bench(profile_name: &str, runs: usize) -> Result<Vec<BenchRow>, String> {
         skip: BTreeSet::new(),
         policy: Default::default(),
     };
+    // The reader knows extended length only from the ATR (or by trying it).
+    let announced = crate::transport::atr::Atr::parse(&profile.image.atr)
+        .ok()
+        .and_then(|a| a.extended_length_announced());
     let mut rows = Vec::new();
     for bit_rate in BIT_RATES {
         let link = LinkModel {
@@ -144,6 +156,7 @@ pub fn bench(profile_name: &str, runs: usize) -> Result<Vec<BenchRow>, String> {
                 CardEmulator::with_rng(profile.image.clone(), ScriptedRng::from_seed(run as u64));
             let mut metered = Metered {
                 chip: &mut chip,
+                announced,
                 link,
                 apdus: 0,
                 bytes_out: 0,

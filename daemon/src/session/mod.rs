@@ -179,11 +179,14 @@ pub fn read_card<C: Card>(
     let options = AccessOptions {
         allow_bac_fallback: request.policy.allow_bac_fallback,
     };
+    // What the session learns about the link (extended length tried once) holds for
+    // every command of this read.
+    let mut link = apdu::Link::new(&mut *card);
     let chip_access::OpenChip {
         mut channel,
         opened,
         card_access,
-    } = chip_access::open_with(card, &request.access, options, rng)?;
+    } = chip_access::open_with(&mut link, &request.access, options, rng)?;
     let mut reader = FileReader::default();
     let mut files: BTreeMap<String, Vec<u8>> = BTreeMap::new();
     if let Some(bytes) = card_access {
@@ -208,7 +211,11 @@ pub fn read_card<C: Card>(
         }
         _ => None,
     };
-    read_binary::select_application(&mut channel, &ICAO_AID)?;
+    // One SELECT of the application per session: BAC runs inside it (access selected it
+    // before GET CHALLENGE); PACE runs in the master file.
+    if matches!(opened, Opened::Pace(_)) {
+        read_binary::select_application(&mut channel, &ICAO_AID)?;
+    }
 
     // EF.COM (unsigned: a hint, and a cross-check) and EF.SOD.
     report(Step::EfCom, bytes);

@@ -60,6 +60,8 @@ pub struct SimCard<R: CryptoRng = SystemRng> {
     chip: CardEmulator<R>,
     uid: Vec<u8>,
     historical: Vec<u8>,
+    /// What the ATR says about extended length (the chip may accept more).
+    extended_announced: Option<bool>,
     link: LinkModel,
     faults: FaultPlan,
     counters: Counters,
@@ -97,10 +99,14 @@ impl<R: CryptoRng> SimCard<R> {
             .get(4..atr.len().saturating_sub(1))
             .unwrap_or_default()
             .to_vec();
+        let extended_announced = crate::transport::atr::Atr::parse(atr)
+            .ok()
+            .and_then(|a| a.extended_length_announced());
         SimCard {
             chip: CardEmulator::with_rng(profile.image.clone(), rng),
             uid: profile.uid.clone(),
             historical,
+            extended_announced,
             link,
             faults,
             counters: Counters::default(),
@@ -265,8 +271,13 @@ impl<R: CryptoRng> Card for SimCard<R> {
         }
     }
 
+    /// What a reader knows from the ATR, as over PC/SC; the chip may take more.
     fn extended_length(&self) -> bool {
-        self.chip.image().limits.extended_length
+        self.extended_announced == Some(true)
+    }
+
+    fn extended_length_announced(&self) -> Option<bool> {
+        self.extended_announced
     }
 }
 

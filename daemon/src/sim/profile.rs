@@ -52,6 +52,8 @@ pub const BUILTIN: &[&str] = &[
     "vn-cccd",
     "vn-cccd-bac",
     "vn-cccd-cam",
+    "vn-cccd-ext-unannounced",
+    "vn-cccd-le224",
     "passport",
     "bsi-reference",
     "attack-clone-refuses-proofs",

@@ -102,6 +102,13 @@ impl Atr {
         self.capabilities.is_some_and(|c| c[2] & 0x40 != 0)
     }
 
+    /// What the card says about extended length: `Some` when its historical bytes hold
+    /// a card-capabilities object, `None` when they do not say (a generic contactless
+    /// ATR); then the reader tries it once.
+    pub fn extended_length_announced(&self) -> Option<bool> {
+        self.capabilities.map(|c| c[2] & 0x40 != 0)
+    }
+
     /// Whether the ATR is one a PC/SC reader builds for a contactless card.
     pub fn is_contactless(&self) -> bool {
         self.protocols.contains(&1) && self.protocols.contains(&15) && self.historical.len() <= 15

@@ -347,6 +347,16 @@ impl apdu::Card for PcscCard {
     fn extended_length(&self) -> bool {
         self.extended_length
     }
+
+    /// Set or announced: yes; an ATR that says no: no; an ATR that does not say: try.
+    fn extended_length_announced(&self) -> Option<bool> {
+        if self.extended_length {
+            return Some(true);
+        }
+        Atr::parse(&self.atr)
+            .ok()
+            .and_then(|a| a.extended_length_announced())
+    }
 }
 
 /// What happened at the readers.

@@ -26,7 +26,7 @@ pub enum Field {
     Document,
     /// `document.mrz`.
     Mrz,
-    /// `vn.id_number`, `vn.old_id_number`, `vn.card_id`.
+    /// `vn.id_number`, `vn.old_id_number`, `vn.field_16`.
     IdNumber,
     /// `vn.ethnicity`.
     Ethnicity,
@@ -218,7 +218,7 @@ impl FieldSet {
         const VN: &[(&str, Field)] = &[
             ("id_number", F::IdNumber),
             ("old_id_number", F::IdNumber),
-            ("card_id", F::IdNumber),
+            ("field_16", F::IdNumber),
             ("full_name", F::FullName),
             ("birth_date", F::BirthDate),
             ("sex", F::Sex),

@@ -35,7 +35,7 @@ use zeroize::Zeroizing;
 
 use crate::lds::dg1::{Dg1, MrzFields, MrzFormat, Sex};
 use crate::lds::dg2::encode_dg2;
-use crate::lds::dg13::{VnDate, VnIdentity};
+use crate::lds::dg13::{VnDate, VnExtra, VnIdentity};
 use crate::lds::dg15::Dg15;
 use crate::lds::ef_com::EfCom;
 use crate::lds::{DataGroup, LdsFile};
@@ -426,7 +426,10 @@ struct Dg13Section {
     mother_name: Option<String>,
     spouse_name: Option<String>,
     old_id_number: Option<String>,
-    card_id: Option<String>,
+    field_16: Option<String>,
+    /// Fields above 16 by number (TOML keys are strings: `17 = "…"`).
+    #[serde(default)]
+    extra: BTreeMap<u32, String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -1266,7 +1269,8 @@ fn vn_identity(d: &Dg13Section) -> VnIdentity {
         mother_name: d.mother_name.clone(),
         spouse_name: d.spouse_name.clone(),
         old_id_number: d.old_id_number.clone(),
-        card_id: d.card_id.clone(),
+        field_16: d.field_16.clone(),
+        extra: VnExtra(d.extra.clone()),
     }
 }
 
@@ -1338,6 +1342,18 @@ fn standard_curve(domain: &EcDomain) -> Option<CurveId> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn dg13_extra_fields_come_from_the_profile() {
+        let section: Dg13Section =
+            toml::from_str("field_16 = \"A1B2C3D4E5F60718\"\n[extra]\n17 = \"Hà Nội\"\n").unwrap();
+        let identity = vn_identity(&section);
+        assert_eq!(identity.field_16.as_deref(), Some("A1B2C3D4E5F60718"));
+        let bytes = identity.to_dg13().unwrap();
+        let read = VnIdentity::from_dg13(&bytes).unwrap();
+        assert_eq!(read.extra.0.get(&17).map(String::as_str), Some("Hà Nội"));
+        assert!(toml::from_str::<Dg13Section>("[extra]\nx = \"a\"\n").is_err());
+    }
 
     #[test]
     fn the_contactless_atr_has_a_valid_tck() {

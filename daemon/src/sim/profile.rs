@@ -33,7 +33,7 @@ use apdu::tlv;
 use serde::Deserialize;
 use zeroize::Zeroizing;
 
-use crate::lds::dg1::{Dg1, MrzFields, MrzFormat, Sex};
+use crate::lds::dg1::{Dg1, MrzFields, MrzFormat, Sex, vn_optional_data};
 use crate::lds::dg2::encode_dg2;
 use crate::lds::dg13::{VnDate, VnExtra, VnIdentity};
 use crate::lds::dg15::Dg15;
@@ -905,13 +905,17 @@ impl Builder {
                 .to_owned()
         };
         // The CCCD's MRZ document number is the last nine digits of the ID number, its
-        // optional data starts with the full ID number, its CAN is the last six digits.
+        // optional data is the full ID number, `<<` and the ID's check digit (line 1 ends
+        // `ID<<D`), its CAN is the last six digits.
         let document_number = match &h.document_number {
             Some(d) => d.clone(),
             None if !id.is_empty() => tail(9),
             None => return Err(self.invalid("holder.document_number or id_number")),
         };
-        let optional_data = h.optional_data.clone().unwrap_or_else(|| id.clone());
+        let optional_data = match &h.optional_data {
+            Some(o) => o.clone(),
+            None => vn_optional_data(&id).unwrap_or_default(),
+        };
         let can = match &h.can {
             Some(c) => c.clone(),
             None if !id.is_empty() => tail(6),

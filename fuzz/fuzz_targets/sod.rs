@@ -11,12 +11,6 @@ fuzz_target!(|data: &[u8]| {
     // The first data group's bytes double as the SOD's tail, so hashes get compared too.
     let mut groups = BTreeMap::new();
     groups.insert(1u8, data.get(data.len() / 2..).unwrap_or_default().to_vec());
-    let r = verify_passive(
-        data,
-        &groups,
-        &TrustStore::new(),
-        Time(1_700_000_000),
-        None,
-    );
+    let r = verify_passive(data, &groups, &TrustStore::new(), Time(1_700_000_000), None);
     let _ = serde_json::to_string(&r);
 });

@@ -798,7 +798,8 @@ impl Builder {
                 if let (Some(_), Some(ca)) = (cam, &chip_authentication) {
                     infos.push(SecurityInfo::ChipAuthentication(ca.info.clone()));
                 }
-                SecurityInfos { infos }.to_der()
+                // DER order: strict readers (dmrtd) refuse an unsorted SET OF.
+                SecurityInfos { infos }.to_der_sorted()
             }),
         };
         if let (Some(p), Some(ca), Some(s)) = (cam, &chip_authentication, &f.sod) {

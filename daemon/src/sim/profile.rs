@@ -352,6 +352,11 @@ struct AccessSection {
     #[serde(default)]
     bac: bool,
     pace: Option<PaceSection>,
+    /// SecurityInfos EF.CardAccess carries beside the PACEInfo, as real cards do:
+    /// "chip_authentication" (the ChipAuthenticationInfo of [chip_authentication]) and
+    /// "terminal_authentication" (a TerminalAuthenticationInfo, version 1).
+    #[serde(default)]
+    card_access: Vec<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -791,12 +796,33 @@ impl Builder {
         let cam = pace_info
             .as_ref()
             .filter(|p| p.protocol.mapping == Mapping::ChipAuthentication);
+        let mut also_ca = cam.is_some();
+        let mut also_ta = false;
+        for entry in &f.access.card_access {
+            match entry.as_str() {
+                "chip_authentication" if chip_authentication.is_some() => also_ca = true,
+                "chip_authentication" => {
+                    return Err(self.invalid(
+                        "access.card_access: chip_authentication needs [chip_authentication]",
+                    ));
+                }
+                "terminal_authentication" => also_ta = true,
+                _ => {
+                    return Err(self.invalid(
+                        "access.card_access: chip_authentication or terminal_authentication",
+                    ));
+                }
+            }
+        }
         let card_access = match raw.get(&LdsFile::CardAccess) {
             Some(bytes) => Some(bytes.clone()),
             None => pace_info.as_ref().map(|p| {
                 let mut infos = vec![SecurityInfo::Pace(p.clone())];
-                if let (Some(_), Some(ca)) = (cam, &chip_authentication) {
+                if let (true, Some(ca)) = (also_ca, &chip_authentication) {
                     infos.push(SecurityInfo::ChipAuthentication(ca.info.clone()));
+                }
+                if also_ta {
+                    infos.push(SecurityInfo::TerminalAuthentication { version: 1 });
                 }
                 // DER order: strict readers (dmrtd) refuse an unsorted SET OF.
                 SecurityInfos { infos }.to_der_sorted()

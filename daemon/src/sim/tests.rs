@@ -304,3 +304,39 @@ fn vn_cccd_dg13_has_the_string_types_of_real_cards() {
     }
     assert!(children.next().is_none());
 }
+
+/// The vn-cccd card's EF.CardAccess, as real cards': the PACEInfo and also the chip- and
+/// terminal-authentication entries, in DER order.
+#[test]
+fn vn_cccd_card_access_has_pace_ca_and_ta_entries() {
+    use apdu::security_infos::{SecurityInfo, SecurityInfos};
+    use apdu::tlv::Tlv;
+    let p = profile::vn_cccd().unwrap();
+    let bytes = &p.image.master_files[&0x011C].data;
+    let infos = SecurityInfos::parse(bytes).unwrap();
+    assert_eq!(infos.infos.len(), 3);
+    let pace = infos.pace();
+    assert_eq!(pace.len(), 1);
+    assert_eq!(pace[0].parameter_id, Some(13));
+    let ca: Vec<_> = infos.chip_authentication().collect();
+    assert_eq!(ca.len(), 1);
+    assert_eq!(ca[0].version, 1);
+    assert!(
+        infos
+            .infos
+            .iter()
+            .any(|i| matches!(i, SecurityInfo::TerminalAuthentication { version: 1 }))
+    );
+    let entries: Vec<&[u8]> = Tlv::parse(bytes)
+        .unwrap()
+        .children()
+        .map(|e| e.unwrap().raw())
+        .collect();
+    assert!(entries.windows(2).all(|w| w[0] <= w[1]), "DER order");
+    // The signed DG14 still carries the chip authentication key.
+    let dg14 = p
+        .file(LdsFile::DataGroup(crate::lds::DataGroup::DG14))
+        .unwrap();
+    let dg14 = SecurityInfos::parse(Tlv::parse(dg14).unwrap().value()).unwrap();
+    assert_eq!(dg14.chip_authentication_keys().count(), 1);
+}

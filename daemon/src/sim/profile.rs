@@ -23,7 +23,7 @@ use apdu::ec::CurveId;
 use apdu::emulator::{CardImage, ChipAttack, ChipLimits, EmulatedFile, FileAccess, LeRefusal};
 use apdu::key_agreement::Group;
 use apdu::mrz::MrzKey;
-use apdu::pace::{Can, ChipPaceConfig, ChipStaticKey};
+use apdu::pace::{Can, ChipPaceConfig, ChipStaticKey, ParameterIdRule};
 use apdu::read_binary::ICAO_AID;
 use apdu::security_infos::{
     ActiveAuthenticationInfo, CaProtocol, ChipAuthenticationInfo, ChipAuthenticationPublicKeyInfo,
@@ -367,6 +367,10 @@ struct PaceSection {
     cipher: String,
     #[serde(default = "default_passwords")]
     passwords: Vec<String>,
+    /// How the chip treats the parameter ID (tag 0x84) in MSE:Set AT: "optional"
+    /// (default), "required" (6A80 without it), "refused" (6A87 with it).
+    #[serde(default)]
+    mse_parameter_id: Option<String>,
 }
 
 fn default_passwords() -> Vec<String> {
@@ -870,6 +874,16 @@ impl Builder {
                     None
                 };
                 let by_mrz = p.passwords.iter().any(|w| w == "mrz");
+                let parameter_id_rule = match p.mse_parameter_id.as_deref() {
+                    None | Some("optional") => ParameterIdRule::Optional,
+                    Some("required") => ParameterIdRule::Required,
+                    Some("refused") => ParameterIdRule::Refused,
+                    Some(_) => {
+                        return Err(self.invalid(
+                            "pace.mse_parameter_id: \"optional\", \"required\" or \"refused\"",
+                        ));
+                    }
+                };
                 let static_key = match info.protocol.mapping {
                     Mapping::ChipAuthentication => Some(
                         chip_authentication
@@ -886,6 +900,7 @@ impl Builder {
                     can,
                     mrz: if by_mrz { mrz.clone() } else { None },
                     static_key,
+                    parameter_id_rule,
                 })
             }
             _ => None,

@@ -340,3 +340,33 @@ fn vn_cccd_card_access_has_pace_ca_and_ta_entries() {
     let dg14 = SecurityInfos::parse(Tlv::parse(dg14).unwrap().value()).unwrap();
     assert_eq!(dg14.chip_authentication_keys().count(), 1);
 }
+
+/// The test chips of `fixtures/cards/quirks/`: PACE that requires, and PACE that refuses,
+/// the parameter ID in MSE:Set AT; the terminal opens both.
+#[test]
+fn quirk_profiles_require_or_refuse_the_pace_parameter_id() {
+    use apdu::pace::ParameterIdRule;
+    for (file, rule, sent) in [
+        (
+            "pace-requires-parameter-id.toml",
+            ParameterIdRule::Required,
+            true,
+        ),
+        (
+            "pace-refuses-parameter-id.toml",
+            ParameterIdRule::Refused,
+            false,
+        ),
+    ] {
+        let path = profile::fixtures_dir().join("cards/quirks").join(file);
+        let p = profile::load(path.to_str().unwrap(), &LoadOptions::default()).unwrap();
+        assert_eq!(p.image.pace.as_ref().unwrap().parameter_id_rule, rule);
+        let mut card = SimCard::new(&p, LinkModel::instant(), FaultPlan::default());
+        let can = Can::new(&p.printed.can).unwrap();
+        let open = access::open(&mut card, &AccessKey::Can(can), &mut SystemRng).unwrap();
+        let apdu::access::Opened::Pace(outcome) = &open.opened else {
+            panic!("{file}: not PACE")
+        };
+        assert_eq!(outcome.parameter_id_sent, sent, "{file}");
+    }
+}

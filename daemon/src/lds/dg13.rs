@@ -123,8 +123,8 @@ impl core::fmt::Debug for VnDate {
 
 /// The identity on a Vietnamese card, as the `vn` object of the result JSON.
 ///
-/// Every key is always present in the JSON; a field the card lacks (or leaves empty) is
-/// `null`. Dates are ISO `YYYY-MM-DD` when the card's `dd/mm/yyyy` text is a valid date,
+/// Every key but `extra` is always present in the JSON; a field the card lacks (or leaves
+/// empty) is `null`; `extra` appears when the card has fields above 16. Dates are ISO `YYYY-MM-DD` when the card's `dd/mm/yyyy` text is a valid date,
 /// otherwise the card's text (e.g. an expiry of "Không thời hạn"). Text is NFC.
 #[derive(Clone, Default, PartialEq, Eq, Serialize, Zeroize)]
 pub struct VnIdentity {
@@ -164,7 +164,8 @@ pub struct VnIdentity {
     /// (it is not known to identify the card).
     pub field_16: Option<String>,
     /// Fields numbered above 16, by number: text, or `[undecoded tag TT: HEX]` for
-    /// content that is not text.
+    /// content that is not text. The one key left out of the JSON when empty.
+    #[serde(skip_serializing_if = "VnExtra::is_empty")]
     pub extra: VnExtra,
 }
 
@@ -173,6 +174,13 @@ pub struct VnIdentity {
 #[derive(Clone, Default, PartialEq, Eq, Serialize)]
 #[serde(transparent)]
 pub struct VnExtra(pub BTreeMap<u32, String>);
+
+impl VnExtra {
+    /// Whether the card has no field above 16.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
 
 impl core::fmt::Debug for VnExtra {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
@@ -746,7 +754,8 @@ mod tests {
             serde_json::json!({"17": "Đà Nẵng", "21": "O+"})
         );
         let empty = serde_json::to_value(VnIdentity::default()).unwrap();
-        assert_eq!(empty["extra"], serde_json::json!({}));
+        assert!(empty.get("extra").is_none());
+        assert_eq!(empty.as_object().unwrap().len(), expected.len() - 1);
 
         let mut no_expiry = sample();
         no_expiry.expiry_date = Some(VnDate::new("Không thời hạn"));

@@ -78,6 +78,7 @@ fn pace_chip(info: &PaceInfo) -> CardEmulator<ScriptedRng> {
             can: Can::new("123456").ok(),
             mrz: None,
             static_key,
+            parameter_id_rule: apdu::pace::ParameterIdRule::Optional,
         }),
         limits: ChipLimits {
             extended_length: true,
@@ -115,7 +116,6 @@ fn bench_pace(c: &mut Criterion) {
             &mut recorder,
             &info,
             &password,
-            false,
             &mut ScriptedRng::from_seed(9),
         )
         .expect("PACE runs");
@@ -132,14 +132,8 @@ fn bench_pace(c: &mut Criterion) {
                     at: 0,
                     extended: true,
                 };
-                pace::open(
-                    replay,
-                    &info,
-                    &password,
-                    false,
-                    &mut ScriptedRng::from_seed(9),
-                )
-                .expect("replayed PACE")
+                pace::open(replay, &info, &password, &mut ScriptedRng::from_seed(9))
+                    .expect("replayed PACE")
             })
         });
     }

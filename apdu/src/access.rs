@@ -132,8 +132,7 @@ pub fn open_with<'c, C: Card>(
                 AccessKey::Can(can) => Password::Can(can.clone()),
                 AccessKey::Mrz(mrz) => Password::Mrz(mrz.clone()),
             };
-            let several = offered.len() > 1;
-            match pace::open(&mut *card, info, &password, several, rng) {
+            match pace::open(&mut *card, info, &password, rng) {
                 Ok((channel, outcome)) => {
                     // Re-wrap on the caller's borrow: same session, same card.
                     let session = channel.into_session();

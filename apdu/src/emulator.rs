@@ -5,6 +5,20 @@
 //!
 //! It never panics on any APDU: [`CardEmulator::process`] takes raw bytes and always
 //! answers with a status word.
+//!
+//! # Secure-messaging errors
+//!
+//! Terminals disagree about a plain status word under secure messaging (some count it
+//! in the send sequence counter, some step their counter back), so the emulator never
+//! leaves one ambiguous. It follows one rule (ICAO 9303-11, secure messaging):
+//!
+//! - every answer to a protected command it could unwrap is protected, errors included
+//!   (DO'99' with the status word, DO'8E'), so both counters advance together; a READ
+//!   BINARY whose protected answer would not fit the link gets a protected `6700`;
+//! - it answers in plain only when it cannot unwrap the command (an SM object missing
+//!   or wrong: `6987` / `6988`; an extended-length APDU the chip does not support:
+//!   `6700`; a plain command) and then it has ended the secure-messaging session: every
+//!   later protected command gets `6987` until access control runs again.
 
 use std::collections::BTreeMap;
 
@@ -484,6 +498,10 @@ impl<R: CryptoRng> CardEmulator<R> {
 
     fn answer(&mut self, command: &Command) -> Response {
         if command.is_extended() && !self.image.limits.extended_length {
+            // Not understood, so not unwrapped: a plain answer, which ends secure
+            // messaging (see the module documentation).
+            self.session = None;
+            self.pending_session = None;
             return Response::status(StatusWord::WrongLength);
         }
         if command.cla & 0x0C != 0 {
@@ -501,6 +519,21 @@ impl<R: CryptoRng> CardEmulator<R> {
             let Some(session) = self.session.as_mut() else {
                 return Response::status(StatusWord::ConditionsNotSatisfied);
             };
+            let limit = if self.image.limits.extended_length {
+                crate::command::MAX_EXTENDED_NE
+            } else {
+                crate::command::MAX_SHORT_NE
+            };
+            let answer = if matches!(plain.ins, INS_READ_BINARY | INS_READ_BINARY_ODD)
+                && protected_len(session.suite(), plain.ins, answer.data.len()) > limit
+            {
+                // A protected READ BINARY answer that does not fit the link: refused with
+                // a protected 6700 (other answers are chained with GET RESPONSE by
+                // `answer_command`).
+                Response::status(StatusWord::WrongLength)
+            } else {
+                answer
+            };
             let protected = match session.protect_response(plain.ins, &answer) {
                 Ok(r) => r,
                 Err(_) => {
@@ -508,21 +541,9 @@ impl<R: CryptoRng> CardEmulator<R> {
                     return Response::status(StatusWord::ConditionsNotSatisfied);
                 }
             };
-            let limit = if self.image.limits.extended_length {
-                crate::command::MAX_EXTENDED_NE
-            } else {
-                crate::command::MAX_SHORT_NE
-            };
             if let Some(next) = self.pending_session.take() {
                 // Chip authentication: this answer went out under the old keys.
                 self.session = Some(next);
-            }
-            if protected.data.len() > limit
-                && matches!(plain.ins, INS_READ_BINARY | INS_READ_BINARY_ODD)
-            {
-                // A protected READ BINARY answer that does not fit the link: refused
-                // (other answers are chained with GET RESPONSE by `answer_command`).
-                return Response::status(StatusWord::WrongLength);
             }
             return protected;
         }
@@ -776,6 +797,17 @@ impl<R: CryptoRng> CardEmulator<R> {
                 Response::status(sw)
             }
         }
+    }
+}
+
+/// Length of the protected answer carrying `plain` bytes to a command with `ins` (an odd
+/// INS carries them in DO'85', without the padding-content indicator of DO'87').
+fn protected_len(suite: crate::crypto::CipherSuite, ins: u8, plain: usize) -> usize {
+    let len = crate::secure_messaging::protected_response_len(suite, plain);
+    if ins & 1 == 1 && plain > 0 {
+        len.saturating_sub(1)
+    } else {
+        len
     }
 }
 

@@ -159,8 +159,9 @@ pub fn group_of(info: &PaceInfo) -> Result<Group, Error> {
     Group::standardized(info.protocol.agreement, id)
 }
 
-/// The MSE:Set AT command selecting `info` with `password`; the parameter ID is sent when
-/// the chip offers several (ICAO 9303-11 §4.4.4.1), never Le.
+/// The MSE:Set AT command selecting `info` with `password`, with the standardized domain
+/// parameter ID (tag 0x84, ICAO 9303-11 §4.4.4.1) when `send_parameter_id` and the
+/// PACEInfo gives one; never Le.
 pub fn mse_set_at(info: &PaceInfo, password: &Password, send_parameter_id: bool) -> Command {
     let mut data = Vec::new();
     tlv::encode_into(
@@ -223,6 +224,8 @@ pub struct PaceOutcome {
     /// to be checked against the chip's static key once that key is known to be genuine
     /// (CA_IC · PK_IC = PK_Map,IC).
     pub chip_authentication: Option<CamProof>,
+    /// Whether the MSE:Set AT the chip accepted carried the parameter ID (tag 0x84).
+    pub parameter_id_sent: bool,
 }
 
 /// The proof a PACE-CAM chip gives of its static key.
@@ -281,16 +284,23 @@ fn checked(response: Response) -> Result<Vec<u8>, Error> {
     response.into_data()
 }
 
+/// Whether a chip's answer to MSE:Set AT refuses the form of the command (6A80 incorrect
+/// data, 6A87 Nc inconsistent with P1-P2), so that the other form is worth one try.
+fn refuses_form(sw: StatusWord) -> bool {
+    matches!(sw, StatusWord::IncorrectData | StatusWord::Other(0x6A87))
+}
+
 /// Runs PACE with `info` and `password` over `card` and opens the secure channel.
 ///
-/// `send_parameter_id` adds the domain parameter reference to MSE:Set AT; send it when
-/// the chip lists more than one PACEInfo. A wrong password gives
+/// MSE:Set AT carries the standardized domain parameter ID (tag 0x84) whenever the
+/// PACEInfo gives one. Chips disagree about it: some require it, some refuse it; when the
+/// chip answers 6A80 or 6A87 to the command with it, the command goes once more without
+/// it (MSE:Set AT does not count as a password attempt). A wrong password gives
 /// [`Error::WrongAccessKey`] after exactly one attempt.
 pub fn open<C: Card>(
     mut card: C,
     info: &PaceInfo,
     password: &Password,
-    send_parameter_id: bool,
     rng: &mut impl CryptoRng,
 ) -> Result<(SecureChannel<C>, PaceOutcome), Error> {
     let protocol = info.protocol;
@@ -298,7 +308,13 @@ pub fn open<C: Card>(
     let group = group_of(info)?;
     let oid = protocol.oid();
 
-    let response = card.exchange(&mse_set_at(info, password, send_parameter_id))?;
+    let mut parameter_id_sent = info.parameter_id.is_some();
+    let mut response = card.exchange(&mse_set_at(info, password, parameter_id_sent))?;
+    if parameter_id_sent && refuses_form(response.sw) {
+        tracing::debug!(sw = %response.sw, "MSE:Set AT with the parameter ID refused; once more without");
+        parameter_id_sent = false;
+        response = card.exchange(&mse_set_at(info, password, false))?;
+    }
     match response.sw {
         sw if sw.is_success() => {}
         StatusWord::VerificationFailed { .. } | StatusWord::AuthenticationMethodBlocked => {
@@ -400,6 +416,7 @@ pub fn open<C: Card>(
             group: group.name(),
             password: password.kind(),
             chip_authentication,
+            parameter_id_sent,
         },
     ))
 }
@@ -415,6 +432,20 @@ pub struct ChipStaticKey {
     pub public: Vec<u8>,
 }
 
+/// How a chip treats the domain parameter ID (tag 0x84) in MSE:Set AT; chips in the
+/// field differ.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum ParameterIdRule {
+    /// With or without (ICAO 9303-11: the terminal sends it when the chip lists several
+    /// PACEInfos).
+    #[default]
+    Optional,
+    /// Without it, MSE:Set AT is answered 6A80.
+    Required,
+    /// With it, MSE:Set AT is answered 6A87.
+    Refused,
+}
+
 /// What the chip knows to answer PACE.
 #[derive(Clone, Debug)]
 pub struct ChipPaceConfig {
@@ -426,6 +457,8 @@ pub struct ChipPaceConfig {
     pub mrz: Option<MrzKey>,
     /// The static key PACE-CAM proves.
     pub static_key: Option<ChipStaticKey>,
+    /// How MSE:Set AT's parameter ID is treated.
+    pub parameter_id_rule: ParameterIdRule,
 }
 
 enum ChipState {
@@ -499,6 +532,11 @@ impl ChipPace {
                 }
                 _ => {}
             }
+        }
+        match (self.config.parameter_id_rule, parameter_id) {
+            (ParameterIdRule::Required, None) => return StatusWord::IncorrectData,
+            (ParameterIdRule::Refused, Some(_)) => return StatusWord::Other(0x6A87),
+            _ => {}
         }
         let Some(protocol) = oid.as_ref().and_then(PaceProtocol::from_oid) else {
             return StatusWord::ReferencedDataNotFound;

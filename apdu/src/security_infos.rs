@@ -336,13 +336,22 @@ impl SecurityInfos {
         })
     }
 
-    /// The DER encoding (a SET of the entries in order).
+    /// The encoding as a SET of the entries in order (what a card wrote re-encodes byte
+    /// for byte; real cards do not always sort).
     pub fn to_der(&self) -> Vec<u8> {
         let mut content = Vec::new();
         for info in &self.infos {
             content.extend_from_slice(&info.to_der());
         }
         crate::tlv::encode(SET, &content)
+    }
+
+    /// The DER encoding proper: a SET OF the entries sorted by their encodings (X.690
+    /// §11.6), which strict readers require.
+    pub fn to_der_sorted(&self) -> Vec<u8> {
+        let mut entries: Vec<Vec<u8>> = self.infos.iter().map(SecurityInfo::to_der).collect();
+        entries.sort();
+        crate::tlv::encode(SET, &entries.concat())
     }
 }
 

@@ -71,6 +71,7 @@ fn chip(
             can: Some(can()),
             mrz: Some(mrz()),
             static_key: None,
+            parameter_id_rule: apdu::pace::ParameterIdRule::Optional,
         }),
         select_mf_unsupported: !select_mf,
         ..CardImage::default()

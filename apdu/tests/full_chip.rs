@@ -85,6 +85,7 @@ fn chip(group: Group, ca: ChipAuthenticationInfo, aa: Option<ChipAa>, seed: u64)
             can: Can::new("123456").ok(),
             mrz: Some(mrz()),
             static_key: None,
+            parameter_id_rule: apdu::pace::ParameterIdRule::Optional,
         }),
         chip_authentication: Some((key, ca)),
         active_authentication: aa.map(Arc::new),
@@ -110,7 +111,7 @@ fn read(
         bac::open(&mut chip.emulator, &mrz(), &mut rng)?
     } else {
         let password = Password::Can(Can::new("123456")?);
-        pace::open(&mut chip.emulator, &pace_info(), &password, false, &mut rng)?.0
+        pace::open(&mut chip.emulator, &pace_info(), &password, &mut rng)?.0
     };
     read_binary::select_application(&mut channel, &ICAO_AID)?;
     let outcome = chip_auth::authenticate(&mut channel, &plan, &mut rng)?;

@@ -227,7 +227,7 @@ fn appendix_g1_apdu_transcript() {
         .concat(),
     );
     let card = Transcript { steps, at: 0 };
-    let (channel, outcome) = pace::open(card, &info, &mrz_password(v), true, &mut rng).unwrap();
+    let (channel, outcome) = pace::open(card, &info, &mrz_password(v), &mut rng).unwrap();
     assert_eq!(outcome.protocol.name(), "PACE-ECDH-GM-AES-128");
     assert_eq!(outcome.group, "brainpoolP256r1");
     let session = channel.session();

@@ -57,15 +57,9 @@ fn run(answers: Vec<Vec<u8>>, echo_mapping: bool) -> Error {
         echo_mapping,
     };
     let password = Password::Can(Can::new("123456").unwrap());
-    pace::open(
-        card,
-        &info(),
-        &password,
-        false,
-        &mut ScriptedRng::from_seed(1),
-    )
-    .map(|_| ())
-    .expect_err("a lying chip must not open")
+    pace::open(card, &info(), &password, &mut ScriptedRng::from_seed(1))
+        .map(|_| ())
+        .expect_err("a lying chip must not open")
 }
 
 fn ga(tag: u32, value: &[u8]) -> Vec<u8> {
@@ -143,6 +137,7 @@ fn a_chip_that_does_not_know_the_protocol() {
         can: Can::new("123456").ok(),
         mrz: None,
         static_key: None,
+        parameter_id_rule: pace::ParameterIdRule::Optional,
     });
     // An unknown OID, a password the chip does not have, garbage.
     let unknown = tlv::encode(Tag::new(0x80), &[0x2B, 0x06, 0x01]);

@@ -75,6 +75,7 @@ fn chip(info: &PaceInfo, seed: u64) -> CardEmulator<ScriptedRng> {
             can: Some(can()),
             mrz: Some(mrz()),
             static_key,
+            parameter_id_rule: apdu::pace::ParameterIdRule::Optional,
         }),
         ..CardImage::default()
     };
@@ -85,7 +86,7 @@ fn chip(info: &PaceInfo, seed: u64) -> CardEmulator<ScriptedRng> {
 fn run_cell(info: &PaceInfo, password: &Password, seed: u64) -> Result<(), Error> {
     let mut chip = chip(info, seed);
     let mut rng = ScriptedRng::from_seed(seed + 1);
-    let (mut channel, outcome) = pace::open(&mut chip, info, password, false, &mut rng)?;
+    let (mut channel, outcome) = pace::open(&mut chip, info, password, &mut rng)?;
     read_binary::select_application(&mut channel, &ICAO_AID)?;
     let data = FileReader::default().read_file(&mut channel, FID)?;
     assert_eq!(data, file());
@@ -209,15 +210,14 @@ fn a_wrong_can_is_refused_once_and_locks_nothing() {
         let mut rng = ScriptedRng::from_seed(attempt);
         let wrong = Password::Can(Can::new("654321").unwrap());
         let before = chip.stats().commands;
-        let err = pace::open(&mut chip, &info, &wrong, false, &mut rng).unwrap_err();
+        let err = pace::open(&mut chip, &info, &wrong, &mut rng).unwrap_err();
         assert_eq!(err, Error::WrongAccessKey);
         // One MSE and four GENERAL AUTHENTICATE: one attempt, no retry loop.
         assert_eq!(chip.stats().commands - before, 5);
         assert_eq!(chip.stats().failed_authentications, attempt as usize);
     }
     let mut rng = ScriptedRng::from_seed(99);
-    let (mut channel, _) =
-        pace::open(&mut chip, &info, &Password::Can(can()), false, &mut rng).unwrap();
+    let (mut channel, _) = pace::open(&mut chip, &info, &Password::Can(can()), &mut rng).unwrap();
     read_binary::select_application(&mut channel, &ICAO_AID).unwrap();
     assert_eq!(
         FileReader::default().read_file(&mut channel, FID).unwrap(),

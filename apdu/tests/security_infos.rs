@@ -66,3 +66,27 @@ fn dg14_of_the_bsi_reference_data_set() {
     ));
     assert_eq!(infos.to_der(), outer.value());
 }
+
+#[test]
+fn the_sorted_encoding_is_der() {
+    let path = shared_dir().join("data/bsi-tr03105-5/Datagroup14.bin");
+    let Ok(dg14) = std::fs::read(&path) else {
+        eprintln!("skipping: BSI reference data missing at {}", path.display());
+        return;
+    };
+    let outer = Tlv::parse(&dg14).unwrap();
+    let infos = SecurityInfos::parse(outer.value()).unwrap();
+    let sorted = infos.to_der_sorted();
+    let entries: Vec<&[u8]> = Tlv::parse(&sorted)
+        .unwrap()
+        .children()
+        .map(|e| e.unwrap().raw())
+        .collect();
+    assert_eq!(entries.len(), 3);
+    assert!(entries.windows(2).all(|w| w[0] <= w[1]), "sorted");
+    // The same entries, in DER order.
+    let reparsed = SecurityInfos::parse(&sorted).unwrap();
+    for info in &infos.infos {
+        assert!(reparsed.infos.contains(info));
+    }
+}

@@ -49,13 +49,14 @@ fuzz_target!(|data: &[u8]| {
     let info = info(*selector);
     let password = Password::Can(Can::new("123456").expect("valid CAN"));
     let mut rng = ScriptedRng::from_seed(1);
-    let _ = pace::open(FuzzChip { rest, first: true }, &info, &password, false, &mut rng);
+    let _ = pace::open(FuzzChip { rest, first: true }, &info, &password, &mut rng);
 
     let mut chip = ChipPace::new(ChipPaceConfig {
         infos: vec![info.clone()],
         can: Can::new("123456").ok(),
         mrz: MrzKey::new("C01234567", "900101", "300101").ok(),
         static_key: None,
+        parameter_id_rule: pace::ParameterIdRule::Optional,
     });
     let _ = chip.set_at(&pace::mse_set_at(&info, &password, true).data);
     let mut tail = rest;

@@ -26,7 +26,7 @@ pub enum Field {
     Document,
     /// `document.mrz`.
     Mrz,
-    /// `vn.id_number`, `vn.old_id_number`, `vn.card_id`.
+    /// `vn.id_number`, `vn.old_id_number`, `vn.field_16`.
     IdNumber,
     /// `vn.ethnicity`.
     Ethnicity,
@@ -44,7 +44,7 @@ pub enum Field {
     Family,
     /// `face` (DG2).
     Face,
-    /// `raw`: the files as read.
+    /// `raw`: the files as read; also `vn.extra` (DG13 fields of unknown meaning).
     Raw,
 }
 
@@ -218,7 +218,7 @@ impl FieldSet {
         const VN: &[(&str, Field)] = &[
             ("id_number", F::IdNumber),
             ("old_id_number", F::IdNumber),
-            ("card_id", F::IdNumber),
+            ("field_16", F::IdNumber),
             ("full_name", F::FullName),
             ("birth_date", F::BirthDate),
             ("sex", F::Sex),
@@ -233,6 +233,8 @@ impl FieldSet {
             ("father_name", F::Family),
             ("mother_name", F::Family),
             ("spouse_name", F::Family),
+            // DG13 fields of unknown meaning: for clients allowed DG13 as raw bytes anyway.
+            ("extra", F::Raw),
         ];
         let section = |name: &str, table: &[(&str, Field)]| -> Option<Value> {
             let source = result.get(name)?.as_object()?;
@@ -297,7 +299,8 @@ mod tests {
         let result = json!({
             "document": {"kind": "id-card", "number": "X", "mrz": "M"},
             "holder": {"full_name": "A B", "surname": "B", "birth_date": "2000-01-01"},
-            "vn": {"full_name": "Á B", "id_number": "0", "place_of_residence": "P"},
+            "vn": {"full_name": "Á B", "id_number": "0", "place_of_residence": "P",
+                   "field_16": "F", "extra": {"17": "X"}},
             "face": {"format": "png"},
             "raw": {"DG1": "AA=="},
             "verification": {"verdict": "genuine"},
@@ -314,6 +317,13 @@ mod tests {
         );
         let everything = FieldSet::all().filter(&result);
         assert_eq!(everything["face"]["format"], "png");
+        assert_eq!(everything["vn"]["field_16"], "F");
+        assert_eq!(everything["vn"]["extra"]["17"], "X");
+        let no_raw = FieldSet::parse(["full_name", "id_number"])
+            .unwrap()
+            .filter(&result);
+        assert_eq!(no_raw["vn"]["field_16"], "F");
+        assert!(no_raw["vn"].get("extra").is_none(), "extra only with raw");
         assert_eq!(everything["raw"]["DG1"], "AA==");
         assert!(
             everything.get("something_new").is_none(),

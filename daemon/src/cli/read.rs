@@ -86,7 +86,8 @@ pub struct AccessArgs {
     /// Date of expiry, YYMMDD.
     #[arg(long)]
     pub expiry: Option<String>,
-    /// The text of the QR code on the front of a Vietnamese card.
+    /// The text of the QR code of a Vietnamese card (2021 CCCD: front; 2024 card:
+    /// back); its first field, the 12-digit ID number, gives the CAN.
     #[arg(long)]
     pub qr: Option<String>,
 }

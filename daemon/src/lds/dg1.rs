@@ -180,6 +180,10 @@ pub struct CheckDigits {
     pub optional_data: Option<bool>,
     /// Composite check digit.
     pub composite: bool,
+    /// Vietnamese card (`VNM` TD1): the check digit that follows the 12-digit ID number
+    /// and `<<` at the end of line 1's optional data; `None` when the optional data does
+    /// not have that shape.
+    pub vn_id_number: Option<bool>,
 }
 
 impl CheckDigits {
@@ -190,6 +194,7 @@ impl CheckDigits {
             && self.expiry_date
             && self.optional_data.unwrap_or(true)
             && self.composite
+            && self.vn_id_number.unwrap_or(true)
     }
 }
 
@@ -319,6 +324,9 @@ impl Dg1 {
             }
         }
         checks.composite = verify(&composite_input, composite_digit);
+        if format == MrzFormat::Td1 && fields.issuing_state == "VNM" {
+            checks.vn_id_number = vn_id_check(&fields.optional_data);
+        }
         Ok(Dg1 {
             mrz: mrz.to_owned(),
             fields,
@@ -352,11 +360,12 @@ impl Dg1 {
     }
 
     /// The 12-digit ID number of a Vietnamese card: the optional data of a `VNM` TD1
-    /// begins with it, and its last nine digits are the document number. `None` when
+    /// begins with it (on real cards followed by `<<` and its check digit, which must
+    /// then be right), and its last nine digits are the document number. `None` when
     /// the MRZ does not look like that.
     pub fn vn_id_number(&self) -> Option<&str> {
         let f = &self.fields;
-        if f.issuing_state != "VNM" {
+        if f.issuing_state != "VNM" || self.checks.vn_id_number == Some(false) {
             return None;
         }
         let candidate = f.optional_data.get(..12)?;
@@ -372,6 +381,30 @@ impl Dg1 {
         let inner = tlv::encode(MRZ_TAG, self.mrz.as_bytes());
         tlv::encode(DataGroup::DG1.tag(), &inner)
     }
+}
+
+/// The optional data of line 1 of a Vietnamese card's MRZ for a 12-digit ID number, as
+/// real cards write it: the ID, `<<`, the ID's check digit (15 characters, the whole
+/// field). `None` when `id` is not 12 digits.
+pub fn vn_optional_data(id: &str) -> Option<String> {
+    if id.len() != 12 || !id.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let digit = char::from(check_digit(id)?);
+    Some(format!("{id}<<{digit}"))
+}
+
+/// The check of [`vn_optional_data`]'s shape (`ID<<D`, fillers trimmed): `Some(right)`
+/// when the optional data has it, `None` otherwise.
+fn vn_id_check(optional: &str) -> Option<bool> {
+    let id = optional.get(..12)?;
+    if optional.len() != 15
+        || optional.get(12..14) != Some("<<")
+        || !id.bytes().all(|b| b.is_ascii_digit())
+    {
+        return None;
+    }
+    Some(check_digit(id) == optional.as_bytes().get(14).copied())
 }
 
 /// Splits a TD1/TD2 document number field from its continuation in the optional data
@@ -730,6 +763,55 @@ mod tests {
         other.issuing_state = "UTO".into();
         let dg1 = Dg1::from_mrz(&other.to_mrz().unwrap()).unwrap();
         assert_eq!(dg1.vn_id_number(), None);
+    }
+
+    #[test]
+    fn vietnamese_line_one_ends_with_the_id_check_digit() {
+        // 079201234567: weights 7 3 1 give 132, check digit 2.
+        assert_eq!(
+            vn_optional_data("079201234567").as_deref(),
+            Some("079201234567<<2")
+        );
+        assert_eq!(vn_optional_data("07920123456"), None);
+        assert_eq!(vn_optional_data("07920123456x"), None);
+        let mut fields = vn_fields();
+        fields.optional_data = vn_optional_data("079201234567").unwrap();
+        let mrz = fields.to_mrz().unwrap();
+        assert_eq!(mrz.get(..30), Some("IDVNM2012345672079201234567<<2"));
+        let dg1 = Dg1::from_mrz(&mrz).unwrap();
+        assert_eq!(dg1.checks.vn_id_number, Some(true));
+        assert!(dg1.checks.all_valid());
+        assert_eq!(dg1.vn_id_number(), Some("079201234567"));
+
+        // A wrong ID check digit (composite fixed up, so only that digit is wrong).
+        let mut bytes = mrz.clone().into_bytes();
+        bytes[29] = b'3';
+        let line1 = core::str::from_utf8(&bytes[..30]).unwrap().to_owned();
+        let mut lines = [line1, mrz[30..60].to_owned(), mrz[60..].to_owned()];
+        let composite = [
+            &lines[0][5..30],
+            &lines[1][0..7],
+            &lines[1][8..15],
+            &lines[1][18..29],
+        ]
+        .concat();
+        let digit = char::from(check_digit(&composite).unwrap());
+        lines[1].replace_range(29..30, &digit.to_string());
+        let dg1 = Dg1::from_mrz(&lines.concat()).unwrap();
+        assert!(dg1.checks.composite);
+        assert_eq!(dg1.checks.vn_id_number, Some(false));
+        assert!(!dg1.checks.all_valid());
+        assert_eq!(dg1.vn_id_number(), None);
+
+        // Without the `<<D` tail (older layout), there is nothing to check.
+        let dg1 = Dg1::from_mrz(&vn_fields().to_mrz().unwrap()).unwrap();
+        assert_eq!(dg1.checks.vn_id_number, None);
+        assert_eq!(dg1.vn_id_number(), Some("079201234567"));
+        // Not a Vietnamese card: not checked.
+        let mut other = fields.clone();
+        other.issuing_state = "UTO".into();
+        let dg1 = Dg1::from_mrz(&other.to_mrz().unwrap()).unwrap();
+        assert_eq!(dg1.checks.vn_id_number, None);
     }
 
     #[test]

@@ -11,8 +11,14 @@ pub(crate) const MAX_TEXT: usize = 4096;
 
 /// ASN.1 universal tags of the string types cards use.
 pub(crate) const UTF8_STRING: u32 = 0x0C;
+pub(crate) const NUMERIC_STRING: u32 = 0x12;
 pub(crate) const PRINTABLE_STRING: u32 = 0x13;
+pub(crate) const T61_STRING: u32 = 0x14;
 pub(crate) const IA5_STRING: u32 = 0x16;
+pub(crate) const GRAPHIC_STRING: u32 = 0x19;
+pub(crate) const VISIBLE_STRING: u32 = 0x1A;
+pub(crate) const GENERAL_STRING: u32 = 0x1B;
+pub(crate) const UNIVERSAL_STRING: u32 = 0x1C;
 pub(crate) const BMP_STRING: u32 = 0x1E;
 
 /// `bytes` as UTF-8, normalized to NFC.
@@ -32,18 +38,30 @@ pub(crate) fn utf8(bytes: &[u8], what: &'static str) -> Result<String, Error> {
 pub(crate) fn is_asn1_string(tlv: &Tlv<'_>) -> bool {
     matches!(
         tlv.tag().value(),
-        UTF8_STRING | PRINTABLE_STRING | IA5_STRING | BMP_STRING
+        UTF8_STRING
+            | NUMERIC_STRING
+            | PRINTABLE_STRING
+            | T61_STRING
+            | IA5_STRING
+            | GRAPHIC_STRING
+            | VISIBLE_STRING
+            | GENERAL_STRING
+            | UNIVERSAL_STRING
+            | BMP_STRING
     )
 }
 
 /// The text of an ASN.1 string, normalized to NFC.
 ///
-/// PrintableString and IA5String are read as UTF-8: cards are known to put UTF-8 in
-/// them, and ASCII is a subset; anything that is not UTF-8 is an error.
+/// The 8-bit types (PrintableString, IA5String, NumericString, VisibleString,
+/// GraphicString, GeneralString, T61String) are read as UTF-8: cards are known to put
+/// UTF-8 in them, and ASCII is a subset; anything that is not UTF-8 (e.g. T.61's own
+/// diacritics) is an error. BMPString is UTF-16 BE, UniversalString UCS-4 BE.
 pub(crate) fn asn1_string(tlv: &Tlv<'_>, what: &'static str) -> Result<String, Error> {
     let value = tlv.value();
     match tlv.tag().value() {
-        UTF8_STRING | PRINTABLE_STRING | IA5_STRING => utf8(value, what),
+        UTF8_STRING | NUMERIC_STRING | PRINTABLE_STRING | T61_STRING | IA5_STRING
+        | GRAPHIC_STRING | VISIBLE_STRING | GENERAL_STRING => utf8(value, what),
         BMP_STRING => {
             if value.len() > MAX_TEXT * 2 {
                 return Err(Error::TooLong {
@@ -59,6 +77,24 @@ pub(crate) fn asn1_string(tlv: &Tlv<'_>, what: &'static str) -> Result<String, E
             let units = pairs.map(|p| p.iter().fold(0u16, |acc, b| (acc << 8) | u16::from(*b)));
             let text: Result<String, _> = char::decode_utf16(units).collect();
             let text = text.map_err(|_| Error::InvalidText(what))?;
+            Ok(text.nfc().collect())
+        }
+        UNIVERSAL_STRING => {
+            if value.len() > MAX_TEXT * 4 {
+                return Err(Error::TooLong {
+                    what,
+                    size: value.len(),
+                    limit: MAX_TEXT * 4,
+                });
+            }
+            let quads = value.chunks_exact(4);
+            if !quads.remainder().is_empty() {
+                return Err(Error::InvalidText(what));
+            }
+            let text: Option<String> = quads
+                .map(|q| char::from_u32(q.iter().fold(0u32, |acc, b| (acc << 8) | u32::from(*b))))
+                .collect();
+            let text = text.ok_or(Error::InvalidText(what))?;
             Ok(text.nfc().collect())
         }
         _ => Err(Error::Malformed("text field: not a string type")),
@@ -89,6 +125,19 @@ mod tests {
         assert_eq!(
             asn1_string(&Tlv::parse(&bad).unwrap(), "t"),
             Err(Error::InvalidText("t"))
+        );
+        let universal =
+            apdu::tlv::encode(apdu::tlv::Tag::new(0x1C), &[0, 0, 0, 0x4C, 0, 0, 0, 0xEA]);
+        assert_eq!(
+            asn1_string(&Tlv::parse(&universal).unwrap(), "t").unwrap(),
+            "Lê"
+        );
+        let surrogate = apdu::tlv::encode(apdu::tlv::Tag::new(0x1C), &[0, 0, 0xD8, 0]);
+        assert!(asn1_string(&Tlv::parse(&surrogate).unwrap(), "t").is_err());
+        let visible = apdu::tlv::encode(apdu::tlv::Tag::new(0x1A), b"O+");
+        assert_eq!(
+            asn1_string(&Tlv::parse(&visible).unwrap(), "t").unwrap(),
+            "O+"
         );
         let int = apdu::tlv::encode(apdu::tlv::Tag::new(0x02), &[1]);
         assert!(asn1_string(&Tlv::parse(&int).unwrap(), "t").is_err());

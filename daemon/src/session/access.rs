@@ -1,6 +1,6 @@
 //! What a clerk or a client gives to open a card, in the forms they meet it, turned into
 //! an [`AccessKey`]: a CAN, a full MRZ, the three MRZ fields, the 12-digit Vietnamese ID
-//! number (with or without dates), or the text of the QR code on the CCCD's front.
+//! number (with or without dates), or the text of the QR code on the card ([`CardQr`]).
 
 use apdu::access::AccessKey;
 use apdu::mrz::MrzKey;
@@ -8,6 +8,10 @@ use apdu::pace::Can;
 use zeroize::{Zeroize, ZeroizeOnDrop};
 
 use crate::lds::dg1::Dg1;
+use crate::lds::dg13::VnDate;
+
+/// Longest QR text accepted (a version 40 QR code holds at most 2 953 bytes).
+pub const MAX_QR_TEXT: usize = 4096;
 
 /// An access input, as the command line flags and the socket API's `access` object give
 /// it. Holds personal data: zeroized on drop, never printed.
@@ -46,7 +50,8 @@ pub enum AccessInput {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         expiry: Option<String>,
     },
-    /// `{"qr": "…"}`: the CCCD's QR code, `ID|old ID|name|ddmmyyyy|sex|address|ddmmyyyy`.
+    /// `{"qr": "…"}`: the text of the card's QR code; its first `|`-separated field is
+    /// the 12-digit ID number, which gives the CAN (see [`CardQr`]).
     Qr {
         /// The QR code's text.
         qr: String,
@@ -84,9 +89,110 @@ pub enum AccessInputError {
     /// Only one of birth and expiry was given with the ID number.
     #[error("give both birth and expiry dates with the ID number, or neither")]
     IdDates,
-    /// The QR text is not the CCCD's.
-    #[error("the QR text is not a CCCD QR code (ID|old ID|name|birth|sex|address|issue)")]
+    /// The QR text does not start with a 12-digit ID number and `|`.
+    #[error("the QR text does not start with a 12-digit ID number followed by |")]
     Qr,
+}
+
+/// The text of a Vietnamese card's QR code, as far as its layout is public.
+///
+/// - The 2021 CCCD's front QR: `ID|old ID (may be empty)|full name|DDMMYYYY (birth)|sex|
+///   address|DDMMYYYY (issue)`, seven fields, the dates valid: [`CardQr::Cccd2021`].
+/// - Anything else whose first `|`-separated field is a 12-digit ID number, such as the
+///   back QR of the 2024 Căn cước card, whose field order is not public:
+///   [`CardQr::Other`], the ID for access and the rest only as raw text.
+///
+/// Holds personal data: zeroized on drop, never printed.
+#[derive(Clone, PartialEq, Eq, Zeroize, ZeroizeOnDrop)]
+pub enum CardQr {
+    /// The 2021 CCCD's front QR code.
+    Cccd2021 {
+        /// The 12-digit ID number.
+        id_number: String,
+        /// The old ID number (9 or 12 digits), when the card has one.
+        old_id_number: Option<String>,
+        /// Full name.
+        full_name: String,
+        /// Date of birth.
+        birth_date: VnDate,
+        /// Sex as written ("Nam", "Nữ").
+        sex: String,
+        /// Address (place of residence).
+        address: String,
+        /// Date of issue.
+        issue_date: VnDate,
+    },
+    /// A QR code whose layout is not known: only the ID is interpreted.
+    Other {
+        /// The 12-digit ID number.
+        id_number: String,
+        /// Everything after the ID's `|`, unchanged.
+        rest: String,
+    },
+}
+
+impl core::fmt::Debug for CardQr {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        let kind = match self {
+            CardQr::Cccd2021 { .. } => "cccd-2021",
+            CardQr::Other { .. } => "other",
+        };
+        write!(f, "CardQr({kind}, [redacted])")
+    }
+}
+
+impl CardQr {
+    /// Parses the text of a card's QR code (surrounding whitespace ignored).
+    pub fn parse(text: &str) -> Result<CardQr, AccessInputError> {
+        if text.len() > MAX_QR_TEXT {
+            return Err(AccessInputError::Qr);
+        }
+        let text = text.trim();
+        let (id, rest) = text.split_once('|').ok_or(AccessInputError::Qr)?;
+        let id = id_number(id).map_err(|_| AccessInputError::Qr)?.to_owned();
+        let fields: Vec<&str> = rest.split('|').collect();
+        if let [old, name, birth, sex, address, issue] = fields.as_slice() {
+            let digits = |s: &str, lens: &[usize]| {
+                lens.contains(&s.len()) && s.bytes().all(|b| b.is_ascii_digit())
+            };
+            let old_ok = old.is_empty() || digits(old, &[9, 12]);
+            if let (true, Some(birth), Some(issue)) = (old_ok, qr_date(birth), qr_date(issue)) {
+                if !name.trim().is_empty() {
+                    return Ok(CardQr::Cccd2021 {
+                        id_number: id,
+                        old_id_number: (!old.is_empty()).then(|| (*old).to_owned()),
+                        full_name: name.trim().to_owned(),
+                        birth_date: birth,
+                        sex: sex.trim().to_owned(),
+                        address: address.trim().to_owned(),
+                        issue_date: issue,
+                    });
+                }
+            }
+        }
+        Ok(CardQr::Other {
+            id_number: id,
+            rest: rest.to_owned(),
+        })
+    }
+
+    /// The 12-digit ID number.
+    pub fn id_number(&self) -> &str {
+        match self {
+            CardQr::Cccd2021 { id_number, .. } | CardQr::Other { id_number, .. } => id_number,
+        }
+    }
+}
+
+/// A QR date `DDMMYYYY`, when valid, as the card writes dates (`dd/mm/yyyy`).
+fn qr_date(text: &str) -> Option<VnDate> {
+    let (d, rest) = (text.get(..2)?, text.get(2..)?);
+    let (m, y) = (rest.get(..2)?, rest.get(2..)?);
+    if text.len() != 8 {
+        return None;
+    }
+    let date = VnDate::new(format!("{d}/{m}/{y}"));
+    date.iso().is_some().then_some(date)
 }
 
 /// A 12-digit CCCD number, checked.
@@ -144,14 +250,8 @@ impl AccessInput {
                 }
             }
             AccessInput::Qr { qr } => {
-                let mut fields = qr.trim().split('|');
-                let id = fields.next().ok_or(AccessInputError::Qr)?;
-                // ID, old ID, name, birth, sex, address, issue date.
-                if qr.split('|').count() < 7 {
-                    return Err(AccessInputError::Qr);
-                }
-                let id = id_number(id).map_err(|_| AccessInputError::Qr)?;
-                can_of(id).map(AccessKey::Can)
+                let qr = CardQr::parse(qr)?;
+                can_of(qr.id_number()).map(AccessKey::Can)
             }
         }
     }
@@ -208,10 +308,97 @@ mod tests {
             key(r#"{"id_number":"001189123456","birth":"890517"}"#),
             Err(AccessInputError::IdDates)
         );
-        assert_eq!(key(r#"{"qr":"001189123456|x"}"#), Err(AccessInputError::Qr));
+        assert_eq!(key(r#"{"qr":"00118912345|x"}"#), Err(AccessInputError::Qr));
+        assert_eq!(key(r#"{"qr":"001189123456"}"#), Err(AccessInputError::Qr));
+        assert_eq!(key(r#"{"qr":"x|001189123456"}"#), Err(AccessInputError::Qr));
         assert_eq!(key(r#"{"mrz":"P<D<<"}"#), Err(AccessInputError::Mrz));
         assert!(serde_json::from_str::<AccessInput>(r#"{"pin":"1"}"#).is_err());
         let input: AccessInput = serde_json::from_str(r#"{"can":"123456"}"#).unwrap();
         assert_eq!(format!("{input:?}"), "AccessInput(can, [redacted])");
+    }
+
+    #[test]
+    fn the_2021_front_qr_code() {
+        let qr = CardQr::parse(
+            "001189123456|012345678|Đặng Thị Thu Hà|17051989|Nữ|Số 12 Ngõ 34, Hà Nội|10072021\n",
+        )
+        .unwrap();
+        let CardQr::Cccd2021 {
+            id_number,
+            old_id_number,
+            full_name,
+            birth_date,
+            sex,
+            address,
+            issue_date,
+        } = &qr
+        else {
+            panic!("not read as a 2021 QR code");
+        };
+        assert_eq!(id_number, "001189123456");
+        assert_eq!(old_id_number.as_deref(), Some("012345678"));
+        assert_eq!(full_name, "Đặng Thị Thu Hà");
+        assert_eq!(birth_date.iso().as_deref(), Some("1989-05-17"));
+        assert_eq!(birth_date.text, "17/05/1989");
+        assert_eq!(sex, "Nữ");
+        assert_eq!(address, "Số 12 Ngõ 34, Hà Nội");
+        assert_eq!(issue_date.iso().as_deref(), Some("2021-07-10"));
+        assert_eq!(format!("{qr:?}"), "CardQr(cccd-2021, [redacted])");
+
+        // The old ID may be empty.
+        let qr = CardQr::parse("001189123456||Lê Văn A|29022000|Nam|Huế|01012022").unwrap();
+        assert!(matches!(
+            qr,
+            CardQr::Cccd2021 { ref old_id_number, .. } if old_id_number.is_none()
+        ));
+        assert_eq!(
+            AccessInput::Qr {
+                qr: "001189123456||Lê Văn A|29022000|Nam|Huế|01012022".into()
+            }
+            .to_key()
+            .unwrap(),
+            AccessKey::Can(Can::new("123456").unwrap())
+        );
+        // Seven fields with an invalid date are not taken for the 2021 layout.
+        let qr = CardQr::parse("001189123456||Lê Văn A|30022000|Nam|Huế|01012022").unwrap();
+        assert!(matches!(qr, CardQr::Other { .. }));
+    }
+
+    #[test]
+    fn a_qr_code_of_unknown_layout_gives_its_id_and_raw_text() {
+        // 2024-style: the ID first, the rest in an order that is not public.
+        let text = "079301001234|Nguyễn Văn B|01011990|Nam|Phường 1, Quận 3, TP. Hồ Chí Minh|O+|||";
+        let qr = CardQr::parse(text).unwrap();
+        assert_eq!(
+            qr,
+            CardQr::Other {
+                id_number: "079301001234".into(),
+                rest: "Nguyễn Văn B|01011990|Nam|Phường 1, Quận 3, TP. Hồ Chí Minh|O+|||".into(),
+            }
+        );
+        assert_eq!(qr.id_number(), "079301001234");
+        assert_eq!(
+            AccessInput::Qr { qr: text.into() }.to_key().unwrap(),
+            AccessKey::Can(Can::new("001234").unwrap())
+        );
+        assert_eq!(format!("{qr:?}"), "CardQr(other, [redacted])");
+        // Only the ID and a separator.
+        assert!(matches!(
+            CardQr::parse("079301001234|").unwrap(),
+            CardQr::Other { ref rest, .. } if rest.is_empty()
+        ));
+        // Bounded.
+        let long = format!("079301001234|{}", "x".repeat(MAX_QR_TEXT));
+        assert_eq!(CardQr::parse(&long), Err(AccessInputError::Qr));
+        // Odd text never panics.
+        for text in [
+            "",
+            "|",
+            "||||||",
+            "079301001234|é|é|é|é|é|é",
+            "0793010012é4|x",
+        ] {
+            let _ = CardQr::parse(text);
+        }
     }
 }

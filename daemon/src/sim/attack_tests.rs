@@ -317,9 +317,10 @@ fn group_of_dg14(p: &Profile) -> Vec<u8> {
 fn pace_cam_cards_have_card_access_and_a_signed_card_security() {
     let p = load("vn-cccd-cam");
     let card_access = SecurityInfos::parse(&p.image.master_files[&0x011C].data).unwrap();
+    // In DER order: the ChipAuthenticationInfo's encoding sorts first.
     assert!(matches!(
         card_access.infos.as_slice(),
-        [SecurityInfo::Pace(pace), SecurityInfo::ChipAuthentication(_)]
+        [SecurityInfo::ChipAuthentication(_), SecurityInfo::Pace(pace)]
             if pace.protocol.mapping == Mapping::ChipAuthentication
     ));
 

@@ -23,7 +23,7 @@ use apdu::ec::CurveId;
 use apdu::emulator::{CardImage, ChipAttack, ChipLimits, EmulatedFile, FileAccess, LeRefusal};
 use apdu::key_agreement::Group;
 use apdu::mrz::MrzKey;
-use apdu::pace::{Can, ChipPaceConfig, ChipStaticKey};
+use apdu::pace::{Can, ChipPaceConfig, ChipStaticKey, ParameterIdRule};
 use apdu::read_binary::ICAO_AID;
 use apdu::security_infos::{
     ActiveAuthenticationInfo, CaProtocol, ChipAuthenticationInfo, ChipAuthenticationPublicKeyInfo,
@@ -33,9 +33,9 @@ use apdu::tlv;
 use serde::Deserialize;
 use zeroize::Zeroizing;
 
-use crate::lds::dg1::{Dg1, MrzFields, MrzFormat, Sex};
+use crate::lds::dg1::{Dg1, MrzFields, MrzFormat, Sex, vn_optional_data};
 use crate::lds::dg2::encode_dg2;
-use crate::lds::dg13::{VnDate, VnIdentity};
+use crate::lds::dg13::{VnDate, VnExtra, VnIdentity};
 use crate::lds::dg15::Dg15;
 use crate::lds::ef_com::EfCom;
 use crate::lds::{DataGroup, LdsFile};
@@ -354,6 +354,11 @@ struct AccessSection {
     #[serde(default)]
     bac: bool,
     pace: Option<PaceSection>,
+    /// SecurityInfos EF.CardAccess carries beside the PACEInfo, as real cards do:
+    /// "chip_authentication" (the ChipAuthenticationInfo of [chip_authentication]) and
+    /// "terminal_authentication" (a TerminalAuthenticationInfo, version 1).
+    #[serde(default)]
+    card_access: Vec<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -364,6 +369,10 @@ struct PaceSection {
     cipher: String,
     #[serde(default = "default_passwords")]
     passwords: Vec<String>,
+    /// How the chip treats the parameter ID (tag 0x84) in MSE:Set AT: "optional"
+    /// (default), "required" (6A80 without it), "refused" (6A87 with it).
+    #[serde(default)]
+    mse_parameter_id: Option<String>,
 }
 
 fn default_passwords() -> Vec<String> {
@@ -428,7 +437,10 @@ struct Dg13Section {
     mother_name: Option<String>,
     spouse_name: Option<String>,
     old_id_number: Option<String>,
-    card_id: Option<String>,
+    field_16: Option<String>,
+    /// Fields above 16 by number (TOML keys are strings: `17 = "…"`).
+    #[serde(default)]
+    extra: BTreeMap<u32, String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -790,14 +802,36 @@ impl Builder {
         let cam = pace_info
             .as_ref()
             .filter(|p| p.protocol.mapping == Mapping::ChipAuthentication);
+        let mut also_ca = cam.is_some();
+        let mut also_ta = false;
+        for entry in &f.access.card_access {
+            match entry.as_str() {
+                "chip_authentication" if chip_authentication.is_some() => also_ca = true,
+                "chip_authentication" => {
+                    return Err(self.invalid(
+                        "access.card_access: chip_authentication needs [chip_authentication]",
+                    ));
+                }
+                "terminal_authentication" => also_ta = true,
+                _ => {
+                    return Err(self.invalid(
+                        "access.card_access: chip_authentication or terminal_authentication",
+                    ));
+                }
+            }
+        }
         let card_access = match raw.get(&LdsFile::CardAccess) {
             Some(bytes) => Some(bytes.clone()),
             None => pace_info.as_ref().map(|p| {
                 let mut infos = vec![SecurityInfo::Pace(p.clone())];
-                if let (Some(_), Some(ca)) = (cam, &chip_authentication) {
+                if let (true, Some(ca)) = (also_ca, &chip_authentication) {
                     infos.push(SecurityInfo::ChipAuthentication(ca.info.clone()));
                 }
-                SecurityInfos { infos }.to_der()
+                if also_ta {
+                    infos.push(SecurityInfo::TerminalAuthentication { version: 1 });
+                }
+                // DER order: strict readers (dmrtd) refuse an unsorted SET OF.
+                SecurityInfos { infos }.to_der_sorted()
             }),
         };
         if let (Some(p), Some(ca), Some(s)) = (cam, &chip_authentication, &f.sod) {
@@ -842,6 +876,16 @@ impl Builder {
                     None
                 };
                 let by_mrz = p.passwords.iter().any(|w| w == "mrz");
+                let parameter_id_rule = match p.mse_parameter_id.as_deref() {
+                    None | Some("optional") => ParameterIdRule::Optional,
+                    Some("required") => ParameterIdRule::Required,
+                    Some("refused") => ParameterIdRule::Refused,
+                    Some(_) => {
+                        return Err(self.invalid(
+                            "pace.mse_parameter_id: \"optional\", \"required\" or \"refused\"",
+                        ));
+                    }
+                };
                 let static_key = match info.protocol.mapping {
                     Mapping::ChipAuthentication => Some(
                         chip_authentication
@@ -858,6 +902,7 @@ impl Builder {
                     can,
                     mrz: if by_mrz { mrz.clone() } else { None },
                     static_key,
+                    parameter_id_rule,
                 })
             }
             _ => None,
@@ -904,13 +949,17 @@ impl Builder {
                 .to_owned()
         };
         // The CCCD's MRZ document number is the last nine digits of the ID number, its
-        // optional data starts with the full ID number, its CAN is the last six digits.
+        // optional data is the full ID number, `<<` and the ID's check digit (line 1 ends
+        // `ID<<D`), its CAN is the last six digits.
         let document_number = match &h.document_number {
             Some(d) => d.clone(),
             None if !id.is_empty() => tail(9),
             None => return Err(self.invalid("holder.document_number or id_number")),
         };
-        let optional_data = h.optional_data.clone().unwrap_or_else(|| id.clone());
+        let optional_data = match &h.optional_data {
+            Some(o) => o.clone(),
+            None => vn_optional_data(&id).unwrap_or_default(),
+        };
         let can = match &h.can {
             Some(c) => c.clone(),
             None if !id.is_empty() => tail(6),
@@ -1268,7 +1317,8 @@ fn vn_identity(d: &Dg13Section) -> VnIdentity {
         mother_name: d.mother_name.clone(),
         spouse_name: d.spouse_name.clone(),
         old_id_number: d.old_id_number.clone(),
-        card_id: d.card_id.clone(),
+        field_16: d.field_16.clone(),
+        extra: VnExtra(d.extra.clone()),
     }
 }
 
@@ -1340,6 +1390,18 @@ fn standard_curve(domain: &EcDomain) -> Option<CurveId> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn dg13_extra_fields_come_from_the_profile() {
+        let section: Dg13Section =
+            toml::from_str("field_16 = \"A1B2C3D4E5F60718\"\n[extra]\n17 = \"Hà Nội\"\n").unwrap();
+        let identity = vn_identity(&section);
+        assert_eq!(identity.field_16.as_deref(), Some("A1B2C3D4E5F60718"));
+        let bytes = identity.to_dg13().unwrap();
+        let read = VnIdentity::from_dg13(&bytes).unwrap();
+        assert_eq!(read.extra.0.get(&17).map(String::as_str), Some("Hà Nội"));
+        assert!(toml::from_str::<Dg13Section>("[extra]\nx = \"a\"\n").is_err());
+    }
 
     #[test]
     fn the_contactless_atr_has_a_valid_tck() {

@@ -221,3 +221,152 @@ fn faults_in_process() {
     }
     assert!(matches!(failed, Some(apdu::Error::BadMac)), "{failed:?}");
 }
+
+/// The vn-cccd card's DG13 as real cards write it, byte by byte: version 1, the UTF-8
+/// charset OID, then each field `30 L 02 01 n <string>` with PrintableString (13) for
+/// fields 1, 3, 11, 15, 16 and UTF8String (0C) for the others, the parents each in a
+/// SEQUENCE of its own, field 14 present but empty.
+#[test]
+fn vn_cccd_dg13_has_the_string_types_of_real_cards() {
+    use apdu::tlv::Tlv;
+    let p = profile::vn_cccd().unwrap();
+    let dg13 = p
+        .file(LdsFile::DataGroup(crate::lds::DataGroup::DG13))
+        .unwrap();
+    let utf8 = |s: &str| {
+        let mut v = vec![0x0C, u8::try_from(s.len()).unwrap()];
+        v.extend_from_slice(s.as_bytes());
+        v
+    };
+    let printable = |s: &str| {
+        let mut v = vec![0x13, u8::try_from(s.len()).unwrap()];
+        v.extend_from_slice(s.as_bytes());
+        v
+    };
+    let field = |n: u8, content: Vec<u8>| {
+        let mut v = vec![
+            0x30,
+            u8::try_from(content.len() + 3).unwrap(),
+            0x02,
+            0x01,
+            n,
+        ];
+        v.extend(content);
+        v
+    };
+    let sequence = |content: Vec<u8>| {
+        let mut v = vec![0x30, u8::try_from(content.len()).unwrap()];
+        v.extend(content);
+        v
+    };
+    let expected: Vec<Vec<u8>> = vec![
+        field(1, printable("001189123456")),
+        field(2, utf8("Đặng Thị Thu Hà")),
+        field(3, printable("17/05/1989")),
+        field(4, utf8("Nữ")),
+        field(5, utf8("Việt Nam")),
+        field(6, utf8("Kinh")),
+        field(7, utf8("Không")),
+        field(8, utf8("Xã Vũ Lễ, Huyện Kiến Xương, Thái Bình")),
+        field(
+            9,
+            utf8("Số 12 Ngõ 34 Phố Hàng Bông, Phường Hàng Gai, Quận Hoàn Kiếm, Hà Nội"),
+        ),
+        field(10, utf8("Nốt ruồi C:1cm dưới sau mép phải")),
+        field(11, printable("10/07/2021")),
+        field(12, utf8("17/05/2029")),
+        field(
+            13,
+            [
+                sequence(utf8("Đặng Văn Minh")),
+                sequence(utf8("Phạm Thị Lan")),
+            ]
+            .concat(),
+        ),
+        vec![0x30, 0x03, 0x02, 0x01, 0x0E],
+        field(15, printable("012345678")),
+        field(16, printable("A1B2C3D4E5F60718")),
+    ];
+    let outer = Tlv::parse(dg13).unwrap();
+    assert_eq!(outer.tag().value(), 0x6D);
+    let body = Tlv::parse(outer.value()).unwrap();
+    let mut children = body.children();
+    let version = children.next().unwrap().unwrap();
+    assert_eq!(version.raw(), [0x02, 0x01, 0x01]);
+    let oid = children.next().unwrap().unwrap();
+    assert_eq!(oid.raw(), [0x06, 0x06, 0x28, 0xD3, 0x16, 0x01, 0x00, 0x08]);
+    let set = children.next().unwrap().unwrap();
+    assert_eq!(set.tag().value(), 0x31);
+    let fields: Vec<&[u8]> = set.children().map(|f| f.unwrap().raw()).collect();
+    assert_eq!(fields.len(), expected.len());
+    for (got, want) in fields.iter().zip(&expected) {
+        assert_eq!(*got, want.as_slice());
+    }
+    assert!(children.next().is_none());
+}
+
+/// The vn-cccd card's EF.CardAccess, as real cards': the PACEInfo and also the chip- and
+/// terminal-authentication entries, in DER order.
+#[test]
+fn vn_cccd_card_access_has_pace_ca_and_ta_entries() {
+    use apdu::security_infos::{SecurityInfo, SecurityInfos};
+    use apdu::tlv::Tlv;
+    let p = profile::vn_cccd().unwrap();
+    let bytes = &p.image.master_files[&0x011C].data;
+    let infos = SecurityInfos::parse(bytes).unwrap();
+    assert_eq!(infos.infos.len(), 3);
+    let pace = infos.pace();
+    assert_eq!(pace.len(), 1);
+    assert_eq!(pace[0].parameter_id, Some(13));
+    let ca: Vec<_> = infos.chip_authentication().collect();
+    assert_eq!(ca.len(), 1);
+    assert_eq!(ca[0].version, 1);
+    assert!(
+        infos
+            .infos
+            .iter()
+            .any(|i| matches!(i, SecurityInfo::TerminalAuthentication { version: 1 }))
+    );
+    let entries: Vec<&[u8]> = Tlv::parse(bytes)
+        .unwrap()
+        .children()
+        .map(|e| e.unwrap().raw())
+        .collect();
+    assert!(entries.windows(2).all(|w| w[0] <= w[1]), "DER order");
+    // The signed DG14 still carries the chip authentication key.
+    let dg14 = p
+        .file(LdsFile::DataGroup(crate::lds::DataGroup::DG14))
+        .unwrap();
+    let dg14 = SecurityInfos::parse(Tlv::parse(dg14).unwrap().value()).unwrap();
+    assert_eq!(dg14.chip_authentication_keys().count(), 1);
+}
+
+/// The test chips of `fixtures/cards/quirks/`: PACE that requires, and PACE that refuses,
+/// the parameter ID in MSE:Set AT; the terminal opens both.
+#[test]
+fn quirk_profiles_require_or_refuse_the_pace_parameter_id() {
+    use apdu::pace::ParameterIdRule;
+    for (file, rule, sent) in [
+        (
+            "pace-requires-parameter-id.toml",
+            ParameterIdRule::Required,
+            true,
+        ),
+        (
+            "pace-refuses-parameter-id.toml",
+            ParameterIdRule::Refused,
+            false,
+        ),
+    ] {
+        let path = profile::fixtures_dir().join("cards/quirks").join(file);
+        let p = profile::load(path.to_str().unwrap(), &LoadOptions::default()).unwrap();
+        assert_eq!(p.image.pace.as_ref().unwrap().parameter_id_rule, rule);
+        let mut card = SimCard::new(&p, LinkModel::instant(), FaultPlan::default());
+        let can = Can::new(&p.printed.can).unwrap();
+        let open = access::open(&mut card, &AccessKey::Can(can), &mut SystemRng).unwrap();
+        let apdu::access::Opened::Pace(outcome) = &open.opened else {
+            panic!("{file}: not PACE")
+        };
+        assert_eq!(outcome.parameter_id_sent, sent, "{file}");
+    }
+}

@@ -15,10 +15,14 @@
 //! - every answer to a protected command it could unwrap is protected, errors included
 //!   (DO'99' with the status word, DO'8E'), so both counters advance together; a READ
 //!   BINARY whose protected answer would not fit the link gets a protected `6700`;
-//! - it answers in plain only when it cannot unwrap the command (an SM object missing
-//!   or wrong: `6987` / `6988`; an extended-length APDU the chip does not support:
-//!   `6700`; a plain command) and then it has ended the secure-messaging session: every
-//!   later protected command gets `6987` until access control runs again.
+//! - it answers in plain when it cannot unwrap the command (an SM object missing or
+//!   wrong: `6987` / `6988`; a plain command), and then it has ended the
+//!   secure-messaging session: every later protected command gets `6987` until access
+//!   control runs again;
+//! - an extended-length APDU the chip does not support is refused with a plain `6700`
+//!   before secure messaging sees it: the session and its counter are untouched, so a
+//!   terminal that tried extended length (and steps its counter back on a bare length
+//!   refusal) goes on in short APDUs in the same session.
 
 use std::collections::BTreeMap;
 
@@ -498,10 +502,8 @@ impl<R: CryptoRng> CardEmulator<R> {
 
     fn answer(&mut self, command: &Command) -> Response {
         if command.is_extended() && !self.image.limits.extended_length {
-            // Not understood, so not unwrapped: a plain answer, which ends secure
-            // messaging (see the module documentation).
-            self.session = None;
-            self.pending_session = None;
+            // Refused for its length before it is unwrapped: the session and its counter
+            // are untouched (see the module documentation).
             return Response::status(StatusWord::WrongLength);
         }
         if command.cla & 0x0C != 0 {

@@ -119,11 +119,16 @@ fn other_errors_under_secure_messaging_are_protected() {
 }
 
 #[test]
-fn a_plain_answer_ends_the_session() {
-    // An extended-length APDU to a chip without extended length: not understood, so
-    // not unwrapped; plain 6700, and the chip has ended secure messaging.
+fn an_unsupported_extended_apdu_is_refused_in_plain_and_the_session_goes_on() {
+    // An extended-length APDU to a chip without extended length is refused for its
+    // length before secure messaging sees it: plain 6700, counters untouched.
     let channel = opened();
     let (mut wire, mut session) = channel.into_parts();
+    let before = apdu::secure_messaging::SmSession::new(
+        session.keys().clone(),
+        apdu::secure_messaging::Ssc::new(session.ssc().as_bytes()).unwrap(),
+    )
+    .unwrap();
     let extended = session
         .protect_command(&Command::new(0x00, 0xB0, 0, 0).with_le(1000))
         .unwrap();
@@ -131,13 +136,25 @@ fn a_plain_answer_ends_the_session() {
     let answer = wire.transmit(&extended).unwrap();
     assert_eq!(answer.sw, StatusWord::WrongLength);
     assert_eq!(wire.last, [0x67, 0x00]);
-    assert!(!wire.chip.has_secure_channel());
-    // The terminal takes the plain status; the chip answers the next protected command
-    // 6987, and the terminal then knows the session is over.
+    assert!(wire.chip.has_secure_channel());
+    // The terminal that steps its counter back goes on in short APDUs.
+    let mut channel = apdu::SecureChannel::new(wire, before);
     assert_eq!(
-        session.unprotect_response(&answer).unwrap().sw,
-        StatusWord::WrongLength
+        FileReader::default().read_file(&mut channel, FID).unwrap(),
+        file()
     );
+}
+
+#[test]
+fn a_plain_command_ends_the_session() {
+    // A plain command under secure messaging ends it (ICAO 9303-11): the next protected
+    // command gets a plain 6987, and the terminal then knows the session is over.
+    let channel = opened();
+    let (mut wire, session) = channel.into_parts();
+    let plain = wire
+        .transmit(&Command::new(0x00, 0xB0, 0, 0).with_le(4))
+        .unwrap();
+    assert!(!wire.chip.has_secure_channel(), "{:?}", plain.sw);
     let mut channel = apdu::SecureChannel::new(wire, session);
     let next = channel
         .transmit(&Command::new(0x00, 0xB0, 0, 0).with_le(4))

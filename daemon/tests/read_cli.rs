@@ -336,7 +336,7 @@ fn the_apdu_log_of_a_full_read() {
     let _ = std::fs::remove_file(&log);
 }
 
-/// A chip that answers APDU 20 (mid-read, under secure messaging) only after 120 s:
+/// A chip that answers APDU 12 (mid-read, under secure messaging) only after 120 s:
 /// the read ends within the command's deadline (default 5 s, 20 s for the chip's
 /// cryptographic steps) with exit 8 naming the command, instead of hanging. pcscd
 /// cannot abort the transmit it is in, so the holder pulls the stalled card and puts it
@@ -349,7 +349,7 @@ fn a_stalled_chip_ends_the_read_on_time_and_the_next_read_is_genuine() {
         return;
     };
     let reader = reader.to_str().unwrap().to_owned();
-    let sim = fast(&vpcd, &reader, "vn-cccd", &["--stall-at", "20:120"]);
+    let sim = fast(&vpcd, &reader, "vn-cccd", &["--stall-at", "12:120"]);
     let can = access(&sim, "can");
     let trust = csca(&sim);
     let started = std::time::Instant::now();

@@ -107,73 +107,48 @@ pub fn follow_get_response<C: Card + ?Sized>(
     Ok(response)
 }
 
-impl<C: Card + ?Sized> Card for &mut C {
-    fn transmit(&mut self, command: &Command) -> Result<Response, Error> {
-        (**self).transmit(command)
-    }
+/// `Card` for pointers to a card: every method forwarded, so a new method of the trait
+/// is forwarded for `&mut C` and `Box<C>` alike (a default left in place would silently
+/// drop a wrapped card's answer).
+macro_rules! forward_card {
+    ($($pointer:ty),+) => {$(
+        impl<C: Card + ?Sized> Card for $pointer {
+            fn transmit(&mut self, command: &Command) -> Result<Response, Error> {
+                (**self).transmit(command)
+            }
 
-    fn extended_length(&self) -> bool {
-        (**self).extended_length()
-    }
+            fn extended_length(&self) -> bool {
+                (**self).extended_length()
+            }
 
-    fn max_le(&self) -> usize {
-        (**self).max_le()
-    }
+            fn max_le(&self) -> usize {
+                (**self).max_le()
+            }
 
-    fn extended_length_announced(&self) -> Option<bool> {
-        (**self).extended_length_announced()
-    }
+            fn extended_length_announced(&self) -> Option<bool> {
+                (**self).extended_length_announced()
+            }
 
-    fn extended_length_untried(&self) -> bool {
-        (**self).extended_length_untried()
-    }
+            fn extended_length_untried(&self) -> bool {
+                (**self).extended_length_untried()
+            }
 
-    fn set_extended_length(&mut self, works: bool) {
-        (**self).set_extended_length(works)
-    }
+            fn set_extended_length(&mut self, works: bool) {
+                (**self).set_extended_length(works)
+            }
 
-    fn max_le_extended(&self) -> usize {
-        (**self).max_le_extended()
-    }
+            fn max_le_extended(&self) -> usize {
+                (**self).max_le_extended()
+            }
 
-    fn transmit_length_probe(&mut self, command: &Command) -> Result<Response, Error> {
-        (**self).transmit_length_probe(command)
-    }
+            fn transmit_length_probe(&mut self, command: &Command) -> Result<Response, Error> {
+                (**self).transmit_length_probe(command)
+            }
+        }
+    )+};
 }
 
-impl<C: Card + ?Sized> Card for Box<C> {
-    fn transmit(&mut self, command: &Command) -> Result<Response, Error> {
-        (**self).transmit(command)
-    }
-
-    fn extended_length(&self) -> bool {
-        (**self).extended_length()
-    }
-
-    fn max_le(&self) -> usize {
-        (**self).max_le()
-    }
-
-    fn extended_length_announced(&self) -> Option<bool> {
-        (**self).extended_length_announced()
-    }
-
-    fn extended_length_untried(&self) -> bool {
-        (**self).extended_length_untried()
-    }
-
-    fn set_extended_length(&mut self, works: bool) {
-        (**self).set_extended_length(works)
-    }
-
-    fn max_le_extended(&self) -> usize {
-        (**self).max_le_extended()
-    }
-
-    fn transmit_length_probe(&mut self, command: &Command) -> Result<Response, Error> {
-        (**self).transmit_length_probe(command)
-    }
-}
+forward_card!(&mut C, Box<C>);
 
 /// A card with what this session learned about its link: whether extended-length APDUs
 /// get through. It starts from what the card announced

@@ -46,19 +46,33 @@ fn fail(exit: Exit, message: &str) -> ExitCode {
     exit.into()
 }
 
-/// Completes on SIGTERM or SIGINT.
-async fn shutdown_signal() {
+/// SIGTERM and SIGINT, caught from the moment this is built: a signal that
+/// arrives before the server first polls for it must still shut it down
+/// gracefully (a supervisor may stop the daemon right after readiness).
+fn shutdown_signal() -> impl std::future::Future<Output = ()> {
     use tokio::signal::unix::{SignalKind, signal};
-    match signal(SignalKind::terminate()) {
-        Ok(mut term) => {
-            tokio::select! {
-                _ = term.recv() => {}
-                _ = tokio::signal::ctrl_c() => {}
+    let term = signal(SignalKind::terminate());
+    let int = signal(SignalKind::interrupt());
+    async move {
+        match (term, int) {
+            (Ok(mut term), Ok(mut int)) => {
+                tokio::select! {
+                    _ = term.recv() => {}
+                    _ = int.recv() => {}
+                }
             }
-        }
-        Err(e) => {
-            tracing::warn!(error = %e, "api: no SIGTERM handler");
-            let _ = tokio::signal::ctrl_c().await;
+            (Ok(mut term), Err(e)) => {
+                tracing::warn!(error = %e, "api: no SIGINT handler");
+                term.recv().await;
+            }
+            (Err(e), Ok(mut int)) => {
+                tracing::warn!(error = %e, "api: no SIGTERM handler");
+                int.recv().await;
+            }
+            (Err(e), Err(_)) => {
+                tracing::warn!(error = %e, "api: no signal handlers");
+                std::future::pending::<()>().await;
+            }
         }
     }
 }
@@ -137,12 +151,28 @@ fn check(config: &Config, anchors: usize) {
 /// On SIGHUP: reads the configuration and the trust anchors again and applies the client
 /// rules, the throttle and the anchors to what starts from then on. A configuration that
 /// does not load is reported and the running one kept.
-async fn reload_on_sighup(args: Args, shared: std::sync::Arc<api::Shared>) {
+/// The handler is installed before the task is spawned, so a SIGHUP sent right
+/// after readiness reloads rather than ending the daemon.
+fn reload_on_sighup(
+    args: Args,
+    shared: std::sync::Arc<api::Shared>,
+) -> impl std::future::Future<Output = ()> {
     use tokio::signal::unix::{SignalKind, signal};
-    let Ok(mut hup) = signal(SignalKind::hangup()) else {
-        tracing::warn!("serve: no SIGHUP handler; the configuration cannot be reloaded");
-        return;
-    };
+    let hup = signal(SignalKind::hangup());
+    async move {
+        let Ok(hup) = hup else {
+            tracing::warn!("serve: no SIGHUP handler; the configuration cannot be reloaded");
+            return;
+        };
+        reload_each_hangup(hup, args, shared).await;
+    }
+}
+
+async fn reload_each_hangup(
+    mut hup: tokio::signal::unix::Signal,
+    args: Args,
+    shared: std::sync::Arc<api::Shared>,
+) {
     while hup.recv().await.is_some() {
         let loaded = configuration(&args).and_then(|c| Ok((load_trust(&c.trust, &c.vouch)?, c)));
         match loaded {
@@ -228,12 +258,13 @@ pub fn run(args: &Args) -> ExitCode {
     let outcome = runtime.block_on(async {
         let (listener, created) = listen(&config)?;
         let shared = api::Shared::start(config, trust)?;
+        let signal = shutdown_signal();
         tokio::spawn(reload_on_sighup(args_for_reload, shared.clone()));
         if let Err(e) = systemd::notify_ready() {
             tracing::warn!(error = %e, "api: readiness not reported to systemd");
         }
         let shutdown = async {
-            shutdown_signal().await;
+            signal.await;
             let _ = systemd::notify_stopping();
         };
         api::run(listener, shared.clone(), shutdown).await;

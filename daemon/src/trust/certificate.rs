@@ -39,6 +39,14 @@ impl AlgorithmIdentifier {
         Ok(AlgorithmIdentifier { oid, params })
     }
 
+    /// x509-parser's reading, with the parameters element as encoded.
+    pub(super) fn from_x509(alg: &x509_parser::x509::AlgorithmIdentifier<'_>) -> Self {
+        AlgorithmIdentifier {
+            oid: alg.algorithm.as_bytes().to_vec(),
+            params: alg.parameters.as_ref().map(any_der),
+        }
+    }
+
     /// An identifier without parameters.
     pub fn new(oid: &[u8], params: Option<Vec<u8>>) -> Self {
         AlgorithmIdentifier {
@@ -103,6 +111,26 @@ impl Name {
             der: tlv.raw.to_vec(),
             attributes,
         })
+    }
+
+    /// x509-parser's reading, each value decoded as [`Name::from_der`] does.
+    pub(super) fn from_x509(name: &x509_parser::x509::X509Name<'_>) -> Self {
+        Name {
+            der: name.as_raw().to_vec(),
+            attributes: name
+                .iter_attributes()
+                .map(|atv| {
+                    let value = atv.attr_value();
+                    let tag = u32::from(identifier_octet(value));
+                    let text = decode_string(&Tlv {
+                        tag,
+                        value: value.data,
+                        raw: value.data,
+                    });
+                    (atv.attr_type().as_bytes().to_vec(), text)
+                })
+                .collect(),
+        }
     }
 
     /// Builds a name from (attribute OID, value) pairs, one per RDN, as UTF8String
@@ -192,6 +220,28 @@ impl fmt::Display for Name {
         }
         Ok(())
     }
+}
+
+/// The identifier octet of a low-numbered tag (`0xff`, which no string type has, for
+/// the rest).
+fn identifier_octet(any: &x509_parser::der_parser::asn1_rs::Any<'_>) -> u8 {
+    let class = (any.class() as u8) << 6;
+    let constructed = if any.header.is_constructed() { 0x20 } else { 0 };
+    match u8::try_from(any.tag().0) {
+        Ok(number) if number < 0x1f => class | constructed | number,
+        _ => 0xff,
+    }
+}
+
+/// An element x509-parser read, encoded again (tag, definite length, value).
+fn any_der(any: &x509_parser::der_parser::asn1_rs::Any<'_>) -> Vec<u8> {
+    let mut out = match any.header.raw_tag() {
+        Some(tag) => tag.to_vec(),
+        None => vec![identifier_octet(any)],
+    };
+    der::write_length(&mut out, any.data.len());
+    out.extend_from_slice(any.data);
+    out
 }
 
 /// Decodes a directory string for display, replacing anything unprintable.
@@ -500,7 +550,12 @@ impl Certificate {
     }
 
     /// Parses a certificate element.
+    ///
+    /// The structure, times and extensions are read by x509-parser; the parts ICAO
+    /// certificates need beyond it (explicit-curve keys, names in T.61 or BMP strings,
+    /// parameters kept byte for byte) are read here from its raw views.
     pub fn from_tlv(tlv: &Tlv<'_>) -> Result<Certificate, DerError> {
+        use x509_parser::prelude::FromDer;
         const CTX: &str = "certificate";
         if tlv.tag != tag::SEQUENCE {
             return Err(DerError::new(CTX, "not a SEQUENCE"));
@@ -508,109 +563,85 @@ impl Certificate {
         if tlv.raw.len() > MAX_CERTIFICATE_LEN {
             return Err(DerError::new(CTX, "too large"));
         }
+        // x509-parser reads the unsigned outer elements by their tag number alone; an
+        // identifier octet flipped outside the signature must still make it malformed.
         let mut outer = tlv.reader();
-        let tbs = outer.expect(tag::SEQUENCE, "tbsCertificate")?;
-        let sig_alg = AlgorithmIdentifier::from_der(&outer.read()?)?;
-        let sig_tlv = outer.expect(tag::BIT_STRING, "certificate signature")?;
-        let signature = der::bit_string_bytes(&sig_tlv, "certificate signature")?.to_vec();
-
-        // tbsCertificate is the first element of the value.
-        let tbs_start = tlv.raw.len() - tlv.value.len();
-        let tbs_range = tbs_start..tbs_start + tbs.raw.len();
-
-        let mut r = tbs.reader();
-        let version = match r.optional(tag::ctx(0))? {
-            Some(v) => {
-                let n = der::small_uint(&der::parse_single_any(v.value, "version")?, "version")?;
-                u8::try_from(n + 1).map_err(|_| DerError::new(CTX, "bad version"))?
-            }
-            None => 1,
-        };
-        let serial = r.expect(tag::INTEGER, "serialNumber")?.value.to_vec();
+        outer.expect(tag::SEQUENCE, "tbsCertificate")?;
+        let signature_algorithm = AlgorithmIdentifier::from_der(&outer.read()?)?;
+        let signature = outer.expect(tag::BIT_STRING, "certificate signature")?;
+        let signature = der::bit_string_bytes(&signature, "certificate signature")?.to_vec();
+        let (rest, x509) = x509_parser::certificate::X509Certificate::from_der(tlv.raw)
+            .map_err(|e| DerError::new(CTX, x509_reason(&e)))?;
+        if !rest.is_empty() {
+            return Err(DerError::new(CTX, "trailing bytes"));
+        }
+        let tbs = &x509.tbs_certificate;
+        let tbs_raw: &[u8] = tbs.as_ref();
+        let tbs_start = offset_in(tlv.raw, tbs_raw).ok_or(DerError::new(CTX, "tbsCertificate"))?;
+        let version =
+            u8::try_from(tbs.version.0 + 1).map_err(|_| DerError::new(CTX, "bad version"))?;
+        let serial = tbs.raw_serial().to_vec();
         if serial.is_empty() {
             return Err(DerError::new(CTX, "empty serial number"));
         }
-        let inner_alg = AlgorithmIdentifier::from_der(&r.read()?)?;
-        let issuer = Name::from_der(&r.read()?)?;
-        let validity = r.expect(tag::SEQUENCE, "validity")?;
-        let mut vr = validity.reader();
-        let not_before = Time::from_der(&vr.read()?)?;
-        let not_after = Time::from_der(&vr.read()?)?;
-        let subject = Name::from_der(&r.read()?)?;
-        let public_key = PublicKey::from_spki(&r.read()?)?;
-        let _ = r.optional(tag::ctx_prim(1))?;
-        let _ = r.optional(tag::ctx_prim(2))?;
+        let public_key = PublicKey::from_spki(&der::parse_single(
+            tbs.subject_pki.raw,
+            tag::SEQUENCE,
+            "SubjectPublicKeyInfo",
+        )?)?;
         let mut cert = Certificate {
             der: tlv.raw.to_vec(),
-            tbs: tbs_range,
+            tbs: tbs_start..tbs_start + tbs_raw.len(),
             version,
             serial,
-            signature_algorithm: sig_alg,
-            issuer,
-            subject,
-            not_before,
-            not_after,
+            signature_algorithm,
+            issuer: Name::from_x509(&tbs.issuer),
+            subject: Name::from_x509(&tbs.subject),
+            not_before: Time(tbs.validity.not_before.timestamp()),
+            not_after: Time(tbs.validity.not_after.timestamp()),
             public_key,
             subject_key_id: None,
             authority_key_id: None,
             is_ca: None,
             key_usage: None,
-            tbs_signature_algorithm: inner_alg,
+            tbs_signature_algorithm: AlgorithmIdentifier::from_x509(&tbs.signature),
             signature,
         };
-        if let Some(exts) = r.optional(tag::ctx(3))? {
-            // A malformed extension is ignored, not fatal: the signature still covers it
-            // and none of the ones read here are needed to verify a chain.
-            if let Ok(list) = der::parse_single(exts.value, tag::SEQUENCE, "extensions") {
-                let mut er = list.reader();
-                while let Ok(ext) = er.expect(tag::SEQUENCE, "extension") {
-                    cert.read_extension(&ext);
-                }
-            }
+        for extension in tbs.extensions() {
+            cert.read_extension(extension);
         }
         Ok(cert)
     }
 
-    fn read_extension(&mut self, ext: &Tlv<'_>) {
-        let mut r = ext.reader();
-        let Ok(id) = r.expect(tag::OID, "extension") else {
-            return;
-        };
-        let _ = r.optional(tag::BOOLEAN);
-        let Ok(value) = r.expect(tag::OCTET_STRING, "extension") else {
-            return;
-        };
-        match id.value {
+    /// A malformed extension is ignored, not fatal: the signature still covers it, and
+    /// the two that grant something grant nothing when they cannot be read.
+    fn read_extension(&mut self, extension: &x509_parser::extensions::X509Extension<'_>) {
+        use x509_parser::extensions::ParsedExtension;
+        let parsed = extension.parsed_extension();
+        match extension.oid.as_bytes() {
             oid::EXT_SUBJECT_KEY_ID => {
-                if let Ok(v) = der::parse_single(value.value, tag::OCTET_STRING, "SKI") {
-                    self.subject_key_id = Some(v.value.to_vec());
+                if let ParsedExtension::SubjectKeyIdentifier(id) = parsed {
+                    self.subject_key_id = Some(id.0.to_vec());
                 }
             }
             oid::EXT_AUTHORITY_KEY_ID => {
-                if let Ok(seq) = der::parse_single(value.value, tag::SEQUENCE, "AKI") {
-                    let mut ar = seq.reader();
-                    if let Ok(Some(k)) = ar.optional(tag::ctx_prim(0)) {
-                        self.authority_key_id = Some(k.value.to_vec());
+                if let ParsedExtension::AuthorityKeyIdentifier(aki) = parsed {
+                    if let Some(id) = &aki.key_identifier {
+                        self.authority_key_id = Some(id.0.to_vec());
                     }
                 }
             }
             oid::EXT_BASIC_CONSTRAINTS => {
-                // Present but unreadable counts as "not a CA": an issuer must prove it.
-                let ca = der::parse_single(value.value, tag::SEQUENCE, "basicConstraints")
-                    .ok()
-                    .is_some_and(|seq| {
-                        let mut br = seq.reader();
-                        matches!(br.optional(tag::BOOLEAN), Ok(Some(b)) if b.value != [0])
-                    });
-                self.is_ca = Some(ca);
+                self.is_ca = Some(matches!(
+                    parsed,
+                    ParsedExtension::BasicConstraints(bc) if bc.ca
+                ));
             }
             oid::EXT_KEY_USAGE => {
-                // Present but unreadable grants no usage at all.
-                let usage = der::parse_single(value.value, tag::BIT_STRING, "keyUsage")
-                    .ok()
-                    .and_then(|bits| KeyUsage::from_bit_string(bits.value))
-                    .unwrap_or(KeyUsage(0));
-                self.key_usage = Some(usage);
+                self.key_usage = Some(match parsed {
+                    ParsedExtension::KeyUsage(usage) => KeyUsage(usage.flags),
+                    _ => KeyUsage(0),
+                });
             }
             _ => {}
         }
@@ -663,6 +694,35 @@ impl Certificate {
     /// The PEM encoding.
     pub fn to_pem(&self) -> String {
         super::pem::encode("CERTIFICATE", &self.der)
+    }
+}
+
+/// Where `part`, a view into `whole`, starts in it.
+pub(super) fn offset_in(whole: &[u8], part: &[u8]) -> Option<usize> {
+    let start = (part.as_ptr() as usize).checked_sub(whole.as_ptr() as usize)?;
+    (start.checked_add(part.len())? <= whole.len()).then_some(start)
+}
+
+/// Why x509-parser refused a certificate, in the words of [`DerError`].
+pub(super) fn x509_reason(
+    e: &x509_parser::nom::Err<x509_parser::error::X509Error>,
+) -> &'static str {
+    use x509_parser::error::X509Error as E;
+    use x509_parser::nom::Err;
+    match e {
+        Err::Incomplete(_) => "truncated",
+        Err::Error(e) | Err::Failure(e) => match e {
+            E::InvalidVersion => "bad version",
+            E::InvalidSerial => "bad serial number",
+            E::InvalidAlgorithmIdentifier => "bad algorithm identifier",
+            E::InvalidX509Name => "bad name",
+            E::InvalidDate => "bad validity time",
+            E::InvalidSPKI => "bad public key",
+            E::InvalidExtensions => "bad extensions",
+            E::DuplicateExtensions => "duplicate extensions",
+            E::InvalidSignatureValue => "bad signature value",
+            _ => "not an X.509 certificate",
+        },
     }
 }
 

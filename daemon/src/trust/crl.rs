@@ -1,12 +1,17 @@
 //! Certificate revocation lists (RFC 5280 §5), as CSCAs publish them for their
 //! document signers.
 
-use super::certificate::{AlgorithmIdentifier, Certificate, Name, serial_to_hex};
+use super::certificate::{
+    AlgorithmIdentifier, Certificate, Name, offset_in, serial_to_hex, x509_reason,
+};
 use super::der::{self, DerError, tag};
 use super::oid;
 use super::signature::{self, SigError, SignatureAlgorithm};
 use super::time::Time;
 use std::ops::Range;
+use x509_parser::extensions::ParsedExtension;
+use x509_parser::prelude::FromDer;
+use x509_parser::revocation_list::CertificateRevocationList;
 
 /// Largest CRL accepted.
 pub const MAX_CRL_LEN: usize = 16 * 1024 * 1024;
@@ -41,59 +46,43 @@ impl Crl {
             return Err(DerError::new(CTX, "too large"));
         }
         let outer = der::parse_single(data, tag::SEQUENCE, CTX)?;
+        // The unsigned outer elements are read strictly here (see Certificate::from_tlv).
         let mut r = outer.reader();
-        let tbs = r.expect(tag::SEQUENCE, "tbsCertList")?;
+        r.expect(tag::SEQUENCE, "tbsCertList")?;
         let signature_algorithm = AlgorithmIdentifier::from_der(&r.read()?)?;
         let signature =
             der::bit_string_bytes(&r.expect(tag::BIT_STRING, CTX)?, "CRL signature")?.to_vec();
-        let tbs_start = outer.raw.len() - outer.value.len();
-        let tbs_range = tbs_start..tbs_start + tbs.raw.len();
-
-        let mut t = tbs.reader();
-        let _version = t.optional(tag::INTEGER)?;
-        let _alg = AlgorithmIdentifier::from_der(&t.read()?)?;
-        let issuer = Name::from_der(&t.read()?)?;
-        let this_update = Time::from_der(&t.read()?)?;
-        let next_update = match t.peek_tag() {
-            Some(tag::UTC_TIME | tag::GENERALIZED_TIME) => Some(Time::from_der(&t.read()?)?),
-            _ => None,
-        };
-        let mut revoked = Vec::new();
-        if let Some(list) = t.optional(tag::SEQUENCE)? {
-            let mut lr = list.reader();
-            while !lr.is_empty() {
-                let entry = lr.expect(tag::SEQUENCE, "revokedCertificate")?;
-                let mut er = entry.reader();
-                let serial = er.expect(tag::INTEGER, "userCertificate")?.value.to_vec();
-                let revocation_date = Time::from_der(&er.read()?)?;
-                revoked.push(RevokedEntry {
-                    serial,
-                    revocation_date,
-                });
-            }
+        let (rest, crl) = CertificateRevocationList::from_der(outer.raw)
+            .map_err(|e| DerError::new(CTX, x509_reason(&e)))?;
+        if !rest.is_empty() {
+            return Err(DerError::new(CTX, "trailing bytes"));
         }
+        let list = &crl.tbs_cert_list;
+        let tbs_raw: &[u8] = list.as_ref();
+        let tbs_start = offset_in(outer.raw, tbs_raw).ok_or(DerError::new(CTX, "tbsCertList"))?;
+        let tbs_range = tbs_start..tbs_start + tbs_raw.len();
+        let issuer = Name::from_x509(&list.issuer);
+        let this_update = Time(list.this_update.timestamp());
+        let next_update = list.next_update.map(|t| Time(t.timestamp()));
+        let revoked = list
+            .revoked_certificates
+            .iter()
+            .map(|entry| RevokedEntry {
+                serial: entry.raw_serial().to_vec(),
+                revocation_date: Time(entry.revocation_date.timestamp()),
+            })
+            .collect();
         let mut authority_key_id = None;
-        if let Some(exts) = t.optional(tag::ctx(0))?
-            && let Ok(list) = der::parse_single(exts.value, tag::SEQUENCE, "crlExtensions")
-        {
-            let mut er = list.reader();
-            while let Ok(ext) = er.expect(tag::SEQUENCE, "extension") {
-                let mut xr = ext.reader();
-                let Ok(id) = xr.expect(tag::OID, "extension") else {
-                    continue;
-                };
-                let _ = xr.optional(tag::BOOLEAN);
-                if id.value == oid::EXT_AUTHORITY_KEY_ID
-                    && let Ok(v) = xr.expect(tag::OCTET_STRING, "extension")
-                    && let Ok(seq) = der::parse_single(v.value, tag::SEQUENCE, "AKI")
-                    && let Ok(Some(k)) = seq.reader().optional(tag::ctx_prim(0))
-                {
-                    authority_key_id = Some(k.value.to_vec());
-                }
+        for extension in list.extensions() {
+            if extension.oid.as_bytes() == oid::EXT_AUTHORITY_KEY_ID
+                && let ParsedExtension::AuthorityKeyIdentifier(aki) = extension.parsed_extension()
+                && let Some(id) = &aki.key_identifier
+            {
+                authority_key_id = Some(id.0.to_vec());
             }
         }
         Ok(Crl {
-            der: data.to_vec(),
+            der: outer.raw.to_vec(),
             tbs: tbs_range,
             issuer,
             this_update,

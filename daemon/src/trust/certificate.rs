@@ -2,6 +2,14 @@
 //! list signer certificates), parsed leniently enough for the real-world oddities in
 //! national master lists: NULL or absent signature parameters, negative serial numbers,
 //! explicit elliptic-curve parameters, missing seconds in times, unknown extensions.
+//!
+//! The X.509 structure is read by x509-parser (fuzzed upstream); what ICAO certificates
+//! need beyond it is read here from its raw views: keys with explicit curve parameters,
+//! parameters kept byte for byte, directory strings in T.61 or BMP. The unsigned outer
+//! elements are also checked here, strictly, because x509-parser matches their tags by
+//! number only. `trust_every_reference_certificate_parses_as_before` holds every
+//! certificate of the German master list, the BSI data set and the test PKI to the
+//! reading of the project's earlier own parser.
 
 use super::der::{self, DerError, Reader, Tlv, tag};
 use super::oid;

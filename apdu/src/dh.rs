@@ -8,6 +8,7 @@
 use std::fmt;
 use std::sync::OnceLock;
 
+use crate::ec::uint_to_be;
 use crypto_bigint::modular::{BoxedMontyForm, BoxedMontyParams};
 use crypto_bigint::{BoxedUint, Odd};
 use zeroize::{Zeroize, Zeroizing};
@@ -212,16 +213,6 @@ fn strip(b: &[u8]) -> &[u8] {
     b.get(start..).unwrap_or_default()
 }
 
-fn to_be(u: &BoxedUint, len: usize) -> Vec<u8> {
-    let full = Zeroizing::new(u.to_be_bytes());
-    let mut out = vec![0u8; len];
-    let take = full.len().min(len);
-    if let (Some(dst), Some(src)) = (out.get_mut(len - take..), full.get(full.len() - take..)) {
-        dst.copy_from_slice(src);
-    }
-    out
-}
-
 impl DhGroup {
     /// Explicit X9.42 domain parameters (p, g, q), e.g. from DG14 or EF.CardAccess.
     ///
@@ -346,17 +337,17 @@ impl DhGroup {
 
     /// p, big-endian, `p_len` bytes.
     pub fn p(&self) -> Vec<u8> {
-        to_be(&self.p, self.p_len)
+        uint_to_be(&self.p, self.p_len)
     }
 
     /// g, big-endian, `p_len` bytes.
     pub fn g(&self) -> Vec<u8> {
-        to_be(&self.g, self.p_len)
+        uint_to_be(&self.g, self.p_len)
     }
 
     /// q, big-endian, when known.
     pub fn q(&self) -> Option<Vec<u8>> {
-        self.q.as_ref().map(|q| to_be(q, self.q_len))
+        self.q.as_ref().map(|q| uint_to_be(q, self.q_len))
     }
 
     /// A private exponent from big-endian bytes: non-zero and at most `p_len` bytes. Exponents
@@ -416,7 +407,7 @@ impl DhGroup {
     /// g^x mod p, `p_len` bytes.
     pub fn public_from_private(&self, x: &DhPrivateKey) -> Vec<u8> {
         let y = self.pow_secret(&self.g, &x.be);
-        to_be(&y, self.p_len)
+        uint_to_be(&y, self.p_len)
     }
 
     /// base^exp mod p, constant time in `exp` (its length aside).
@@ -457,7 +448,7 @@ impl DhGroup {
         let y = self.parse_public(peer)?;
         let mut k = self.pow_secret(&y, &x.be);
         let degenerate = !self.in_open_range(&k);
-        let out = Zeroizing::new(to_be(&k, self.p_len));
+        let out = Zeroizing::new(uint_to_be(&k, self.p_len));
         k.zeroize();
         if degenerate {
             return Err(DhError::DegenerateSecret);
@@ -470,7 +461,7 @@ impl DhGroup {
         let a = self.uint_below_p(a).ok_or(DhError::OutOfRange)?;
         let b = self.uint_below_p(b).ok_or(DhError::OutOfRange)?;
         let mut r = self.monty(a).mul(&self.monty(b)).retrieve();
-        let out = Zeroizing::new(to_be(&r, self.p_len));
+        let out = Zeroizing::new(uint_to_be(&r, self.p_len));
         r.zeroize();
         Ok(out)
     }
@@ -482,7 +473,7 @@ impl DhGroup {
             return Err(DhError::OutOfRange);
         }
         let mut r = self.pow_secret(&base, exp);
-        let out = Zeroizing::new(to_be(&r, self.p_len));
+        let out = Zeroizing::new(uint_to_be(&r, self.p_len));
         r.zeroize();
         Ok(out)
     }
@@ -495,7 +486,7 @@ impl DhGroup {
         }
         let gs = Zeroizing::new(self.pow_secret(&self.g, s));
         let g2 = self.monty((*gs).clone()).mul(&self.monty(h)).retrieve();
-        self.with_generator(&to_be(&g2, self.p_len))
+        self.with_generator(&uint_to_be(&g2, self.p_len))
     }
 
     /// The same group with another generator of the order-q subgroup (PACE mapped generator).
@@ -521,6 +512,6 @@ impl DhGroup {
             .ok_or(DhError::UnsupportedParameters("q is zero"))?;
         let (cofactor, _) = self.p.wrapping_sub(&one).div_rem_vartime(&q);
         let g = self.monty(r).pow(&cofactor).retrieve();
-        self.with_generator(&to_be(&g, self.p_len))
+        self.with_generator(&uint_to_be(&g, self.p_len))
     }
 }

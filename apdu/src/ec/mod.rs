@@ -13,6 +13,7 @@ mod curve_id;
 mod ecdsa;
 mod fast;
 mod generic;
+pub(crate) use generic::uint_to_be;
 #[cfg(test)]
 mod properties;
 

@@ -1,5 +1,8 @@
 //! Opening a chip the way a reader meets it: EF.CardAccess, PACE, BAC fallback.
 
+mod common;
+use common::chip;
+
 use std::collections::BTreeMap;
 
 use apdu::Error;
@@ -10,9 +13,7 @@ use apdu::mrz::MrzKey;
 use apdu::pace::{Can, ChipPaceConfig};
 use apdu::read_binary::{self, FileReader, ICAO_AID};
 use apdu::rng::ScriptedRng;
-use apdu::security_infos::{
-    KeyAgreement, Mapping, PaceInfo, PaceProtocol, SecurityInfo, SecurityInfos,
-};
+use apdu::security_infos::{PaceInfo, SecurityInfo, SecurityInfos};
 
 fn mrz() -> MrzKey {
     MrzKey::new("123456789", "950101", "350101").unwrap()
@@ -23,15 +24,7 @@ fn can() -> Can {
 }
 
 fn info(parameter_id: u64) -> PaceInfo {
-    PaceInfo {
-        protocol: PaceProtocol {
-            agreement: KeyAgreement::Ecdh,
-            mapping: Mapping::Generic,
-            suite: CipherSuite::Aes128,
-        },
-        version: 2,
-        parameter_id: Some(parameter_id),
-    }
+    chip::pace_ecdh_gm_aes128(parameter_id)
 }
 
 /// A chip; `listed` goes into EF.CardAccess, `pace` is what it really runs.

@@ -4,28 +4,21 @@
 //! RSA-2048 active authentication under 3DES secure messaging on a short-length chip.
 
 mod common;
+use common::chip::{self, mrz};
 
-use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use apdu::active_auth::{self, AaHash, ChipAa};
 use apdu::bac;
-use apdu::emulator::{CardEmulator, CardImage, ChipAttack, EmulatedFile, FileAccess, Operation};
-use apdu::mrz::MrzKey;
+use apdu::emulator::{CardEmulator, CardImage, ChipAttack, Operation};
 use apdu::read_binary::{self, FileReader, ICAO_AID};
 use apdu::rng::ScriptedRng;
 use apdu::{Card, Command, StatusWord};
 
 const FID: u16 = 0x0101;
 
-fn mrz() -> MrzKey {
-    MrzKey::new("C01234567", "900101", "300101").unwrap()
-}
-
 fn file() -> Vec<u8> {
-    let mut f = vec![0x61, 0x82, 0x01, 0x2C];
-    f.extend((0..300u32).map(|i| i as u8));
-    f
+    chip::file(0x61, 300)
 }
 
 /// A short-length BAC chip with an RSA active authentication key of `bits`.
@@ -37,17 +30,7 @@ fn chip(bits: usize, attack: ChipAttack) -> CardEmulator<ScriptedRng> {
     )
     .unwrap();
     let image = CardImage {
-        applications: BTreeMap::from([(
-            ICAO_AID.to_vec(),
-            BTreeMap::from([(
-                FID,
-                EmulatedFile {
-                    data: file(),
-                    access: FileAccess::SecureMessaging,
-                    sfi: Some(1),
-                },
-            )]),
-        )]),
+        applications: chip::one_file(FID, file()),
         bac: Some(mrz()),
         active_authentication: Some(Arc::new(aa)),
         attack,

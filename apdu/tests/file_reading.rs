@@ -1,6 +1,9 @@
 //! Terminal against emulator: BAC, then whole files read through secure messaging, on
 //! chips with different buffer limits; APDU counts must be the minimum for each chip.
 
+mod common;
+use common::chip::mrz;
+
 use std::collections::BTreeMap;
 
 use apdu::emulator::{
@@ -20,10 +23,6 @@ fn file_of(total: usize) -> Vec<u8> {
     let mut file = vec![0x75, 0x82, (value_len >> 8) as u8, value_len as u8];
     file.extend((0..value_len).map(|i| (i * 7 + i / 251) as u8));
     file
-}
-
-fn mrz() -> MrzKey {
-    MrzKey::new("C01234567", "900101", "300101").unwrap()
 }
 
 fn card(limits: ChipLimits, file: Vec<u8>) -> CardEmulator<ScriptedRng> {

@@ -2,47 +2,33 @@
 //! then chip authentication re-keying the channel, a file read under the new keys, and
 //! active authentication — for chip keys on every standardized curve and DH group.
 
-use std::collections::BTreeMap;
+mod common;
+use common::chip::{self, mrz};
+
 use std::sync::Arc;
 
 use apdu::active_auth::{self, AaHash, ChipAa};
 use apdu::chip_auth::{self, ChipAuthPlan};
 use apdu::crypto::CipherSuite;
 use apdu::ec::CurveId;
-use apdu::emulator::{CardEmulator, CardImage, EmulatedFile, FileAccess};
+use apdu::emulator::{CardEmulator, CardImage};
 use apdu::key_agreement::Group;
-use apdu::mrz::MrzKey;
 use apdu::pace::{self, Can, ChipPaceConfig, ChipStaticKey, Password};
 use apdu::read_binary::{self, FileReader, ICAO_AID};
 use apdu::rng::ScriptedRng;
 use apdu::security_infos::{
-    CaProtocol, ChipAuthenticationInfo, KeyAgreement, Mapping, PaceInfo, PaceProtocol,
-    SecurityInfo, SecurityInfos,
+    CaProtocol, ChipAuthenticationInfo, KeyAgreement, PaceInfo, SecurityInfo, SecurityInfos,
 };
 use apdu::{Error, bac};
 
 const FID: u16 = 0x0101;
 
 fn pace_info() -> PaceInfo {
-    PaceInfo {
-        protocol: PaceProtocol {
-            agreement: KeyAgreement::Ecdh,
-            mapping: Mapping::Generic,
-            suite: CipherSuite::Aes128,
-        },
-        version: 2,
-        parameter_id: Some(13),
-    }
-}
-
-fn mrz() -> MrzKey {
-    MrzKey::new("C01234567", "900101", "300101").unwrap()
+    chip::pace_ecdh_gm_aes128(13)
 }
 
 fn file() -> Vec<u8> {
-    let mut f = vec![0x61, 0x82, 0x02, 0x00];
-    f.extend((0..512u32).map(|i| i as u8));
-    f
+    chip::file(0x61, 512)
 }
 
 struct Chip {
@@ -68,17 +54,7 @@ fn chip(group: Group, ca: ChipAuthenticationInfo, aa: Option<ChipAa>, seed: u64)
         infos.push(SecurityInfo::ActiveAuthentication(info));
     }
     let image = CardImage {
-        applications: BTreeMap::from([(
-            ICAO_AID.to_vec(),
-            BTreeMap::from([(
-                FID,
-                EmulatedFile {
-                    data: file(),
-                    access: FileAccess::SecureMessaging,
-                    sfi: Some(1),
-                },
-            )]),
-        )]),
+        applications: chip::one_file(FID, file()),
         bac: Some(mrz()),
         pace: Some(ChipPaceConfig {
             infos: vec![pace_info()],

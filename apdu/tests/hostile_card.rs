@@ -1,17 +1,15 @@
 //! A chip that lies: every damaged secure-messaging response gives a clear error, never
 //! a panic, and the channel refuses further use after an integrity failure.
 
+mod common;
+use common::chip::mrz;
+
 use std::collections::BTreeMap;
 
 use apdu::emulator::{CardEmulator, CardImage, EmulatedFile, FileAccess};
-use apdu::mrz::MrzKey;
 use apdu::read_binary::{self, FileReader, ICAO_AID};
 use apdu::rng::ScriptedRng;
 use apdu::{Card, Command, Error, Response, StatusWord, bac};
-
-fn mrz() -> MrzKey {
-    MrzKey::new("C01234567", "900101", "300101").unwrap()
-}
 
 /// The emulator, with a function that may rewrite each raw response once armed.
 struct Tamper {

@@ -1,23 +1,17 @@
 //! PACE against a chip that lies: each bad answer is a clear error, never a panic.
 
-use apdu::crypto::CipherSuite;
+mod common;
+use common::chip;
+
 use apdu::key_agreement::Group;
 use apdu::pace::{self, Can, Password};
 use apdu::rng::ScriptedRng;
-use apdu::security_infos::{KeyAgreement, Mapping, PaceInfo, PaceProtocol};
+use apdu::security_infos::{KeyAgreement, PaceInfo};
 use apdu::tlv::{self, Tag};
 use apdu::{Card, Command, Error, Response, StatusWord};
 
 fn info() -> PaceInfo {
-    PaceInfo {
-        protocol: PaceProtocol {
-            agreement: KeyAgreement::Ecdh,
-            mapping: Mapping::Generic,
-            suite: CipherSuite::Aes128,
-        },
-        version: 2,
-        parameter_id: Some(13),
-    }
+    chip::pace_ecdh_gm_aes128(13)
 }
 
 /// Answers MSE with 9000, then each GENERAL AUTHENTICATE from a list; `echo` answers

@@ -2,13 +2,15 @@
 //! cipher suite the standard defines, with CAN and with MRZ, then a file read through the
 //! new channel. A wrong CAN gives `WrongAccessKey` after one attempt and locks nothing.
 
+mod common;
+use common::chip::{self, can, mrz};
+
 use std::collections::BTreeMap;
 
 use apdu::Error;
 use apdu::crypto::CipherSuite;
 use apdu::emulator::{CardEmulator, CardImage, EmulatedFile, FileAccess};
 use apdu::key_agreement::Group;
-use apdu::mrz::MrzKey;
 use apdu::pace::{self, Can, ChipPaceConfig, ChipStaticKey, Password};
 use apdu::read_binary::{self, FileReader, ICAO_AID};
 use apdu::rng::ScriptedRng;
@@ -28,14 +30,6 @@ fn file() -> Vec<u8> {
     let mut f = vec![0x60, 0x82, 0x01, 0x2C];
     f.extend((0..300u32).map(|i| (i * 13) as u8));
     f
-}
-
-fn can() -> Can {
-    Can::new("123456").unwrap()
-}
-
-fn mrz() -> MrzKey {
-    MrzKey::new("C01234567", "900101", "300101").unwrap()
 }
 
 fn chip(info: &PaceInfo, seed: u64) -> CardEmulator<ScriptedRng> {
@@ -196,15 +190,7 @@ fn chip_authentication_mapping_every_curve() {
 
 #[test]
 fn a_wrong_can_is_refused_once_and_locks_nothing() {
-    let info = PaceInfo {
-        protocol: PaceProtocol {
-            agreement: KeyAgreement::Ecdh,
-            mapping: Mapping::Generic,
-            suite: CipherSuite::Aes128,
-        },
-        version: 2,
-        parameter_id: Some(13),
-    };
+    let info = chip::pace_ecdh_gm_aes128(13);
     let mut chip = chip(&info, 9);
     for attempt in 1..=3 {
         let mut rng = ScriptedRng::from_seed(attempt);
@@ -227,15 +213,7 @@ fn a_wrong_can_is_refused_once_and_locks_nothing() {
 
 #[test]
 fn the_parameter_id_is_sent_only_when_asked() {
-    let info = PaceInfo {
-        protocol: PaceProtocol {
-            agreement: KeyAgreement::Ecdh,
-            mapping: Mapping::Generic,
-            suite: CipherSuite::Aes128,
-        },
-        version: 2,
-        parameter_id: Some(13),
-    };
+    let info = chip::pace_ecdh_gm_aes128(13);
     let without = pace::mse_set_at(&info, &Password::Can(can()), false);
     let with = pace::mse_set_at(&info, &Password::Can(can()), true);
     assert!(without.le.is_none() && with.le.is_none());

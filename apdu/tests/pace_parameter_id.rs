@@ -3,17 +3,17 @@
 //! 6A87 to that form, it tries once without. Chips in the field differ: one that
 //! requires the ID, one that refuses it, and one that refuses both forms.
 
+mod common;
+use common::chip::{self, can};
+
 use std::collections::BTreeMap;
 
 use apdu::access::{self, AccessKey, Opened};
-use apdu::crypto::CipherSuite;
 use apdu::emulator::{CardEmulator, CardImage, EmulatedFile, FileAccess};
-use apdu::pace::{self, Can, ChipPaceConfig, ParameterIdRule, Password};
+use apdu::pace::{self, ChipPaceConfig, ParameterIdRule, Password};
 use apdu::read_binary::{self, FileReader, ICAO_AID};
 use apdu::rng::ScriptedRng;
-use apdu::security_infos::{
-    KeyAgreement, Mapping, PaceInfo, PaceProtocol, SecurityInfo, SecurityInfos,
-};
+use apdu::security_infos::{PaceInfo, SecurityInfo, SecurityInfos};
 use apdu::{Card, Command, Error, Response, StatusWord};
 
 const FID: u16 = 0x011E;
@@ -25,19 +25,7 @@ fn file() -> Vec<u8> {
 }
 
 fn info() -> PaceInfo {
-    PaceInfo {
-        protocol: PaceProtocol {
-            agreement: KeyAgreement::Ecdh,
-            mapping: Mapping::Generic,
-            suite: CipherSuite::Aes128,
-        },
-        version: 2,
-        parameter_id: Some(13),
-    }
-}
-
-fn can() -> Can {
-    Can::new("123456").unwrap()
+    chip::pace_ecdh_gm_aes128(13)
 }
 
 fn chip(rule: ParameterIdRule) -> CardEmulator<ScriptedRng> {

@@ -3,41 +3,25 @@
 //! and a plain answer always means the session is over. Checked on the wire and with the
 //! crate's own terminal, which must stay in step with the chip either way.
 
-use std::collections::BTreeMap;
+mod common;
+use common::chip::{self, mrz};
 
 use apdu::bac;
-use apdu::emulator::{CardEmulator, CardImage, ChipLimits, EmulatedFile, FileAccess};
-use apdu::mrz::MrzKey;
+use apdu::emulator::{CardEmulator, CardImage, ChipLimits};
 use apdu::read_binary::{self, FileReader, ICAO_AID};
 use apdu::rng::ScriptedRng;
 use apdu::{Card, Command, Error, Response, StatusWord};
 
 const FID: u16 = 0x0101;
 
-fn mrz() -> MrzKey {
-    MrzKey::new("C01234567", "900101", "300101").unwrap()
-}
-
 fn file() -> Vec<u8> {
-    let mut f = vec![0x61, 0x82, 0x01, 0x2C];
-    f.extend((0..300u32).map(|i| i as u8));
-    f
+    chip::file(0x61, 300)
 }
 
 /// A short-length BAC chip (no extended length), like the `passport` profile.
 fn chip() -> CardEmulator<ScriptedRng> {
     let image = CardImage {
-        applications: BTreeMap::from([(
-            ICAO_AID.to_vec(),
-            BTreeMap::from([(
-                FID,
-                EmulatedFile {
-                    data: file(),
-                    access: FileAccess::SecureMessaging,
-                    sfi: Some(1),
-                },
-            )]),
-        )]),
+        applications: chip::one_file(FID, file()),
         bac: Some(mrz()),
         limits: ChipLimits {
             extended_length: false,

@@ -95,3 +95,63 @@ impl rand_core::TryRng for TestRng {
 }
 
 impl rand_core::TryCryptoRng for TestRng {}
+
+/// The chips the protocol tests run against: the access data, a file to read and the
+/// one PACE configuration most tests need.
+pub mod chip {
+    use std::collections::BTreeMap;
+
+    use apdu::crypto::CipherSuite;
+    use apdu::emulator::{EmulatedFile, FileAccess};
+    use apdu::mrz::MrzKey;
+    use apdu::pace::Can;
+    use apdu::read_binary::ICAO_AID;
+    use apdu::security_infos::{KeyAgreement, Mapping, PaceInfo, PaceProtocol};
+
+    /// The MRZ data most test chips answer BAC with.
+    pub fn mrz() -> MrzKey {
+        MrzKey::new("C01234567", "900101", "300101").unwrap()
+    }
+
+    /// The CAN most test chips answer PACE with.
+    pub fn can() -> Can {
+        Can::new("123456").unwrap()
+    }
+
+    /// A file of `len` value bytes under `tag`, with a two-byte length, its bytes
+    /// counting up from zero.
+    pub fn file(tag: u8, len: u16) -> Vec<u8> {
+        let [high, low] = len.to_be_bytes();
+        let mut f = vec![tag, 0x82, high, low];
+        f.extend((0..u32::from(len)).map(|i| i as u8));
+        f
+    }
+
+    /// PACE with ECDH, the generic mapping and AES-128, on standardized parameters `id`.
+    pub fn pace_ecdh_gm_aes128(id: u64) -> PaceInfo {
+        PaceInfo {
+            protocol: PaceProtocol {
+                agreement: KeyAgreement::Ecdh,
+                mapping: Mapping::Generic,
+                suite: CipherSuite::Aes128,
+            },
+            version: 2,
+            parameter_id: Some(id),
+        }
+    }
+
+    /// The LDS application holding one file under secure messaging, at SFI 1.
+    pub fn one_file(fid: u16, data: Vec<u8>) -> BTreeMap<Vec<u8>, BTreeMap<u16, EmulatedFile>> {
+        BTreeMap::from([(
+            ICAO_AID.to_vec(),
+            BTreeMap::from([(
+                fid,
+                EmulatedFile {
+                    data,
+                    access: FileAccess::SecureMessaging,
+                    sfi: Some(1),
+                },
+            )]),
+        )])
+    }
+}

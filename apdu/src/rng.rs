@@ -1,5 +1,6 @@
-//! Randomness sources. Protocols take any [`rand_core::CryptoRng`]; these two cover the
-//! product (the operating system's generator) and reproducible runs (a fixed script).
+//! Randomness sources. Protocols take any [`rand_core::CryptoRng`]; these cover the
+//! product (the operating system's generator) and reproducible runs (a fixed script, or
+//! a stream named by a seed and a label).
 
 use core::convert::Infallible;
 
@@ -92,3 +93,65 @@ impl ScriptedRng {
 byte_filling_rng!(ScriptedRng, |self, dst| for b in dst {
     *b = self.next_byte();
 });
+
+/// A reproducible stream named by a seed and a label: SHA-256 over (seed, label,
+/// counter). For test keys, test signatures and simulated cards only, never for real
+/// secrets; unlike [`ScriptedRng`] its bytes look random to the code that checks keys.
+///
+/// ```
+/// use apdu::rng::DeterministicRng;
+/// use rand_core::Rng;
+/// let mut a = DeterministicRng::new(b"card", "EF.SOD");
+/// let mut b = DeterministicRng::new(b"card", "EF.SOD");
+/// assert_eq!(a.next_u64(), b.next_u64());
+/// ```
+#[derive(Clone)]
+pub struct DeterministicRng {
+    key: [u8; 32],
+    counter: u64,
+    buffer: [u8; 32],
+    used: usize,
+}
+
+impl core::fmt::Debug for DeterministicRng {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str("DeterministicRng([redacted])")
+    }
+}
+
+impl DeterministicRng {
+    /// A stream determined by `seed` and `label`.
+    pub fn new(seed: &[u8], label: &str) -> Self {
+        use sha2::Digest;
+        let mut h = sha2::Sha256::new();
+        h.update((seed.len() as u64).to_be_bytes());
+        h.update(seed);
+        h.update(label.as_bytes());
+        DeterministicRng {
+            key: h.finalize().into(),
+            counter: 0,
+            buffer: [0; 32],
+            used: 32,
+        }
+    }
+
+    fn fill(&mut self, dst: &mut [u8]) {
+        use sha2::Digest;
+        for b in dst {
+            if self.used >= self.buffer.len() {
+                let mut h = sha2::Sha256::new();
+                h.update(self.key);
+                h.update(self.counter.to_be_bytes());
+                self.buffer = h.finalize().into();
+                self.counter += 1;
+                self.used = 0;
+            }
+            if let Some(next) = self.buffer.get(self.used) {
+                *b = *next;
+            }
+            self.used += 1;
+        }
+    }
+}
+
+byte_filling_rng!(DeterministicRng, |self, dst| self.fill(dst));

@@ -5,10 +5,11 @@ mod common;
 
 use apdu::active_auth::{self, AaHash, AaPublicKey, ChipAa};
 use apdu::ec::CurveId;
+use apdu::rng::DeterministicRng;
 use apdu::security_infos::ActiveAuthenticationInfo;
 use apdu::tlv::Tlv;
 use apdu::{Card, Command, Error, Response, StatusWord};
-use common::{TestRng, h, shared_dir, vectors};
+use common::{h, shared_dir, vectors};
 use crypto_bigint::BoxedUint;
 use crypto_bigint::modular::BoxedMontyForm;
 use rsa::RsaPrivateKey;
@@ -24,7 +25,7 @@ fn bsi(name: &str) -> Vec<u8> {
 /// A plain card answering INTERNAL AUTHENTICATE with `ChipAa`, optionally spoiling one byte.
 struct AaChip {
     aa: ChipAa,
-    rng: TestRng,
+    rng: DeterministicRng,
     spoil: Option<usize>,
 }
 
@@ -100,10 +101,10 @@ fn bsi_dg15_end_to_end_with_sha1_and_sha256() {
         );
         let mut chip = AaChip {
             aa,
-            rng: TestRng::new(b"chip"),
+            rng: DeterministicRng::new(b"chip", ""),
             spoil: None,
         };
-        let mut rng = TestRng::new(b"terminal");
+        let mut rng = DeterministicRng::new(b"terminal", "");
         for _ in 0..4 {
             active_auth::authenticate_random(&mut chip, &public, None, &mut rng).unwrap();
         }
@@ -191,17 +192,17 @@ fn ecdsa_on_named_curves_with_every_hash() {
     {
         let curve = id.curve();
         let hash = hashes[i % hashes.len()];
-        let key = curve.random_scalar(&mut TestRng::new(id.name().as_bytes()));
+        let key = curve.random_scalar(&mut DeterministicRng::new(id.name().as_bytes(), ""));
         let aa = ChipAa::ec(curve.clone(), key, hash);
         let info = aa.info().unwrap();
         let public = AaPublicKey::from_spki(&aa.spki().unwrap()).unwrap();
         assert_eq!(public.signature_len(), 2 * curve.order_len());
         let mut chip = AaChip {
             aa,
-            rng: TestRng::new(b"chip"),
+            rng: DeterministicRng::new(b"chip", ""),
             spoil: None,
         };
-        let mut rng = TestRng::new(b"t");
+        let mut rng = DeterministicRng::new(b"t", "");
         active_auth::authenticate_random(&mut chip, &public, Some(&info), &mut rng)
             .unwrap_or_else(|e| panic!("{} {hash:?}: {e}", id.name()));
         // ECDSA needs the ActiveAuthenticationInfo.
@@ -239,7 +240,7 @@ fn ecdsa_on_named_curves_with_every_hash() {
 #[test]
 fn chip_refuses_a_challenge_of_the_wrong_length() {
     let aa = ChipAa::rsa_from_pkcs8(&bsi("DG15_sk.pkcs8"), AaHash::Sha1).unwrap();
-    let mut rng = TestRng::new(b"x");
+    let mut rng = DeterministicRng::new(b"x", "");
     assert_eq!(
         aa.internal_authenticate(&[0; 7], &mut rng).unwrap_err(),
         StatusWord::WrongLength

@@ -10,6 +10,7 @@ use apdu::crypto::CipherSuite;
 use apdu::dh::DhGroupId;
 use apdu::ec::CurveId;
 use apdu::key_agreement::Group;
+use apdu::rng::DeterministicRng;
 use apdu::rng::ScriptedRng;
 use apdu::secure_messaging::{SessionKeys, SmSession, Ssc};
 use apdu::security_infos::{
@@ -18,7 +19,7 @@ use apdu::security_infos::{
 };
 use apdu::tlv::{Tag, Tlv};
 use apdu::{Card, Command, Error, Response, SecureChannel, StatusWord};
-use common::{TestRng, h, shared_dir, vectors};
+use common::{h, shared_dir, vectors};
 use rand_core::CryptoRng;
 
 fn session(suite: CipherSuite) -> SmSession {
@@ -101,10 +102,14 @@ fn run(ca: ChipCa, suite_before: CipherSuite, seed: &[u8]) -> Result<(), Error> 
     let chip = CaChip {
         session: session(suite_before),
         ca,
-        rng: TestRng::new(seed),
+        rng: DeterministicRng::new(seed, ""),
     };
     let mut channel = SecureChannel::new(chip, session(suite_before));
-    let outcome = authenticate(&mut channel, &plan, &mut TestRng::new(b"terminal"))?;
+    let outcome = authenticate(
+        &mut channel,
+        &plan,
+        &mut DeterministicRng::new(b"terminal", ""),
+    )?;
     assert_eq!(outcome.protocol, plan.protocol);
     assert_eq!(channel.session().suite(), plan.protocol.suite);
     // The new session carries further commands both ways.
@@ -214,7 +219,7 @@ fn every_standardized_curve_and_suite() {
             let ca = ChipCa::generate(
                 Group::curve(id),
                 info(KeyAgreement::Ecdh, suite, version),
-                &mut TestRng::new(id.name().as_bytes()),
+                &mut DeterministicRng::new(id.name().as_bytes(), ""),
             )
             .unwrap();
             let before = SUITES[i % SUITES.len()].0;
@@ -231,7 +236,7 @@ fn every_rfc_5114_group() {
             let ca = ChipCa::generate(
                 Group::Dh(id.group().clone()),
                 info(KeyAgreement::Dh, suite, version),
-                &mut TestRng::new(id.name().as_bytes()),
+                &mut DeterministicRng::new(id.name().as_bytes(), ""),
             )
             .unwrap();
             run(ca, CipherSuite::Des3, id.name().as_bytes())
@@ -247,17 +252,21 @@ fn a_chip_without_the_private_key_is_not_genuine() {
     for (suite, version) in SUITES {
         let group = Group::curve(CurveId::BrainpoolP256r1);
         let info = info(KeyAgreement::Ecdh, suite, version);
-        let genuine =
-            ChipCa::generate(group.clone(), info.clone(), &mut TestRng::new(b"a")).unwrap();
-        let forged = ChipCa::generate(group, info, &mut TestRng::new(b"b")).unwrap();
+        let genuine = ChipCa::generate(
+            group.clone(),
+            info.clone(),
+            &mut DeterministicRng::new(b"a", ""),
+        )
+        .unwrap();
+        let forged = ChipCa::generate(group, info, &mut DeterministicRng::new(b"b", "")).unwrap();
         let plan = plan_for(&genuine);
         let chip = CaChip {
             session: session(CipherSuite::Aes128),
             ca: forged,
-            rng: TestRng::new(b"chip"),
+            rng: DeterministicRng::new(b"chip", ""),
         };
         let mut channel = SecureChannel::new(chip, session(CipherSuite::Aes128));
-        let result = authenticate(&mut channel, &plan, &mut TestRng::new(b"t"));
+        let result = authenticate(&mut channel, &plan, &mut DeterministicRng::new(b"t", ""));
         assert!(
             matches!(result, Err(Error::AuthenticationFailed(_))),
             "{suite:?} v{version}: {result:?}"
@@ -274,10 +283,10 @@ fn chip_refuses_wrong_protocol_key_and_order() {
             key_id: Some(7),
             ..info(KeyAgreement::Ecdh, CipherSuite::Aes128, 2)
         },
-        &mut TestRng::new(b"k"),
+        &mut DeterministicRng::new(b"k", ""),
     )
     .unwrap();
-    let mut rng = TestRng::new(b"r");
+    let mut rng = DeterministicRng::new(b"r", "");
     let (_, eph) = group.generate(&mut rng).unwrap();
     let ga = apdu::tlv::encode(Tag::new(0x7C), &apdu::tlv::encode(Tag::new(0x80), &eph));
     assert_eq!(
@@ -313,7 +322,7 @@ fn chip_refuses_wrong_protocol_key_and_order() {
 
 #[test]
 fn the_plan_follows_key_ids_and_infers_3des_without_info() {
-    let mut rng = TestRng::new(b"plan");
+    let mut rng = DeterministicRng::new(b"plan", "");
     let ec = ChipCa::generate(
         Group::curve(CurveId::P256),
         info(KeyAgreement::Ecdh, CipherSuite::Aes256, 2),
@@ -354,7 +363,7 @@ fn explicit_parameters_map_to_the_named_curve() {
         let key = ChipCa::generate(
             Group::curve(id),
             info(KeyAgreement::Ecdh, CipherSuite::Aes128, 2),
-            &mut TestRng::new(b"x"),
+            &mut DeterministicRng::new(b"x", ""),
         )
         .unwrap()
         .public_key();
@@ -412,10 +421,15 @@ fn bsi_reference_dg14_end_to_end() {
     let chip = CaChip {
         session: session(CipherSuite::Des3),
         ca,
-        rng: TestRng::new(b"bsi"),
+        rng: DeterministicRng::new(b"bsi", ""),
     };
     let mut channel = SecureChannel::new(chip, session(CipherSuite::Des3));
-    let outcome = authenticate(&mut channel, &plan, &mut TestRng::new(b"terminal")).unwrap();
+    let outcome = authenticate(
+        &mut channel,
+        &plan,
+        &mut DeterministicRng::new(b"terminal", ""),
+    )
+    .unwrap();
     let listed: Vec<&ChipAuthenticationPublicKeyInfo> = infos.chip_authentication_keys().collect();
     assert_eq!(&outcome.public_key, listed[0]);
     assert_eq!(outcome.version, 1);

@@ -2,9 +2,9 @@
 //! the German master list) and RFC 5639 curves outside the named set.
 
 mod common;
+use apdu::rng::DeterministicRng;
 
 use apdu::ec::{Curve, CurveId, EcError, ExplicitParams};
-use common::TestRng;
 use sha2::{Digest, Sha512};
 
 /// An element of a constructed value: (tag, content, whole encoding).
@@ -192,7 +192,7 @@ fn explicit_curve_outside_the_named_set() {
     assert_eq!(c.id(), None);
     assert!(!c.uses_fast_path());
     assert_eq!(c.field_len(), 32);
-    let mut rng = TestRng::new(b"bp256t1");
+    let mut rng = DeterministicRng::new(b"bp256t1", "");
     let d = c.random_scalar(&mut rng);
     let q = c.public_key(&d);
     let (r, s) = c.ecdsa_sign(&d, &[7u8; 32], &mut rng);

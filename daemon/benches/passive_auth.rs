@@ -3,8 +3,9 @@
 //! includes one brainpoolP512r1 verification of the DS certificate):
 //! `cargo bench -p cancuoc --bench passive_auth`.
 
+use apdu::rng::DeterministicRng;
 use cancuoc::trust::issue::{
-    CertificateTemplate, DeterministicRng, PrivateKey, SodOptions, issue_certificate, issue_sod,
+    CertificateTemplate, PrivateKey, SodOptions, issue_certificate, issue_sod,
 };
 use cancuoc::trust::signature::{HashAlgorithm, SignatureAlgorithm, verify};
 use cancuoc::trust::test_pki::{CSCA_SIGNATURE, Issued, PSS_SIGNATURE, TestPki};

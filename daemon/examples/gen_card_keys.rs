@@ -5,7 +5,8 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use apdu::ec::CurveId;
-use cancuoc::trust::issue::{DeterministicRng, IssueError, PrivateKey};
+use apdu::rng::DeterministicRng;
+use cancuoc::trust::issue::{IssueError, PrivateKey};
 
 /// Seed of every card key; the label names the key.
 const SEED: &[u8] = b"cancuoc simulated card keys - TEST ONLY";

@@ -354,10 +354,11 @@ fn reissued(
     listed: &[u8],
     signed: &[u8],
 ) -> Profile {
+    use apdu::rng::DeterministicRng;
     use cancuoc::lds::ef_com::EfCom;
     use cancuoc::lds::{DataGroup, LdsFile};
     use cancuoc::trust::certificate::Certificate;
-    use cancuoc::trust::issue::{DeterministicRng, PrivateKey, SodOptions, issue_sod};
+    use cancuoc::trust::issue::{PrivateKey, SodOptions, issue_sod};
     use cancuoc::trust::signature::{HashAlgorithm, SignatureAlgorithm};
     let pki = profile::fixtures_dir().join("pki");
     let pem = std::fs::read(pki.join("ds-p384.pem")).unwrap();

@@ -40,8 +40,9 @@ use crate::lds::dg15::Dg15;
 use crate::lds::ef_com::EfCom;
 use crate::lds::{DataGroup, LdsFile};
 use crate::trust::certificate::{Certificate, EcDomain};
-use crate::trust::issue::{self, DeterministicRng, PrivateKey, SodOptions};
+use crate::trust::issue::{self, PrivateKey, SodOptions};
 use crate::trust::signature::{HashAlgorithm, SignatureAlgorithm};
+use apdu::rng::DeterministicRng;
 
 use super::face::synthetic_face;
 use crate::transport::atr::contactless_atr;

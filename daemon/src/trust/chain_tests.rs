@@ -7,8 +7,7 @@ use super::certificate::{AlgorithmIdentifier, Certificate, Name};
 use super::der::{self, tag};
 use super::fixture_tests::{VN, at, codes, fixture_dir, pki, synthetic_card};
 use super::issue::{
-    DeterministicRng, PrivateKey, SodOptions, issue_crl, issue_sod, key_identifier,
-    sign_signed_data,
+    PrivateKey, SodOptions, issue_crl, issue_sod, key_identifier, sign_signed_data,
 };
 use super::oid;
 use super::passive::{CrlStatus, PassiveStatus, ProblemCode};
@@ -16,6 +15,7 @@ use super::signature::{HashAlgorithm, SignatureAlgorithm};
 use super::test_pki::{self, Issued, TestPki};
 use super::*;
 use apdu::ec::CurveId;
+use apdu::rng::DeterministicRng;
 
 const ECDSA_SHA256: SignatureAlgorithm = SignatureAlgorithm::Ecdsa(HashAlgorithm::Sha256);
 

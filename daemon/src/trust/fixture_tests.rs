@@ -1,12 +1,13 @@
 //! Round trips through the test PKI of `fixtures/pki`: SODs for a synthetic Vietnamese
 //! card signed at test time, verified against the fixture CSCA, and every variant.
 
-use super::issue::{DeterministicRng, SodOptions, issue_sod};
+use super::issue::{SodOptions, issue_sod};
 use super::passive::{CrlStatus, DataGroupStatus, PassiveResult, PassiveStatus};
 use super::signature::{HashAlgorithm, SignatureAlgorithm};
 use super::test_pki::{Issued, TestPki};
 use super::*;
 use crate::lds::sod::{LdsVersionInfo, Sod};
+use apdu::rng::DeterministicRng;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 

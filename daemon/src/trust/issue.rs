@@ -16,7 +16,7 @@ use super::signature::{self, HashAlgorithm, SignatureAlgorithm};
 use super::time::Time;
 use crate::lds::sod::{LdsSecurityObject, LdsVersionInfo, Sod};
 use apdu::ec::CurveId;
-use digest::Digest;
+use apdu::rng::DeterministicRng;
 use std::collections::BTreeMap;
 use std::fmt;
 use zeroize::Zeroizing;
@@ -33,75 +33,6 @@ pub enum IssueError {
     #[error(transparent)]
     Der(#[from] DerError),
 }
-
-/// A reproducible random stream: SHA-256 over (seed, label, counter). For test keys
-/// and test signatures only, never for real secrets.
-#[derive(Clone)]
-pub struct DeterministicRng {
-    key: [u8; 32],
-    counter: u64,
-    buffer: [u8; 32],
-    used: usize,
-}
-
-impl fmt::Debug for DeterministicRng {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("DeterministicRng([redacted])")
-    }
-}
-
-impl DeterministicRng {
-    /// A stream determined by `seed` and `label`.
-    pub fn new(seed: &[u8], label: &str) -> Self {
-        let mut h = sha2::Sha256::new();
-        h.update((seed.len() as u64).to_be_bytes());
-        h.update(seed);
-        h.update(label.as_bytes());
-        let mut key = [0u8; 32];
-        key.copy_from_slice(&h.finalize());
-        DeterministicRng {
-            key,
-            counter: 0,
-            buffer: [0; 32],
-            used: 32,
-        }
-    }
-
-    fn fill(&mut self, dst: &mut [u8]) {
-        for b in dst {
-            if self.used == self.buffer.len() {
-                let mut h = sha2::Sha256::new();
-                h.update(self.key);
-                h.update(self.counter.to_be_bytes());
-                self.buffer.copy_from_slice(&h.finalize());
-                self.counter += 1;
-                self.used = 0;
-            }
-            *b = self.buffer[self.used];
-            self.used += 1;
-        }
-    }
-}
-
-impl rand_core::TryRng for DeterministicRng {
-    type Error = std::convert::Infallible;
-    fn try_next_u32(&mut self) -> Result<u32, Self::Error> {
-        let mut b = [0u8; 4];
-        self.fill(&mut b);
-        Ok(u32::from_le_bytes(b))
-    }
-    fn try_next_u64(&mut self) -> Result<u64, Self::Error> {
-        let mut b = [0u8; 8];
-        self.fill(&mut b);
-        Ok(u64::from_le_bytes(b))
-    }
-    fn try_fill_bytes(&mut self, dst: &mut [u8]) -> Result<(), Self::Error> {
-        self.fill(dst);
-        Ok(())
-    }
-}
-
-impl rand_core::TryCryptoRng for DeterministicRng {}
 
 /// A signing key.
 #[derive(Clone)]

@@ -597,7 +597,7 @@ fn ecdsa_verify_on(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::trust::issue::DeterministicRng;
+    use apdu::rng::DeterministicRng;
 
     fn h(s: &str) -> Vec<u8> {
         hex::decode(s).unwrap()

@@ -9,13 +9,12 @@
 
 use super::certificate::{Certificate, Name};
 use super::crl::Crl;
-use super::issue::{
-    CertificateTemplate, DeterministicRng, IssueError, PrivateKey, issue_certificate, issue_crl,
-};
+use super::issue::{CertificateTemplate, IssueError, PrivateKey, issue_certificate, issue_crl};
 use super::oid;
 use super::signature::{HashAlgorithm, SignatureAlgorithm};
 use super::time::Time;
 use apdu::ec::CurveId;
+use apdu::rng::DeterministicRng;
 use std::path::Path;
 
 /// The seed of every key and signature of the test PKI.

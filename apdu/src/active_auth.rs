@@ -111,7 +111,7 @@ impl AaHash {
     }
 
     /// The hash of an ecdsa-plain-SHA* signature algorithm OID.
-    pub fn from_ecdsa_plain_oid(oid: &Oid) -> Option<AaHash> {
+    pub(crate) fn from_ecdsa_plain_oid(oid: &Oid) -> Option<AaHash> {
         match oid.arcs_after(ID_ECDSA_PLAIN)?.as_slice() {
             [1] => Some(AaHash::Sha1),
             [2] => Some(AaHash::Sha224),

@@ -109,14 +109,14 @@ impl Oid {
     }
 
     /// Whether this OID is `prefix` followed by more arcs.
-    pub fn is_under(&self, prefix: &str) -> bool {
+    pub(crate) fn is_under(&self, prefix: &str) -> bool {
         self.0
             .strip_prefix(prefix)
             .is_some_and(|rest| rest.starts_with('.'))
     }
 
     /// The arcs after `prefix`, if this OID is under it.
-    pub fn arcs_after(&self, prefix: &str) -> Option<Vec<u64>> {
+    pub(crate) fn arcs_after(&self, prefix: &str) -> Option<Vec<u64>> {
         let rest = self.0.strip_prefix(prefix)?.strip_prefix('.')?;
         rest.split('.').map(|a| a.parse().ok()).collect()
     }
@@ -159,7 +159,7 @@ pub fn small_integer(object: &Tlv<'_>) -> Result<u64, Error> {
 }
 
 /// Reads a non-negative INTEGER as big-endian magnitude bytes (leading zero removed).
-pub fn unsigned_integer<'a>(object: &Tlv<'a>) -> Result<&'a [u8], Error> {
+pub(crate) fn unsigned_integer<'a>(object: &Tlv<'a>) -> Result<&'a [u8], Error> {
     if object.tag() != INTEGER {
         return Err(Error::Malformed("expected an INTEGER"));
     }
@@ -186,7 +186,7 @@ pub fn integer(magnitude: &[u8]) -> Vec<u8> {
 }
 
 /// Encodes a small non-negative INTEGER.
-pub fn small_integer_der(value: u64) -> Vec<u8> {
+pub(crate) fn small_integer_der(value: u64) -> Vec<u8> {
     integer(&value.to_be_bytes())
 }
 

@@ -226,7 +226,7 @@ impl ChipBac {
 
     /// Answers MUTUAL AUTHENTICATE: on success the response data and the session.
     /// A wrong key is answered 6300 and leaves the chip as it was (no lockout).
-    pub fn mutual_authenticate(
+    pub(crate) fn mutual_authenticate(
         &mut self,
         data: &[u8],
         rng: &mut impl CryptoRng,

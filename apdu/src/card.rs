@@ -83,7 +83,7 @@ pub trait Card {
 /// `cla` is the class byte of the command answered; GET RESPONSE keeps its logical
 /// channel and goes in clear (under secure messaging the protected answer is chained as
 /// a whole and unwrapped afterwards). Bounded in rounds and bytes.
-pub fn follow_get_response<C: Card + ?Sized>(
+pub(crate) fn follow_get_response<C: Card + ?Sized>(
     card: &mut C,
     cla: u8,
     mut response: Response,

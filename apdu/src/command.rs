@@ -77,7 +77,7 @@ impl Command {
 
     /// The command with CLA bit 3–4 set to say the command is secure-messaging protected
     /// with the header authenticated (`0C` for CLA `00`).
-    pub fn is_secure_messaging(&self) -> bool {
+    pub(crate) fn is_secure_messaging(&self) -> bool {
         self.cla & 0x0C == 0x0C
     }
 
@@ -234,7 +234,7 @@ impl Response {
 
     /// The data if the status word is success (or a warning that delivers data),
     /// otherwise the status as an error.
-    pub fn into_data(self) -> Result<Vec<u8>, Error> {
+    pub(crate) fn into_data(self) -> Result<Vec<u8>, Error> {
         if self.sw.is_success() {
             Ok(self.data)
         } else {

@@ -23,7 +23,7 @@ pub enum CipherSuite {
 
 impl CipherSuite {
     /// Cipher block size: also the padding block and the SSC length.
-    pub fn block_size(self) -> usize {
+    pub(crate) fn block_size(self) -> usize {
         match self {
             CipherSuite::Des3 => 8,
             _ => 16,
@@ -231,7 +231,7 @@ macro_rules! aes_ops {
 aes_ops!(aes::Aes128, aes::Aes192, aes::Aes256);
 
 /// Encrypts `data` (a multiple of the block size) in CBC mode under `key` with `iv`.
-pub fn encrypt_cbc(
+pub(crate) fn encrypt_cbc(
     suite: CipherSuite,
     key: &SecretKey,
     iv: &[u8],
@@ -304,7 +304,7 @@ pub fn mac(suite: CipherSuite, key: &SecretKey, padded: &[u8]) -> Result<[u8; 8]
 
 /// AES-CMAC of unpadded `data`, truncated to 8 bytes (PACE and chip authentication
 /// tokens); the key length picks AES-128, -192 or -256.
-pub fn cmac(key: &SecretKey, data: &[u8]) -> Result<[u8; 8], Error> {
+pub(crate) fn cmac(key: &SecretKey, data: &[u8]) -> Result<[u8; 8], Error> {
     let mut out = Vec::new();
     aes_op(key.as_bytes(), |aes| out = aes.cmac(key.as_bytes(), data))?;
     out.get(..8)

@@ -364,7 +364,7 @@ impl DhGroup {
     }
 
     /// A random private exponent in [1, q-1] (or of p's length less one byte without q).
-    pub fn generate_private_key(&self, rng: &mut impl rand_core::CryptoRng) -> DhPrivateKey {
+    pub(crate) fn generate_private_key(&self, rng: &mut impl rand_core::CryptoRng) -> DhPrivateKey {
         match &self.q {
             Some(q) => {
                 let bits = q.bits();

@@ -144,7 +144,7 @@ fn cam_iv(suite: CipherSuite, ks_enc: &SecretKey) -> Result<Vec<u8>, Error> {
 
 /// Length of the chip's nonce s: l of the integrated mapping (128 bits for 3DES and
 /// AES-128, 256 for AES-192/256), which also serves the other mappings.
-pub fn nonce_len(suite: CipherSuite) -> usize {
+pub(crate) fn nonce_len(suite: CipherSuite) -> usize {
     match suite {
         CipherSuite::Des3 | CipherSuite::Aes128 => 16,
         CipherSuite::Aes192 | CipherSuite::Aes256 => 32,

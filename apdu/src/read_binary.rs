@@ -83,7 +83,7 @@ pub fn select_file(card: &mut impl Card, fid: u16) -> Result<(), Error> {
 }
 
 /// Selects the master file.
-pub fn select_master_file(card: &mut impl Card) -> Result<(), Error> {
+pub(crate) fn select_master_file(card: &mut impl Card) -> Result<(), Error> {
     let command = Command::new(0x00, INS_SELECT, 0x00, 0x0C).with_data([0x3F, 0x00]);
     expect_success(card.exchange(&command)?)
 }
@@ -130,7 +130,7 @@ impl FileReader {
     }
 
     /// The Ne this reader will ask for next on `card`.
-    pub fn chunk_le(&self, card: &impl Card) -> usize {
+    pub(crate) fn chunk_le(&self, card: &impl Card) -> usize {
         let link = card.max_le().min(self.limits.max_le);
         self.learned_le.map_or(link, |l| l.min(link)).max(1)
     }

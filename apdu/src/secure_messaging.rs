@@ -109,7 +109,7 @@ impl Ssc {
     }
 
     /// Adds one; refuses to wrap around, since a repeated counter would allow replay.
-    pub fn increment(&mut self) -> Result<(), Error> {
+    pub(crate) fn increment(&mut self) -> Result<(), Error> {
         let value = &mut self.bytes[..self.len];
         if value.iter().all(|b| *b == 0xFF) {
             return Err(Error::SscExhausted);
@@ -127,7 +127,7 @@ impl Ssc {
 
 /// Length of the protected response that carries `plain` response bytes: DO'87' with
 /// padding, DO'99' and DO'8E'.
-pub fn protected_response_len(suite: CipherSuite, plain: usize) -> usize {
+pub(crate) fn protected_response_len(suite: CipherSuite, plain: usize) -> usize {
     let cryptogram = if plain == 0 {
         0
     } else {
@@ -493,7 +493,7 @@ impl<C: Card> SecureChannel<C> {
     }
 
     /// Replaces the session keys and counter, as chip authentication does.
-    pub fn rekey(&mut self, session: SmSession) {
+    pub(crate) fn rekey(&mut self, session: SmSession) {
         self.session = session;
     }
 
@@ -508,7 +508,7 @@ impl<C: Card> SecureChannel<C> {
     }
 
     /// Gives back the session, dropping the card handle.
-    pub fn into_session(self) -> SmSession {
+    pub(crate) fn into_session(self) -> SmSession {
         self.session
     }
 

@@ -105,7 +105,7 @@ impl PaceProtocol {
 
     /// Preference among several offered protocols: stronger cipher first, then ECDH over
     /// DH, then the mapping that also authenticates the chip.
-    pub fn strength(&self) -> u32 {
+    pub(crate) fn strength(&self) -> u32 {
         let cipher = match self.suite {
             CipherSuite::Des3 => 0,
             CipherSuite::Aes128 => 1,

@@ -93,7 +93,7 @@ impl core::fmt::Display for Tag {
 }
 
 /// Reads a definite length field; returns the length and the bytes the field took.
-pub fn parse_length(input: &[u8]) -> Result<(usize, usize), Error> {
+pub(crate) fn parse_length(input: &[u8]) -> Result<(usize, usize), Error> {
     let first = *input.first().ok_or(Error::Truncated("TLV length"))?;
     if first < 0x80 {
         return Ok((usize::from(first), 1));
@@ -139,7 +139,7 @@ impl Header {
     }
 
     /// Size of the whole object, or `None` if it does not fit in `usize`.
-    pub fn total_len(&self) -> Option<usize> {
+    pub(crate) fn total_len(&self) -> Option<usize> {
         self.header_len.checked_add(self.value_len)
     }
 }
@@ -269,7 +269,7 @@ impl<'a> Iterator for TlvIter<'a> {
 }
 
 /// Appends the definite-length encoding of `len` (shortest form).
-pub fn encode_length(len: usize, out: &mut Vec<u8>) {
+pub(crate) fn encode_length(len: usize, out: &mut Vec<u8>) {
     let bytes = (len as u64).to_be_bytes();
     if len < 0x80 {
         out.push(len as u8);

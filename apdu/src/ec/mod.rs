@@ -323,7 +323,7 @@ impl Curve {
     }
 
     /// Bit length of n.
-    pub fn order_bits(&self) -> u32 {
+    pub(crate) fn order_bits(&self) -> u32 {
         self.g.fnm.bits
     }
 
@@ -581,7 +581,7 @@ impl Curve {
     /// A scalar from a big-endian integer of any length up to twice the order's, reduced
     /// modulo n without branching on its digits (PACE nonces may be longer than n).
     /// Zero after reduction is an error.
-    pub fn scalar_reduced(&self, be: &[u8]) -> Result<Scalar, EcError> {
+    pub(crate) fn scalar_reduced(&self, be: &[u8]) -> Result<Scalar, EcError> {
         let n = &self.g.fnm;
         if be.is_empty() || be.len() > 2 * n.len {
             return Err(EcError::ScalarOutOfRange);

@@ -682,7 +682,7 @@ impl Curve {
     /// The point f_G(u) of PACE integrated mapping (ICAO 9303-11 §4.4.3.3.2, Appendix B)
     /// for a field element u < p, big-endian.
     ///
-    /// The encoding the standard refers to ([BCIMRT2010], simplified SWU) is defined for
+    /// The encoding the standard refers to (BCIMRT2010, simplified SWU) is defined for
     /// p = 3 mod 4 only; on the other curves (P-224 among the standardized ones) this
     /// returns [`EcError::UnsupportedParameters`]. The curves here have cofactor 1, so no
     /// cofactor multiplication follows.

@@ -19,7 +19,7 @@
 //!
 //! Fields numbered above 16 (content the layout does not name) are kept in
 //! [`VnIdentity::extra`], never dropped: their text decoded where it is a string type
-//! (see [`text::asn1_string`]), otherwise reported as `[undecoded tag TT: HEX]`.
+//! (see `text::asn1_string`), otherwise reported as `[undecoded tag TT: HEX]`.
 //!
 //! All text is normalized to Unicode NFC.
 

@@ -71,7 +71,9 @@ pub struct OpenChip<'c, C: Card> {
 
 /// Reads EF.CardAccess from the master file; `None` when the chip has none (a BAC-only
 /// chip). Chips that answer SELECT MF with 6D00 are read by selecting the file directly.
-pub(crate) fn read_card_access(card: &mut impl Card) -> Result<Option<(Vec<u8>, SecurityInfos)>, Error> {
+pub(crate) fn read_card_access(
+    card: &mut impl Card,
+) -> Result<Option<(Vec<u8>, SecurityInfos)>, Error> {
     match read_binary::select_master_file(card) {
         Ok(()) => {}
         // The Vietnamese CCCD does not know SELECT MF; the MF is current after reset.

@@ -244,6 +244,16 @@ mod tests {
         assert!(Oid::from_der_content(&[0x2B, 0x81]).is_err());
         assert!(Oid::from_der_content(&[0x2B, 0x80, 0x01]).is_err());
         assert!(Oid::from_der_content(&[0xFF; 12]).is_err());
+        assert!(Oid::from_der_content(&[0x80, 0x01]).is_err());
+        assert_eq!(
+            Oid::from_der_content(&[0x28, 0xD3, 0x16, 0x01, 0x00, 0x08])
+                .unwrap()
+                .as_str(),
+            "1.0.10646.1.0.8"
+        );
+        for not_an_oid in ["1", "1.x", "3.1", "1.40", ""] {
+            assert!(Oid::parse(not_an_oid).is_none(), "{not_an_oid}");
+        }
         let negative = tlv::encode(INTEGER, &[0x80]);
         assert!(small_integer(&Tlv::parse(&negative).unwrap()).is_err());
         let big = tlv::encode(INTEGER, &[1; 9]);

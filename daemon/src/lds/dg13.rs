@@ -25,6 +25,7 @@
 
 use std::collections::BTreeMap;
 
+use apdu::asn1::{INTEGER, OBJECT_IDENTIFIER as OID, Oid, SEQUENCE, SET};
 use apdu::tlv::{self, Tag, Tlv};
 use serde::Serialize;
 use zeroize::Zeroize;
@@ -35,14 +36,8 @@ use super::{DataGroup, Error, Redacted, outer};
 /// OID of the character set DG13 declares: ISO/IEC 10646 in UTF-8.
 pub const UTF8_CHARSET_OID: &str = "1.0.10646.1.0.8";
 
-const INTEGER: u32 = 0x02;
-const OID: u32 = 0x06;
-const SEQUENCE: u32 = 0x30;
-const SET: u32 = 0x31;
 /// More elements than any field has: a SEQUENCE with more is not a field.
 const MAX_FIELD_ELEMENTS: usize = 16;
-/// Longest OID accepted, in bytes.
-const MAX_OID_LEN: usize = 64;
 /// Most fields above 16 kept in [`VnIdentity::extra`]; further ones are dropped.
 pub const MAX_EXTRA_FIELDS: usize = 32;
 /// The fields real cards write as PrintableString (the others are UTF8String).
@@ -271,7 +266,7 @@ impl Walk {
         if depth > tlv::MAX_DEPTH {
             return Err(Error::Malformed("DG13: nesting too deep"));
         }
-        match node.tag().value() {
+        match node.tag() {
             SEQUENCE => {
                 match field(node, depth)? {
                     Some(Field::Known(n, slots)) => {
@@ -295,7 +290,7 @@ impl Walk {
                 }
             }
             OID if self.charset.is_none() => {
-                self.charset = Some(oid_to_string(node.value())?);
+                self.charset = Some(Oid::from_der_content(node.value())?.to_string());
             }
             _ if node.tag().is_constructed() => {
                 for child in node.children() {
@@ -324,7 +319,7 @@ fn field(node: &Tlv<'_>, depth: usize) -> Result<Option<Field>, Error> {
         return Ok(None);
     };
     let first = first?;
-    if first.tag().value() != INTEGER {
+    if first.tag() != INTEGER {
         return Ok(None);
     }
     let Some(n) = small_integer(first.value()).filter(|n| *n >= 1) else {
@@ -371,7 +366,7 @@ fn collect_strings(node: &Tlv<'_>, depth: usize, out: &mut Vec<String>) -> Resul
         out.push(text::asn1_string(node, "DG13 field")?);
         return Ok(true);
     }
-    if matches!(node.tag().value(), SEQUENCE | SET) {
+    if matches!(node.tag(), SEQUENCE | SET) {
         for child in node.children() {
             if !collect_strings(&child?, depth + 1, out)? {
                 return Ok(false);
@@ -404,7 +399,7 @@ fn collect_any(node: &Tlv<'_>, depth: usize, out: &mut Vec<String>) -> Result<bo
     }
     let mut children = node.children().peekable();
     if let Some(Ok(first)) = children.peek() {
-        if first.tag().value() == INTEGER {
+        if first.tag() == INTEGER {
             return Ok(false);
         }
     }
@@ -434,70 +429,6 @@ fn small_integer(value: &[u8]) -> Option<usize> {
     }
     let n = value.iter().fold(0u32, |acc, b| (acc << 8) | u32::from(*b));
     usize::try_from(n).ok()
-}
-
-/// An OBJECT IDENTIFIER's value as dotted text.
-pub fn oid_to_string(value: &[u8]) -> Result<String, Error> {
-    if value.is_empty() || value.len() > MAX_OID_LEN {
-        return Err(Error::Malformed("OID length"));
-    }
-    let mut arcs: Vec<u64> = Vec::new();
-    let mut current: u64 = 0;
-    let mut in_arc = false;
-    for &b in value {
-        if !in_arc && b == 0x80 {
-            return Err(Error::Malformed("OID: non-minimal arc"));
-        }
-        current = current
-            .checked_mul(128)
-            .and_then(|c| c.checked_add(u64::from(b & 0x7F)))
-            .ok_or(Error::Malformed("OID: arc too large"))?;
-        in_arc = b & 0x80 != 0;
-        if !in_arc {
-            if arcs.is_empty() {
-                let first = (current / 40).min(2);
-                arcs.push(first);
-                arcs.push(current - first * 40);
-            } else {
-                arcs.push(current);
-            }
-            current = 0;
-        }
-    }
-    if in_arc {
-        return Err(Error::Truncated("OID"));
-    }
-    let parts: Vec<String> = arcs.iter().map(u64::to_string).collect();
-    Ok(parts.join("."))
-}
-
-/// The content bytes of a dotted OID.
-pub fn oid_from_string(dotted: &str) -> Result<Vec<u8>, Error> {
-    let arcs: Result<Vec<u64>, _> = dotted.split('.').map(str::parse::<u64>).collect();
-    let arcs = arcs.map_err(|_| Error::Encode("OID: not dotted numbers"))?;
-    let (&first, rest) = arcs
-        .split_first()
-        .ok_or(Error::Encode("OID: needs two arcs"))?;
-    let (&second, rest) = rest
-        .split_first()
-        .ok_or(Error::Encode("OID: needs two arcs"))?;
-    if first > 2 || (first < 2 && second >= 40) {
-        return Err(Error::Encode("OID: first arcs out of range"));
-    }
-    let head = (first * 40)
-        .checked_add(second)
-        .ok_or(Error::Encode("OID: arc too large"))?;
-    let mut out = Vec::new();
-    for arc in core::iter::once(head).chain(rest.iter().copied()) {
-        let mut groups = vec![(arc & 0x7F) as u8];
-        let mut rest = arc >> 7;
-        while rest > 0 {
-            groups.push(0x80 | (rest & 0x7F) as u8);
-            rest >>= 7;
-        }
-        out.extend(groups.iter().rev());
-    }
-    Ok(out)
 }
 
 impl VnIdentity {
@@ -602,20 +533,20 @@ impl VnIdentity {
         let mut set = Vec::new();
         for (n, value) in self.fields() {
             let mut field = Vec::new();
-            tlv::encode_into(Tag::new(INTEGER), &[n], &mut field);
+            tlv::encode_into(INTEGER, &[n], &mut field);
             match (n, value) {
                 (13, Some(_)) => {
                     for parent in [&self.father_name, &self.mother_name] {
                         let mut inner = Vec::new();
                         string(n, parent.as_deref().unwrap_or_default(), &mut inner);
-                        tlv::encode_into(Tag::new(SEQUENCE), &inner, &mut field);
+                        tlv::encode_into(SEQUENCE, &inner, &mut field);
                     }
                 }
                 (14, None) => {}
                 (_, Some(value)) => string(n, value, &mut field),
                 (_, None) => continue,
             }
-            tlv::encode_into(Tag::new(SEQUENCE), &field, &mut set);
+            tlv::encode_into(SEQUENCE, &field, &mut set);
         }
         for (&n, value) in &self.extra.0 {
             if n <= 16 {
@@ -628,23 +559,25 @@ impl VnIdentity {
             if number.first().is_some_and(|b| b & 0x80 != 0) {
                 number.insert(0, 0);
             }
-            tlv::encode_into(Tag::new(INTEGER), &number, &mut field);
+            tlv::encode_into(INTEGER, &number, &mut field);
             tlv::encode_into(
                 Tag::new(UTF8_STRING),
                 text::nfc(value).as_bytes(),
                 &mut field,
             );
-            tlv::encode_into(Tag::new(SEQUENCE), &field, &mut set);
+            tlv::encode_into(SEQUENCE, &field, &mut set);
         }
         let mut body = Vec::new();
-        tlv::encode_into(Tag::new(INTEGER), &[1], &mut body);
+        tlv::encode_into(INTEGER, &[1], &mut body);
         tlv::encode_into(
-            Tag::new(OID),
-            &oid_from_string(UTF8_CHARSET_OID)?,
+            OID,
+            &Oid::parse(UTF8_CHARSET_OID)
+                .ok_or(Error::Encode("the charset OID"))?
+                .to_der_content(),
             &mut body,
         );
-        tlv::encode_into(Tag::new(SET), &set, &mut body);
-        let sequence = tlv::encode(Tag::new(SEQUENCE), &body);
+        tlv::encode_into(SET, &set, &mut body);
+        let sequence = tlv::encode(SEQUENCE, &body);
         Ok(tlv::encode(DataGroup::DG13.tag(), &sequence))
     }
 }
@@ -684,16 +617,16 @@ mod tests {
     }
 
     fn field(n: u8, values: &[(u32, &[u8])]) -> Vec<u8> {
-        let mut body = tlv::encode(Tag::new(INTEGER), &[n]);
+        let mut body = tlv::encode(INTEGER, &[n]);
         for (tag, value) in values {
             tlv::encode_into(Tag::new(*tag), value, &mut body);
         }
-        tlv::encode(Tag::new(SEQUENCE), &body)
+        tlv::encode(SEQUENCE, &body)
     }
 
     fn dg13(fields: &[Vec<u8>]) -> Vec<u8> {
-        let set = tlv::encode(Tag::new(SET), &fields.concat());
-        tlv::encode(Tag::new(0x6D), &tlv::encode(Tag::new(SEQUENCE), &set))
+        let set = tlv::encode(SET, &fields.concat());
+        tlv::encode(Tag::new(0x6D), &tlv::encode(SEQUENCE, &set))
     }
 
     #[test]
@@ -819,11 +752,11 @@ mod tests {
                 13,
                 &[
                     (
-                        SEQUENCE,
+                        SEQUENCE.value(),
                         &tlv::encode(Tag::new(UTF8_STRING), "Lý Văn Tám".as_bytes()),
                     ),
                     (
-                        SEQUENCE,
+                        SEQUENCE.value(),
                         &tlv::encode(Tag::new(UTF8_STRING), "Hà Thị Chín".as_bytes()),
                     ),
                 ],
@@ -877,11 +810,14 @@ mod tests {
             // Not text: reported, not dropped, and the rest of the file still counts.
             field(19, &[(0x04, &[0xDE, 0xAD])]),
             field(20, &[(0x13, &[0xC3, 0x28])]),
-            field(21, &[(SEQUENCE, &tlv::encode(Tag::new(UTF8_STRING), b"a"))]),
+            field(
+                21,
+                &[(SEQUENCE.value(), &tlv::encode(Tag::new(UTF8_STRING), b"a"))],
+            ),
             field(22, &[]),
             tlv::encode(
-                Tag::new(SEQUENCE),
-                &seq(&[(INTEGER, &[0x01, 0x2C]), (UTF8_STRING, b"big")]),
+                SEQUENCE,
+                &seq(&[(INTEGER.value(), &[0x01, 0x2C]), (UTF8_STRING, b"big")]),
             ),
             field(2, &[(UTF8_STRING, "Lê Văn A".as_bytes())]),
         ]);
@@ -903,7 +839,7 @@ mod tests {
         assert_eq!(extra.get(&300).map(String::as_str), Some("big"));
 
         // A wrapper numbered above 16 around further fields is a wrapper, not a field.
-        let wrapped = field(40, &[(SET, &field(2, &[(UTF8_STRING, b"Le B")]))]);
+        let wrapped = field(40, &[(SET.value(), &field(2, &[(UTF8_STRING, b"Le B")]))]);
         let identity = VnIdentity::from_dg13(&tlv::encode(Tag::new(0x6D), &wrapped)).unwrap();
         assert_eq!(identity.full_name.as_deref(), Some("Le B"));
         assert!(identity.extra.0.is_empty());
@@ -939,8 +875,8 @@ mod tests {
             dg13(&[field(
                 13,
                 &[
-                    (SEQUENCE, &seq(&[(UTF8_STRING, a)])),
-                    (SEQUENCE, &seq(&[(UTF8_STRING, b)])),
+                    (SEQUENCE.value(), &seq(&[(UTF8_STRING, a)])),
+                    (SEQUENCE.value(), &seq(&[(UTF8_STRING, b)])),
                 ],
             )])
         };
@@ -953,18 +889,27 @@ mod tests {
         // An empty SEQUENCE keeps the father's place too.
         let empty_father = dg13(&[field(
             13,
-            &[(SEQUENCE, &[]), (SEQUENCE, &seq(&[(UTF8_STRING, mother)]))],
+            &[
+                (SEQUENCE.value(), &[]),
+                (SEQUENCE.value(), &seq(&[(UTF8_STRING, mother)])),
+            ],
         )]);
         assert_eq!(parents(&empty_father), (None, m()));
         // Father only, the mother's SEQUENCE left out.
-        let father_only = dg13(&[field(13, &[(SEQUENCE, &seq(&[(UTF8_STRING, father)]))])]);
+        let father_only = dg13(&[field(
+            13,
+            &[(SEQUENCE.value(), &seq(&[(UTF8_STRING, father)]))],
+        )]);
         assert_eq!(parents(&father_only), (f(), None));
 
         // Both names nested in one SEQUENCE.
         let one = |a: &[u8], b: &[u8]| {
             dg13(&[field(
                 13,
-                &[(SEQUENCE, &seq(&[(UTF8_STRING, a), (UTF8_STRING, b)]))],
+                &[(
+                    SEQUENCE.value(),
+                    &seq(&[(UTF8_STRING, a), (UTF8_STRING, b)]),
+                )],
             )])
         };
         assert_eq!(parents(&one(father, mother)), (f(), m()));
@@ -1008,7 +953,7 @@ mod tests {
                 13 => {
                     assert_eq!(rest.len(), 2);
                     for parent in rest {
-                        assert_eq!(parent.tag().value(), SEQUENCE);
+                        assert_eq!(parent.tag(), SEQUENCE);
                         let name = Tlv::parse(parent.value()).unwrap();
                         assert_eq!(name.tag().value(), UTF8_STRING);
                     }
@@ -1065,7 +1010,7 @@ mod tests {
         // Deep nesting is refused, not followed.
         let mut deep = tlv::encode(Tag::new(UTF8_STRING), b"x");
         for _ in 0..40 {
-            deep = tlv::encode(Tag::new(SEQUENCE), &deep);
+            deep = tlv::encode(SEQUENCE, &deep);
         }
         let deep = tlv::encode(Tag::new(0x6D), &deep);
         assert_eq!(
@@ -1079,35 +1024,13 @@ mod tests {
             VnIdentity::default()
         );
         // A broken OID.
-        let oid = tlv::encode(Tag::new(0x6D), &tlv::encode(Tag::new(OID), &[0x81]));
+        let oid = tlv::encode(Tag::new(0x6D), &tlv::encode(OID, &[0x81]));
         assert!(Dg13::parse(&oid).is_err());
         // An empty data group has no fields.
         assert_eq!(
             Dg13::parse(&[0x6D, 0x00]).unwrap().identity,
             VnIdentity::default()
         );
-    }
-
-    #[test]
-    fn oids() {
-        assert_eq!(
-            oid_to_string(&[0x28, 0xD3, 0x16, 0x01, 0x00, 0x08]).unwrap(),
-            "1.0.10646.1.0.8"
-        );
-        assert_eq!(
-            oid_to_string(&[0x67, 0x81, 0x08, 0x01]).unwrap(),
-            "2.23.136.1"
-        );
-        assert_eq!(
-            oid_from_string("2.23.136.1").unwrap(),
-            [0x67, 0x81, 0x08, 0x01]
-        );
-        assert!(oid_to_string(&[0x80, 0x01]).is_err());
-        assert!(oid_to_string(&[0xFF; 12]).is_err());
-        assert!(oid_to_string(&[]).is_err());
-        assert!(oid_from_string("1").is_err());
-        assert!(oid_from_string("1.x").is_err());
-        assert!(oid_from_string("3.1").is_err());
     }
 
     #[test]

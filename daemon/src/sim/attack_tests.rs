@@ -25,7 +25,6 @@ use crate::lds::{DataGroup, LdsFile};
 use crate::trust::certificate::Certificate;
 use crate::trust::cms::SignedData;
 use crate::trust::crl::Crl;
-use crate::trust::issue::{SECURITY_OBJECT_OID, oid_content};
 use crate::trust::oid;
 use crate::trust::signature::{self, SignatureAlgorithm};
 
@@ -343,7 +342,7 @@ fn pace_cam_cards_have_card_access_and_a_signed_card_security() {
     // A SignedData over the SecurityInfos (no 77 wrapper), signed by the profile's DS.
     assert_eq!(bytes.first(), Some(&0x30));
     let signed = SignedData::from_content_info(&bytes).unwrap();
-    assert_eq!(signed.content_type, oid_content(SECURITY_OBJECT_OID));
+    assert_eq!(signed.content_type, crate::trust::oid::ID_SECURITY_OBJECT);
     let infos = SecurityInfos::parse(&signed.content).unwrap();
     assert_eq!(infos.pace().len(), 1);
     assert_eq!(infos.chip_authentication().count(), 1);

@@ -222,7 +222,7 @@ impl fmt::Display for Name {
                 [0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x09, 0x01] => {
                     "emailAddress".to_string()
                 }
-                other => der::oid_to_string(other),
+                other => oid::dotted(other),
             };
             write!(f, "{label}={v}")?;
         }

@@ -344,38 +344,6 @@ pub fn bit_string_bytes<'a>(tlv: &Tlv<'a>, context: &'static str) -> Result<&'a 
     }
 }
 
-/// Formats OID content octets in dotted notation.
-pub fn oid_to_string(content: &[u8]) -> String {
-    let mut parts: Vec<String> = Vec::new();
-    let mut value: u128 = 0;
-    let mut first = true;
-    for &b in content {
-        value = (value << 7) | u128::from(b & 0x7f);
-        if value > u128::from(u64::MAX) {
-            return "invalid-oid".to_string();
-        }
-        if b & 0x80 == 0 {
-            if first {
-                let (a, rest) = match value {
-                    0..=39 => (0, value),
-                    40..=79 => (1, value - 40),
-                    _ => (2, value - 80),
-                };
-                parts.push(a.to_string());
-                parts.push(rest.to_string());
-                first = false;
-            } else {
-                parts.push(value.to_string());
-            }
-            value = 0;
-        }
-    }
-    if parts.is_empty() {
-        return "invalid-oid".to_string();
-    }
-    parts.join(".")
-}
-
 /// Encodes a DER length.
 pub fn write_length(out: &mut Vec<u8>, len: usize) {
     if len < 0x80 {
@@ -485,19 +453,6 @@ mod tests {
         assert!(ber_to_der(&[0x04, 0x80, 0, 0]).is_err());
         let deep: Vec<u8> = std::iter::repeat_n([0x30u8, 0x80], 200).flatten().collect();
         assert!(ber_to_der(&deep).is_err());
-    }
-
-    #[test]
-    fn oid_strings() {
-        assert_eq!(
-            oid_to_string(&[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x07, 0x02]),
-            "1.2.840.113549.1.7.2"
-        );
-        assert_eq!(
-            oid_to_string(&[0x67, 0x81, 0x08, 0x01, 0x01, 0x01]),
-            "2.23.136.1.1.1"
-        );
-        assert_eq!(oid_to_string(&[0x86]), "invalid-oid");
     }
 
     #[test]

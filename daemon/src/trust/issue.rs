@@ -88,7 +88,7 @@ impl PrivateKey {
         let domain = if explicit {
             EcDomain::Explicit(explicit_curve(curve))
         } else {
-            EcDomain::Named(oid_content(curve.oid()))
+            EcDomain::Named(oid::content(curve.oid()))
         };
         PrivateKey::Ec {
             domain,
@@ -272,7 +272,7 @@ impl PrivateKey {
         let _version = r.expect(tag::INTEGER, "PrivateKeyInfo version")?;
         let algorithm = r.expect(tag::SEQUENCE, "PrivateKeyInfo algorithm")?;
         let mut a = algorithm.reader();
-        let oid = der::oid_to_string(a.expect(tag::OID, "PrivateKeyInfo algorithm")?.value);
+        let oid = oid::dotted(a.expect(tag::OID, "PrivateKeyInfo algorithm")?.value);
         let key = r.expect(tag::OCTET_STRING, "PrivateKeyInfo privateKey")?;
         match oid.as_str() {
             RSA_ENCRYPTION => {
@@ -300,26 +300,6 @@ impl PrivateKey {
             ))),
         }
     }
-}
-
-/// Dotted OID to content octets (for the curve OIDs of `apdu::ec`).
-pub fn oid_content(dotted: &str) -> Vec<u8> {
-    let arcs: Vec<u64> = dotted.split('.').filter_map(|a| a.parse().ok()).collect();
-    let mut out = Vec::new();
-    let (first, rest) = match arcs.as_slice() {
-        [a, b, rest @ ..] => (a * 40 + b, rest),
-        _ => return out,
-    };
-    for arc in std::iter::once(first).chain(rest.iter().copied()) {
-        let mut digits = vec![(arc & 0x7f) as u8];
-        let mut v = arc >> 7;
-        while v > 0 {
-            digits.push(0x80 | (v & 0x7f) as u8);
-            v >>= 7;
-        }
-        out.extend(digits.iter().rev());
-    }
-    out
 }
 
 /// What goes into a certificate.
@@ -578,10 +558,6 @@ pub fn issue_sod(
     Ok(Sod::wrap(&ci))
 }
 
-/// id-SecurityObject (BSI TR-03110-3, ICAO 9303-11 §9.2.2): the content type of
-/// EF.CardSecurity.
-pub const SECURITY_OBJECT_OID: &str = "0.4.0.127.0.7.3.2.1";
-
 /// Signs an EF.CardSecurity: a CMS SignedData `ContentInfo` (no `77` wrapper) whose
 /// content, of type id-SecurityObject, is the DER `SecurityInfos` given (for PACE-CAM:
 /// the PACEInfo, ChipAuthenticationInfo and ChipAuthenticationPublicKeyInfo). Signed by
@@ -596,7 +572,7 @@ pub fn issue_card_security(
     let mut certs = vec![ds];
     certs.extend(options.extra_certificates.iter());
     sign_signed_data(
-        &oid_content(SECURITY_OBJECT_OID),
+        oid::ID_SECURITY_OBJECT,
         security_infos,
         ds,
         ds_key,
@@ -611,18 +587,6 @@ pub fn issue_card_security(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn oid_content_encodes_curve_oids() {
-        assert_eq!(
-            oid_content("1.2.840.10045.3.1.7"),
-            [0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07]
-        );
-        assert_eq!(
-            der::oid_to_string(&oid_content("1.3.36.3.3.2.8.1.1.13")),
-            "1.3.36.3.3.2.8.1.1.13"
-        );
-    }
 
     #[test]
     fn deterministic_rng_is_reproducible() {

@@ -80,5 +80,50 @@ pub fn name(content: &[u8]) -> String {
         .iter()
         .find(|(oid, _)| *oid == content)
         .map(|(_, n)| (*n).to_string())
-        .unwrap_or_else(|| super::der::oid_to_string(content))
+        .unwrap_or_else(|| dotted(content))
+}
+
+/// OID content octets in dotted notation (`invalid-oid` when they are not an OID).
+pub fn dotted(content: &[u8]) -> String {
+    apdu::asn1::Oid::from_der_content(content)
+        .map_or_else(|_| "invalid-oid".into(), |o| o.to_string())
+}
+
+/// The content octets of a dotted OID this crate names (empty when it is not one).
+pub fn content(dotted: &str) -> Vec<u8> {
+    apdu::asn1::Oid::parse(dotted).map_or_else(Vec::new, |o| o.to_der_content())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn oid_strings() {
+        assert_eq!(
+            dotted(&[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x07, 0x02]),
+            "1.2.840.113549.1.7.2"
+        );
+        assert_eq!(
+            dotted(&[0x67, 0x81, 0x08, 0x01, 0x01, 0x01]),
+            "2.23.136.1.1.1"
+        );
+        assert_eq!(dotted(&[0x86]), "invalid-oid");
+    }
+
+    #[test]
+    fn content_encodes_curve_oids() {
+        assert_eq!(
+            content("1.2.840.10045.3.1.7"),
+            [0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07]
+        );
+        assert_eq!(
+            dotted(&content("1.3.36.3.3.2.8.1.1.13")),
+            "1.3.36.3.3.2.8.1.1.13"
+        );
+        assert_eq!(
+            content(super::super::issue::SECURITY_OBJECT_OID),
+            ID_SECURITY_OBJECT
+        );
+    }
 }

@@ -471,7 +471,7 @@ pub struct NamedCurve {
 
 /// The curve named by an OID (content octets).
 pub fn named_curve(oid_content: &[u8]) -> Option<NamedCurve> {
-    let id = CurveId::from_oid(&der::oid_to_string(oid_content))?;
+    let id = CurveId::from_oid(&oid::dotted(oid_content))?;
     Some(NamedCurve {
         name: id.name(),
         bits: id.curve().field_bits() as usize,
@@ -492,9 +492,7 @@ pub struct CurveInfo {
 pub fn curve_info(domain: &EcDomain) -> CurveInfo {
     match domain {
         EcDomain::Named(o) => CurveInfo {
-            name: Some(
-                named_curve(o).map_or_else(|| der::oid_to_string(o), |c| c.name.to_string()),
-            ),
+            name: Some(named_curve(o).map_or_else(|| oid::dotted(o), |c| c.name.to_string())),
             explicit: false,
         },
         EcDomain::Explicit(c) => CurveInfo {
@@ -544,9 +542,9 @@ impl std::ops::Deref for CurveRef {
 /// matched to the named curve they describe, else validated and used as they are.
 pub fn resolve_curve(domain: &EcDomain) -> Result<CurveRef, SigError> {
     match domain {
-        EcDomain::Named(o) => CurveId::from_oid(&der::oid_to_string(o))
+        EcDomain::Named(o) => CurveId::from_oid(&oid::dotted(o))
             .map(|id| CurveRef::Named(id.curve()))
-            .ok_or_else(|| SigError::UnsupportedCurve(der::oid_to_string(o))),
+            .ok_or_else(|| SigError::UnsupportedCurve(oid::dotted(o))),
         EcDomain::Explicit(c) => {
             let params = explicit_params(c);
             match CurveId::from_explicit(&params) {

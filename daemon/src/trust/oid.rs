@@ -121,9 +121,6 @@ mod tests {
             dotted(&content("1.3.36.3.3.2.8.1.1.13")),
             "1.3.36.3.3.2.8.1.1.13"
         );
-        assert_eq!(
-            content(super::super::issue::SECURITY_OBJECT_OID),
-            ID_SECURITY_OBJECT
-        );
+        assert_eq!(content("0.4.0.127.0.7.3.2.1"), ID_SECURITY_OBJECT);
     }
 }

@@ -462,6 +462,49 @@ async fn a_simulated_card_is_read_with_every_field_and_progress() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_asking_connection_sees_progress_and_the_verified_name_before_the_face() {
+    let server = Server::with_config(&format!("{SIMULATOR}{}", client_rule("full_name,face")));
+    // Not subscribed: a read's own events reach the connection that asked for it.
+    let mut client = server.connect().await;
+    client
+        .send(json!({"id": 7, "cmd": "read", "reader": "Sim", "access": {"id_number": id_number()}, "face": "png"}))
+        .await;
+    let (answer, events) = client.answer_to(json!(7)).await;
+    assert_eq!(
+        answer["result"]["verification"]["verdict"], "genuine",
+        "{answer:.300}"
+    );
+    let percents: Vec<u64> = events
+        .iter()
+        .filter(|e| e["event"] == "read-progress" && e["id"] == 7)
+        .map(|e| e["percent"].as_u64().expect("a percent"))
+        .collect();
+    assert!(percents.len() > 5, "{events:?}");
+    assert!(percents.windows(2).all(|w| w[0] <= w[1]), "{percents:?}");
+    assert_eq!(percents.last(), Some(&100));
+    let partial_at = events
+        .iter()
+        .position(|e| e["event"] == "read-partial")
+        .expect("a read-partial event");
+    let dg2_at = events
+        .iter()
+        .position(|e| e["event"] == "read-progress" && e["step"] == "DG2")
+        .expect("the face is read");
+    assert!(partial_at < dg2_at, "{events:?}");
+    let partial = &events[partial_at];
+    assert_eq!(partial["id"], 7);
+    assert_eq!(partial["verdict"], "genuine");
+    assert_eq!(
+        partial["vn"]["full_name"],
+        answer["result"]["vn"]["full_name"]
+    );
+    // The rule's fields only, as in the answer: no ID number, no document.
+    assert!(partial["vn"].get("id_number").is_none(), "{partial}");
+    assert!(partial.get("document").is_none(), "{partial}");
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_name_only_client_gets_the_name_only() {
     let server = Server::with_config(&format!("{SIMULATOR}{}", client_rule("full_name")));
     let mut client = server.connect().await;

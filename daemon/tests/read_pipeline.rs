@@ -659,3 +659,110 @@ fn one_select_of_the_application_per_session() {
         );
     }
 }
+
+/// Reads `profile` with the face, keeping every progress report.
+fn read_with_progress(profile: &Profile) -> (ReadResult, Vec<session::Progress>) {
+    let mut chip = CardEmulator::with_rng(profile.image.clone(), ScriptedRng::from_seed(5));
+    let request = ReadRequest {
+        access: AccessInput::Can {
+            can: profile.printed.can.clone(),
+        }
+        .to_key()
+        .unwrap(),
+        face: Some(OutputFormat::Jpeg),
+        raw: false,
+        skip: BTreeSet::new(),
+        policy: Default::default(),
+    };
+    let mut reports = Vec::new();
+    let (result, _) = session::read_card(
+        &mut chip,
+        &request,
+        &trust(profile),
+        &mut ScriptedRng::from_seed(6),
+        &mut |p| reports.push(p),
+    )
+    .unwrap();
+    (result, reports)
+}
+
+#[test]
+fn the_verified_name_comes_before_the_face_and_progress_only_goes_forward() {
+    let p = load("vn-cccd");
+    let (result, reports) = read_with_progress(&p);
+    assert_eq!(result.verification.verdict, Verdict::Genuine);
+    let percents: Vec<u8> = reports.iter().map(|r| r.percent).collect();
+    assert!(percents.windows(2).all(|w| w[0] <= w[1]), "{percents:?}");
+    assert_eq!(percents.last(), Some(&100));
+    assert!(percents.iter().filter(|&&p| p < 100).count() >= reports.len() - 1);
+    let steps: Vec<String> = reports.iter().map(|r| r.step.name()).collect();
+    let at = |name: &str| steps.iter().position(|s| s == name).unwrap_or(usize::MAX);
+    // What proves the card and names the holder, then the face.
+    assert!(at("DG1") < at("DG2") && at("DG13") < at("DG2"), "{steps:?}");
+    assert!(at("chip-authentication") < at("DG2"), "{steps:?}");
+    let partials: Vec<_> = reports.iter().filter_map(|r| r.partial.clone()).collect();
+    assert_eq!(partials.len(), 1);
+    let partial = &partials[0];
+    let first_partial = reports.iter().position(|r| r.partial.is_some()).unwrap();
+    assert!(first_partial <= at("DG2"), "{steps:?}");
+    assert_eq!(partial.verdict, Verdict::Genuine);
+    let vn = partial.vn.as_ref().expect("the DG13 identity");
+    assert_eq!(vn.full_name, result.vn.as_ref().unwrap().full_name);
+    assert_eq!(vn.id_number.as_deref(), Some(p.printed.id_number.as_str()));
+    assert!(result.face.is_some());
+}
+
+#[test]
+fn a_forged_face_after_a_verified_name_makes_the_final_verdict_forged() {
+    let mut p = load("vn-cccd");
+    let dg2 = p
+        .image
+        .applications
+        .values_mut()
+        .find_map(|files| files.get_mut(&0x0102))
+        .expect("a DG2");
+    let last = dg2.data.len() - 1;
+    dg2.data[last] ^= 0x01;
+    let (result, reports) = read_with_progress(&p);
+    let partial = reports.iter().find_map(|r| r.partial.clone()).unwrap();
+    // The name was verified when it was sent; the face was not, and the final answer,
+    // the authority, says so.
+    assert_eq!(partial.verdict, Verdict::Genuine);
+    assert_eq!(result.verification.verdict, Verdict::Forged);
+    assert!(result.face.is_none());
+    let codes: Vec<&str> = result
+        .verification
+        .passive
+        .problems
+        .iter()
+        .map(|p| p.code.as_str())
+        .collect();
+    assert!(codes.contains(&"dg-hash-mismatch"), "{codes:?}");
+}
+
+#[test]
+fn a_read_without_the_face_sends_no_partial() {
+    let p = load("vn-cccd");
+    let mut chip = CardEmulator::with_rng(p.image.clone(), ScriptedRng::from_seed(5));
+    let request = ReadRequest {
+        access: AccessInput::Can {
+            can: p.printed.can.clone(),
+        }
+        .to_key()
+        .unwrap(),
+        face: None,
+        raw: false,
+        skip: BTreeSet::new(),
+        policy: Default::default(),
+    };
+    let mut partials = 0;
+    session::read_card(
+        &mut chip,
+        &request,
+        &trust(&p),
+        &mut ScriptedRng::from_seed(6),
+        &mut |r| partials += usize::from(r.partial.is_some()),
+    )
+    .unwrap();
+    assert_eq!(partials, 0);
+}

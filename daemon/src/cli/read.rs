@@ -267,11 +267,21 @@ pub fn run(args: &Args) -> ExitCode {
     };
     let tty = std::io::stderr().is_terminal();
     let mut progress = |p: Progress| {
-        if tty {
-            eprint!("\r\x1b[2K{:<24} {:>7} bytes", p.step.name(), p.bytes);
-        } else {
+        if !tty {
             eprintln!("{} ({} bytes)", p.step.name(), p.bytes);
+            return;
         }
+        if let Some(partial) = &p.partial {
+            // The verified name while the face is still coming; the final result says
+            // whether it stands.
+            eprintln!("\r\x1b[2K{}", partial_line(partial));
+        }
+        eprint!(
+            "\r\x1b[2K{:>3}% {:<24} {:>7} bytes",
+            p.percent,
+            p.step.name(),
+            p.bytes
+        );
     };
     let outcome = session::read_card(&mut card, &request, &trust, &mut SystemRng, &mut progress);
     if tty {
@@ -293,6 +303,27 @@ pub fn run(args: &Args) -> ExitCode {
         print!("{}", human(&result));
     }
     exit_of(&result).into()
+}
+
+/// One line for a terminal: the identity known before the face, and the verdict so far.
+fn partial_line(partial: &session::Partial) -> String {
+    let name = partial
+        .vn
+        .as_ref()
+        .and_then(|v| v.full_name.clone())
+        .or_else(|| partial.holder.as_ref().map(|h| h.full_name.clone()))
+        .unwrap_or_default();
+    let id = partial
+        .vn
+        .as_ref()
+        .and_then(|v| v.id_number.clone())
+        .or_else(|| partial.document.as_ref().map(|d| d.number.clone()))
+        .unwrap_or_default();
+    let verdict = serde_json::to_value(partial.verdict).unwrap_or_default();
+    format!(
+        "verified so far: {name} {id} (verdict so far: {})",
+        verdict.as_str().unwrap_or("?")
+    )
 }
 
 /// `cancuoc read` through the daemon at `socket`: the same request, output and exit

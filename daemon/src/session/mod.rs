@@ -2,9 +2,11 @@
 //!
 //! EF.CardAccess → PACE (BAC only when the chip offers no PACE, or the caller allows the
 //! fallback) → EF.CardSecurity (PACE-CAM) → select the application → EF.COM → EF.SOD →
-//! the data groups EF.SOD hashes that the read needs → passive authentication → the chip
-//! proof the signed data requires (PACE-CAM, else chip authentication when DG14 holds a
-//! key, else active authentication when DG15 is hashed) → result.
+//! the data groups EF.SOD hashes that the read needs, but the face → passive
+//! authentication → the chip proof the signed data requires (PACE-CAM, else chip
+//! authentication when DG14 holds a key, else active authentication when DG15 is
+//! hashed) → the verified identity and the verdict so far ([`Partial`]) → the face, its
+//! hash checked against the same EF.SOD → result.
 //!
 //! Each step reports [`Progress`]. No file is read twice; a data group the caller did not
 //! ask for is never read. A data group is decoded only after its hash matched, and only
@@ -80,12 +82,147 @@ impl Step {
 }
 
 /// Where the read is.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[derive(Clone, Debug)]
 pub struct Progress {
     /// The step that starts.
     pub step: Step,
     /// File bytes read so far.
     pub bytes: usize,
+    /// How much of the read is done, 0 to 100, never going back.
+    pub percent: u8,
+    /// Once, before the face is read: the identity from signed data that verified,
+    /// with the verdict so far.
+    pub partial: Option<std::sync::Arc<Partial>>,
+}
+
+/// The identity a read knows before it reads the face (DG2, read last for this): from
+/// DG1, DG11 and DG13 whose hashes matched an EF.SOD whose signature and chain were
+/// checked, with the verdict so far (the chip proof has run). The final result is the
+/// authority: it says whether these fields stand.
+#[derive(Clone, serde::Serialize)]
+pub struct Partial {
+    /// As in [`ReadResult::document`].
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub document: Option<result::Document>,
+    /// As in [`ReadResult::holder`].
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub holder: Option<result::Holder>,
+    /// As in [`ReadResult::vn`].
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub vn: Option<VnIdentity>,
+    /// The verdict if the read ended here.
+    pub verdict: Verdict,
+}
+
+impl core::fmt::Debug for Partial {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        write!(f, "Partial([redacted], {:?})", self.verdict)
+    }
+}
+
+/// Reports the steps of a read, with an estimate of how far it is: file sizes are
+/// taken as they are read, the rest from typical cards, and the protocol steps count
+/// as the bytes they cost about as much time as.
+struct Reporter<'a> {
+    progress: &'a mut dyn FnMut(Progress),
+    /// The steps still to come, with their expected weight.
+    plan: Vec<(Step, usize)>,
+    /// Weight of the protocol steps done.
+    work_done: usize,
+    /// The protocol step under way.
+    working: Option<usize>,
+    percent: u8,
+}
+
+impl<'a> Reporter<'a> {
+    fn new(progress: &'a mut dyn FnMut(Progress), face: bool) -> Self {
+        let plan = [
+            Step::Access,
+            Step::EfCom,
+            Step::EfSod,
+            Step::DataGroup(1),
+            Step::DataGroup(14),
+            Step::PassiveAuthentication,
+            Step::ChipAuthentication,
+        ];
+        let face = face.then_some(Step::DataGroup(2));
+        Reporter {
+            progress,
+            plan: plan
+                .iter()
+                .chain(face.iter())
+                .map(|s| (*s, Self::weight(*s)))
+                .collect(),
+            work_done: 0,
+            working: None,
+            percent: 0,
+        }
+    }
+
+    /// About what a step costs, in file bytes on a typical card.
+    fn weight(step: Step) -> usize {
+        match step {
+            Step::Access => 3000,
+            Step::CardSecurity => 1200,
+            Step::EfCom => 40,
+            Step::EfSod => 2000,
+            Step::DataGroup(1) => 100,
+            Step::DataGroup(2) => 15000,
+            Step::DataGroup(13) => 600,
+            Step::DataGroup(14) => 400,
+            Step::DataGroup(_) => 300,
+            Step::ChipAuthentication | Step::ActiveAuthentication => 1500,
+            Step::PassiveAuthentication => 300,
+            Step::Done => 0,
+        }
+    }
+
+    /// The data groups the read will fetch, once EF.SOD told.
+    fn expect_data_groups(&mut self, groups: impl Iterator<Item = u8>) {
+        self.plan.retain(|(s, _)| !matches!(s, Step::DataGroup(_)));
+        self.plan
+            .extend(groups.map(|n| (Step::DataGroup(n), Self::weight(Step::DataGroup(n)))));
+    }
+
+    fn send(&mut self, step: Step, bytes: usize, partial: Option<std::sync::Arc<Partial>>) {
+        (self.progress)(Progress {
+            step,
+            bytes,
+            percent: self.percent,
+            partial,
+        });
+    }
+
+    fn step(&mut self, step: Step, bytes: usize) {
+        tracing::debug!(step = %step.name(), bytes, "read step");
+        self.work_done += self.working.take().unwrap_or(0);
+        if let Some(i) = self.plan.iter().position(|(s, _)| *s == step) {
+            self.plan.remove(i);
+        }
+        let is_file = matches!(
+            step,
+            Step::EfCom | Step::EfSod | Step::CardSecurity | Step::DataGroup(_)
+        );
+        if !is_file {
+            self.working = Some(Self::weight(step));
+        }
+        let done = bytes + self.work_done;
+        let remaining: usize = self.plan.iter().map(|(_, w)| w).sum::<usize>()
+            + self.working.unwrap_or(0)
+            + if is_file { Self::weight(step) } else { 0 };
+        let estimate = if step == Step::Done {
+            100
+        } else {
+            (done * 100 / (done + remaining).max(1)).min(99) as u8
+        };
+        self.percent = self.percent.max(estimate);
+        self.send(step, bytes, None);
+    }
+
+    fn partial(&mut self, partial: Partial, bytes: usize) {
+        let step = Step::DataGroup(2);
+        self.send(step, bytes, Some(std::sync::Arc::new(partial)));
+    }
 }
 
 /// What the caller wants from the card.
@@ -168,14 +305,11 @@ pub fn read_card<C: Card>(
     progress: &mut dyn FnMut(Progress),
 ) -> Result<(ReadResult, ReadStats), ReadError> {
     let mut bytes = 0;
-    let mut report = |step: Step, bytes: usize| {
-        tracing::debug!(step = %step.name(), bytes, "read step");
-        progress(Progress { step, bytes });
-    };
+    let mut reporter = Reporter::new(progress, request.face.is_some());
     let now = Time::now();
 
     // Access.
-    report(Step::Access, bytes);
+    reporter.step(Step::Access, bytes);
     let options = AccessOptions {
         allow_bac_fallback: request.policy.allow_bac_fallback,
     };
@@ -196,7 +330,7 @@ pub fn read_card<C: Card>(
     // PACE-CAM: the chip's static key is in EF.CardSecurity, in the master file.
     let card_security = match &opened {
         Opened::Pace(p) if p.chip_authentication.is_some() => {
-            report(Step::CardSecurity, bytes);
+            reporter.step(Step::CardSecurity, bytes);
             let outcome = read_optional(
                 &mut reader,
                 &mut channel,
@@ -218,7 +352,7 @@ pub fn read_card<C: Card>(
     }
 
     // EF.COM (unsigned: a hint, and a cross-check) and EF.SOD.
-    report(Step::EfCom, bytes);
+    reporter.step(Step::EfCom, bytes);
     let com = match read_optional(
         &mut reader,
         &mut channel,
@@ -233,7 +367,7 @@ pub fn read_card<C: Card>(
         }
         Err(_) => None,
     };
-    report(Step::EfSod, bytes);
+    reporter.step(Step::EfSod, bytes);
     let sod_bytes =
         reader.read_file_by_sfi(&mut channel, LdsFile::Sod.sfi(), LdsFile::Sod.fid())?;
     bytes += sod_bytes.len();
@@ -271,14 +405,17 @@ pub fn read_card<C: Card>(
             .collect(),
         None => listed.iter().copied().filter(|&n| needed(n)).collect(),
     };
+    // The face last: what proves the card and names the holder comes first.
+    let read_face = order.contains(&2);
+    reporter.expect_data_groups(order.iter().copied());
     let mut groups: BTreeMap<u8, Vec<u8>> = BTreeMap::new();
     // Data groups the chip refused to give, with its status word.
     let mut refused: BTreeMap<u8, StatusWord> = BTreeMap::new();
-    for n in order {
+    for n in order.into_iter().filter(|&n| n != 2) {
         let Some(dg) = DataGroup::new(n) else {
             continue;
         };
-        report(Step::DataGroup(n), bytes);
+        reporter.step(Step::DataGroup(n), bytes);
         match read_optional(&mut reader, &mut channel, dg.sfi(), dg.fid())? {
             Ok(data) => {
                 bytes += data.len();
@@ -294,7 +431,7 @@ pub fn read_card<C: Card>(
 
     // Passive authentication, before anything read is decoded: the issuing state that
     // binds the CSCA comes from DG1 only when DG1's hash matched.
-    report(Step::PassiveAuthentication, bytes);
+    reporter.step(Step::PassiveAuthentication, bytes);
     let dg1 = groups
         .get(&1)
         .filter(|b| sod.as_ref().is_some_and(|s| s.hash_matches(1, b)))
@@ -346,7 +483,7 @@ pub fn read_card<C: Card>(
         Opened::Pace(p) => p.chip_authentication.as_ref().map(|proof| (p, proof)),
         Opened::Bac { .. } => None,
     } {
-        report(Step::ChipAuthentication, bytes);
+        reporter.step(Step::ChipAuthentication, bytes);
         let (pace, proof) = proof;
         pace_cam(
             pace,
@@ -389,7 +526,7 @@ pub fn read_card<C: Card>(
                     &refused,
                     dg14.as_ref().and_then(|d| d.as_ref().ok()),
                     rng,
-                    &mut report,
+                    &mut reporter,
                     bytes,
                 )?;
                 if let Some(Some(why)) = instead_of_ca {
@@ -406,7 +543,7 @@ pub fn read_card<C: Card>(
                 result
             }
             Requirement::Run(plan) => {
-                report(Step::ChipAuthentication, bytes);
+                reporter.step(Step::ChipAuthentication, bytes);
                 match chip_auth::authenticate(&mut channel, &plan, rng) {
                     Ok(_) => ChipResult {
                         method: ChipMethod::ChipAuthentication,
@@ -449,31 +586,22 @@ pub fn read_card<C: Card>(
             }
         }
     };
-    let stats = ReadStats {
-        read_binary: reader.stats().read_binary,
-        bytes,
+    let policy = VerdictPolicy {
+        require_chip_proof: request.policy.require_chip_proof,
     };
-    drop(channel);
-    let verdict = Verdict::of(
-        passive.status,
-        chip.status,
-        access_check,
-        VerdictPolicy {
-            require_chip_proof: request.policy.require_chip_proof,
-        },
-    );
 
     // The identity, from data groups whose hash matched only.
-    let mut undecodable = |name: &str, e: &dyn std::fmt::Display| {
-        passive.add_problem(
-            ProblemCode::DgUndecodable,
-            format!("{name} matches its hash but does not decode: {e}"),
-        );
-    };
+    let undecodable =
+        |passive: &mut crate::trust::PassiveResult, name: &str, e: &dyn std::fmt::Display| {
+            passive.add_problem(
+                ProblemCode::DgUndecodable,
+                format!("{name} matches its hash but does not decode: {e}"),
+            );
+        };
     let dg1 = match dg1 {
         Some(Ok(d)) => Some(d),
         Some(Err(e)) => {
-            undecodable("DG1", &e);
+            undecodable(&mut passive, "DG1", &e);
             None
         }
         None if groups.contains_key(&1) => None,
@@ -490,7 +618,7 @@ pub fn read_card<C: Card>(
     let full_name = match verified_bytes(11).map(|b| Dg11::parse(b)) {
         Some(Ok(d)) => d.full_name.clone(),
         Some(Err(e)) => {
-            undecodable("DG11", &e);
+            undecodable(&mut passive, "DG11", &e);
             None
         }
         None => None,
@@ -504,25 +632,53 @@ pub fn read_card<C: Card>(
     let vn = match verified_bytes(13).map(|b| VnIdentity::from_dg13(b)) {
         Some(Ok(v)) => Some(v),
         Some(Err(e)) => {
-            undecodable("DG13", &e);
+            undecodable(&mut passive, "DG13", &e);
             None
         }
         None => None,
     };
-    // The image decoder (C, for JPEG 2000) sees only an image whose hash matched.
-    let face = match (request.face, verified_bytes(2)) {
-        (Some(format), Some(bytes)) => {
-            match Dg2::parse(bytes).and_then(|d| d.decode_first(&ImageLimits::default(), format)) {
-                Ok(img) => Some(result::face_of(&img)),
-                Err(e) => {
-                    undecodable("DG2", &e);
-                    None
+
+    // The face, last; the verified name goes to the caller before it.
+    let mut face = None;
+    if let Some(dg2) = DataGroup::new(2).filter(|_| read_face) {
+        let (document, holder) = identity.clone().unzip();
+        reporter.partial(
+            Partial {
+                document,
+                holder,
+                vn: vn.clone(),
+                verdict: Verdict::of(passive.status, chip.status, access_check, policy),
+            },
+            bytes,
+        );
+        reporter.step(Step::DataGroup(2), bytes);
+        match read_optional(&mut reader, &mut channel, dg2.sfi(), dg2.fid())? {
+            Ok(data) => {
+                bytes += data.len();
+                passive.add_data_group(&sod_bytes, 2, &data);
+                // The image decoder (C, for JPEG 2000) sees only an image whose hash
+                // matched.
+                let matched = passive.data_groups.0.get(&2) == Some(&DataGroupStatus::Ok);
+                if let (Some(format), true) = (request.face, matched) {
+                    match Dg2::parse(&data)
+                        .and_then(|d| d.decode_first(&ImageLimits::default(), format))
+                    {
+                        Ok(img) => face = Some(result::face_of(&img)),
+                        Err(e) => undecodable(&mut passive, "DG2", &e),
+                    }
                 }
+                files.insert(dg2.name().into(), data);
             }
+            Err(sw) => tracing::debug!(dg = 2, sw = %sw, "data group not readable"),
         }
-        _ => None,
+    }
+    let stats = ReadStats {
+        read_binary: reader.stats().read_binary,
+        bytes,
     };
-    report(Step::Done, bytes);
+    drop(channel);
+    let verdict = Verdict::of(passive.status, chip.status, access_check, policy);
+    reporter.step(Step::Done, bytes);
     let (document, holder) = identity.unzip();
     Ok((
         ReadResult {
@@ -674,7 +830,7 @@ fn active_authentication<C: Card>(
     refused: &BTreeMap<u8, StatusWord>,
     dg14: Option<&SecurityInfos>,
     rng: &mut impl CryptoRng,
-    report: &mut impl FnMut(Step, usize),
+    reporter: &mut Reporter<'_>,
     bytes: usize,
 ) -> Result<ChipResult, ReadError> {
     let method = ChipMethod::ActiveAuthentication;
@@ -694,7 +850,7 @@ fn active_authentication<C: Card>(
     let Requirement::Run(key) = requirement else {
         return Ok(requirement.into_result(method, "DG15"));
     };
-    report(Step::ActiveAuthentication, bytes);
+    reporter.step(Step::ActiveAuthentication, bytes);
     let info = dg14.and_then(|i| i.active_authentication().cloned());
     match active_auth::authenticate_random(channel, &key, info.as_ref(), rng) {
         Ok(()) => Ok(ChipResult {

@@ -452,6 +452,20 @@ impl PassiveResult {
         self.status = status_of(&self.problems);
     }
 
+    /// Checks a data group read after the others were verified (the face, read last so
+    /// that the verified name comes first) against the same EF.SOD, as [`verify`] checks
+    /// the others; the signature and chain were checked once, with them.
+    pub fn add_data_group(&mut self, sod: &[u8], n: u8, bytes: &[u8]) {
+        match Sod::from_bytes(sod) {
+            Ok(sod) => check_hash(&sod, n, Some(bytes), self),
+            // `verify` reported the malformed EF.SOD already.
+            Err(_) => {
+                self.data_groups.0.insert(n, DataGroupStatus::Unchecked);
+            }
+        }
+        self.status = status_of(&self.problems);
+    }
+
     fn resolve(mut self) -> PassiveResult {
         self.status = status_of(&self.problems);
         self
@@ -532,29 +546,42 @@ fn check_hashes(sod: &Sod, data_groups: &BTreeMap<u8, Vec<u8>>, result: &mut Pas
         return;
     };
     result.hash_algorithm = Some(hash.name().to_string());
-    for (&n, expected) in &sod.lds.hashes {
-        let status = match data_groups.get(&n) {
-            None => DataGroupStatus::NotRead,
-            Some(bytes) if hash.digest(bytes) == *expected => DataGroupStatus::Ok,
-            Some(_) => {
-                result.problem(
-                    ProblemCode::DgHashMismatch,
-                    format!("DG{n} does not match its {} hash in EF.SOD", hash.name()),
-                );
-                DataGroupStatus::Mismatch
-            }
-        };
-        result.data_groups.0.insert(n, status);
+    for &n in sod.lds.hashes.keys() {
+        check_hash(sod, n, data_groups.get(&n).map(Vec::as_slice), result);
     }
-    for &n in data_groups.keys() {
+    for (&n, bytes) in data_groups {
         if !sod.lds.hashes.contains_key(&n) {
+            check_hash(sod, n, Some(bytes), result);
+        }
+    }
+}
+
+/// One data group against its hash in EF.SOD (`None`: not read).
+fn check_hash(sod: &Sod, n: u8, bytes: Option<&[u8]>, result: &mut PassiveResult) {
+    let status = match (sod.lds.hashes.get(&n), sod.lds.hash(), bytes) {
+        (None, _, None) => return,
+        (None, _, Some(_)) => {
             result.problem(
                 ProblemCode::DgNotInSod,
                 format!("DG{n} was read but EF.SOD has no hash for it"),
             );
-            result.data_groups.0.insert(n, DataGroupStatus::NotInSod);
+            DataGroupStatus::NotInSod
         }
-    }
+        (Some(_), _, None) => DataGroupStatus::NotRead,
+        // The unsupported algorithm is reported once, by `check_hashes`.
+        (Some(_), None, Some(_)) => DataGroupStatus::Unchecked,
+        (Some(expected), Some(hash), Some(bytes)) if hash.digest(bytes) == *expected => {
+            DataGroupStatus::Ok
+        }
+        (Some(_), Some(hash), Some(_)) => {
+            result.problem(
+                ProblemCode::DgHashMismatch,
+                format!("DG{n} does not match its {} hash in EF.SOD", hash.name()),
+            );
+            DataGroupStatus::Mismatch
+        }
+    };
+    result.data_groups.0.insert(n, status);
 }
 
 /// Largest EF.CardSecurity accepted (real ones are 1–4 KiB).

@@ -7,7 +7,6 @@
 //! answer when it ends.
 
 use std::sync::Arc;
-use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use serde::Deserialize as _;
@@ -274,7 +273,6 @@ pub fn start(
     let cancel = CancelToken::new();
     let shared = context.shared.clone();
     let out = context.out.clone();
-    let subscribed = context.subscribed.clone();
     let client = context
         .client
         .as_ref()
@@ -282,21 +280,37 @@ pub fn start(
         .unwrap_or_default();
     let task_id = id.clone();
     let task_cancel = cancel.clone();
+    let fields = plan.fields.clone();
     let task = tokio::spawn(async move {
         let started = Instant::now();
         let progress_id = task_id.clone();
         let progress_out = out.clone();
         let outcome = run(shared, plan, task_cancel, move |reader, p| {
-            if subscribed.load(Ordering::SeqCst) {
-                // Progress is best effort: a full queue drops it rather than stall the card.
+            // The connection that asked sees its read's progress, subscribed or not.
+            // Best effort: a full queue drops it rather than stall the card.
+            let Some(partial) = &p.partial else {
                 let _ = progress_out.try_send(json!({
                     "event": "read-progress",
                     "id": progress_id,
                     "reader": reader,
                     "step": p.step.name(),
                     "bytes": p.bytes,
+                    "percent": p.percent,
                 }));
+                return;
+            };
+            // The same field policy as the final answer.
+            let Ok(value) = serde_json::to_value(&**partial) else {
+                return;
+            };
+            let mut event = fields.filter(&value);
+            if let Some(event) = event.as_object_mut() {
+                event.insert("verdict".into(), value["verdict"].clone());
+                event.insert("event".into(), json!("read-partial"));
+                event.insert("id".into(), progress_id.clone());
+                event.insert("reader".into(), json!(reader));
             }
+            let _ = progress_out.try_send(event);
         })
         .await;
         let seconds = started.elapsed().as_secs_f64();

@@ -6,6 +6,9 @@
 //! air-time limit: the time the card's file bytes alone need on air at that rate (9 bits
 //! a byte, as ISO/IEC 14443 sends them). Extra APDUs, extra bytes and slow code all show
 //! in that ratio; the chip's processing is shown beside it, since no reader can shorten it.
+//! Beside it, the link model's floor (air time, latency and chip processing, no host
+//! time) of the whole read and of the part before the verified name (the read-partial
+//! event), and how close the read comes to each.
 
 use std::collections::BTreeSet;
 use std::process::ExitCode;
@@ -38,6 +41,9 @@ pub struct Args {
 
 /// A chip behind a modeled link: counts and adds up, never sleeps.
 struct Metered<'a> {
+    /// The modeled link time so far and the simulated chip's own CPU time, for the
+    /// progress callback to read while the read holds the card.
+    clock: std::rc::Rc<std::cell::Cell<(Duration, Duration)>>,
     chip: &'a mut CardEmulator<ScriptedRng>,
     /// What the profile's ATR says about extended length, as a reader sees it.
     announced: Option<bool>,
@@ -63,6 +69,8 @@ impl Card for Metered<'_> {
         self.air += self.link.frame_time(bytes.len(), answer.len());
         self.latency += self.link.latency;
         self.processing += self.link.processing(command.ins);
+        self.clock
+            .set((self.air + self.latency + self.processing, self.chip_cpu));
         Response::decode(&answer)
     }
 
@@ -106,10 +114,28 @@ pub struct BenchRow {
     pub ratio: f64,
     /// Reader time plus chip processing: the read as a user waits for it, ms.
     pub total_ms: f64,
+    /// The link model's floor for this exchange: air time, per-APDU latency and the
+    /// chip's processing, with no host time at all, ms.
+    pub floor_ms: f64,
+    /// `total_ms / floor_ms`.
+    pub floor_ratio: f64,
+    /// When the verified name was known (the `read-partial` event), as a user waits
+    /// for it, ms; `None` when the read sent none.
+    pub name_ms: Option<f64>,
+    /// The floor of the exchange up to the verified name, ms.
+    pub name_floor_ms: Option<f64>,
 }
 
 fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1000.0
+}
+
+fn ratio(a: Duration, b: Duration) -> f64 {
+    if b.is_zero() {
+        0.0
+    } else {
+        a.as_secs_f64() / b.as_secs_f64()
+    }
 }
 
 /// Runs the benchmark rows for a profile.
@@ -154,7 +180,9 @@ pub fn bench(profile_name: &str, runs: usize) -> Result<Vec<BenchRow>, String> {
         for run in 0..runs.max(1) {
             let mut chip =
                 CardEmulator::with_rng(profile.image.clone(), ScriptedRng::from_seed(run as u64));
+            let clock = std::rc::Rc::new(std::cell::Cell::new((Duration::ZERO, Duration::ZERO)));
             let mut metered = Metered {
+                clock: clock.clone(),
                 chip: &mut chip,
                 announced,
                 link,
@@ -167,18 +195,26 @@ pub fn bench(profile_name: &str, runs: usize) -> Result<Vec<BenchRow>, String> {
                 chip_cpu: Duration::ZERO,
             };
             let start = Instant::now();
+            // (link floor, host time) when the verified name was known.
+            let mut name_at: Option<(Duration, Duration)> = None;
             let (_, stats) = session::read_card(
                 &mut metered,
                 &request,
                 &trust,
                 &mut ScriptedRng::from_seed(1000 + run as u64),
-                &mut |_| {},
+                &mut |p| {
+                    if p.partial.is_some() {
+                        let (link, chip_cpu) = clock.get();
+                        name_at = Some((link, start.elapsed().saturating_sub(chip_cpu)));
+                    }
+                },
             )
             .map_err(|e| e.to_string())?;
             let host = start.elapsed().saturating_sub(metered.chip_cpu);
             let limit =
                 Duration::from_micros(stats.bytes as u64 * 9 * 1_000_000 / u64::from(bit_rate));
             let reader = metered.air + metered.latency + host;
+            let floor = metered.air + metered.latency + metered.processing;
             let row = BenchRow {
                 bit_rate,
                 apdus: metered.apdus,
@@ -198,6 +234,10 @@ pub fn bench(profile_name: &str, runs: usize) -> Result<Vec<BenchRow>, String> {
                     reader.as_secs_f64() / limit.as_secs_f64()
                 },
                 total_ms: ms(reader + metered.processing),
+                floor_ms: ms(floor),
+                floor_ratio: ratio(reader + metered.processing, floor),
+                name_ms: name_at.map(|(link, host)| ms(link + host)),
+                name_floor_ms: name_at.map(|(link, _)| ms(link)),
             };
             if best
                 .as_ref()
@@ -228,7 +268,7 @@ pub fn run(args: &Args) -> ExitCode {
         return Exit::Ok.into();
     }
     println!(
-        "{:>8} {:>6} {:>5} {:>9} {:>9} {:>9} {:>8} {:>8} {:>9} {:>8} {:>9} {:>9} {:>6}",
+        "{:>8} {:>6} {:>5} {:>9} {:>9} {:>9} {:>8} {:>8} {:>9} {:>8} {:>9} {:>9} {:>6} {:>9} {:>6} {:>8} {:>6}",
         "kbit/s",
         "APDUs",
         "RB",
@@ -241,11 +281,15 @@ pub fn run(args: &Args) -> ExitCode {
         "limit ms",
         "chip ms",
         "total ms",
-        "ratio"
+        "ratio",
+        "floor ms",
+        "/floor",
+        "name ms",
+        "/floor"
     );
     for r in &rows {
         println!(
-            "{:>8} {:>6} {:>5} {:>9} {:>9} {:>9.1} {:>8.1} {:>8.1} {:>9.1} {:>8.1} {:>9.1} {:>9.1} {:>6.2}",
+            "{:>8} {:>6} {:>5} {:>9} {:>9} {:>9.1} {:>8.1} {:>8.1} {:>9.1} {:>8.1} {:>9.1} {:>9.1} {:>6.2} {:>9.1} {:>6.2} {:>8} {:>6}",
             r.bit_rate / 1000,
             r.apdus,
             r.read_binary,
@@ -258,7 +302,14 @@ pub fn run(args: &Args) -> ExitCode {
             r.air_limit_ms,
             r.chip_processing_ms,
             r.total_ms,
-            r.ratio
+            r.ratio,
+            r.floor_ms,
+            r.floor_ratio,
+            r.name_ms.map_or("-".into(), |v| format!("{v:.1}")),
+            match (r.name_ms, r.name_floor_ms) {
+                (Some(t), Some(f)) if f > 0.0 => format!("{:.2}", t / f),
+                _ => "-".into(),
+            },
         );
     }
     Exit::Ok.into()

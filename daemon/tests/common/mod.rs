@@ -26,23 +26,30 @@ static SLOT: Mutex<()> = Mutex::new(());
 /// process start-up under load. Waits return as soon as their condition holds.
 pub const PCSCD_RESTART: Duration = Duration::from_secs(90);
 
-/// The pid in pcscd's pid file, when that process is alive.
-pub fn pcscd_pid() -> Option<u32> {
-    let pid: u32 = std::fs::read_to_string("/run/pcscd/pcscd.pid")
+/// The pid of the pcscd that `supervisor` (`scripts/with-pcscd.sh`) runs, from /proc
+/// (pcscd's pid file is not reliable: a pcscd started or stopped beside it can take or
+/// remove it).
+pub fn pcscd_pid(supervisor: &str) -> Option<u32> {
+    std::fs::read_dir("/proc")
         .ok()?
-        .trim()
-        .parse()
-        .ok()?;
-    std::path::Path::new(&format!("/proc/{pid}"))
-        .exists()
-        .then_some(pid)
+        .flatten()
+        .find_map(|entry| {
+            let pid: u32 = entry.file_name().to_str()?.parse().ok()?;
+            let stat = std::fs::read_to_string(entry.path().join("stat")).ok()?;
+            // "pid (comm) state ppid …"; comm may hold spaces, so split after the last ')'.
+            let (head, tail) = stat.rsplit_once(')')?;
+            let comm = head.split_once('(')?.1;
+            let ppid = tail.split_whitespace().nth(1)?;
+            (comm == "pcscd" && ppid == supervisor).then_some(pid)
+        })
 }
 
 /// Restarts pcscd through `scripts/with-pcscd.sh` (SIGHUP to `supervisor`) and waits
 /// until a new pcscd answers and lists `reader`. Takes the slot guard so that only the
 /// test holding pcscd for itself can restart it.
 pub fn restart_pcscd(_slot: &MutexGuard<'static, ()>, supervisor: &str, reader: &CString) {
-    let before = pcscd_pid();
+    let before = pcscd_pid(supervisor);
+    assert!(before.is_some(), "no pcscd under {supervisor}");
     let status = Command::new("kill")
         .args(["-HUP", supervisor])
         .status()
@@ -50,7 +57,7 @@ pub fn restart_pcscd(_slot: &MutexGuard<'static, ()>, supervisor: &str, reader: 
     assert!(status.success(), "SIGHUP to {supervisor}");
     let deadline = Instant::now() + PCSCD_RESTART;
     loop {
-        let now = pcscd_pid();
+        let now = pcscd_pid(supervisor);
         if now.is_some() && now != before {
             let listed = pcsc::Context::establish(pcsc::Scope::User)
                 .and_then(|ctx| ctx.list_readers_owned())

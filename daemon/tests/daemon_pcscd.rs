@@ -362,10 +362,11 @@ fn a_queue_kiosk_gets_the_name_only_and_others_are_forbidden() {
     };
     let name = reader.to_str().unwrap().to_owned();
     let apdu_log = common::daemon::temp_path("queue-kiosk-apdus", "txt");
+    // DG11 and DG12 on the card: the name policy reads DG11 and must never touch DG12.
     let sim = Sim::fast(
         &vpcd,
         &reader,
-        "vn-cccd",
+        "vn-cccd-dg11-dg12",
         &["--apdu-log", apdu_log.to_str().unwrap()],
     );
     let id = sim.id_number();
@@ -392,6 +393,10 @@ fn a_queue_kiosk_gets_the_name_only_and_others_are_forbidden() {
     );
     let holder: Vec<&String> = result["holder"].as_object().unwrap().keys().collect();
     assert_eq!(holder, ["full_name", "given_names", "surname"]);
+    assert_eq!(
+        result["holder"]["full_name"], "Đặng Thị Thu Hà",
+        "from DG11"
+    );
     assert_eq!(result["verification"]["verdict"], "genuine");
     let answer = api.request(
         json!({"cmd": "read", "reader": name, "access": {"id_number": id}, "face": "jpeg"}),
@@ -402,6 +407,7 @@ fn a_queue_kiosk_gets_the_name_only_and_others_are_forbidden() {
     let _ = std::fs::remove_file(&apdu_log);
     assert!(log.lines().any(|l| l.contains("DG1")), "{log}");
     assert!(log.lines().any(|l| l.contains("DG13")), "{log}");
+    assert!(log.lines().any(|l| l.contains("DG11")), "{log}");
     for never in ["DG2", "DG12"] {
         assert!(
             !log.lines()

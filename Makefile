@@ -28,7 +28,7 @@ FUZZ_SECONDS ?= 60
 APT_PACKAGES := pkg-config pcscd libpcsclite-dev vsmartcard-vpcd pcsc-tools cmake libclang-dev \
 	systemd udev python3 nodejs
 
-.PHONY: all deps demo sim test check fuzz-check unit fuzz fuzz-deps bench install install-files clean
+.PHONY: all deps demo sim test check fuzz-check unit fuzz fuzz-deps bench soak install install-files clean
 
 all: test
 
@@ -78,6 +78,13 @@ fuzz: fuzz-deps
 
 fuzz-deps:
 	@command -v cargo-fuzz >/dev/null || $(CARGO) install cargo-fuzz --locked
+
+## soak: `cancuoc serve` under reads, card events and clients for SOAK_MINUTES
+## (default 30); fails on a read that is not genuine or on growing memory, descriptors
+## or threads (scripts/soak.sh, daemon/examples/soak.rs). Not part of `make test`.
+SOAK_MINUTES ?= 30
+soak: deps
+	SOAK_MINUTES=$(SOAK_MINUTES) bash scripts/soak.sh
 
 ## bench: host-side cost of the protocols.
 bench: deps

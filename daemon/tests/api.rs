@@ -506,7 +506,13 @@ async fn the_asking_connection_sees_progress_and_the_verified_name_before_the_fa
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_name_only_client_gets_the_name_only() {
-    let server = Server::with_config(&format!("{SIMULATOR}{}", client_rule("full_name")));
+    // A card with DG11 (the full name, so the name policy reads it) and DG12 (which a
+    // name-only read must leave alone).
+    let server = Server::with_config(&format!(
+        "{}{}",
+        SIMULATOR.replace("\"vn-cccd\"", "\"vn-cccd-dg11-dg12\""),
+        client_rule("full_name")
+    ));
     let mut client = server.connect().await;
     let info = client.request(json!({"id": 1, "cmd": "info"})).await;
     assert_eq!(info["fields"], json!(["full_name"]));
@@ -534,8 +540,14 @@ async fn a_name_only_client_gets_the_name_only() {
     assert_eq!(answer["result"]["verification"]["verdict"], "genuine");
     // DG2 was not read: passive authentication lists it as not read.
     let dgs = &answer["result"]["verification"]["passive"]["data_groups"];
-    assert_ne!(dgs["DG2"], "ok", "{dgs}");
-    assert_ne!(dgs["DG12"], "ok", "{dgs}");
+    assert_eq!(dgs["DG2"], "not-read", "{dgs}");
+    // DG12 is on the card and signed, and was not read; DG11 was, for the name.
+    assert_eq!(dgs["DG12"], "not-read", "{dgs}");
+    assert_eq!(dgs["DG11"], "ok", "{dgs}");
+    assert_eq!(
+        answer["result"]["holder"]["full_name"], "Đặng Thị Thu Hà",
+        "the full name in national characters, from DG11: {answer}"
+    );
     for (id, request) in [
         (3, json!({"face": "jpeg"})),
         (4, json!({"fields": ["id_number"]})),

@@ -4,7 +4,6 @@
 mod common;
 
 use std::sync::mpsc;
-use std::time::Duration;
 
 use cancuoc::transport::pcsc::{ReaderEvent, Watcher};
 use common::{Sim, context, testbed, wait_for_card};
@@ -13,7 +12,7 @@ fn next_matching(
     events: &mpsc::Receiver<ReaderEvent>,
     want: impl Fn(&ReaderEvent) -> bool,
 ) -> Option<ReaderEvent> {
-    let deadline = std::time::Instant::now() + Duration::from_secs(15);
+    let deadline = std::time::Instant::now() + common::EVENT_DEADLINE;
     while let Some(left) = deadline.checked_duration_since(std::time::Instant::now()) {
         match events.recv_timeout(left) {
             Ok(e) if want(&e) => return Some(e),
@@ -72,7 +71,7 @@ fn card_insertion_and_removal_arrive_as_events() {
 
 #[test]
 fn a_pcscd_restart_is_seen_and_survived() {
-    let Some((_slot, vpcd, reader)) = testbed("a_pcscd_restart_is_seen_and_survived") else {
+    let Some((slot, vpcd, reader)) = testbed("a_pcscd_restart_is_seen_and_survived") else {
         return;
     };
     let Ok(supervisor) = std::env::var("CANCUOC_PCSCD_RESTART") else {
@@ -100,11 +99,7 @@ fn a_pcscd_restart_is_seen_and_survived() {
     };
     assert!(inserted(&events), "the card is reported");
 
-    let status = std::process::Command::new("kill")
-        .args(["-HUP", &supervisor])
-        .status()
-        .unwrap();
-    assert!(status.success());
+    common::restart_pcscd(&slot, &supervisor, &reader);
     assert!(
         next_matching(&events, |e| matches!(e, ReaderEvent::ServiceLost)).is_some(),
         "the loss of pcscd is reported"

@@ -35,6 +35,8 @@ use zeroize::Zeroizing;
 
 use crate::lds::dg1::{Dg1, MrzFields, MrzFormat, Sex, vn_optional_data};
 use crate::lds::dg2::encode_dg2;
+use crate::lds::dg11::Dg11;
+use crate::lds::dg12::Dg12;
 use crate::lds::dg13::{VnDate, VnExtra, VnIdentity};
 use crate::lds::dg15::Dg15;
 use crate::lds::ef_com::EfCom;
@@ -55,6 +57,7 @@ pub const BUILTIN: &[&str] = &[
     "vn-cccd-cam",
     "vn-cccd-ext-unannounced",
     "vn-cccd-le224",
+    "vn-cccd-dg11-dg12",
     "passport",
     "bsi-reference",
     "attack-clone-refuses-proofs",
@@ -314,6 +317,8 @@ struct ProfileFile {
     access: AccessSection,
     holder: Option<HolderSection>,
     face: Option<FaceSection>,
+    dg11: Option<Dg11Section>,
+    dg12: Option<Dg12Section>,
     dg13: Option<Dg13Section>,
     #[serde(default)]
     data_groups: DataGroupsSection,
@@ -417,6 +422,40 @@ fn default_face_height() -> u32 {
 }
 fn default_face_quality() -> u8 {
     62
+}
+
+/// DG11, additional personal details (ICAO 9303-10 §4.7.11); text as stored.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Dg11Section {
+    full_name: Option<String>,
+    #[serde(default)]
+    other_names: Vec<String>,
+    personal_number: Option<String>,
+    full_birth_date: Option<String>,
+    place_of_birth: Option<String>,
+    address: Option<String>,
+    telephone: Option<String>,
+    profession: Option<String>,
+    title: Option<String>,
+    personal_summary: Option<String>,
+    #[serde(default)]
+    other_td_numbers: Vec<String>,
+    custody_information: Option<String>,
+}
+
+/// DG12, additional document details (ICAO 9303-10 §4.7.12); text as stored.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Dg12Section {
+    issuing_authority: Option<String>,
+    date_of_issue: Option<String>,
+    #[serde(default)]
+    other_persons: Vec<String>,
+    endorsements: Option<String>,
+    tax_exit_requirements: Option<String>,
+    personalization_time: Option<String>,
+    personalization_device: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -646,6 +685,12 @@ impl Builder {
             // A biometric template stands in: nobody can read it without TA anyway.
             let placeholder = vec![0x5Fu8; 2048];
             groups.insert(dg, tlv::encode(dg.tag(), &placeholder));
+        }
+        if let Some(d) = &f.dg11 {
+            groups.insert(DataGroup::DG11, dg11_of(d).encode());
+        }
+        if let Some(d) = &f.dg12 {
+            groups.insert(DataGroup::DG12, dg12_of(d).encode());
         }
         if let Some(d) = &f.dg13 {
             groups.insert(DataGroup::DG13, vn_identity(d).to_dg13()?);
@@ -1297,6 +1342,38 @@ fn printed_from_dg1(bytes: &[u8]) -> Result<PrintedData, ProfileError> {
         can: String::new(),
         mrz: dg1.lines().concat(),
     })
+}
+
+fn dg11_of(d: &Dg11Section) -> Dg11 {
+    Dg11 {
+        full_name: d.full_name.clone(),
+        other_names: d.other_names.clone(),
+        personal_number: d.personal_number.clone(),
+        full_birth_date: d.full_birth_date.clone(),
+        place_of_birth: d.place_of_birth.clone(),
+        address: d.address.clone(),
+        telephone: d.telephone.clone(),
+        profession: d.profession.clone(),
+        title: d.title.clone(),
+        personal_summary: d.personal_summary.clone(),
+        proof_of_citizenship: None,
+        other_td_numbers: d.other_td_numbers.clone(),
+        custody_information: d.custody_information.clone(),
+    }
+}
+
+fn dg12_of(d: &Dg12Section) -> Dg12 {
+    Dg12 {
+        issuing_authority: d.issuing_authority.clone(),
+        date_of_issue: d.date_of_issue.clone(),
+        other_persons: d.other_persons.clone(),
+        endorsements: d.endorsements.clone(),
+        tax_exit_requirements: d.tax_exit_requirements.clone(),
+        image_front: None,
+        image_rear: None,
+        personalization_time: d.personalization_time.clone(),
+        personalization_device: d.personalization_device.clone(),
+    }
 }
 
 fn vn_identity(d: &Dg13Section) -> VnIdentity {

@@ -157,6 +157,8 @@ pub struct Api {
     writer: UnixStream,
     next_id: u64,
     pub events: Vec<Value>,
+    /// What arrived of a line a read timeout cut short, completed by the next read.
+    partial: String,
 }
 
 impl Api {
@@ -170,6 +172,7 @@ impl Api {
             reader: BufReader::new(stream),
             next_id: 1,
             events: Vec::new(),
+            partial: String::new(),
         }
     }
 
@@ -184,12 +187,15 @@ impl Api {
         request["id"].clone()
     }
 
-    /// The next line, or `None` on a close or timeout.
+    /// The next line, or `None` on a close or timeout. A line cut by a timeout is kept
+    /// and completed by the next call, never lost.
     pub fn line(&mut self) -> Option<Value> {
-        let mut text = String::new();
-        match self.reader.read_line(&mut text) {
-            Ok(0) | Err(_) => None,
-            Ok(_) => Some(serde_json::from_str(&text).expect("JSON lines")),
+        match self.reader.read_line(&mut self.partial) {
+            Ok(_) if self.partial.ends_with('\n') => {
+                let text = std::mem::take(&mut self.partial);
+                Some(serde_json::from_str(&text).expect("JSON lines"))
+            }
+            Ok(_) | Err(_) => None,
         }
     }
 
@@ -212,13 +218,28 @@ impl Api {
 
     /// Waits for an event matching `want`, keeping the others.
     pub fn wait_event(&mut self, timeout: Duration, want: impl Fn(&Value) -> bool) -> Value {
+        match self.try_wait_event(timeout, want) {
+            Some(event) => event,
+            None => panic!("no such event after {timeout:?}; got {:?}", self.events),
+        }
+    }
+
+    /// [`Api::wait_event`], `None` when no such event came in `timeout` (so that the
+    /// caller can tell more, e.g. the daemon's log).
+    pub fn try_wait_event(
+        &mut self,
+        timeout: Duration,
+        want: impl Fn(&Value) -> bool,
+    ) -> Option<Value> {
         if let Some(i) = self.events.iter().position(&want) {
-            return self.events.remove(i);
+            return Some(self.events.remove(i));
         }
         let deadline = Instant::now() + timeout;
         loop {
             let left = deadline.saturating_duration_since(Instant::now());
-            assert!(!left.is_zero(), "no such event; got {:?}", self.events);
+            if left.is_zero() {
+                return None;
+            }
             self.reader
                 .get_ref()
                 .set_read_timeout(Some(left.max(Duration::from_millis(1))))
@@ -229,14 +250,14 @@ impl Api {
                 .set_read_timeout(Some(Duration::from_secs(60)))
                 .unwrap();
             match line {
-                Some(line) if line.get("event").is_some() && want(&line) => return line,
+                Some(line) if line.get("event").is_some() && want(&line) => return Some(line),
                 Some(line) if line.get("event").is_some() => self.events.push(line),
                 Some(_) => {}
-                None => assert!(
-                    Instant::now() < deadline,
-                    "no such event; got {:?}",
-                    self.events
-                ),
+                None if Instant::now() < deadline => {
+                    // A closed connection returns at once: do not spin on it.
+                    std::thread::sleep(Duration::from_millis(20));
+                }
+                None => return None,
             }
         }
     }

@@ -15,7 +15,64 @@ use std::sync::{Mutex, MutexGuard};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
+/// The vpcd slots and pcscd itself, one test at a time in this process: every test that
+/// talks to pcscd holds it (through [`testbed`]), so a test that restarts or kills pcscd
+/// never pulls it from under another test of the same binary (binaries run one after
+/// another, and `scripts/with-pcscd.sh` serializes runs on the machine).
 static SLOT: Mutex<()> = Mutex::new(());
+
+/// How long pcscd may take to go away and come back on a loaded machine: the restart
+/// waits up to 5 s for the old pcscd to exit and up to 10 s for the new one, plus
+/// process start-up under load. Waits return as soon as their condition holds.
+pub const PCSCD_RESTART: Duration = Duration::from_secs(90);
+
+/// The pid of the pcscd that `supervisor` (`scripts/with-pcscd.sh`) runs, from /proc
+/// (pcscd's pid file is not reliable: a pcscd started or stopped beside it can take or
+/// remove it).
+pub fn pcscd_pid(supervisor: &str) -> Option<u32> {
+    std::fs::read_dir("/proc")
+        .ok()?
+        .flatten()
+        .find_map(|entry| {
+            let pid: u32 = entry.file_name().to_str()?.parse().ok()?;
+            let stat = std::fs::read_to_string(entry.path().join("stat")).ok()?;
+            // "pid (comm) state ppid …"; comm may hold spaces, so split after the last ')'.
+            let (head, tail) = stat.rsplit_once(')')?;
+            let comm = head.split_once('(')?.1;
+            let ppid = tail.split_whitespace().nth(1)?;
+            (comm == "pcscd" && ppid == supervisor).then_some(pid)
+        })
+}
+
+/// Restarts pcscd through `scripts/with-pcscd.sh` (SIGHUP to `supervisor`) and waits
+/// until a new pcscd answers and lists `reader`. Takes the slot guard so that only the
+/// test holding pcscd for itself can restart it.
+pub fn restart_pcscd(_slot: &MutexGuard<'static, ()>, supervisor: &str, reader: &CString) {
+    // None when pcscd was killed: the supervisor then only starts a new one.
+    let before = pcscd_pid(supervisor);
+    let status = Command::new("kill")
+        .args(["-HUP", supervisor])
+        .status()
+        .unwrap();
+    assert!(status.success(), "SIGHUP to {supervisor}");
+    let deadline = Instant::now() + PCSCD_RESTART;
+    loop {
+        let now = pcscd_pid(supervisor);
+        if now.is_some() && now != before {
+            let listed = pcsc::Context::establish(pcsc::Scope::User)
+                .and_then(|ctx| ctx.list_readers_owned())
+                .is_ok_and(|names| names.contains(reader));
+            if listed {
+                return;
+            }
+        }
+        assert!(
+            Instant::now() < deadline,
+            "pcscd not back with {reader:?} after {PCSCD_RESTART:?} (pid before {before:?}, now {now:?})"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
 
 /// The vpcd address and reader name, or `None` outside `scripts/with-pcscd.sh` (the
 /// test is recorded as skipped, see [`skip`]).
@@ -148,10 +205,15 @@ pub fn context() -> pcsc::Context {
     pcsc::Context::establish(pcsc::Scope::User).expect("pcscd reachable")
 }
 
+/// How long a test waits for pcscd or the daemon to report a change: generous for a
+/// loaded 2-core machine (the wait ends as soon as the condition holds, so only a
+/// failure waits this long).
+pub const EVENT_DEADLINE: Duration = Duration::from_secs(60);
+
 /// Waits until the reader's slot is (or is not) occupied.
 pub fn wait_for_card(ctx: &pcsc::Context, reader: &CString, present: bool) -> bool {
     let mut states = [pcsc::ReaderState::new(reader.clone(), pcsc::State::UNAWARE)];
-    let deadline = Instant::now() + Duration::from_secs(15);
+    let deadline = Instant::now() + EVENT_DEADLINE;
     while Instant::now() < deadline {
         match ctx.get_status_change(Duration::from_millis(250), &mut states) {
             Ok(()) | Err(pcsc::Error::Timeout) => {}

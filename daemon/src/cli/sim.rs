@@ -6,6 +6,10 @@
 //! (the card is inserted), answers until stopped, reconnects when pcscd restarts, and
 //! prints its counters to stderr on SIGINT/SIGTERM. See `crate::sim::control` for
 //! inserting and removing the card on command.
+//!
+//! `--from-dump DIR` serves the files of a `cancuoc read --raw DIR` instead of a
+//! profile (see [`crate::sim::replay`]): a replay, never genuine, which the simulator
+//! says on stderr when it starts.
 
 use std::io::Write;
 use std::path::PathBuf;

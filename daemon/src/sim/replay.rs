@@ -180,3 +180,89 @@ pub fn profile(
         source,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::session::result::Verdict;
+    use crate::session::{self, ReadPolicy, ReadRequest};
+    use crate::sim::profile::{self, LoadOptions};
+    use crate::trust::TrustStore;
+    use apdu::emulator::CardEmulator;
+    use apdu::pace::Can;
+    use apdu::rng::SystemRng;
+
+    fn read(image: &CardImage, key: &AccessKey, trust: &TrustStore) -> session::result::ReadResult {
+        let request = ReadRequest {
+            access: key.clone(),
+            face: None,
+            raw: true,
+            skip: Default::default(),
+            policy: ReadPolicy::default(),
+        };
+        let mut chip = CardEmulator::new(image.clone());
+        session::read_card(&mut chip, &request, trust, &mut SystemRng, &mut |_| {})
+            .expect("the read ends with a result")
+            .0
+    }
+
+    /// PACE-CAM: the replay opens with the CAN, the CAM proof fails, the identity and
+    /// passive authentication are the card's.
+    #[test]
+    fn a_pace_cam_card_replays_with_a_failing_proof() {
+        let card = profile::load("vn-cccd-cam", &LoadOptions::default()).unwrap();
+        let mut trust = TrustStore::new();
+        trust.load_path(card.csca.as_ref().unwrap()).unwrap();
+        let key = AccessKey::Can(Can::new(&card.printed.can).unwrap());
+        let original = read(&card.image, &key, &trust);
+        assert_eq!(original.verification.verdict, Verdict::Genuine);
+        let files = original
+            .raw
+            .as_ref()
+            .unwrap()
+            .iter()
+            .map(|(name, data)| {
+                use base64::Engine as _;
+                let bytes = base64::engine::general_purpose::STANDARD
+                    .decode(data)
+                    .unwrap();
+                (name.clone(), bytes)
+            })
+            .collect();
+        let dump = Dump::of_read(files, "test", &card.image.atr, "PACE", 1);
+        assert!(dump.file("EF.CardSecurity").is_some());
+
+        let replay = profile(
+            &dump,
+            PathBuf::from("dump"),
+            std::slice::from_ref(&key),
+            &mut SystemRng,
+        )
+        .unwrap();
+        assert!(replay.image.chip_authentication.is_none());
+        assert!(replay.image.active_authentication.is_none());
+        let replayed = read(&replay.image, &key, &trust);
+        assert_ne!(replayed.verification.verdict, Verdict::Genuine);
+        assert_eq!(
+            serde_json::to_value(&replayed.verification.passive).unwrap(),
+            serde_json::to_value(&original.verification.passive).unwrap()
+        );
+        assert_eq!(
+            serde_json::to_value(&replayed.vn).unwrap(),
+            serde_json::to_value(&original.vn).unwrap()
+        );
+        assert_eq!(replayed.raw, original.raw);
+    }
+
+    #[test]
+    fn a_replay_needs_the_access_key() {
+        let card = profile::vn_cccd().unwrap();
+        let mut files = BTreeMap::new();
+        files.insert(
+            "EF.SOD".to_owned(),
+            card.file(LdsFile::Sod).unwrap().to_vec(),
+        );
+        let dump = Dump::of_read(files, "test", &[], "PACE", 1);
+        assert!(profile(&dump, PathBuf::new(), &[], &mut SystemRng).is_err());
+    }
+}

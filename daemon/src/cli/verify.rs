@@ -138,7 +138,7 @@ fn fail(msg: &str) -> ExitCode {
 /// folder (`cancuoc read --raw DIR`) given alone.
 fn inputs(paths: &[PathBuf]) -> Result<Vec<(PathBuf, Vec<u8>)>, String> {
     if let [dir] = paths
-        && std::fs::symlink_metadata(dir).is_ok_and(|m| m.is_dir())
+        && dir.is_dir()
     {
         let dump = crate::dump::Dump::load(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
         // EF.CardAccess and EF.CardSecurity are not among the files EF.SOD signs.
@@ -415,5 +415,63 @@ mod tests {
                 .collect(),
         };
         assert_eq!(run_to(&no_sod, &mut Vec::new()), ExitCode::from(EXIT_ERROR));
+    }
+
+    /// A dump folder verifies as its files given one by one.
+    #[test]
+    fn a_dump_folder_verifies_as_its_files() {
+        let Some(dir) = crate::trust::tests::shared_data("bsi-tr03105-5") else {
+            return;
+        };
+        let mut files = BTreeMap::new();
+        let mut paths = Vec::new();
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            let data = std::fs::read(&path).unwrap();
+            let name = match LdsFile::identify(&data) {
+                Ok(LdsFile::Sod) => "EF.SOD".to_owned(),
+                Ok(LdsFile::Com) => "EF.COM".to_owned(),
+                Ok(LdsFile::DataGroup(dg)) => dg.name().to_owned(),
+                _ => continue,
+            };
+            files.insert(name, data);
+            paths.push(path);
+        }
+        let out = std::env::temp_dir().join(format!("cancuoc-verify-dump-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&out);
+        crate::dump::Dump::of_read(files, "test", &[], "BAC", 1)
+            .write(&out)
+            .unwrap();
+        let run = |files: Vec<PathBuf>| {
+            let args = Args {
+                trust: vec![],
+                json: true,
+                at: Some("2014-06-01".into()),
+                files,
+            };
+            let mut text = Vec::new();
+            let code = run_to(&args, &mut text);
+            let doc: serde_json::Value = serde_json::from_slice(&text).unwrap();
+            (code, doc["passive"].clone())
+        };
+        let (code, passive) = run(vec![out.clone()]);
+        assert_eq!(code, ExitCode::from(EXIT_NO_TRUST_ANCHOR));
+        assert_eq!(passive, run(paths).1);
+        assert_eq!(passive["data_groups"]["DG14"], "ok");
+        // A folder that is not a dump is refused.
+        std::fs::remove_file(out.join("manifest.json")).unwrap();
+        assert_eq!(
+            run_to(
+                &Args {
+                    trust: vec![],
+                    json: true,
+                    at: None,
+                    files: vec![out.clone()]
+                },
+                &mut Vec::new()
+            ),
+            ExitCode::from(EXIT_ERROR)
+        );
+        std::fs::remove_dir_all(&out).unwrap();
     }
 }

@@ -1,7 +1,8 @@
 //! Through pcscd: a read is one PC/SC transaction. Another program holding the reader
 //! (a transaction of its own, or an exclusive connection) makes `cancuoc read` end with
 //! a clear "busy" error and the transport exit status (7), never a protocol error; once
-//! the other program lets go, the read works. A chip that refuses extended-length APDUs
+//! the other program lets go, the read works. Through the daemon the same holder gives
+//! the API error code `busy`. A chip that refuses extended-length APDUs
 //! reads with short ones inside the one transaction. Needs `scripts/with-pcscd.sh`.
 
 mod common;
@@ -11,6 +12,7 @@ use std::process::Command;
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
+use common::daemon::{Api, Daemon, client_rule, uid};
 use common::{Sim, context, testbed};
 
 /// `cancuoc read --local --reader R --json ARGS…`: exit status, parsed stdout, stderr.
@@ -111,6 +113,39 @@ fn a_reader_held_by_another_program_is_busy_and_a_refused_extended_length_reads_
         assert_eq!(code, 0, "{how:?} released: {stderr}");
         assert_eq!(json["verification"]["verdict"], "genuine", "{stderr}");
     }
+
+    // Through the daemon: its read of a reader another program holds answers `busy`.
+    let daemon = Daemon::start(&client_rule("tests", uid(), &["all"]), &sim.csca());
+    let mut api = Api::connect(&daemon.socket);
+    let name = reader.to_str().unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let answer = api.request(serde_json::json!({"cmd": "readers"}));
+        let listed = answer["readers"].as_array().cloned().unwrap_or_default();
+        if listed
+            .iter()
+            .any(|r| r["name"] == name && r["card_present"] == true)
+        {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the daemon sees the card: {answer}"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let request = serde_json::json!({"cmd": "read", "reader": name, "access": {"can": can}});
+    let (release, other) = hold(&reader, Hold::Exclusive);
+    let answer = api.request(request.clone());
+    assert_eq!(answer["error"]["code"], "busy", "{answer}");
+    release.send(()).unwrap();
+    other.join().unwrap();
+    let answer = api.request(request);
+    assert_eq!(
+        answer["result"]["verification"]["verdict"], "genuine",
+        "{answer:.300}"
+    );
+    daemon.stop();
     sim.stop();
 
     // vn-cccd-le224: its ATR does not say, a try of extended length is refused (6700),

@@ -8,6 +8,7 @@ pub mod api;
 pub mod cli;
 pub mod client;
 pub mod config;
+pub mod dump;
 pub mod lds;
 pub mod logging;
 pub mod readers;

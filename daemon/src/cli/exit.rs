@@ -9,7 +9,7 @@
 //! | 4 | card removed during the read |
 //! | 5 | verification failed: the card or its data is forged |
 //! | 6 | not verified: no trust anchor for the document signer, a CSCA of another country than the document's, a required chip proof that could not be judged, PACE bypassed, or no chip proof where one is required (the result's problems say which) |
-//! | 7 | reader or transport failure |
+//! | 7 | reader or transport failure, or the reader busy: another program holds it (an exclusive PC/SC connection or transaction) |
 //! | 8 | the card answered outside the protocol (malformed data, unexpected status) |
 //! | 9 | the daemon refused: this user may not use its socket, or its policy forbids the request |
 //!

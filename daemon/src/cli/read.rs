@@ -252,7 +252,7 @@ pub fn run(args: &Args) -> ExitCode {
         },
     };
     let mut card = match open_card(&reader) {
-        Ok(c) => c,
+        Ok(c) => crate::dump::Counting::new(c),
         Err((exit, message)) => return fail(exit, &message),
     };
     let request = ReadRequest {
@@ -291,7 +291,7 @@ pub fn run(args: &Args) -> ExitCode {
         Ok((result, _)) => result,
         Err(e) => return fail(exit_of_error(&e), &e.to_string()),
     };
-    if let Err(e) = write_outputs(args, &result) {
+    if let Err(e) = write_outputs(args, &result, &reader, card.apdus) {
         return fail(Exit::Internal, &e);
     }
     if args.json {
@@ -421,17 +421,25 @@ fn write_face(path: &Path, data: &str) -> Result<(), String> {
 }
 
 /// Writes `--face` and `--raw` outputs.
-fn write_outputs(args: &Args, result: &ReadResult) -> Result<(), String> {
+fn write_outputs(args: &Args, result: &ReadResult, reader: &str, apdus: u64) -> Result<(), String> {
     if let (Some(path), Some(face)) = (&args.face, &result.face) {
         write_face(path, &face.data)?;
     }
     if let (Some(dir), Some(raw)) = (&args.raw, &result.raw) {
-        std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+        let mut files = std::collections::BTreeMap::new();
         for (name, data) in raw {
-            let path = dir.join(format!("{}.bin", name.replace('.', "_")));
-            std::fs::write(&path, decode_base64(data)?)
-                .map_err(|e| format!("{}: {e}", path.display()))?;
+            files.insert(name.clone(), decode_base64(data)?);
         }
+        // pcscd gives the ATR of the card in the reader; libnfc readers give none.
+        let atr = pcsc::list_readers()
+            .ok()
+            .and_then(|readers| readers.into_iter().find(|r| r.name == reader))
+            .and_then(|r| r.atr)
+            .and_then(|atr| hex::decode(atr).ok())
+            .unwrap_or_default();
+        crate::dump::Dump::of_read(files, reader, &atr, &result.verification.access, apdus)
+            .write(dir)
+            .map_err(|e| e.to_string())?;
     }
     Ok(())
 }

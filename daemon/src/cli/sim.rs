@@ -6,6 +6,10 @@
 //! (the card is inserted), answers until stopped, reconnects when pcscd restarts, and
 //! prints its counters to stderr on SIGINT/SIGTERM. See `crate::sim::control` for
 //! inserting and removing the card on command.
+//!
+//! `--from-dump DIR` serves the files of a `cancuoc read --raw DIR` instead of a
+//! profile (see [`crate::sim::replay`]): a replay, never genuine, which the simulator
+//! says on stderr when it starts.
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -69,6 +73,17 @@ pub struct Args {
     /// word sent; never a data field.
     #[arg(long, value_name = "FILE")]
     pub apdu_log: Option<PathBuf>,
+    /// Serve the card read into this folder by `cancuoc read --raw DIR`, opened with
+    /// --can or --mrz (a dump holds no access key). A replay cannot prove the chip's
+    /// keys: it never reads as genuine.
+    #[arg(long, value_name = "DIR", conflicts_with_all = ["profile", "files"])]
+    pub from_dump: Option<PathBuf>,
+    /// With --from-dump: the card access number that opens the replayed card.
+    #[arg(long, requires = "from_dump")]
+    pub can: Option<String>,
+    /// With --from-dump: the whole MRZ that opens the replayed card (PACE or BAC).
+    #[arg(long, requires = "from_dump")]
+    pub mrz: Option<String>,
     /// Folder of the files a profile serves as is (bsi-reference: the BSI TR-03105-5
     /// data set; default ../shared/data/bsi-tr03105-5).
     #[arg(long, value_name = "DIR")]
@@ -94,17 +109,51 @@ pub fn start_line(profile: &Profile, vpcd: &str) -> serde_json::Value {
     })
 }
 
+/// The card of the dump in `dir`, opened with the access the arguments give.
+fn replay_profile(dir: &std::path::Path, args: &Args) -> Result<Profile, String> {
+    use crate::session::access::AccessInput;
+    let dump = crate::dump::Dump::load(dir).map_err(|e| e.to_string())?;
+    let mut keys = Vec::new();
+    if let Some(can) = &args.can {
+        let input = AccessInput::Can { can: can.clone() };
+        keys.push(input.to_key().map_err(|e| format!("--can: {e}"))?);
+    }
+    if let Some(mrz) = &args.mrz {
+        let input = AccessInput::Mrz { mrz: mrz.clone() };
+        keys.push(input.to_key().map_err(|e| format!("--mrz: {e}"))?);
+    }
+    crate::sim::replay::profile(&dump, dir.to_path_buf(), &keys, &mut apdu::rng::SystemRng)
+}
+
 /// Runs `cancuoc sim`.
 pub fn run(args: &Args) -> ExitCode {
     let options = LoadOptions {
         files_dir: args.files.clone(),
     };
-    let profile = match profile::load(&args.profile, &options) {
-        Ok(p) => p,
-        Err(e) => {
-            eprintln!("cancuoc sim: {e}");
-            return Exit::Usage.into();
-        }
+    let profile = match &args.from_dump {
+        Some(dir) => match replay_profile(dir, args) {
+            Ok(p) => {
+                eprintln!(
+                    "cancuoc sim: serving the dump in {}: a replay of a read, NOT the card. \
+                     It holds no chip key, so chip and active authentication and PACE-CAM \
+                     fail and it never reads as genuine; passive authentication comes out \
+                     as on the card.",
+                    dir.display()
+                );
+                p
+            }
+            Err(e) => {
+                eprintln!("cancuoc sim: --from-dump {}: {e}", dir.display());
+                return Exit::Usage.into();
+            }
+        },
+        None => match profile::load(&args.profile, &options) {
+            Ok(p) => p,
+            Err(e) => {
+                eprintln!("cancuoc sim: {e}");
+                return Exit::Usage.into();
+            }
+        },
     };
     let control = match Control::install(args.control.as_deref()) {
         Ok(c) => c,

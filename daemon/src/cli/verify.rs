@@ -1,11 +1,13 @@
-//! `cancuoc verify [--trust PATH]... [--json] FILE...`: offline passive authentication
-//! of dumped EF.SOD and data group files, each recognised by its leading tag.
+//! `cancuoc verify [--trust PATH]... [--json] FILE...|DIR`: offline passive
+//! authentication of dumped EF.SOD and data group files, each recognised by its leading
+//! tag, or of a dump folder written by `cancuoc read --raw DIR` (see [`crate::dump`]).
 //!
 //! Exit status (the table in [`crate::cli::exit`]): 0 `valid`, 5 `invalid`, 6
 //! `no-trust-anchor`, 1 when the files or trust sources cannot be read.
 
 use crate::lds::dg1::Dg1;
 use crate::lds::dg2::{Dg2, ImageLimits, OutputFormat};
+use crate::lds::ef_com::EfCom;
 use crate::lds::{DataGroup, LdsFile};
 use crate::trust::passive::{self, PassiveResult, PassiveStatus};
 use crate::trust::store::{SourceReport, TrustStore};
@@ -37,7 +39,8 @@ pub struct Args {
     /// Verification time (RFC 3339 or YYYY-MM-DD, UTC) instead of now.
     #[arg(long, value_name = "TIME")]
     pub at: Option<String>,
-    /// EF.SOD and data group files (EF.COM and unknown files are ignored).
+    /// EF.SOD and data group files (EF.COM and unknown files are ignored), or one dump
+    /// folder (`cancuoc read --raw DIR`).
     #[arg(required = true, value_name = "FILE")]
     pub files: Vec<PathBuf>,
 }
@@ -131,6 +134,35 @@ fn fail(msg: &str) -> ExitCode {
     ExitCode::from(EXIT_ERROR)
 }
 
+/// The files to verify with their bytes: the files given, or the LDS files of a dump
+/// folder (`cancuoc read --raw DIR`) given alone.
+fn inputs(paths: &[PathBuf]) -> Result<Vec<(PathBuf, Vec<u8>)>, String> {
+    if let [dir] = paths
+        && dir.is_dir()
+    {
+        let dump = crate::dump::Dump::load(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+        // EF.CardAccess and EF.CardSecurity are not among the files EF.SOD signs.
+        return Ok(dump
+            .files
+            .into_iter()
+            .filter(|(name, _)| name == "EF.COM" || name == "EF.SOD" || name.starts_with("DG"))
+            .map(|(name, data)| (dir.join(crate::dump::file_name(&name)), data))
+            .collect());
+    }
+    let mut inputs = Vec::new();
+    for path in paths {
+        let size = std::fs::metadata(path)
+            .map_err(|e| format!("{}: {e}", path.display()))?
+            .len();
+        if size > MAX_LDS_FILE {
+            return Err(format!("{}: too large for an LDS file", path.display()));
+        }
+        let data = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
+        inputs.push((path.clone(), data));
+    }
+    Ok(inputs)
+}
+
 /// Runs `cancuoc verify`, printing to stdout.
 pub fn run(args: &Args) -> ExitCode {
     run_to(args, &mut std::io::stdout().lock())
@@ -166,21 +198,15 @@ pub fn run_to(args: &Args, out: &mut dyn Write) -> ExitCode {
         }
     }
 
+    let inputs = match inputs(&args.files) {
+        Ok(inputs) => inputs,
+        Err(e) => return fail(&e),
+    };
     let mut sod = None;
+    let mut com = None;
     let mut groups = BTreeMap::new();
     let mut files = Vec::new();
-    for path in &args.files {
-        let size = match std::fs::metadata(path) {
-            Ok(m) => m.len(),
-            Err(e) => return fail(&format!("{}: {e}", path.display())),
-        };
-        if size > MAX_LDS_FILE {
-            return fail(&format!("{}: too large for an LDS file", path.display()));
-        }
-        let data = match std::fs::read(path) {
-            Ok(d) => d,
-            Err(e) => return fail(&format!("{}: {e}", path.display())),
-        };
+    for (path, data) in inputs {
         let name = match LdsFile::identify(&data).ok() {
             Some(LdsFile::Sod) => {
                 if sod.replace(data).is_some() {
@@ -188,7 +214,10 @@ pub fn run_to(args: &Args, out: &mut dyn Write) -> ExitCode {
                 }
                 "EF.SOD".to_string()
             }
-            Some(LdsFile::Com) => "EF.COM".to_string(),
+            Some(LdsFile::Com) => {
+                com = crate::lds::ef_com::EfCom::parse(&data).ok();
+                "EF.COM".to_string()
+            }
             Some(LdsFile::DataGroup(dg)) => {
                 if groups.insert(dg.number(), data).is_some() {
                     return fail(&format!("{} given twice", dg.name()));
@@ -219,7 +248,10 @@ pub fn run_to(args: &Args, out: &mut dyn Write) -> ExitCode {
         .filter(|b| parsed.as_ref().is_some_and(|s| s.hash_matches(1, b)))
         .and_then(|b| Dg1::parse(b).ok())
         .map(|d| d.fields.issuing_state.trim_end_matches('<').to_owned());
-    let result = passive::verify(&sod, &groups, &store, at, issuing_state.as_deref());
+    let mut result = passive::verify(&sod, &groups, &store, at, issuing_state.as_deref());
+    if let (Some(sod), Some(com)) = (&parsed, &com) {
+        compare_com(&mut result, sod, com);
+    }
     let code = exit_code(result.status);
     if args.json {
         let doc = Output {
@@ -239,6 +271,36 @@ pub fn run_to(args: &Args, out: &mut dyn Write) -> ExitCode {
         let _ = write!(out, "{}", human(&result));
     }
     ExitCode::from(code)
+}
+
+/// EF.COM is not signed: it only gives the chip away when it disagrees with EF.SOD, as
+/// in a read (a data group listed but not hashed was grafted).
+fn compare_com(result: &mut PassiveResult, sod: &crate::lds::sod::Sod, com: &EfCom) {
+    use crate::trust::passive::ProblemCode;
+    use std::collections::BTreeSet;
+    let signed: BTreeSet<u8> = sod.lds.hashes.keys().copied().collect();
+    let listed: BTreeSet<u8> = com.data_groups.iter().map(|g| g.number()).collect();
+    let names = |set: BTreeSet<u8>| {
+        let names: Vec<String> = set.iter().map(|n| format!("DG{n}")).collect();
+        names.join(" ")
+    };
+    let unsigned: BTreeSet<u8> = listed.difference(&signed).copied().collect();
+    let unlisted: BTreeSet<u8> = signed.difference(&listed).copied().collect();
+    if !unsigned.is_empty() {
+        result.add_problem(
+            ProblemCode::UnsignedDataGroup,
+            format!("EF.COM lists {} that EF.SOD does not hash", names(unsigned)),
+        );
+    }
+    if !unlisted.is_empty() {
+        result.add_problem(
+            ProblemCode::EfComMismatch,
+            format!(
+                "EF.SOD hashes {} that EF.COM does not list",
+                names(unlisted)
+            ),
+        );
+    }
 }
 
 /// The result for people.
@@ -353,5 +415,63 @@ mod tests {
                 .collect(),
         };
         assert_eq!(run_to(&no_sod, &mut Vec::new()), ExitCode::from(EXIT_ERROR));
+    }
+
+    /// A dump folder verifies as its files given one by one.
+    #[test]
+    fn a_dump_folder_verifies_as_its_files() {
+        let Some(dir) = crate::trust::tests::shared_data("bsi-tr03105-5") else {
+            return;
+        };
+        let mut files = BTreeMap::new();
+        let mut paths = Vec::new();
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            let data = std::fs::read(&path).unwrap();
+            let name = match LdsFile::identify(&data) {
+                Ok(LdsFile::Sod) => "EF.SOD".to_owned(),
+                Ok(LdsFile::Com) => "EF.COM".to_owned(),
+                Ok(LdsFile::DataGroup(dg)) => dg.name().to_owned(),
+                _ => continue,
+            };
+            files.insert(name, data);
+            paths.push(path);
+        }
+        let out = std::env::temp_dir().join(format!("cancuoc-verify-dump-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&out);
+        crate::dump::Dump::of_read(files, "test", &[], "BAC", 1)
+            .write(&out)
+            .unwrap();
+        let run = |files: Vec<PathBuf>| {
+            let args = Args {
+                trust: vec![],
+                json: true,
+                at: Some("2014-06-01".into()),
+                files,
+            };
+            let mut text = Vec::new();
+            let code = run_to(&args, &mut text);
+            let doc: serde_json::Value = serde_json::from_slice(&text).unwrap();
+            (code, doc["passive"].clone())
+        };
+        let (code, passive) = run(vec![out.clone()]);
+        assert_eq!(code, ExitCode::from(EXIT_NO_TRUST_ANCHOR));
+        assert_eq!(passive, run(paths).1);
+        assert_eq!(passive["data_groups"]["DG14"], "ok");
+        // A folder that is not a dump is refused.
+        std::fs::remove_file(out.join("manifest.json")).unwrap();
+        assert_eq!(
+            run_to(
+                &Args {
+                    trust: vec![],
+                    json: true,
+                    at: None,
+                    files: vec![out.clone()]
+                },
+                &mut Vec::new()
+            ),
+            ExitCode::from(EXIT_ERROR)
+        );
+        std::fs::remove_dir_all(&out).unwrap();
     }
 }

@@ -166,6 +166,8 @@ pub enum ReadFailure {
     NoCard,
     /// The reader failed (pcscd away, device gone, transmission error).
     Reader(String),
+    /// Another program holds the reader (an exclusive connection or a transaction).
+    Busy(String),
     /// The read failed.
     Read(ReadError),
 }
@@ -484,6 +486,7 @@ fn read_blocking(
         Target::Pcsc => {
             let mut card = PcscCard::connect_with(reader, deadlines).map_err(|e| match e {
                 PcscError::NoCard => ReadFailure::NoCard,
+                e @ PcscError::Busy => ReadFailure::Busy(e.to_string()),
                 e => ReadFailure::Reader(e.to_string()),
             })?;
             run(&mut card, &mut *progress)

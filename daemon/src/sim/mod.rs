@@ -12,6 +12,7 @@ pub mod face;
 pub mod fault;
 pub mod link;
 pub mod profile;
+pub mod replay;
 pub mod vpcd;
 
 use std::time::Duration;

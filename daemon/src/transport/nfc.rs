@@ -5,9 +5,15 @@
 //! the PC/SC reader name).
 //!
 //! [`NfcCard::connect`] opens the device, initialises it as an initiator, selects one
-//! passive ISO 14443-A target (or -B when the device offers it and no -A target
-//! answered) and then exchanges whole APDUs with easy framing (libnfc does the ISO
-//! 14443-4 block protocol and chaining).
+//! passive ISO 14443-A target, or an ISO 14443-B one when the device offers type B and
+//! no type A target answered (the chips of many identity documents are type B), and
+//! then exchanges whole APDUs with easy framing (libnfc does the ISO 14443-4 block
+//! protocol and chaining, for either type).
+//!
+//! Through libnfc's `pcsc` driver the type comes from what the PC/SC reader reports: a
+//! contactless ATR with eight historical bytes (ATQB application data, protocol info,
+//! MBLI) and no UID, or an eight-byte one, is a type B target; that is how the tests
+//! present a type B card from the simulator behind vpcd.
 
 use std::time::Duration;
 
@@ -62,8 +68,64 @@ pub struct NfcCard {
     device: nfc1::Device,
     _context: nfc1::Context,
     connstring: String,
-    modulation: ModulationType,
+    modulation: Iso14443,
     extended_length: bool,
+}
+
+/// The ISO/IEC 14443 type of the selected target.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+pub enum Iso14443 {
+    /// Type A.
+    A,
+    /// Type B.
+    B,
+}
+
+impl Iso14443 {
+    fn modulation_type(self) -> ModulationType {
+        match self {
+            Iso14443::A => ModulationType::Iso14443a,
+            Iso14443::B => ModulationType::Iso14443b,
+        }
+    }
+}
+
+/// What selection needs of a device, so the choice of target can be tested without one.
+trait Selector {
+    /// The modulations the device offers as an initiator.
+    fn supported(&mut self) -> Result<Vec<ModulationType>, nfc1::Error>;
+    /// One attempt to select a passive target at 106 kbit/s.
+    fn select(&mut self, modulation: ModulationType) -> Result<nfc1::Target, nfc1::Error>;
+}
+
+impl Selector for nfc1::Device {
+    fn supported(&mut self) -> Result<Vec<ModulationType>, nfc1::Error> {
+        self.get_supported_modulation(Mode::Initiator)
+    }
+
+    fn select(&mut self, modulation_type: ModulationType) -> Result<nfc1::Target, nfc1::Error> {
+        self.initiator_select_passive_target(&Modulation {
+            modulation_type,
+            baud_rate: BaudRate::Baud106,
+        })
+    }
+}
+
+/// Selects a type A target, else a type B one, among the types `device` offers.
+fn select_target(device: &mut impl Selector) -> Result<Iso14443, NfcError> {
+    let supported = device.supported().map_err(NfcError::Nfc)?;
+    for wanted in [Iso14443::A, Iso14443::B] {
+        if !supported.contains(&wanted.modulation_type()) {
+            continue;
+        }
+        match device.select(wanted.modulation_type()) {
+            Ok(target) if is_selected(&target, wanted.modulation_type()) => return Ok(wanted),
+            Ok(_) => {}
+            Err(e) if no_card(&e) => {}
+            Err(e) => return Err(NfcError::Nfc(e)),
+        }
+    }
+    Err(NfcError::NoCard)
 }
 
 impl core::fmt::Debug for NfcCard {
@@ -97,29 +159,7 @@ impl NfcCard {
         device
             .set_property_bool(Property::EasyFraming, true)
             .map_err(NfcError::Nfc)?;
-        let supported = device
-            .get_supported_modulation(Mode::Initiator)
-            .map_err(NfcError::Nfc)?;
-        let mut selected = None;
-        for wanted in [ModulationType::Iso14443a, ModulationType::Iso14443b] {
-            if !supported.contains(&wanted) {
-                continue;
-            }
-            let modulation = Modulation {
-                modulation_type: wanted,
-                baud_rate: BaudRate::Baud106,
-            };
-            match device.initiator_select_passive_target(&modulation) {
-                Ok(target) if is_selected(&target, wanted) => {
-                    selected = Some(wanted);
-                    break;
-                }
-                Ok(_) => {}
-                Err(e) if no_card(&e) => {}
-                Err(e) => return Err(NfcError::Nfc(e)),
-            }
-        }
-        let modulation = selected.ok_or(NfcError::NoCard)?;
+        let modulation = select_target(&mut device)?;
         tracing::debug!(connstring, ?modulation, "selected an NFC target");
         Ok(NfcCard {
             device,
@@ -135,6 +175,11 @@ impl NfcCard {
         &self.connstring
     }
 
+    /// The ISO/IEC 14443 type of the selected card.
+    pub fn iso14443(&self) -> Iso14443 {
+        self.modulation
+    }
+
     /// Lets the read use extended-length APDUs. Off by default: PN53x frames cannot
     /// carry them, and libnfc does not pass on what the card says about them.
     pub fn set_extended_length(&mut self, on: bool) {
@@ -147,6 +192,8 @@ impl NfcCard {
 fn is_selected(target: &nfc1::Target, wanted: ModulationType) -> bool {
     match (&target.target_info, wanted) {
         (TargetInfo::Iso14443a(a), ModulationType::Iso14443a) => a.uid_len > 0,
+        // libnfc fills a type B target in only when one answered ATQB; the target it
+        // starts from is type A.
         (TargetInfo::Iso14443b(_), ModulationType::Iso14443b) => true,
         _ => false,
     }
@@ -234,6 +281,90 @@ mod tests {
             card_error(nfc1::Error::Io),
             apdu::Error::Transport(_)
         ));
+    }
+
+    /// A device answering selection from a script.
+    struct Scripted {
+        supported: Vec<ModulationType>,
+        a: Result<nfc1::Target, nfc1::Error>,
+        b: Result<nfc1::Target, nfc1::Error>,
+        asked: Vec<ModulationType>,
+    }
+
+    impl Selector for Scripted {
+        fn supported(&mut self) -> Result<Vec<ModulationType>, nfc1::Error> {
+            Ok(self.supported.clone())
+        }
+        fn select(&mut self, m: ModulationType) -> Result<nfc1::Target, nfc1::Error> {
+            self.asked.push(m);
+            match m {
+                ModulationType::Iso14443a => self.a,
+                _ => self.b,
+            }
+        }
+    }
+
+    fn type_a() -> nfc1::Target {
+        let mut t = nfc1::Target::new_iso14443a();
+        if let TargetInfo::Iso14443a(a) = &mut t.target_info {
+            a.uid_len = 4;
+        }
+        t
+    }
+
+    fn type_b() -> nfc1::Target {
+        nfc1::Target {
+            modulation: Modulation {
+                modulation_type: ModulationType::Iso14443b,
+                baud_rate: BaudRate::Baud106,
+            },
+            target_info: TargetInfo::Iso14443b(nfc1::target_info::Iso14443b {
+                pupi: [0x4D, 0x52, 0x54, 0x44],
+                application_data: [0; 4],
+                protocol_info: [0x81, 0x81, 0x00],
+                card_identifier: 0,
+            }),
+        }
+    }
+
+    fn scripted(
+        supported: &[ModulationType],
+        a: Result<nfc1::Target, nfc1::Error>,
+        b: Result<nfc1::Target, nfc1::Error>,
+    ) -> Scripted {
+        Scripted {
+            supported: supported.to_vec(),
+            a,
+            b,
+            asked: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn a_type_b_card_is_selected_when_no_type_a_answers() {
+        use ModulationType::{Iso14443a as A, Iso14443b as B};
+        let none = || Ok(nfc1::Target::new_iso14443a());
+        // A PN53x with a type B chip: the type A poll finds nothing.
+        let mut d = scripted(&[A, B], none(), Ok(type_b()));
+        assert_eq!(select_target(&mut d).unwrap(), Iso14443::B);
+        assert_eq!(d.asked, [A, B]);
+        // libnfc's pcsc driver: the card is not type A ("not supported"), so type B.
+        let mut d = scripted(&[A, B], Err(nfc1::Error::DeviceNotSupported), Ok(type_b()));
+        assert_eq!(select_target(&mut d).unwrap(), Iso14443::B);
+        // A type A card wins without a type B poll.
+        let mut d = scripted(&[A, B], Ok(type_a()), Ok(type_b()));
+        assert_eq!(select_target(&mut d).unwrap(), Iso14443::A);
+        assert_eq!(d.asked, [A]);
+        // A device without type B is never asked for it.
+        let mut d = scripted(&[A], none(), Ok(type_b()));
+        assert!(matches!(select_target(&mut d), Err(NfcError::NoCard)));
+        assert_eq!(d.asked, [A]);
+        // A type B device with nothing in its field; libnfc left the type A target.
+        let mut d = scripted(&[B], none(), none());
+        assert!(matches!(select_target(&mut d), Err(NfcError::NoCard)));
+        // A device failure is not "no card".
+        let mut d = scripted(&[A, B], none(), Err(nfc1::Error::Io));
+        assert!(matches!(select_target(&mut d), Err(NfcError::Nfc(_))));
     }
 
     #[test]

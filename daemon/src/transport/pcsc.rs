@@ -38,6 +38,12 @@ pub enum PcscError {
     /// The card's thread could not run.
     #[error("PC/SC: {0}")]
     Thread(String),
+    /// Another program holds the reader: an exclusive connection, or a transaction that
+    /// did not end within the command deadline.
+    #[error(
+        "the reader is busy: another program holds it (an exclusive connection or a transaction); try again when it is done"
+    )]
+    Busy,
 }
 
 fn establish() -> Result<Context, PcscError> {
@@ -131,7 +137,15 @@ pub fn command_name(ins: u8) -> &'static str {
     }
 }
 
-type Answer = Result<Vec<u8>, pcsc::Error>;
+type Answer = Result<Vec<u8>, apdu::Error>;
+
+/// How far the card's thread got in opening the card.
+enum Opening {
+    /// Connected (shared); the ATR. The transaction comes next.
+    Connected(Vec<u8>),
+    /// The read's transaction began: no other program's command can come in between.
+    InTransaction,
+}
 
 /// The thread that owns the card handle and runs its blocking calls.
 struct Io {
@@ -179,9 +193,11 @@ impl PcscCard {
         PcscCard::connect_with(reader, Deadlines::default())
     }
 
-    /// Connects to the card in `reader` (shared, so other programs can still list it;
-    /// the read itself runs in one transaction at the caller's choice), on a thread of
-    /// its own; the connection too must come within the command deadline.
+    /// Connects to the card in `reader` (shared, so other programs can still list it)
+    /// and begins the transaction the whole read runs in, on a thread of its own; the
+    /// connection and the transaction each must come within the command deadline, else
+    /// the reader is [`PcscError::Busy`] (another program holds it) or the card does
+    /// not answer ([`PcscError::NoAnswer`]).
     pub fn connect_with(reader: &str, deadlines: Deadlines) -> Result<PcscCard, PcscError> {
         let name = CString::new(reader).map_err(|_| PcscError::UnknownReader(reader.to_owned()))?;
         let (ready_tx, ready_rx) = mpsc::channel();
@@ -191,9 +207,9 @@ impl PcscCard {
         let thread = std::thread::Builder::new()
             .name("pcsc-card".into())
             .spawn(move || {
-                let card = match connect_blocking(&name, &owned) {
+                let mut card = match connect_blocking(&name, &owned) {
                     Ok((card, atr)) => {
-                        if ready_tx.send(Ok(atr)).is_err() {
+                        if ready_tx.send(Ok(Opening::Connected(atr))).is_err() {
                             return;
                         }
                         card
@@ -203,14 +219,33 @@ impl PcscCard {
                         return;
                     }
                 };
+                // The whole read is one transaction (SCardBeginTransaction): secure
+                // messaging counts its commands, so another program's command in
+                // between would break the session. Begin waits while another program
+                // holds one; the caller stops waiting at the deadline.
+                let transaction = match card.transaction() {
+                    Ok(t) => t,
+                    Err(e) => {
+                        let _ = ready_tx.send(Err(busy_or(e)));
+                        return;
+                    }
+                };
+                if ready_tx.send(Ok(Opening::InTransaction)).is_err() {
+                    return;
+                }
                 let mut buffer = vec![0; pcsc::MAX_BUFFER_SIZE_EXTENDED];
                 while let Ok(command) = command_rx.recv() {
-                    let answer = card.transmit(&command, &mut buffer).map(<[u8]>::to_vec);
+                    let answer = match transaction.transmit(&command, &mut buffer) {
+                        Ok(answer) => Ok(answer.to_vec()),
+                        Err(e) => Err(card_error(&transaction, e)),
+                    };
                     if answer_tx.send(answer).is_err() {
                         break;
                     }
                 }
-                // Dropping the handle disconnects with a reset of the card.
+                // Ending the transaction leaves the card as it is; dropping the handle
+                // then disconnects with a reset of the card.
+                let _ = transaction.end(pcsc::Disposition::LeaveCard);
             })
             .map_err(|e| PcscError::Thread(e.to_string()))?;
         let mut card = PcscCard {
@@ -221,20 +256,46 @@ impl PcscCard {
             atr: Vec::new(),
             extended_length: false,
         };
+        let waited = deadlines.command.as_millis() as u64;
         let atr = match ready_rx.recv_timeout(deadlines.command) {
-            Ok(r) => r?,
+            Ok(Ok(Opening::Connected(atr))) => atr,
+            Ok(Ok(Opening::InTransaction)) => {
+                return Err(PcscError::Thread("the card thread skipped a step".into()));
+            }
+            Ok(Err(e)) => return Err(e),
             Err(mpsc::RecvTimeoutError::Timeout) => {
-                let waited = deadlines.command.as_millis() as u64;
                 card.stuck = Some(apdu::Error::NoAnswer {
                     command: "connect",
                     waited_ms: waited,
                 });
-                return Err(PcscError::NoAnswer(waited));
+                // pcscd holds a connection back while another program's transaction
+                // runs on that reader.
+                return Err(if held_by_another(reader) {
+                    PcscError::Busy
+                } else {
+                    PcscError::NoAnswer(waited)
+                });
             }
             Err(mpsc::RecvTimeoutError::Disconnected) => {
                 return Err(PcscError::Thread("the card thread ended".into()));
             }
         };
+        match ready_rx.recv_timeout(deadlines.command) {
+            Ok(Ok(Opening::InTransaction)) => {}
+            Ok(Ok(Opening::Connected(_))) => {
+                return Err(PcscError::Thread("the card thread skipped a step".into()));
+            }
+            Ok(Err(e)) => return Err(e),
+            Err(mpsc::RecvTimeoutError::Timeout) => {
+                // Still waiting for another program's transaction to end: the thread
+                // ends, and disconnects, once it has.
+                card.stuck = Some(apdu::Error::Transport("the reader is busy".into()));
+                return Err(PcscError::Busy);
+            }
+            Err(mpsc::RecvTimeoutError::Disconnected) => {
+                return Err(PcscError::Thread("the card thread ended".into()));
+            }
+        }
         let extended_length = Atr::parse(&atr).is_ok_and(|a| a.extended_length());
         tracing::debug!(extended_length, atr_len = atr.len(), "connected to card");
         card.atr = atr;
@@ -264,7 +325,7 @@ fn connect_blocking(name: &CStr, reader: &str) -> Result<(pcsc::Card, Vec<u8>), 
         Err(pcsc::Error::UnknownReader | pcsc::Error::ReaderUnavailable) => {
             return Err(PcscError::UnknownReader(reader.to_owned()));
         }
-        Err(e) => return Err(e.into()),
+        Err(e) => return Err(busy_or(e)),
     };
     // SCardStatus gives the ATR with every IFD handler; the ATR attribute is
     // optional for handlers and vpcd's does not give it.
@@ -278,18 +339,58 @@ fn connect_blocking(name: &CStr, reader: &str) -> Result<(pcsc::Card, Vec<u8>), 
     Ok((card, atr))
 }
 
-/// The card-side meaning of a PC/SC error.
-fn card_error(e: pcsc::Error) -> apdu::Error {
+/// A connection or transaction refused because another program holds the reader.
+fn busy_or(e: pcsc::Error) -> PcscError {
+    match e {
+        pcsc::Error::SharingViolation => PcscError::Busy,
+        e => PcscError::Pcsc(e),
+    }
+}
+
+/// Whether another program is connected to the card in `reader` (pcscd's reader state
+/// says in use or exclusive), asked on a context of its own.
+fn held_by_another(reader: &str) -> bool {
+    let (Ok(ctx), Ok(name)) = (establish(), CString::new(reader)) else {
+        return false;
+    };
+    let mut states = [ReaderState::new(name, State::UNAWARE)];
+    ctx.get_status_change(Duration::ZERO, &mut states).is_ok()
+        && states
+            .iter()
+            .any(|s| s.event_state().intersects(State::INUSE | State::EXCLUSIVE))
+}
+
+/// The card-side meaning of a PC/SC error on `card`.
+fn card_error(card: &pcsc::Card, e: pcsc::Error) -> apdu::Error {
     match e {
         pcsc::Error::RemovedCard
         | pcsc::Error::ResetCard
         | pcsc::Error::NoSmartcard
         | pcsc::Error::UnpoweredCard
         | pcsc::Error::ReaderUnavailable
-        | pcsc::Error::UnknownReader
-        // What pcscd answers a transmit to a card that left mid-exchange (vpcd too).
-        | pcsc::Error::NotTransacted => apdu::Error::CardRemoved,
+        | pcsc::Error::UnknownReader => apdu::Error::CardRemoved,
+        // pcscd answers a transmit with "not transacted" both when the card left
+        // mid-exchange (vpcd does) and when the reader failed: the card's status tells.
+        pcsc::Error::NotTransacted if card_gone(card) => apdu::Error::CardRemoved,
         e => apdu::Error::Transport(e.to_string()),
+    }
+}
+
+/// Whether the card left the reader, as SCardStatus says.
+fn card_gone(card: &pcsc::Card) -> bool {
+    match card.status2_owned() {
+        Ok(status) => {
+            let state = status.status();
+            !state.contains(pcsc::Status::PRESENT) || state.contains(pcsc::Status::ABSENT)
+        }
+        Err(
+            pcsc::Error::RemovedCard
+            | pcsc::Error::ResetCard
+            | pcsc::Error::NoSmartcard
+            | pcsc::Error::ReaderUnavailable
+            | pcsc::Error::UnknownReader,
+        ) => true,
+        Err(_) => false,
     }
 }
 
@@ -313,7 +414,7 @@ impl apdu::Card for PcscCard {
         }
         let deadline = self.deadlines.of(command.ins);
         let answer = match io.answers.recv_timeout(deadline) {
-            Ok(answer) => answer.map_err(card_error)?,
+            Ok(answer) => answer?,
             Err(mpsc::RecvTimeoutError::Timeout) => {
                 let e = apdu::Error::NoAnswer {
                     command: command_name(command.ins),

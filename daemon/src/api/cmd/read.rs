@@ -244,6 +244,7 @@ fn failure(e: ReadFailure) -> CmdError {
         ReadFailure::Cancelled => CmdError::new(Code::Cancelled, "the read was cancelled"),
         ReadFailure::NoCard => CmdError::new(Code::CardRemoved, "no card in the reader"),
         ReadFailure::Reader(m) => CmdError::new(Code::ReaderError, m),
+        ReadFailure::Busy(m) => CmdError::new(Code::Busy, m),
         ReadFailure::Read(e) => {
             let code = match e {
                 ReadError::WrongAccessKey => Code::WrongAccessKey,

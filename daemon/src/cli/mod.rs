@@ -1,5 +1,6 @@
 //! The `cancuoc` command line: one module per subcommand.
 
+pub mod access;
 pub mod bench;
 pub mod demo;
 pub mod exit;

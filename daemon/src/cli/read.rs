@@ -12,6 +12,7 @@ use apdu::rng::SystemRng;
 use serde::Deserialize as _;
 use serde_json::{Map, Value, json};
 
+use crate::cli::access;
 use crate::cli::exit::Exit;
 use crate::client::{self, Client};
 use crate::lds::dg2::OutputFormat;
@@ -63,62 +64,7 @@ pub struct Args {
 /// How long a read through the daemon may take.
 const DAEMON_READ_TIMEOUT: Duration = Duration::from_secs(120);
 
-/// The access flags: exactly one way to open the card.
-#[derive(Debug, Clone, clap::Args)]
-#[group(required = true, multiple = true)]
-pub struct AccessArgs {
-    /// Card access number.
-    #[arg(long, conflicts_with_all = ["mrz", "document_number", "id_number", "qr"])]
-    pub can: Option<String>,
-    /// The whole MRZ.
-    #[arg(long, conflicts_with_all = ["document_number", "id_number", "qr"])]
-    pub mrz: Option<String>,
-    /// Document number (with --birth and --expiry).
-    #[arg(long, requires_all = ["birth", "expiry"], conflicts_with_all = ["id_number", "qr"])]
-    pub document_number: Option<String>,
-    /// The 12-digit Vietnamese ID number (PACE with its last six digits; BAC with
-    /// --birth and --expiry).
-    #[arg(long, conflicts_with = "qr")]
-    pub id_number: Option<String>,
-    /// Date of birth, YYMMDD.
-    #[arg(long)]
-    pub birth: Option<String>,
-    /// Date of expiry, YYMMDD.
-    #[arg(long)]
-    pub expiry: Option<String>,
-    /// The text of the QR code of a Vietnamese card (2021 CCCD: front; 2024 card:
-    /// back); its first field, the 12-digit ID number, gives the CAN.
-    #[arg(long)]
-    pub qr: Option<String>,
-}
-
-impl AccessArgs {
-    /// The access input these flags give.
-    pub fn input(&self) -> Option<AccessInput> {
-        let s = |v: &Option<String>| v.clone();
-        if let Some(can) = s(&self.can) {
-            return Some(AccessInput::Can { can });
-        }
-        if let Some(mrz) = s(&self.mrz) {
-            return Some(AccessInput::Mrz { mrz });
-        }
-        if let Some(document_number) = s(&self.document_number) {
-            return Some(AccessInput::Document {
-                document_number,
-                birth: s(&self.birth).unwrap_or_default(),
-                expiry: s(&self.expiry).unwrap_or_default(),
-            });
-        }
-        if let Some(id_number) = s(&self.id_number) {
-            return Some(AccessInput::IdNumber {
-                id_number,
-                birth: s(&self.birth),
-                expiry: s(&self.expiry),
-            });
-        }
-        s(&self.qr).map(|qr| AccessInput::Qr { qr })
-    }
-}
+pub use crate::cli::access::AccessArgs;
 
 /// The exit status of a finished read.
 pub fn exit_of(result: &ReadResult) -> Exit {
@@ -216,11 +162,19 @@ fn face_format(path: &Path) -> OutputFormat {
 
 /// Runs `cancuoc read`.
 pub fn run(args: &Args) -> ExitCode {
-    let Some(input) = args.access.input() else {
-        return fail(
-            Exit::Usage,
-            "give one of --can, --mrz, --document-number, --id-number, --qr",
-        );
+    let env = |name: &str| std::env::var(name).ok();
+    let input = args.access.resolve(&mut access::Stdin, &env, &mut |w| {
+        eprintln!("cancuoc read: {w}")
+    });
+    let input = match input {
+        Ok(Some(input)) => input,
+        Ok(None) => {
+            return fail(
+                Exit::Usage,
+                "give one of --can, --mrz, --document-number, --id-number, --qr (a value or `-` for standard input), --access-file, or CANCUOC_CAN / CANCUOC_MRZ / CANCUOC_DOCUMENT_NUMBER / CANCUOC_ID_NUMBER / CANCUOC_QR",
+            );
+        }
+        Err(e) => return fail(Exit::Usage, &e),
     };
     let access = match input.to_key() {
         Ok(key) => key,

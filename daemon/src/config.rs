@@ -39,6 +39,9 @@ pub struct Config {
     pub trust: Vec<PathBuf>,
     /// Trust anchors that vouch for issuing states other than their own country.
     pub vouch: Vec<Vouch>,
+    /// `[trust] allow_test_anchors`: serve with the project's published test CSCAs
+    /// among the anchors (their private keys are public; for test benches only).
+    pub allow_test_anchors: bool,
     /// What reads allow and demand beyond the signed data (`[verification]`).
     pub verification: crate::session::ReadPolicy,
     /// Which readers the daemon serves.
@@ -165,6 +168,7 @@ impl Config {
             },
             trust: Vec::new(),
             vouch: Vec::new(),
+            allow_test_anchors: false,
             verification: crate::session::ReadPolicy::default(),
             readers: Readers {
                 pcsc: true,
@@ -348,6 +352,7 @@ impl Config {
             },
             trust: trust.anchors,
             vouch: trust.vouch,
+            allow_test_anchors: trust.allow_test_anchors.unwrap_or(false),
             verification: crate::session::ReadPolicy {
                 allow_bac_fallback: verification.allow_bac_fallback.unwrap_or(false),
                 require_chip_proof: verification.require_chip_proof.unwrap_or(false),
@@ -467,6 +472,7 @@ struct TrustFile {
     anchors: Vec<PathBuf>,
     #[serde(default)]
     vouch: Vec<Vouch>,
+    allow_test_anchors: Option<bool>,
 }
 
 #[derive(Deserialize, Default)]

@@ -111,14 +111,23 @@ fn can_from_standard_input_never_shows_in_any_command_line() {
         "vn-cccd",
         &[],
     );
+    // With the face written owner-only.
+    let face = std::env::temp_dir().join(format!("cancuoc-access-face-{}.jpg", std::process::id()));
+    let _ = std::fs::remove_file(&face);
     let out = read_command(&reader, &trust)
         .env("CANCUOC_CAN", &can)
+        .arg("--face")
+        .arg(&face)
         .stdin(Stdio::null())
         .output()
         .unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(0), "{stderr}");
     assert!(!stderr.contains("warning"), "{stderr}");
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(&face).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o600, "the face file's mode");
+    let _ = std::fs::remove_file(&face);
     sim.stop();
     let sim = Sim::fast(
         &vpcd,

@@ -785,7 +785,7 @@ fn serve_under_socket_activation() {
     std::fs::write(
         &config,
         format!(
-            "[server]\nsocket = {:?}\n[readers]\npcsc = false\n[[client]]\nname = \"tests\"\nusers = [{}]\nfields = [\"all\"]\n",
+            "[server]\nsocket = {:?}\n[trust]\nallow_test_anchors = true\n[readers]\npcsc = false\n[[client]]\nname = \"tests\"\nusers = [{}]\nfields = [\"all\"]\n",
             dir.join("elsewhere.sock"),
             nix::unistd::getuid()
         ),

@@ -1,9 +1,11 @@
 //! The `cancuoc` command line: one module per subcommand.
 
 pub mod access;
+pub mod anchors;
 pub mod bench;
 pub mod demo;
 pub mod exit;
+pub mod output;
 pub mod read;
 pub mod readers;
 pub mod serve;

@@ -340,7 +340,8 @@ fn decode_base64(text: &str) -> Result<Vec<u8>, String> {
 
 /// Writes the face image (base64 in the result) to `path`.
 fn write_face(path: &Path, data: &str) -> Result<(), String> {
-    std::fs::write(path, decode_base64(data)?).map_err(|e| format!("{}: {e}", path.display()))
+    crate::cli::output::write_private(path, &decode_base64(data)?)
+        .map_err(|e| format!("{}: {e}", path.display()))
 }
 
 /// Writes `--face` and `--raw` outputs.
@@ -352,7 +353,7 @@ fn write_outputs(args: &Args, result: &ReadResult) -> Result<(), String> {
         std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
         for (name, data) in raw {
             let path = dir.join(format!("{}.bin", name.replace('.', "_")));
-            std::fs::write(&path, decode_base64(data)?)
+            crate::cli::output::write_private(&path, &decode_base64(data)?)
                 .map_err(|e| format!("{}: {e}", path.display()))?;
         }
     }

@@ -304,8 +304,15 @@ impl Config {
             Some(rules) => {
                 let mut out = Vec::new();
                 for rule in rules {
-                    let fields = FieldSet::parse(rule.fields.iter().map(String::as_str))
+                    let mut fields = FieldSet::parse(rule.fields.iter().map(String::as_str))
                         .map_err(|e| format!("client {:?}: {e}", rule.name))?;
+                    if let Some(g) = rule.raw_groups.iter().find(|g| !(1..=16).contains(*g)) {
+                        return Err(format!(
+                            "client {:?}: raw_groups: {g} is not a data group (1 to 16)",
+                            rule.name
+                        ));
+                    }
+                    fields.grant_raw_groups(rule.raw_groups.iter().copied());
                     if rule.users.is_empty() && rule.groups.is_empty() {
                         return Err(format!("client {:?}: no users and no groups", rule.name));
                     }
@@ -511,6 +518,9 @@ struct ClientFile {
     #[serde(default)]
     groups: Vec<Id>,
     fields: Vec<String>,
+    /// Data groups (1 to 16) `raw` may return beyond those the fields come from.
+    #[serde(default)]
+    raw_groups: Vec<u8>,
 }
 
 #[cfg(test)]

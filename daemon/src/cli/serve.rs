@@ -162,6 +162,11 @@ fn check(config: &Config, anchors: usize) {
             rule.gids.len(),
             rule.fields.names().join(",")
         );
+        // Everything the rule hands over, implications included, so a deployer sees
+        // what granting `mrz`, `document`, `id_number` or `raw` really gives away.
+        for (item, how) in rule.fields.discloses() {
+            println!("    can obtain {item} ({how})");
+        }
     }
     for w in &config.warnings {
         println!("  warning: {w}");

@@ -4,6 +4,7 @@ pub mod access;
 pub mod anchors;
 pub mod bench;
 pub mod demo;
+pub mod doctor;
 pub mod exit;
 pub mod output;
 pub mod read;
@@ -43,6 +44,9 @@ pub enum Command {
     Serve(serve::Args),
     /// Offline passive authentication of dumped EF.SOD and data group files.
     Verify(verify::Args),
+    /// Check pcscd, readers, the kernel NFC drivers, the daemon's socket, the
+    /// configuration and the trust anchors, and say what to fix.
+    Doctor(doctor::Args),
     /// Trust anchors: CSCA master lists, certificates, CRLs.
     #[command(subcommand)]
     Trust(TrustCommand),
@@ -66,5 +70,6 @@ pub fn run(cli: Cli) -> std::process::ExitCode {
         Command::Sim(args) => sim::run(&args),
         Command::Bench(args) => bench::run(&args),
         Command::Serve(args) => serve::run(&args),
+        Command::Doctor(args) => doctor::run(&args),
     }
 }

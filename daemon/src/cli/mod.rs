@@ -2,6 +2,7 @@
 
 pub mod access;
 pub mod anchors;
+pub mod assets;
 pub mod bench;
 pub mod demo;
 pub mod doctor;
@@ -50,6 +51,9 @@ pub enum Command {
     /// Trust anchors: CSCA master lists, certificates, CRLs.
     #[command(subcommand)]
     Trust(TrustCommand),
+    /// Write man pages and shell completions (for packaging).
+    #[command(hide = true)]
+    Assets(assets::Args),
 }
 
 /// `cancuoc trust …`.
@@ -71,5 +75,6 @@ pub fn run(cli: Cli) -> std::process::ExitCode {
         Command::Bench(args) => bench::run(&args),
         Command::Serve(args) => serve::run(&args),
         Command::Doctor(args) => doctor::run(&args),
+        Command::Assets(args) => assets::run(&args),
     }
 }

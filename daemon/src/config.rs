@@ -70,6 +70,12 @@ pub struct Server {
     pub max_connections: usize,
     /// The longest request line, in bytes.
     pub max_line: usize,
+    /// Connections one uid may hold at once (waiting ones included); more are refused
+    /// at once, so one client cannot take every slot.
+    pub max_connections_per_uid: usize,
+    /// An authorised connection with no request, no read under way and no event
+    /// subscription for this long is closed.
+    pub idle_timeout: Duration,
 }
 
 /// `[[trust.vouch]]`: the certificates of `path` may verify documents of these issuing
@@ -165,6 +171,8 @@ impl Config {
                 socket_group_required: false,
                 max_connections: 64,
                 max_line: crate::api::MAX_LINE,
+                max_connections_per_uid: 32,
+                idle_timeout: Duration::from_secs(300),
             },
             trust: Vec::new(),
             vouch: Vec::new(),
@@ -243,6 +251,17 @@ impl Config {
         if !(1..=4096).contains(&max_connections) {
             return Err("server.max_connections must be 1 to 4096".into());
         }
+        let max_connections_per_uid = server
+            .max_connections_per_uid
+            .unwrap_or(defaults.server.max_connections_per_uid);
+        if !(1..=4096).contains(&max_connections_per_uid) {
+            return Err("server.max_connections_per_uid must be 1 to 4096".into());
+        }
+        let idle_timeout = match server.idle_timeout_seconds {
+            None => defaults.server.idle_timeout,
+            Some(s) if (1..=86_400).contains(&s) => Duration::from_secs(s),
+            Some(_) => return Err("server.idle_timeout_seconds must be 1 to 86400".into()),
+        };
         let max_line = server.max_line.unwrap_or(defaults.server.max_line);
         if !(1024..=16 * 1024 * 1024).contains(&max_line) {
             return Err("server.max_line must be 1024 to 16777216 bytes".into());
@@ -356,6 +375,8 @@ impl Config {
                 socket_group_required,
                 max_connections,
                 max_line,
+                max_connections_per_uid,
+                idle_timeout,
             },
             trust: trust.anchors,
             vouch: trust.vouch,
@@ -470,6 +491,8 @@ struct ServerFile {
     socket_group: Option<Id>,
     max_connections: Option<usize>,
     max_line: Option<usize>,
+    max_connections_per_uid: Option<usize>,
+    idle_timeout_seconds: Option<u64>,
 }
 
 #[derive(Deserialize, Default)]

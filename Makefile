@@ -83,7 +83,7 @@ fuzz-deps:
 bench: deps
 	$(CARGO) bench --workspace
 
-## install: the binary into $(PREFIX)/bin, the test fixtures, the systemd units, udev
+## install: the binary into $(PREFIX)/bin, the systemd units, udev
 ## rules, module blacklist, polkit rule, sysusers file and example configuration; then,
 ## when DESTDIR is empty, the cancuoc user (udev/README.md describes the layout).
 install: deps
@@ -93,15 +93,13 @@ install: deps
 # install-files: everything `install` lays out, from an already built $(BIN).
 install-files:
 	install -D -m 0755 $(BIN) $(DESTDIR)$(PREFIX)/bin/cancuoc
-	mkdir -p $(DESTDIR)$(PREFIX)/share/cancuoc/fixtures
-	cp -r fixtures/cards fixtures/pki $(DESTDIR)$(PREFIX)/share/cancuoc/fixtures/
 	install -d -m 0755 $(DESTDIR)$(SYSTEMD_UNIT_DIR)
 	sed 's|/usr/bin/cancuoc|$(PREFIX)/bin/cancuoc|' udev/cancuoc.service \
 		> $(DESTDIR)$(SYSTEMD_UNIT_DIR)/cancuoc.service
 	chmod 0644 $(DESTDIR)$(SYSTEMD_UNIT_DIR)/cancuoc.service
 	install -m 0644 udev/cancuoc.socket $(DESTDIR)$(SYSTEMD_UNIT_DIR)/cancuoc.socket
 	install -D -m 0644 udev/60-cancuoc-nfc.rules $(DESTDIR)$(UDEV_RULES_DIR)/60-cancuoc-nfc.rules
-	install -D -m 0644 udev/blacklist-libnfc.conf $(DESTDIR)$(MODPROBE_DIR)/blacklist-libnfc.conf
+	install -D -m 0644 udev/cancuoc-blacklist-nfc.conf $(DESTDIR)$(MODPROBE_DIR)/cancuoc-blacklist-nfc.conf
 	install -D -m 0644 udev/polkit/50-cancuoc-pcscd.rules \
 		$(DESTDIR)$(POLKIT_RULES_DIR)/50-cancuoc-pcscd.rules
 	install -D -m 0644 udev/cancuoc.sysusers $(DESTDIR)$(SYSUSERS_DIR)/cancuoc.conf

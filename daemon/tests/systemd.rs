@@ -394,7 +394,7 @@ fn udevadm_parses_the_rules() {
 
 #[test]
 fn module_blacklist_is_well_formed() {
-    let path = udev_dir().join("blacklist-libnfc.conf");
+    let path = udev_dir().join("cancuoc-blacklist-nfc.conf");
     let body = read(&path);
     let mut modules = Vec::new();
     for line in body.lines() {
@@ -497,10 +497,9 @@ fn make_install_lays_out_the_files() {
         ("lib/systemd/system/cancuoc.service", 0o644),
         ("lib/systemd/system/cancuoc.socket", 0o644),
         ("lib/udev/rules.d/60-cancuoc-nfc.rules", 0o644),
-        ("etc/modprobe.d/blacklist-libnfc.conf", 0o644),
+        ("etc/modprobe.d/cancuoc-blacklist-nfc.conf", 0o644),
         ("usr/share/polkit-1/rules.d/50-cancuoc-pcscd.rules", 0o644),
         ("usr/lib/sysusers.d/cancuoc.conf", 0o644),
-        ("usr/share/cancuoc/fixtures/pki/csca.pem", 0o644),
     ];
     for (path, expected) in installed {
         assert_eq!(mode(&stage.join(path)), expected, "{path}");

@@ -135,13 +135,23 @@ fn can_from_standard_input_never_shows_in_any_command_line() {
         "vn-cccd",
         &[],
     );
+    // Only some fields: the others are neither read nor shown.
     let out = read_command(&reader, &trust)
-        .args(["--can", &can])
+        .args(["--can", &can, "--fields", "full_name,id_number"])
         .stdin(Stdio::null())
         .output()
         .unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(0), "{stderr}");
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(json["vn"]["id_number"].is_string(), "{json}");
+    assert!(json["vn"].get("place_of_residence").is_none(), "{json}");
+    assert!(json.get("face").is_none() && json["verification"]["verdict"] == "genuine");
+    // No progress lines when standard error is not a terminal.
+    assert!(
+        !stderr.contains("bytes") && !stderr.contains("DG1"),
+        "{stderr}"
+    );
     assert!(
         stderr.contains("warning: --can on the command line can be seen"),
         "{stderr}"

@@ -391,7 +391,7 @@ fn nfc(checks: &mut Vec<Check>) {
     } else {
         checks.push(
             check("kernel nfc", Status::Warning, format!("not blacklisted: {}", missing.join(" ")))
-                .fix("install the package's cancuoc-nfc-blacklist.conf into /etc/modprobe.d (only needed for USB readers driven through libnfc)"),
+                .fix("a file in /etc/modprobe.d with `blacklist pn533_usb`, `blacklist pn533`, `blacklist nfc` (the package installs one; only USB readers driven through libnfc need it)"),
         );
     }
     #[cfg(feature = "nfc")]

@@ -100,8 +100,9 @@ fn reader_with_card(reader: Option<&str>, wait: Duration) -> Result<String, (Exi
     let waiting = spinner(wait > Duration::ZERO, "waiting for a card");
     loop {
         let found = match reader {
-            // libnfc readers are not polled: the connect itself looks for the card.
-            Some(r) if r.starts_with("nfc:") => return Ok(r.to_owned()),
+            // libnfc readers are not polled: the connect itself looks for the card. A
+            // named reader without --wait is tried as it is: the connect says what is wrong.
+            Some(r) if r.starts_with("nfc:") || wait.is_zero() => return Ok(r.to_owned()),
             Some(r) => pcsc::list_readers()
                 .map(|list| {
                     list.into_iter()
@@ -121,10 +122,6 @@ fn reader_with_card(reader: Option<&str>, wait: Duration) -> Result<String, (Exi
                 return Ok(name);
             }
             Ok(None) if std::time::Instant::now() < deadline => {}
-            Ok(None) if reader.is_some() && wait.is_zero() => {
-                // A named reader is tried as it is: the connect says what is wrong.
-                return Ok(reader.unwrap_or_default().to_owned());
-            }
             Ok(None) => return Err((Exit::Transport, "no reader has a card".into())),
             Err(e) => return Err(e),
         }

@@ -397,9 +397,7 @@ fn run_through_daemon(args: &Args, input: &AccessInput, socket: &Path) -> ExitCo
     if !wait.is_zero() {
         params.insert("wait".into(), json!(wait.as_secs_f64()));
     }
-    if !args.json && std::io::stderr().is_terminal() {
-        eprintln!("cancuoc read: through the daemon at {}", socket.display());
-    }
+    eprintln!("cancuoc read: through the daemon at {}", socket.display());
     let bar = spinner(
         !args.json,
         if wait.is_zero() {

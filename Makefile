@@ -28,7 +28,7 @@ FUZZ_SECONDS ?= 60
 APT_PACKAGES := pkg-config pcscd libpcsclite-dev vsmartcard-vpcd pcsc-tools cmake libclang-dev \
 	systemd udev python3 nodejs
 
-.PHONY: all deps demo sim test check fuzz-check unit fuzz fuzz-deps bench soak install install-files clean
+.PHONY: all deps demo sim test check fuzz-check unit fuzz fuzz-deps bench soak install install-files uninstall deb deb-test clean
 
 all: test
 
@@ -90,7 +90,7 @@ soak: deps
 bench: deps
 	$(CARGO) bench --workspace
 
-## install: the binary into $(PREFIX)/bin, the test fixtures, the systemd units, udev
+## install: the binary into $(PREFIX)/bin, the systemd units, udev
 ## rules, module blacklist, polkit rule, sysusers file and example configuration; then,
 ## when DESTDIR is empty, the cancuoc user (udev/README.md describes the layout).
 install: deps
@@ -100,15 +100,13 @@ install: deps
 # install-files: everything `install` lays out, from an already built $(BIN).
 install-files:
 	install -D -m 0755 $(BIN) $(DESTDIR)$(PREFIX)/bin/cancuoc
-	mkdir -p $(DESTDIR)$(PREFIX)/share/cancuoc/fixtures
-	cp -r fixtures/cards fixtures/pki $(DESTDIR)$(PREFIX)/share/cancuoc/fixtures/
 	install -d -m 0755 $(DESTDIR)$(SYSTEMD_UNIT_DIR)
 	sed 's|/usr/bin/cancuoc|$(PREFIX)/bin/cancuoc|' udev/cancuoc.service \
 		> $(DESTDIR)$(SYSTEMD_UNIT_DIR)/cancuoc.service
 	chmod 0644 $(DESTDIR)$(SYSTEMD_UNIT_DIR)/cancuoc.service
 	install -m 0644 udev/cancuoc.socket $(DESTDIR)$(SYSTEMD_UNIT_DIR)/cancuoc.socket
 	install -D -m 0644 udev/60-cancuoc-nfc.rules $(DESTDIR)$(UDEV_RULES_DIR)/60-cancuoc-nfc.rules
-	install -D -m 0644 udev/blacklist-libnfc.conf $(DESTDIR)$(MODPROBE_DIR)/blacklist-libnfc.conf
+	install -D -m 0644 udev/cancuoc-blacklist-nfc.conf $(DESTDIR)$(MODPROBE_DIR)/cancuoc-blacklist-nfc.conf
 	install -D -m 0644 udev/polkit/50-cancuoc-pcscd.rules \
 		$(DESTDIR)$(POLKIT_RULES_DIR)/50-cancuoc-pcscd.rules
 	install -D -m 0644 udev/cancuoc.sysusers $(DESTDIR)$(SYSUSERS_DIR)/cancuoc.conf
@@ -121,6 +119,30 @@ install-files:
 	fi
 	install -d -m 0755 $(DESTDIR)$(CONFIG_DIR)/trust
 	@if [ -z "$(DESTDIR)" ]; then bash scripts/post-install.sh $(SYSUSERS_DIR)/cancuoc.conf; fi
+
+## uninstall: removes what `install` laid out (the configuration and the user stay).
+uninstall:
+	rm -f $(DESTDIR)$(PREFIX)/bin/cancuoc \
+		$(DESTDIR)$(SYSTEMD_UNIT_DIR)/cancuoc.service $(DESTDIR)$(SYSTEMD_UNIT_DIR)/cancuoc.socket \
+		$(DESTDIR)$(UDEV_RULES_DIR)/60-cancuoc-nfc.rules \
+		$(DESTDIR)$(MODPROBE_DIR)/cancuoc-blacklist-nfc.conf \
+		$(DESTDIR)$(POLKIT_RULES_DIR)/50-cancuoc-pcscd.rules \
+		$(DESTDIR)$(SYSUSERS_DIR)/cancuoc.conf
+	@echo "cancuoc: $(CONFIG_DIR) and the cancuoc user are kept; remove them by hand if unwanted"
+
+## deb: the Debian package, into $(TARGET_DIR)/debian/ (cargo-deb; release build).
+deb: deps
+	@command -v cargo-deb >/dev/null || $(CARGO) install cargo-deb --locked
+	$(CARGO) build --release -p cancuoc
+	rm -rf $(TARGET_DIR)/assets
+	$(TARGET_DIR)/release/cancuoc assets $(TARGET_DIR)/assets
+	gzip -9n $(TARGET_DIR)/assets/man/*.1
+	$(CARGO) deb -p cancuoc --no-build
+
+## deb-test: install the package on this machine, run doctor and check-config, purge it.
+## Not part of `make test`: the release build alone takes over ten minutes on 2 cores.
+deb-test: deb
+	bash scripts/deb-test.sh $$(ls -t $(TARGET_DIR)/debian/cancuoc_*.deb | head -1)
 
 clean:
 	$(CARGO) clean

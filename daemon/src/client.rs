@@ -128,6 +128,18 @@ impl Client {
         params: Map<String, Value>,
         timeout: Duration,
     ) -> Result<Map<String, Value>, ClientError> {
+        self.request_with_events(cmd, params, timeout, &mut |_| {})
+    }
+
+    /// [`Client::request`], handing each event line that arrives meanwhile to `on_event`
+    /// (a read's `read-progress`, for one).
+    pub fn request_with_events(
+        &mut self,
+        cmd: &str,
+        params: Map<String, Value>,
+        timeout: Duration,
+        on_event: &mut dyn FnMut(&Map<String, Value>),
+    ) -> Result<Map<String, Value>, ClientError> {
         let deadline = Instant::now() + timeout;
         let id = self.next_id;
         self.next_id += 1;
@@ -149,6 +161,7 @@ impl Client {
                 return Err(ClientError::Protocol("a line is not a JSON object".into()));
             };
             if answer.contains_key("event") {
+                on_event(&answer);
                 continue;
             }
             let ours = match answer.get("id") {

@@ -39,6 +39,9 @@ pub struct Config {
     pub trust: Vec<PathBuf>,
     /// Trust anchors that vouch for issuing states other than their own country.
     pub vouch: Vec<Vouch>,
+    /// `[trust] allow_test_anchors`: serve with the project's published test CSCAs
+    /// among the anchors (their private keys are public; for test benches only).
+    pub allow_test_anchors: bool,
     /// What reads allow and demand beyond the signed data (`[verification]`).
     pub verification: crate::session::ReadPolicy,
     /// Which readers the daemon serves.
@@ -67,6 +70,12 @@ pub struct Server {
     pub max_connections: usize,
     /// The longest request line, in bytes.
     pub max_line: usize,
+    /// Connections one uid may hold at once (waiting ones included); more are refused
+    /// at once, so one client cannot take every slot.
+    pub max_connections_per_uid: usize,
+    /// An authorised connection with no request, no read under way and no event
+    /// subscription for this long is closed.
+    pub idle_timeout: Duration,
 }
 
 /// `[[trust.vouch]]`: the certificates of `path` may verify documents of these issuing
@@ -162,9 +171,12 @@ impl Config {
                 socket_group_required: false,
                 max_connections: 64,
                 max_line: crate::api::MAX_LINE,
+                max_connections_per_uid: 32,
+                idle_timeout: Duration::from_secs(300),
             },
             trust: Vec::new(),
             vouch: Vec::new(),
+            allow_test_anchors: false,
             verification: crate::session::ReadPolicy::default(),
             readers: Readers {
                 pcsc: true,
@@ -239,6 +251,17 @@ impl Config {
         if !(1..=4096).contains(&max_connections) {
             return Err("server.max_connections must be 1 to 4096".into());
         }
+        let max_connections_per_uid = server
+            .max_connections_per_uid
+            .unwrap_or(defaults.server.max_connections_per_uid);
+        if !(1..=4096).contains(&max_connections_per_uid) {
+            return Err("server.max_connections_per_uid must be 1 to 4096".into());
+        }
+        let idle_timeout = match server.idle_timeout_seconds {
+            None => defaults.server.idle_timeout,
+            Some(s) if (1..=86_400).contains(&s) => Duration::from_secs(s),
+            Some(_) => return Err("server.idle_timeout_seconds must be 1 to 86400".into()),
+        };
         let max_line = server.max_line.unwrap_or(defaults.server.max_line);
         if !(1024..=16 * 1024 * 1024).contains(&max_line) {
             return Err("server.max_line must be 1024 to 16777216 bytes".into());
@@ -300,8 +323,15 @@ impl Config {
             Some(rules) => {
                 let mut out = Vec::new();
                 for rule in rules {
-                    let fields = FieldSet::parse(rule.fields.iter().map(String::as_str))
+                    let mut fields = FieldSet::parse(rule.fields.iter().map(String::as_str))
                         .map_err(|e| format!("client {:?}: {e}", rule.name))?;
+                    if let Some(g) = rule.raw_groups.iter().find(|g| !(1..=16).contains(*g)) {
+                        return Err(format!(
+                            "client {:?}: raw_groups: {g} is not a data group (1 to 16)",
+                            rule.name
+                        ));
+                    }
+                    fields.grant_raw_groups(rule.raw_groups.iter().copied());
                     if rule.users.is_empty() && rule.groups.is_empty() {
                         return Err(format!("client {:?}: no users and no groups", rule.name));
                     }
@@ -345,9 +375,12 @@ impl Config {
                 socket_group_required,
                 max_connections,
                 max_line,
+                max_connections_per_uid,
+                idle_timeout,
             },
             trust: trust.anchors,
             vouch: trust.vouch,
+            allow_test_anchors: trust.allow_test_anchors.unwrap_or(false),
             verification: crate::session::ReadPolicy {
                 allow_bac_fallback: verification.allow_bac_fallback.unwrap_or(false),
                 require_chip_proof: verification.require_chip_proof.unwrap_or(false),
@@ -458,6 +491,8 @@ struct ServerFile {
     socket_group: Option<Id>,
     max_connections: Option<usize>,
     max_line: Option<usize>,
+    max_connections_per_uid: Option<usize>,
+    idle_timeout_seconds: Option<u64>,
 }
 
 #[derive(Deserialize, Default)]
@@ -467,6 +502,7 @@ struct TrustFile {
     anchors: Vec<PathBuf>,
     #[serde(default)]
     vouch: Vec<Vouch>,
+    allow_test_anchors: Option<bool>,
 }
 
 #[derive(Deserialize, Default)]
@@ -505,6 +541,9 @@ struct ClientFile {
     #[serde(default)]
     groups: Vec<Id>,
     fields: Vec<String>,
+    /// Data groups (1 to 16) `raw` may return beyond those the fields come from.
+    #[serde(default)]
+    raw_groups: Vec<u8>,
 }
 
 #[cfg(test)]

@@ -726,7 +726,7 @@ fn sighup_reloads_the_rules_and_keeps_a_good_configuration_over_a_bad_one() {
     std::fs::write(
         &daemon.config,
         format!(
-            "[server]\nmax_line = 2048\n[readers]\npcsc = false\n{}",
+            "[server]\nmax_line = 2048\n[trust]\nallow_test_anchors = true\n[readers]\npcsc = false\n{}",
             client_rule("second", uid(), &["all"])
         ),
     )
@@ -757,4 +757,54 @@ fn sighup_reloads_the_rules_and_keeps_a_good_configuration_over_a_bad_one() {
     assert!(log.contains("configuration reloaded"), "{log}");
     assert!(log.contains("changes here take a restart"), "{log}");
     assert!(log.contains("reload failed"), "{log}");
+}
+
+#[test]
+fn the_published_test_anchors_are_refused_unless_allowed() {
+    let path = socket_path();
+    let config = path.with_extension("anchors.toml");
+    let csca = fixtures().join("pki/csca.pem");
+    let check = |text: &str, extra: &[&str]| {
+        std::fs::write(&config, text).unwrap();
+        std::process::Command::new(env!("CARGO_BIN_EXE_cancuoc"))
+            .args(["serve", "--check-config", "--config"])
+            .arg(&config)
+            .arg("--trust")
+            .arg(&csca)
+            .args(extra)
+            .output()
+            .unwrap()
+    };
+    let refused = check("[readers]\npcsc = false\n", &[]);
+    assert_eq!(refused.status.code(), Some(2));
+    let stdout = String::from_utf8_lossy(&refused.stdout);
+    assert!(
+        stdout.contains("ERROR: refusing the published TEST trust anchors"),
+        "{stdout}"
+    );
+    let allowed = check(
+        "[trust]\nallow_test_anchors = true\n[readers]\npcsc = false\n",
+        &[],
+    );
+    assert!(allowed.status.success());
+    assert!(
+        String::from_utf8_lossy(&allowed.stdout).contains("WARNING: TEST trust anchors in use")
+    );
+    let simulated = check("[readers]\npcsc = false\n", &["--simulator", "vn-cccd"]);
+    assert!(simulated.status.success());
+    // Serving, not only checking, is refused too.
+    std::fs::write(&config, "[readers]\npcsc = false\n").unwrap();
+    let serve = std::process::Command::new(env!("CARGO_BIN_EXE_cancuoc"))
+        .args(["serve", "--config"])
+        .arg(&config)
+        .arg("--socket")
+        .arg(&path)
+        .arg("--trust")
+        .arg(&csca)
+        .output()
+        .unwrap();
+    assert_eq!(serve.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&serve.stderr).contains("refusing the published TEST"));
+    assert!(!path.exists());
+    let _ = std::fs::remove_file(&config);
 }

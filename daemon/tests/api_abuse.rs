@@ -20,7 +20,8 @@ const MAX_LINE: usize = 64 * 1024;
 #[test]
 fn ten_thousand_bad_requests_leave_the_daemon_up_and_bounded() {
     let config = format!(
-        "[readers]\npcsc = false\n[[readers.simulator]]\nname = \"Sim\"\nprofile = \"vn-cccd\"\n{}",
+        // 50 clients of one user, beyond the default per-user cap.
+        "[server]\nmax_connections_per_uid = 256\n[readers]\npcsc = false\n[[readers.simulator]]\nname = \"Sim\"\nprofile = \"vn-cccd\"\n{}",
         client_rule("tests", uid(), &["all"])
     );
     let csca = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../fixtures/pki/csca.pem");

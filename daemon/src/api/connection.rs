@@ -29,6 +29,9 @@ const QUEUE: usize = 64;
 /// How long a client no rule allows may stay without sending its (refused) request, so
 /// that such clients cannot hold connection slots.
 const REFUSED_GRACE: Duration = Duration::from_secs(5);
+/// How long one answer may wait for the client to take it: a client that stops reading
+/// is disconnected once the queue is full and its socket has taken nothing for this long.
+const WRITE_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// What one read from the client gave.
 #[derive(Debug, PartialEq, Eq)]
@@ -233,22 +236,34 @@ impl Connection {
             mut context,
             out_rx,
         } = self;
-        let writer_task = tokio::spawn(write_lines(writer, out_rx));
+        let mut writer_task = tokio::spawn(write_lines(writer, out_rx));
+        let idle_timeout = context.shared.config().server.idle_timeout;
         let mut client_gone = false;
         loop {
             if *shutdown.borrow() {
                 break;
             }
+            // Waiting for a read's answer or for events is not idleness.
+            let waiting = context.reading() || context.subscribed.load(Ordering::SeqCst);
+            let deadline = match (&context.client, waiting) {
+                (None, _) => Some(REFUSED_GRACE),
+                (Some(_), false) => Some(idle_timeout),
+                (Some(_), true) => None,
+            };
             let refused_deadline = async {
-                if context.client.is_some() {
-                    std::future::pending::<()>().await
-                } else {
-                    tokio::time::sleep(REFUSED_GRACE).await
+                match deadline {
+                    Some(d) => tokio::time::sleep(d).await,
+                    None => std::future::pending::<()>().await,
                 }
             };
             let frame = tokio::select! {
                 frame = frames.read_frame() => frame,
-                _ = refused_deadline => break,
+                _ = refused_deadline => {
+                    if context.client.is_some() {
+                        tracing::info!(seconds = idle_timeout.as_secs(), "api: idle connection closed");
+                    }
+                    break
+                }
                 _ = shutdown.changed() => break,
                 _ = context.out.closed() => { client_gone = true; break }
             };
@@ -309,10 +324,22 @@ impl Connection {
                 read.cancel.cancel();
             }
             // A cancelled read ends within one command; its answer is still written.
-            let _ = tokio::time::timeout(Duration::from_secs(30), read.task).await;
+            let mut task = read.task;
+            if tokio::time::timeout(Duration::from_secs(30), &mut task)
+                .await
+                .is_err()
+            {
+                task.abort();
+            }
         }
         drop(context);
-        let _ = tokio::time::timeout(Duration::from_secs(5), writer_task).await;
+        // No task of the connection outlives it.
+        if tokio::time::timeout(Duration::from_secs(5), &mut writer_task)
+            .await
+            .is_err()
+        {
+            writer_task.abort();
+        }
         Ok(())
     }
 }
@@ -325,8 +352,13 @@ async fn write_lines(mut writer: OwnedWriteHalf, mut lines: mpsc::Receiver<Value
             Err(_) => continue,
         };
         text.push(b'\n');
-        if writer.write_all(&text).await.is_err() {
-            return;
+        match tokio::time::timeout(WRITE_TIMEOUT, writer.write_all(&text)).await {
+            Ok(Ok(())) => {}
+            Ok(Err(_)) => return,
+            Err(_) => {
+                tracing::info!("api: the client takes no answers; disconnected");
+                return;
+            }
         }
     }
     let _ = writer.shutdown().await;

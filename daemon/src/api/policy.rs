@@ -44,7 +44,9 @@ pub enum Field {
     Family,
     /// `face` (DG2).
     Face,
-    /// `raw`: the files as read; also `vn.extra` (DG13 fields of unknown meaning).
+    /// `raw`: the files as read, limited to the data groups the set's other fields come
+    /// from plus those granted by `raw_groups` (EF.SOD, EF.COM and the chip's key files
+    /// always); also `vn.extra` (DG13 fields of unknown meaning) when DG13 is among them.
     Raw,
 }
 
@@ -112,10 +114,120 @@ impl Field {
             | Field::IssueDate
             | Field::Family => &[13],
             Field::Face => &[2],
-            Field::Raw => &[11, 12, 13],
+            // Raw bytes add no data group of their own: only what the other fields (or
+            // an explicit `raw_groups` grant) read.
+            Field::Raw => &[],
+        }
+    }
+
+    /// Every data group this field's values are taken from, DG1 included: the raw
+    /// bytes of these are no more than the field already gives away in kind.
+    fn source_groups(self) -> &'static [u8] {
+        match self {
+            Field::FullName => &[1, 11, 13],
+            Field::BirthDate | Field::Sex | Field::Nationality | Field::Document => &[1, 13],
+            Field::Mrz => &[1],
+            other => other.data_groups(),
+        }
+    }
+
+    /// The personal data this field hands over, directly or through what it implies,
+    /// each with why.
+    fn discloses(self) -> &'static [(&'static str, &'static str)] {
+        match self {
+            Field::Mrz => &[
+                ("mrz", "asked for"),
+                ("full_name", "the MRZ holds the name (without diacritics)"),
+                ("birth_date", "the MRZ holds it"),
+                ("sex", "the MRZ holds it"),
+                ("nationality", "the MRZ holds it"),
+                (
+                    "document",
+                    "the MRZ holds kind, issuing state, number and expiry",
+                ),
+                (
+                    "id_number",
+                    "a CCCD's MRZ carries the 12-digit number in its optional data",
+                ),
+                ("can", "a CCCD's document number ends with the card's CAN"),
+            ],
+            Field::Document => &[
+                ("document", "asked for"),
+                (
+                    "can",
+                    "a CCCD's document number ends with the card's CAN, the key that opens the chip",
+                ),
+                (
+                    "id_number (9 of 12 digits)",
+                    "a CCCD's document number is the end of the id number",
+                ),
+            ],
+            Field::IdNumber => &[
+                ("id_number", "asked for"),
+                ("can", "the last 6 digits of a CCCD's id number are its CAN"),
+                (
+                    "birth province, sex and birth year",
+                    "encoded in the first 6 digits of the id number",
+                ),
+            ],
+            Field::FullName => &[("full_name", "asked for")],
+            Field::BirthDate => &[("birth_date", "asked for")],
+            Field::Sex => &[("sex", "asked for")],
+            Field::Nationality => &[("nationality", "asked for")],
+            Field::Ethnicity => &[("ethnicity", "asked for")],
+            Field::Religion => &[("religion", "asked for")],
+            Field::PlaceOfOrigin => &[("place_of_origin", "asked for")],
+            Field::PlaceOfResidence => &[("place_of_residence", "asked for")],
+            Field::IdentifyingMarks => &[("identifying_marks", "asked for")],
+            Field::IssueDate => &[("issue_date", "asked for")],
+            Field::Family => &[("family", "asked for")],
+            Field::Face => &[("face", "asked for")],
+            Field::Raw => &[],
         }
     }
 }
+
+/// What the raw bytes of a data group hold, for the fields it implies.
+fn group_discloses(group: u8) -> &'static [Field] {
+    use Field as F;
+    match group {
+        1 => &[F::Mrz],
+        2 => &[F::Face],
+        // A passport's DG11 adds place of birth, address, telephone, profession; a
+        // CCCD's DG13 is every Vietnamese field, the unnamed ones included.
+        11 => &[
+            F::FullName,
+            F::IdNumber,
+            F::PlaceOfResidence,
+            F::PlaceOfOrigin,
+        ],
+        12 => &[F::IssueDate],
+        13 => &[
+            F::IdNumber,
+            F::FullName,
+            F::BirthDate,
+            F::Sex,
+            F::Nationality,
+            F::Ethnicity,
+            F::Religion,
+            F::PlaceOfOrigin,
+            F::PlaceOfResidence,
+            F::IdentifyingMarks,
+            F::IssueDate,
+            F::Document,
+            F::Family,
+        ],
+        _ => &[],
+    }
+}
+
+/// The data group a `raw` key names (`"DG13"` → 13); `None` for EF.SOD, EF.COM, ….
+fn raw_key_group(key: &str) -> Option<u8> {
+    key.strip_prefix("DG")?.parse().ok()
+}
+
+/// Data groups whose raw bytes hold no personal data: the chip's public keys.
+const KEY_GROUPS: [u8; 2] = [14, 15];
 
 impl fmt::Display for Field {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -123,14 +235,97 @@ impl fmt::Display for Field {
     }
 }
 
-/// A set of fields.
+/// A set of fields, and the data groups granted as raw bytes beyond what they need.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct FieldSet(BTreeSet<Field>);
+pub struct FieldSet(BTreeSet<Field>, BTreeSet<u8>);
 
 impl FieldSet {
-    /// Every field.
+    /// Every field, and as raw bytes the data groups a card's personal data is read
+    /// from (DG1, DG2, DG11, DG12, DG13); never the EAC-protected biometrics.
     pub fn all() -> FieldSet {
-        FieldSet(Field::ALL.into_iter().collect())
+        FieldSet(Field::ALL.into_iter().collect(), [11, 12, 13].into())
+    }
+
+    /// Grants the raw bytes of `groups` (1 to 16) beyond what the fields need
+    /// (`raw_groups` of a client rule); they are read when `raw` is asked for.
+    pub fn grant_raw_groups(&mut self, groups: impl IntoIterator<Item = u8>) {
+        self.1
+            .extend(groups.into_iter().filter(|g| (1..=16).contains(g)));
+    }
+
+    /// Carries the raw-group grants of `allowed` over to a set a request named.
+    pub fn with_grants_of(mut self, allowed: &FieldSet) -> FieldSet {
+        self.1.clone_from(&allowed.1);
+        self
+    }
+
+    /// The data groups `raw` returns: those the other fields come from, and the grants.
+    pub fn raw_groups(&self) -> BTreeSet<u8> {
+        if !self.contains(Field::Raw) {
+            return BTreeSet::new();
+        }
+        let mut groups: BTreeSet<u8> = self
+            .0
+            .iter()
+            .flat_map(|f| f.source_groups().iter().copied())
+            .collect();
+        groups.extend(self.1.iter().copied());
+        groups.extend(KEY_GROUPS);
+        groups
+    }
+
+    /// Every piece of personal data a client holding this set can obtain, with how:
+    /// what fields imply (`mrz`, `document`, `id_number` on a CCCD) and what the raw
+    /// data groups hold. One entry per item, the first reason found.
+    pub fn discloses(&self) -> Vec<(String, String)> {
+        let mut out: Vec<(String, String)> = Vec::new();
+        let mut add = |item: &str, why: String| {
+            if !out.iter().any(|(i, _)| i == item) {
+                out.push((item.to_owned(), why));
+            }
+        };
+        for field in &self.0 {
+            for (item, why) in field.discloses() {
+                let why = if *why == "asked for" {
+                    "allowed".to_owned()
+                } else {
+                    format!("through {field}: {why}")
+                };
+                add(item, why);
+            }
+        }
+        for group in self.raw_groups() {
+            for field in group_discloses(group) {
+                for (item, why) in field.discloses() {
+                    let why = if *why == "asked for" {
+                        format!("through raw DG{group}")
+                    } else {
+                        format!("through raw DG{group}: {why}")
+                    };
+                    add(item, why);
+                }
+            }
+            match group {
+                11 => add(
+                    "place of birth, address, telephone, profession (passport DG11)",
+                    "through raw DG11".into(),
+                ),
+                12 => add(
+                    "issuing authority, endorsements (DG12)",
+                    "through raw DG12".into(),
+                ),
+                13 => add(
+                    "every DG13 field, unnamed ones included (vn.extra)",
+                    "through raw DG13".into(),
+                ),
+                3..=10 | 16 => add(
+                    &format!("DG{group} (biometrics, portraits, contacts)"),
+                    format!("through raw DG{group}"),
+                ),
+                _ => {}
+            }
+        }
+        out
     }
 
     /// No field.
@@ -138,18 +333,18 @@ impl FieldSet {
         FieldSet::default()
     }
 
-    /// Parses names; `"all"` stands for every field. Unknown names are an error naming
-    /// the first of them.
+    /// Parses names; `"all"` stands for every field and every raw data group. Unknown
+    /// names are an error naming the first of them.
     pub fn parse<'a>(names: impl IntoIterator<Item = &'a str>) -> Result<FieldSet, String> {
-        let mut set = BTreeSet::new();
+        let mut set = FieldSet::none();
         for name in names {
             if name == "all" {
-                set.extend(Field::ALL);
+                set = FieldSet::all();
                 continue;
             }
             set.insert(Field::from_name(name).ok_or_else(|| format!("unknown field {name:?}"))?);
         }
-        Ok(FieldSet(set))
+        Ok(set)
     }
 
     /// Whether `field` is in the set.
@@ -174,7 +369,10 @@ impl FieldSet {
 
     /// The fields in both.
     pub fn intersection(&self, other: &FieldSet) -> FieldSet {
-        FieldSet(self.0.intersection(&other.0).copied().collect())
+        FieldSet(
+            self.0.intersection(&other.0).copied().collect(),
+            self.1.intersection(&other.1).copied().collect(),
+        )
     }
 
     /// The names, in API order.
@@ -185,11 +383,12 @@ impl FieldSet {
     /// The personal data groups no field of the set needs: the read skips them. (DG1 is
     /// always read; DG14 and DG15 hold the chip's public keys, not personal data.)
     pub fn data_groups_to_skip(&self) -> BTreeSet<u8> {
-        let needed: BTreeSet<u8> = self
+        let mut needed: BTreeSet<u8> = self
             .0
             .iter()
             .flat_map(|f| f.data_groups().iter().copied())
             .collect();
+        needed.extend(self.raw_groups());
         (2..=16u8)
             .filter(|n| !matches!(n, 14 | 15))
             .filter(|n| !needed.contains(n))
@@ -233,8 +432,8 @@ impl FieldSet {
             ("father_name", F::Family),
             ("mother_name", F::Family),
             ("spouse_name", F::Family),
-            // DG13 fields of unknown meaning: for clients allowed DG13 as raw bytes anyway.
-            ("extra", F::Raw),
+            // DG13 fields of unknown meaning: for clients given DG13 as raw bytes anyway
+            // (handled below).
         ];
         let section = |name: &str, table: &[(&str, Field)]| -> Option<Value> {
             let source = result.get(name)?.as_object()?;
@@ -251,9 +450,28 @@ impl FieldSet {
                 out.insert(name.to_owned(), v);
             }
         }
-        for (name, field) in [("face", F::Face), ("raw", F::Raw)] {
-            if let Some(v) = result.get(name).filter(|_| self.contains(field)) {
-                out.insert(name.to_owned(), v.clone());
+        if let Some(v) = result.get("face").filter(|_| self.contains(F::Face)) {
+            out.insert("face".to_owned(), v.clone());
+        }
+        let raw_groups = self.raw_groups();
+        if let Some(raw) = result.get("raw").and_then(Value::as_object)
+            && self.contains(F::Raw)
+        {
+            // Files other than data groups (EF.SOD, EF.COM, EF.CardAccess, …) hold no
+            // personal data beyond hashes; they let a client check the groups it gets.
+            let kept: Map<String, Value> = raw
+                .iter()
+                .filter(|(key, _)| raw_key_group(key).is_none_or(|g| raw_groups.contains(&g)))
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect();
+            out.insert("raw".to_owned(), Value::Object(kept));
+        }
+        if raw_groups.contains(&13)
+            && let Some(extra) = result.get("vn").and_then(|vn| vn.get("extra"))
+        {
+            let vn = out.entry("vn").or_insert_with(|| Value::Object(Map::new()));
+            if let Some(vn) = vn.as_object_mut() {
+                vn.insert("extra".to_owned(), extra.clone());
             }
         }
         if let Some(v) = result.get("verification") {
@@ -329,5 +547,69 @@ mod tests {
             everything.get("something_new").is_none(),
             "unknown keys are dropped"
         );
+    }
+
+    #[test]
+    fn raw_returns_only_the_groups_the_other_fields_need_unless_granted() {
+        let result = json!({
+            "vn": {"id_number": "0", "extra": {"17": "X"}},
+            "raw": {"EF.SOD": "S", "EF.COM": "C", "DG1": "1", "DG2": "2", "DG13": "13", "DG14": "14"},
+            "verification": {"verdict": "genuine"}
+        });
+        let face_raw = FieldSet::parse(["face", "raw"]).unwrap();
+        let out = face_raw.filter(&result);
+        let keys: Vec<&String> = out["raw"].as_object().unwrap().keys().collect();
+        assert_eq!(keys, ["DG14", "DG2", "EF.COM", "EF.SOD"]);
+        assert!(out.get("vn").is_none(), "no DG13, no vn.extra");
+        assert!(
+            face_raw.data_groups_to_skip().contains(&13),
+            "DG13 not even read"
+        );
+        let mut granted = FieldSet::parse(["face", "raw"]).unwrap();
+        granted.grant_raw_groups([13]);
+        let out = granted.filter(&result);
+        assert_eq!(out["raw"]["DG13"], "13");
+        assert_eq!(out["vn"]["extra"]["17"], "X");
+        assert!(!granted.data_groups_to_skip().contains(&13));
+        // A request naming its fields keeps the rule's grants, never more.
+        let requested = FieldSet::parse(["face", "raw"])
+            .unwrap()
+            .with_grants_of(&granted);
+        assert_eq!(requested.raw_groups(), granted.raw_groups());
+        // Without raw, no raw at all.
+        assert!(
+            FieldSet::parse(["face"])
+                .unwrap()
+                .filter(&result)
+                .get("raw")
+                .is_none()
+        );
+    }
+
+    #[test]
+    fn what_a_rule_discloses_includes_what_its_fields_imply() {
+        let items = |names: &[&str]| -> Vec<String> {
+            FieldSet::parse(names.iter().copied())
+                .unwrap()
+                .discloses()
+                .into_iter()
+                .map(|(item, _)| item)
+                .collect()
+        };
+        let mrz = items(&["mrz"]);
+        for item in ["mrz", "full_name", "birth_date", "id_number", "can"] {
+            assert!(mrz.iter().any(|i| i == item), "mrz implies {item}: {mrz:?}");
+        }
+        assert!(items(&["document"]).iter().any(|i| i == "can"));
+        assert!(items(&["id_number"]).iter().any(|i| i == "can"));
+        assert_eq!(items(&["face"]), ["face"]);
+        let raw = items(&["id_number", "raw"]);
+        for item in ["place_of_residence", "family", "religion"] {
+            assert!(
+                raw.iter().any(|i| i == item),
+                "raw DG13 gives {item}: {raw:?}"
+            );
+        }
+        assert!(!raw.iter().any(|i| i == "mrz" || i == "face"), "{raw:?}");
     }
 }

@@ -1,8 +1,13 @@
 //! The `cancuoc` command line: one module per subcommand.
 
+pub mod access;
+pub mod anchors;
+pub mod assets;
 pub mod bench;
 pub mod demo;
+pub mod doctor;
 pub mod exit;
+pub mod output;
 pub mod read;
 pub mod readers;
 pub mod serve;
@@ -40,9 +45,15 @@ pub enum Command {
     Serve(serve::Args),
     /// Offline passive authentication of dumped EF.SOD and data group files.
     Verify(verify::Args),
+    /// Check pcscd, readers, the kernel NFC drivers, the daemon's socket, the
+    /// configuration and the trust anchors, and say what to fix.
+    Doctor(doctor::Args),
     /// Trust anchors: CSCA master lists, certificates, CRLs.
     #[command(subcommand)]
     Trust(TrustCommand),
+    /// Write man pages and shell completions (for packaging).
+    #[command(hide = true)]
+    Assets(assets::Args),
 }
 
 /// `cancuoc trust …`.
@@ -63,5 +74,7 @@ pub fn run(cli: Cli) -> std::process::ExitCode {
         Command::Sim(args) => sim::run(&args),
         Command::Bench(args) => bench::run(&args),
         Command::Serve(args) => serve::run(&args),
+        Command::Doctor(args) => doctor::run(&args),
+        Command::Assets(args) => assets::run(&args),
     }
 }

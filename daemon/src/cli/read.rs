@@ -12,6 +12,7 @@ use apdu::rng::SystemRng;
 use serde::Deserialize as _;
 use serde_json::{Map, Value, json};
 
+use crate::cli::access;
 use crate::cli::exit::Exit;
 use crate::client::{self, Client};
 use crate::lds::dg2::OutputFormat;
@@ -58,67 +59,104 @@ pub struct Args {
     /// A card whose signed data offers no chip proof reads "not-verified", not "genuine".
     #[arg(long)]
     pub require_chip_proof: bool,
+    /// Wait this many seconds (60 when no number is given) for a card to be presented,
+    /// instead of failing at once when no reader has one.
+    #[arg(long, value_name = "SECONDS", num_args = 0..=1, default_missing_value = "60")]
+    pub wait: Option<f64>,
+    /// Only these fields (comma-separated API field names, e.g. `full_name,face`); the
+    /// data groups no field needs are not read. Through the daemon, within what its
+    /// rule for this user allows.
+    #[arg(long, value_name = "FIELDS", value_delimiter = ',')]
+    pub fields: Vec<String>,
+}
+
+/// How long to wait for a card, from `--wait`.
+fn wait_of(args: &Args) -> Result<Duration, String> {
+    match args.wait {
+        None => Ok(Duration::ZERO),
+        Some(s) if s.is_finite() && (0.0..=86_400.0).contains(&s) => Ok(Duration::from_secs_f64(s)),
+        Some(_) => Err("--wait must be 0 to 86400 seconds".into()),
+    }
+}
+
+/// The fields `--fields` names, if any.
+fn fields_of(args: &Args) -> Result<Option<crate::api::policy::FieldSet>, String> {
+    if args.fields.is_empty() {
+        return Ok(None);
+    }
+    let mut fields = crate::api::policy::FieldSet::parse(args.fields.iter().map(|f| f.trim()))
+        .map_err(|e| format!("--fields: {e}"))?;
+    // Asking for the face file asks for the face.
+    if args.face.is_some() {
+        fields.insert(crate::api::policy::Field::Face);
+    }
+    Ok(Some(fields))
+}
+
+/// A reader holding a card: `reader` itself once a card is in it, else the first
+/// PC/SC reader with one; polled until `wait` has passed.
+fn reader_with_card(reader: Option<&str>, wait: Duration) -> Result<String, (Exit, String)> {
+    let deadline = std::time::Instant::now() + wait;
+    let waiting = spinner(wait > Duration::ZERO, "waiting for a card");
+    loop {
+        let found = match reader {
+            // libnfc readers are not polled: the connect itself looks for the card. A
+            // named reader without --wait is tried as it is: the connect says what is wrong.
+            Some(r) if r.starts_with("nfc:") || wait.is_zero() => return Ok(r.to_owned()),
+            Some(r) => pcsc::list_readers()
+                .map(|list| {
+                    list.into_iter()
+                        .find(|x| x.name == r && x.card_present)
+                        .map(|x| x.name)
+                })
+                .map_err(|e| (Exit::Transport, e.to_string())),
+            None => pcsc::list_readers()
+                .map(|list| list.into_iter().find(|x| x.card_present).map(|x| x.name))
+                .map_err(|e| (Exit::Transport, e.to_string())),
+        };
+        match found {
+            Ok(Some(name)) => {
+                if let Some(bar) = waiting {
+                    bar.finish_and_clear();
+                }
+                return Ok(name);
+            }
+            Ok(None) if std::time::Instant::now() < deadline => {}
+            Ok(None) => return Err((Exit::Transport, "no reader has a card".into())),
+            Err(e) => return Err(e),
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+/// A progress bar on standard error when it is a terminal (and `shown`), else `None`:
+/// scripts and `--json` get nothing extra.
+fn spinner(shown: bool, message: &str) -> Option<indicatif::ProgressBar> {
+    if !shown || !std::io::stderr().is_terminal() {
+        return None;
+    }
+    let bar = indicatif::ProgressBar::new_spinner();
+    if let Ok(style) = indicatif::ProgressStyle::with_template("{spinner} {elapsed:>3} {msg}") {
+        bar.set_style(style);
+    }
+    bar.set_message(message.to_owned());
+    bar.enable_steady_tick(Duration::from_millis(120));
+    Some(bar)
+}
+
+/// The bar's line for one step of a read: its name, the bytes read so far and, when the
+/// progress carries one, the percent done.
+fn progress_message(step: &str, bytes: u64, percent: Option<u64>) -> String {
+    match percent {
+        Some(p) => format!("{step:<20} {p:>3}%  {bytes} bytes"),
+        None => format!("{step:<20} {bytes} bytes"),
+    }
 }
 
 /// How long a read through the daemon may take.
 const DAEMON_READ_TIMEOUT: Duration = Duration::from_secs(120);
 
-/// The access flags: exactly one way to open the card.
-#[derive(Debug, Clone, clap::Args)]
-#[group(required = true, multiple = true)]
-pub struct AccessArgs {
-    /// Card access number.
-    #[arg(long, conflicts_with_all = ["mrz", "document_number", "id_number", "qr"])]
-    pub can: Option<String>,
-    /// The whole MRZ.
-    #[arg(long, conflicts_with_all = ["document_number", "id_number", "qr"])]
-    pub mrz: Option<String>,
-    /// Document number (with --birth and --expiry).
-    #[arg(long, requires_all = ["birth", "expiry"], conflicts_with_all = ["id_number", "qr"])]
-    pub document_number: Option<String>,
-    /// The 12-digit Vietnamese ID number (PACE with its last six digits; BAC with
-    /// --birth and --expiry).
-    #[arg(long, conflicts_with = "qr")]
-    pub id_number: Option<String>,
-    /// Date of birth, YYMMDD.
-    #[arg(long)]
-    pub birth: Option<String>,
-    /// Date of expiry, YYMMDD.
-    #[arg(long)]
-    pub expiry: Option<String>,
-    /// The text of the QR code of a Vietnamese card (2021 CCCD: front; 2024 card:
-    /// back); its first field, the 12-digit ID number, gives the CAN.
-    #[arg(long)]
-    pub qr: Option<String>,
-}
-
-impl AccessArgs {
-    /// The access input these flags give.
-    pub fn input(&self) -> Option<AccessInput> {
-        let s = |v: &Option<String>| v.clone();
-        if let Some(can) = s(&self.can) {
-            return Some(AccessInput::Can { can });
-        }
-        if let Some(mrz) = s(&self.mrz) {
-            return Some(AccessInput::Mrz { mrz });
-        }
-        if let Some(document_number) = s(&self.document_number) {
-            return Some(AccessInput::Document {
-                document_number,
-                birth: s(&self.birth).unwrap_or_default(),
-                expiry: s(&self.expiry).unwrap_or_default(),
-            });
-        }
-        if let Some(id_number) = s(&self.id_number) {
-            return Some(AccessInput::IdNumber {
-                id_number,
-                birth: s(&self.birth),
-                expiry: s(&self.expiry),
-            });
-        }
-        s(&self.qr).map(|qr| AccessInput::Qr { qr })
-    }
-}
+pub use crate::cli::access::AccessArgs;
 
 /// The exit status of a finished read.
 pub fn exit_of(result: &ReadResult) -> Exit {
@@ -216,11 +254,19 @@ fn face_format(path: &Path) -> OutputFormat {
 
 /// Runs `cancuoc read`.
 pub fn run(args: &Args) -> ExitCode {
-    let Some(input) = args.access.input() else {
-        return fail(
-            Exit::Usage,
-            "give one of --can, --mrz, --document-number, --id-number, --qr",
-        );
+    let env = |name: &str| std::env::var(name).ok();
+    let input = args.access.resolve(&mut access::Stdin, &env, &mut |w| {
+        eprintln!("cancuoc read: {w}")
+    });
+    let input = match input {
+        Ok(Some(input)) => input,
+        Ok(None) => {
+            return fail(
+                Exit::Usage,
+                "give one of --can, --mrz, --document-number, --id-number, --qr (a value or `-` for standard input), --access-file, or CANCUOC_CAN / CANCUOC_MRZ / CANCUOC_DOCUMENT_NUMBER / CANCUOC_ID_NUMBER / CANCUOC_QR",
+            );
+        }
+        Err(e) => return fail(Exit::Usage, &e),
     };
     let access = match input.to_key() {
         Ok(key) => key,
@@ -241,15 +287,13 @@ pub fn run(args: &Args) -> ExitCode {
         Ok(t) => t,
         Err(e) => return fail(Exit::Usage, &e),
     };
-    let reader = match &args.reader {
-        Some(r) => r.clone(),
-        None => match pcsc::list_readers() {
-            Ok(readers) => match readers.into_iter().find(|r| r.card_present) {
-                Some(r) => r.name,
-                None => return fail(Exit::Transport, "no reader has a card"),
-            },
-            Err(e) => return fail(Exit::Transport, &e.to_string()),
-        },
+    let (wait, fields) = match (wait_of(args), fields_of(args)) {
+        (Ok(w), Ok(f)) => (w, f),
+        (Err(e), _) | (_, Err(e)) => return fail(Exit::Usage, &e),
+    };
+    let reader = match reader_with_card(args.reader.as_deref(), wait) {
+        Ok(r) => r,
+        Err((exit, message)) => return fail(exit, &message),
     };
     let mut card = match open_card(&reader) {
         Ok(c) => crate::dump::Counting::new(c),
@@ -259,33 +303,34 @@ pub fn run(args: &Args) -> ExitCode {
         access,
         face: args.face.as_deref().map(face_format),
         raw: args.raw.is_some(),
-        skip: BTreeSet::new(),
+        skip: fields
+            .as_ref()
+            .map_or_else(BTreeSet::new, |f| f.data_groups_to_skip()),
         policy: ReadPolicy {
             allow_bac_fallback: args.allow_bac_fallback,
             require_chip_proof: args.require_chip_proof,
         },
     };
-    let tty = std::io::stderr().is_terminal();
+    let bar = spinner(!args.json, "starting");
     let mut progress = |p: Progress| {
-        if !tty {
-            eprintln!("{} ({} bytes)", p.step.name(), p.bytes);
-            return;
+        if let Some(bar) = &bar {
+            if let Some(partial) = &p.partial {
+                // The verified name while the face is still coming; the final result
+                // says whether it stands.
+                bar.println(partial_line(
+                    &serde_json::to_value(partial.as_ref()).unwrap_or_default(),
+                ));
+            }
+            bar.set_message(progress_message(
+                &p.step.name(),
+                p.bytes as u64,
+                Some(u64::from(p.percent)),
+            ));
         }
-        if let Some(partial) = &p.partial {
-            // The verified name while the face is still coming; the final result says
-            // whether it stands.
-            eprintln!("\r\x1b[2K{}", partial_line(partial));
-        }
-        eprint!(
-            "\r\x1b[2K{:>3}% {:<24} {:>7} bytes",
-            p.percent,
-            p.step.name(),
-            p.bytes
-        );
     };
     let outcome = session::read_card(&mut card, &request, &trust, &mut SystemRng, &mut progress);
-    if tty {
-        eprintln!();
+    if let Some(bar) = &bar {
+        bar.finish_and_clear();
     }
     let result = match outcome {
         Ok((result, _)) => result,
@@ -294,36 +339,35 @@ pub fn run(args: &Args) -> ExitCode {
     if let Err(e) = write_outputs(args, &result, &reader, card.apdus) {
         return fail(Exit::Internal, &e);
     }
+    let shown = match serde_json::to_value(&result) {
+        Ok(v) => fields
+            .as_ref()
+            .map_or(v.clone(), |f| with_raw_kept(f.filter(&v), &v)),
+        Err(e) => return fail(Exit::Internal, &e.to_string()),
+    };
     if args.json {
-        match serde_json::to_string_pretty(&result) {
+        match serde_json::to_string_pretty(&shown) {
             Ok(text) => println!("{text}"),
             Err(e) => return fail(Exit::Internal, &e.to_string()),
         }
     } else {
-        print!("{}", human(&result));
+        print!("{}", human_json(&shown));
     }
     exit_of(&result).into()
 }
 
-/// One line for a terminal: the identity known before the face, and the verdict so far.
-fn partial_line(partial: &session::Partial) -> String {
-    let name = partial
-        .vn
-        .as_ref()
-        .and_then(|v| v.full_name.clone())
-        .or_else(|| partial.holder.as_ref().map(|h| h.full_name.clone()))
+/// One line for a terminal: the identity known before the face, and the verdict so far,
+/// from a `read-partial` event or a local read's [`session::Partial`] in the same form.
+fn partial_line(partial: &Value) -> String {
+    let text = |pointer: &str| partial.pointer(pointer).and_then(Value::as_str);
+    let name = text("/vn/full_name")
+        .or_else(|| text("/holder/full_name"))
         .unwrap_or_default();
-    let id = partial
-        .vn
-        .as_ref()
-        .and_then(|v| v.id_number.clone())
-        .or_else(|| partial.document.as_ref().map(|d| d.number.clone()))
+    let id = text("/vn/id_number")
+        .or_else(|| text("/document/number"))
         .unwrap_or_default();
-    let verdict = serde_json::to_value(partial.verdict).unwrap_or_default();
-    format!(
-        "verified so far: {name} {id} (verdict so far: {})",
-        verdict.as_str().unwrap_or("?")
-    )
+    let verdict = text("/verdict").unwrap_or("?");
+    format!("verified so far: {name} {id} (verdict so far: {verdict})")
 }
 
 /// `cancuoc read` through the daemon at `socket`: the same request, output and exit
@@ -368,9 +412,45 @@ fn run_through_daemon(args: &Args, input: &AccessInput, socket: &Path) -> ExitCo
         };
         params.insert("face".into(), json!(format));
     }
+    let (wait, fields) = match (wait_of(args), fields_of(args)) {
+        (Ok(w), Ok(f)) => (w, f),
+        (Err(e), _) | (_, Err(e)) => return fail(Exit::Usage, &e),
+    };
+    if let Some(fields) = &fields {
+        params.insert("fields".into(), json!(fields.names()));
+    }
+    if !wait.is_zero() {
+        params.insert("wait".into(), json!(wait.as_secs_f64()));
+    }
     eprintln!("cancuoc read: through the daemon at {}", socket.display());
-    let answer = Client::connect(socket)
-        .and_then(|mut client| client.request("read", params, DAEMON_READ_TIMEOUT));
+    let bar = spinner(
+        !args.json,
+        if wait.is_zero() {
+            "starting"
+        } else {
+            "waiting for a card"
+        },
+    );
+    // A read's own events come to the connection that asked for it, unsubscribed.
+    let mut on_event = |event: &Map<String, Value>| {
+        let Some(bar) = &bar else { return };
+        match event.get("event").and_then(Value::as_str) {
+            Some("read-progress") => {
+                let step = event.get("step").and_then(Value::as_str).unwrap_or("…");
+                let bytes = event.get("bytes").and_then(Value::as_u64).unwrap_or(0);
+                let percent = event.get("percent").and_then(Value::as_u64);
+                bar.set_message(progress_message(step, bytes, percent));
+            }
+            Some("read-partial") => bar.println(partial_line(&Value::Object(event.clone()))),
+            _ => {}
+        }
+    };
+    let answer = Client::connect(socket).and_then(|mut client| {
+        client.request_with_events("read", params, DAEMON_READ_TIMEOUT + wait, &mut on_event)
+    });
+    if let Some(bar) = &bar {
+        bar.finish_and_clear();
+    }
     let mut answer = match answer {
         Ok(answer) => answer,
         Err(e @ client::ClientError::Connect { .. }) => {
@@ -408,6 +488,19 @@ fn run_through_daemon(args: &Args, input: &AccessInput, socket: &Path) -> ExitCo
     exit_of_json(&result).into()
 }
 
+/// A local `--fields` read keeps what `--face` and `--raw` asked for besides: the
+/// files are the caller's own.
+fn with_raw_kept(mut shown: Value, full: &Value) -> Value {
+    if let Some(out) = shown.as_object_mut() {
+        for key in ["face", "raw"] {
+            if let Some(v) = full.get(key) {
+                out.insert(key.to_owned(), v.clone());
+            }
+        }
+    }
+    shown
+}
+
 fn decode_base64(text: &str) -> Result<Vec<u8>, String> {
     use base64::Engine as _;
     base64::engine::general_purpose::STANDARD
@@ -417,7 +510,8 @@ fn decode_base64(text: &str) -> Result<Vec<u8>, String> {
 
 /// Writes the face image (base64 in the result) to `path`.
 fn write_face(path: &Path, data: &str) -> Result<(), String> {
-    std::fs::write(path, decode_base64(data)?).map_err(|e| format!("{}: {e}", path.display()))
+    crate::cli::output::write_private(path, &decode_base64(data)?)
+        .map_err(|e| format!("{}: {e}", path.display()))
 }
 
 /// Writes `--face` and `--raw` outputs.
@@ -481,6 +575,68 @@ pub fn human_json(r: &Value) -> String {
                 part("number")
             ),
         );
+    }
+    // Every other field read, so nothing the card gave is hidden from its holder.
+    for (key, label) in [
+        ("surname", "surname"),
+        ("given_names", "given names"),
+        ("birth_date", "birth date"),
+        ("sex", "sex"),
+        ("nationality", "nationality"),
+    ] {
+        if let Some(v) = text(&r["holder"][key]) {
+            line(label, &v);
+        }
+    }
+    for (key, label) in [("expiry_date", "expires"), ("mrz", "MRZ")] {
+        if let Some(v) = text(&document[key]) {
+            line(label, &v.replace('\n', " / "));
+        }
+    }
+    for (key, label) in [
+        ("old_id_number", "số CMND cũ"),
+        ("birth_date", "ngày sinh"),
+        ("sex", "giới tính"),
+        ("nationality", "quốc tịch"),
+        ("ethnicity", "dân tộc"),
+        ("religion", "tôn giáo"),
+        ("place_of_origin", "quê quán"),
+        ("place_of_residence", "nơi thường trú"),
+        ("identifying_marks", "đặc điểm nhận dạng"),
+        ("issue_date", "ngày cấp"),
+        ("expiry_date", "có giá trị đến"),
+        ("father_name", "họ tên cha"),
+        ("mother_name", "họ tên mẹ"),
+        ("spouse_name", "họ tên vợ/chồng"),
+        ("field_16", "field 16"),
+    ] {
+        if let Some(v) = text(&r["vn"][key]) {
+            line(label, &v);
+        }
+    }
+    if let Some(extra) = r["vn"]["extra"].as_object() {
+        for (k, v) in extra {
+            line(
+                &format!("DG13 field {k}"),
+                &v.as_str().map_or_else(|| v.to_string(), str::to_owned),
+            );
+        }
+    }
+    if r["face"].is_object() {
+        let face = &r["face"];
+        line(
+            "face",
+            &format!(
+                "{} {}x{}",
+                text(&face["format"]).unwrap_or_default(),
+                face["width"].as_u64().unwrap_or(0),
+                face["height"].as_u64().unwrap_or(0)
+            ),
+        );
+    }
+    if let Some(raw) = r["raw"].as_object() {
+        let names: Vec<&str> = raw.keys().map(String::as_str).collect();
+        line("files read", &names.join(" "));
     }
     let verification = &r["verification"];
     if let Some(access) = text(&verification["access"]) {

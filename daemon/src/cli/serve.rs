@@ -109,6 +109,29 @@ pub fn configuration(args: &Args) -> Result<Config, String> {
     Ok(config)
 }
 
+/// The test CSCAs of `fixtures/pki` among the anchors: refused unless the daemon serves
+/// simulated cards (`--simulator`) or the configuration allows them
+/// (`[trust] allow_test_anchors = true`); allowed, a loud warning.
+fn test_anchors_gate(
+    args: &Args,
+    config: &Config,
+    trust: &crate::trust::TrustStore,
+) -> Result<Option<String>, String> {
+    let found = crate::cli::anchors::test_anchors(trust);
+    if found.is_empty() {
+        return Ok(None);
+    }
+    let list = found.join("; ");
+    if config.allow_test_anchors || !args.simulators.is_empty() {
+        return Ok(Some(format!(
+            "TEST trust anchors in use ({list}): their private keys are public, anyone can forge a card they verify; for test benches only"
+        )));
+    }
+    Err(format!(
+        "refusing the published TEST trust anchors ({list}): their private keys are public, so anyone could forge a card they verify. Remove them from the trust paths, or for a test bench set `[trust] allow_test_anchors = true` (or serve with --simulator)"
+    ))
+}
+
 fn check(config: &Config, anchors: usize) {
     println!("configuration valid");
     println!(
@@ -139,6 +162,11 @@ fn check(config: &Config, anchors: usize) {
             rule.gids.len(),
             rule.fields.names().join(",")
         );
+        // Everything the rule hands over, implications included, so a deployer sees
+        // what granting `mrz`, `document`, `id_number` or `raw` really gives away.
+        for (item, how) in rule.fields.discloses() {
+            println!("    can obtain {item} ({how})");
+        }
     }
     for w in &config.warnings {
         println!("  warning: {w}");
@@ -174,7 +202,13 @@ async fn reload_each_hangup(
     shared: std::sync::Arc<api::Shared>,
 ) {
     while hup.recv().await.is_some() {
-        let loaded = configuration(&args).and_then(|c| Ok((load_trust(&c.trust, &c.vouch)?, c)));
+        let loaded = configuration(&args).and_then(|c| {
+            let trust = load_trust(&c.trust, &c.vouch)?;
+            if let Some(warning) = test_anchors_gate(&args, &c, &trust)? {
+                tracing::warn!("serve: {warning}");
+            }
+            Ok((trust, c))
+        });
         match loaded {
             Ok((trust, config)) => {
                 for w in &config.warnings {
@@ -240,9 +274,25 @@ pub fn run(args: &Args) -> ExitCode {
         Ok(t) => t,
         Err(e) => return fail(Exit::Usage, &e),
     };
+    let test_anchors = test_anchors_gate(args, &config, &trust);
     if args.check_config {
         check(&config, trust.certificates().len());
-        return Exit::Ok.into();
+        return match test_anchors {
+            Ok(None) => Exit::Ok.into(),
+            Ok(Some(warning)) => {
+                println!("  WARNING: {warning}");
+                Exit::Ok.into()
+            }
+            Err(e) => {
+                println!("  ERROR: {e}");
+                fail(Exit::Usage, "the configuration would be refused")
+            }
+        };
+    }
+    match test_anchors {
+        Ok(None) => {}
+        Ok(Some(warning)) => tracing::warn!("serve: {warning}"),
+        Err(e) => return fail(Exit::Usage, &e),
     }
     if trust.is_empty() {
         tracing::warn!("no trust anchors: every card will read as not-verified");

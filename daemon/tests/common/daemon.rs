@@ -53,7 +53,12 @@ impl Daemon {
     pub fn start_with(config: &str, trust: &Path, extra: &[&str]) -> Daemon {
         let socket = temp_path("daemon", "sock");
         let config_path = socket.with_extension("toml");
-        std::fs::write(&config_path, config).unwrap();
+        // The tests trust the published test PKI.
+        std::fs::write(
+            &config_path,
+            format!("[trust]\nallow_test_anchors = true\n{config}"),
+        )
+        .unwrap();
         let mut child = Command::new(env!("CARGO_BIN_EXE_cancuoc"))
             .args(["serve", "--config"])
             .arg(&config_path)

@@ -97,7 +97,8 @@ impl ReadParams {
                 return Err(CmdError::new(Code::BadRequest, "too many fields"));
             }
             Some(names) => FieldSet::parse(names.iter().map(String::as_str))
-                .map_err(|e| CmdError::new(Code::BadRequest, e))?,
+                .map_err(|e| CmdError::new(Code::BadRequest, e))?
+                .with_grants_of(allowed),
         };
         if params.face.is_some() {
             fields.insert(Field::Face);

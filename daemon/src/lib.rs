@@ -17,3 +17,4 @@ pub mod session;
 pub mod sim;
 pub mod transport;
 pub mod trust;
+pub mod web;

@@ -6,7 +6,11 @@
 //! proof the signed data requires (PACE-CAM, else chip authentication when DG14 holds a
 //! key, else active authentication when DG15 is hashed) → result.
 //!
-//! Each step reports [`Progress`]. No file is read twice; a data group the caller did not
+//! Each step reports [`Progress`], with a monotonic percentage. The data groups that name
+//! the holder (DG1, DG11, DG13) are read before the others, and as soon as their hashes
+//! match a signature-verified EF.SOD that chains to a trust anchor, one report carries
+//! what they say ([`Partial`]), before the face is read; the verdict comes only with
+//! the result. No file is read twice; a data group the caller did not
 //! ask for is never read. A data group is decoded only after its hash matched, and only
 //! such data groups feed the result's identity; the verdict is [`Verdict::of`] typed,
 //! signed facts (docs/verdict.md).
@@ -80,12 +84,121 @@ impl Step {
 }
 
 /// Where the read is.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[derive(Clone, Debug)]
 pub struct Progress {
     /// The step that starts.
     pub step: Step,
     /// File bytes read so far.
     pub bytes: usize,
+    /// How much of the read's expected work is done, 0 to 100; never goes down, and is
+    /// 100 only at [`Step::Done`].
+    pub percent: u8,
+    /// Once per read, when the name-bearing data groups are verified: what they say.
+    pub partial: Option<std::sync::Arc<Partial>>,
+}
+
+/// The identity from data groups whose hashes match a signature-verified EF.SOD that
+/// chains to a trust anchor, known before the whole read ends. Serialized like the
+/// same keys of the result (`document`, `holder`, `vn`).
+#[derive(Clone, serde::Serialize)]
+pub struct Partial {
+    /// From DG1.
+    pub document: result::Document,
+    /// From DG1 (and DG11's full name).
+    pub holder: result::Holder,
+    /// From DG13, on a CCCD.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub vn: Option<VnIdentity>,
+}
+
+impl core::fmt::Debug for Partial {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        // Personal data stays out of logs.
+        f.write_str("Partial(<redacted>)")
+    }
+}
+
+/// The expected share of a read's work of each step, in arbitrary units: the face is
+/// the bulk of the bytes, the rest are a few hundred bytes or one exchange each.
+fn weight(step: Step) -> u32 {
+    match step {
+        Step::Access => 12,
+        Step::CardSecurity => 3,
+        Step::EfCom => 2,
+        Step::EfSod => 6,
+        Step::DataGroup(2) => 45,
+        Step::DataGroup(_) => 4,
+        Step::ChipAuthentication | Step::ActiveAuthentication => 6,
+        Step::PassiveAuthentication => 3,
+        Step::Done => 0,
+    }
+}
+
+/// Turns steps into a monotonic percentage of an estimate that is refined once
+/// EF.SOD tells which data groups will be read.
+#[derive(Debug)]
+struct Meter {
+    total: u32,
+    done: u32,
+    last: u8,
+}
+
+impl Meter {
+    fn new(face: bool) -> Meter {
+        let groups =
+            4 * weight(Step::DataGroup(1)) + if face { weight(Step::DataGroup(2)) } else { 0 };
+        Meter {
+            total: weight(Step::Access)
+                + weight(Step::EfCom)
+                + weight(Step::EfSod)
+                + groups
+                + weight(Step::PassiveAuthentication)
+                + weight(Step::ChipAuthentication),
+            done: 0,
+            last: 0,
+        }
+    }
+
+    /// The data groups to read are known: what is left is them and the checks.
+    fn plan(&mut self, groups: &[u8]) {
+        let rest: u32 = groups
+            .iter()
+            .map(|&n| weight(Step::DataGroup(n)))
+            .sum::<u32>()
+            + weight(Step::PassiveAuthentication)
+            + weight(Step::ChipAuthentication);
+        self.total = self.done + rest;
+    }
+
+    /// The percentage as `step` starts.
+    fn start(&mut self, step: Step) -> u8 {
+        let percent = if step == Step::Done {
+            100
+        } else {
+            let p = u64::from(self.done) * 100 / u64::from(self.total.max(1));
+            u8::try_from(p.min(99)).unwrap_or(99)
+        };
+        self.done = self.done.saturating_add(weight(step));
+        self.total = self.total.max(self.done);
+        self.last = self.last.max(percent);
+        self.last
+    }
+}
+
+/// The data groups that name the holder, read first.
+const NAME_GROUPS: [u8; 3] = [1, 13, 11];
+
+/// The order data groups are read in: the name-bearing ones, then the chip's keys, then
+/// the rest (the face last among the signed ones, as it is the slowest).
+fn read_rank(n: u8) -> (u8, u8) {
+    match n {
+        1 => (0, 0),
+        13 => (0, 1),
+        11 => (0, 2),
+        14 | 15 => (1, n),
+        2 => (3, 0),
+        _ => (2, n),
+    }
 }
 
 /// What the caller wants from the card.
@@ -168,9 +281,19 @@ pub fn read_card<C: Card>(
     progress: &mut dyn FnMut(Progress),
 ) -> Result<(ReadResult, ReadStats), ReadError> {
     let mut bytes = 0;
+    let meter = std::cell::RefCell::new(Meter::new(
+        request.face.is_some() && !request.skip.contains(&2),
+    ));
+    let progress = std::cell::RefCell::new(progress);
     let mut report = |step: Step, bytes: usize| {
-        tracing::debug!(step = %step.name(), bytes, "read step");
-        progress(Progress { step, bytes });
+        let percent = meter.borrow_mut().start(step);
+        tracing::debug!(step = %step.name(), bytes, percent, "read step");
+        (progress.borrow_mut())(Progress {
+            step,
+            bytes,
+            percent,
+            partial: None,
+        });
     };
     let now = Time::now();
 
@@ -257,7 +380,7 @@ pub fn read_card<C: Card>(
             _ => false,
         }
     };
-    let order: Vec<u8> = match &signed {
+    let mut order: Vec<u8> = match &signed {
         Some(signed) => signed
             .iter()
             .copied()
@@ -271,6 +394,10 @@ pub fn read_card<C: Card>(
             .collect(),
         None => listed.iter().copied().filter(|&n| needed(n)).collect(),
     };
+    order.sort_by_key(|&n| read_rank(n));
+    order.dedup();
+    meter.borrow_mut().plan(&order);
+    let mut partial_sent = false;
     let mut groups: BTreeMap<u8, Vec<u8>> = BTreeMap::new();
     // Data groups the chip refused to give, with its status word.
     let mut refused: BTreeMap<u8, StatusWord> = BTreeMap::new();
@@ -278,6 +405,19 @@ pub fn read_card<C: Card>(
         let Some(dg) = DataGroup::new(n) else {
             continue;
         };
+        if !partial_sent && !NAME_GROUPS.contains(&n) {
+            partial_sent = true;
+            send_partial(
+                &sod_bytes,
+                sod.as_ref(),
+                &groups,
+                trust,
+                now,
+                &meter,
+                &progress,
+                bytes,
+            );
+        }
         report(Step::DataGroup(n), bytes);
         match read_optional(&mut reader, &mut channel, dg.sfi(), dg.fid())? {
             Ok(data) => {
@@ -290,6 +430,19 @@ pub fn read_card<C: Card>(
                 refused.insert(n, sw);
             }
         }
+    }
+
+    if !partial_sent {
+        send_partial(
+            &sod_bytes,
+            sod.as_ref(),
+            &groups,
+            trust,
+            now,
+            &meter,
+            &progress,
+            bytes,
+        );
     }
 
     // Passive authentication, before anything read is decoded: the issuing state that
@@ -542,6 +695,62 @@ pub fn read_card<C: Card>(
         },
         stats,
     ))
+}
+
+/// Reports the holder's identity from the name-bearing data groups read so far, when
+/// EF.SOD's signature is valid, it chains to a trust anchor, and each group's hash
+/// matches; otherwise nothing (the result will say why).
+#[allow(clippy::too_many_arguments)]
+fn send_partial(
+    sod_bytes: &[u8],
+    sod: Option<&Sod>,
+    groups: &BTreeMap<u8, Vec<u8>>,
+    trust: &TrustStore,
+    now: Time,
+    meter: &std::cell::RefCell<Meter>,
+    progress: &std::cell::RefCell<&mut dyn FnMut(Progress)>,
+    bytes: usize,
+) {
+    let Some(sod) = sod else { return };
+    let named: BTreeMap<u8, Vec<u8>> = groups
+        .iter()
+        .filter(|(n, b)| NAME_GROUPS.contains(n) && sod.hash_matches(**n, b))
+        .map(|(n, b)| (*n, b.clone()))
+        .collect();
+    let Some(Ok(dg1)) = named.get(&1).map(|b| Dg1::parse(b)) else {
+        return;
+    };
+    let issuing_state = dg1.fields.issuing_state.trim_end_matches('<').to_owned();
+    let passive = verify_passive(sod_bytes, &named, trust, now, Some(&issuing_state));
+    let all_ok = named
+        .keys()
+        .all(|n| passive.data_groups.0.get(n) == Some(&DataGroupStatus::Ok));
+    if passive.status != PassiveStatus::Valid
+        || passive.sod_signature != "valid"
+        || passive.csca.is_none()
+        || !all_ok
+    {
+        return;
+    }
+    let full_name = named
+        .get(&11)
+        .and_then(|b| Dg11::parse(b).ok())
+        .and_then(|d| d.full_name.clone())
+        .map(|n| n.replace("<<", " ").replace('<', " "));
+    let (document, holder) = result::identity_of(&dg1, full_name);
+    let vn = named.get(&13).and_then(|b| VnIdentity::from_dg13(b).ok());
+    let step = Step::PassiveAuthentication;
+    let percent = meter.borrow().last;
+    (progress.borrow_mut())(Progress {
+        step,
+        bytes,
+        percent,
+        partial: Some(std::sync::Arc::new(Partial {
+            document,
+            holder,
+            vn,
+        })),
+    });
 }
 
 /// Short file identifier and file identifier of EF.CardSecurity in the master file.

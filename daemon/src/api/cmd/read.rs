@@ -5,9 +5,12 @@
 //! is claimed (named, or the first card, waiting for one up to `wait` seconds), the
 //! card's throttle is checked, and the read runs on its own thread; this task writes the
 //! answer when it ends.
+//!
+//! The asking connection gets `read-progress` events (subscribed or not) and, once the
+//! name-bearing data groups are verified, one `read-partial` event holding them, filtered
+//! by its fields exactly like the answer.
 
 use std::sync::Arc;
-use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use serde::Deserialize as _;
@@ -177,7 +180,7 @@ struct Plan {
     fields: FieldSet,
     reader: Option<Claim>,
     wait: Duration,
-    uid: u32,
+    who: Subject,
 }
 
 fn plan(request: Map<String, Value>, context: &Context) -> Result<Plan, CmdError> {
@@ -187,8 +190,13 @@ fn plan(request: Map<String, Value>, context: &Context) -> Result<Plan, CmdError
         .map(|c| c.fields.clone())
         .unwrap_or_else(FieldSet::none);
     let params = ReadParams::parse(request, &allowed, context.shared.config().verification)?;
-    let uid = context.peer.map(|p| p.uid).unwrap_or(u32::MAX);
-    if let Some(wait) = throttle_wait(&context.shared, &[Subject::Client(uid)], Instant::now()) {
+    // A connection without peer credentials is a browser's: its web rule is counted.
+    let who = match (context.peer, &context.client) {
+        (Some(p), _) => Subject::Client(p.uid),
+        (None, Some(rule)) => Subject::Web(rule.name.clone()),
+        (None, None) => Subject::Client(u32::MAX),
+    };
+    if let Some(wait) = throttle_wait(&context.shared, std::slice::from_ref(&who), Instant::now()) {
         return Err(throttled(wait));
     }
     let reader = match params.reader {
@@ -200,7 +208,7 @@ fn plan(request: Map<String, Value>, context: &Context) -> Result<Plan, CmdError
         fields: params.fields,
         reader,
         wait: params.wait,
-        uid,
+        who,
     })
 }
 
@@ -274,7 +282,7 @@ pub fn start(
     let cancel = CancelToken::new();
     let shared = context.shared.clone();
     let out = context.out.clone();
-    let subscribed = context.subscribed.clone();
+    let partial_fields = plan.fields.clone();
     let client = context
         .client
         .as_ref()
@@ -287,16 +295,9 @@ pub fn start(
         let progress_id = task_id.clone();
         let progress_out = out.clone();
         let outcome = run(shared, plan, task_cancel, move |reader, p| {
-            if subscribed.load(Ordering::SeqCst) {
-                // Progress is best effort: a full queue drops it rather than stall the card.
-                let _ = progress_out.try_send(json!({
-                    "event": "read-progress",
-                    "id": progress_id,
-                    "reader": reader,
-                    "step": p.step.name(),
-                    "bytes": p.bytes,
-                }));
-            }
+            // Progress is best effort: a full queue drops it rather than stall the card.
+            let _ =
+                progress_out.try_send(progress_event(&progress_id, reader, &p, &partial_fields));
         })
         .await;
         let seconds = started.elapsed().as_secs_f64();
@@ -322,6 +323,35 @@ pub fn start(
     Ok(())
 }
 
+/// The event a progress report becomes: `read-partial` when it carries the verified
+/// identity (filtered by `fields`), else `read-progress`.
+pub fn progress_event(
+    id: &Value,
+    reader: &str,
+    p: &crate::session::Progress,
+    fields: &FieldSet,
+) -> Value {
+    match &p.partial {
+        Some(partial) => {
+            let identity = serde_json::to_value(&**partial).unwrap_or(Value::Null);
+            json!({
+                "event": "read-partial",
+                "id": id,
+                "reader": reader,
+                "result": fields.filter(&identity),
+            })
+        }
+        None => json!({
+            "event": "read-progress",
+            "id": id,
+            "reader": reader,
+            "step": p.step.name(),
+            "bytes": p.bytes,
+            "percent": p.percent,
+        }),
+    }
+}
+
 async fn run(
     shared: Arc<Shared>,
     plan: Plan,
@@ -338,7 +368,7 @@ async fn run(
     };
     let reader = claim.reader.clone();
     let subjects = [
-        Subject::Client(plan.uid),
+        plan.who.clone(),
         Subject::Card(reader.clone(), claim.insertion),
     ];
     if let Some(wait) = throttle_wait(&shared, &subjects, Instant::now()) {

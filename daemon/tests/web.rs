@@ -47,7 +47,7 @@ fn start(profile_name: &str, port: u16, more_ports: &[u16], rules: &str) -> Daem
     let mut listen = vec![format!("\"127.0.0.1:{port}\"")];
     listen.extend(more_ports.iter().map(|p| format!("\"127.0.0.1:{p}\"")));
     let config = format!(
-        "[readers]\npcsc = false\n{}[web]\nlisten = [{}]\noperator_page = true\n{rules}",
+        "[readers]\npcsc = false\n{}[web]\nlisten = [{}]\noperator_page = true\nmax_connections = 256\n{rules}",
         client_rule("t", uid(), &["all"]),
         listen.join(", ")
     );

@@ -17,7 +17,7 @@ fuzz_target!(|data: &[u8]| {
         assert!(rule.origins.iter().any(|o| o.as_bytes() == data));
     }
     if let Some(rule) = rules.first() {
-        assert_eq!(rule.token_matches(data), data == b"0123456789abcdef");
+        assert_eq!(rule.token_matches(data), data == &b"0123456789abcdef"[..]);
     }
     if let Ok(text) = std::str::from_utf8(data) {
         if check_origin(text).is_ok() {

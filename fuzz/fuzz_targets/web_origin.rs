@@ -29,7 +29,9 @@ fuzz_target!(|data: &[u8]| {
             toml_string(text)
         );
         if let Ok(c) = Config::parse(&toml) {
-            assert!(rule_for_origin(&c.web_clients, Some(text.as_bytes())).is_some() || text == "null");
+            assert!(
+                rule_for_origin(&c.web_clients, Some(text.as_bytes())).is_some() || text == "null"
+            );
         }
     }
 });

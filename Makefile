@@ -26,7 +26,7 @@ FUZZ_SECONDS ?= 60
 # systemd-sysusers) and udev (udevadm) check the packaging files in daemon/tests/systemd.rs;
 # python3 and nodejs run the client examples (examples/) in daemon/tests/examples.rs.
 APT_PACKAGES := pkg-config pcscd libpcsclite-dev vsmartcard-vpcd pcsc-tools cmake libclang-dev \
-	systemd udev python3 nodejs
+	systemd udev python3 nodejs chromium chromium-driver
 
 .PHONY: all deps demo sim test check fuzz-check unit fuzz fuzz-deps bench soak install install-files uninstall deb deb-test clean
 

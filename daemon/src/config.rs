@@ -50,6 +50,10 @@ pub struct Config {
     pub throttle: Throttle,
     /// Client rules, first match wins.
     pub clients: Vec<ClientRule>,
+    /// The browser endpoint (`[web]`); `None` when off.
+    pub web: Option<crate::web::config::Web>,
+    /// Browser client rules (`[[web_client]]`), first match wins.
+    pub web_clients: Vec<crate::web::config::WebClientRule>,
     /// What loading noticed but did not refuse (unknown users or groups).
     pub warnings: Vec<String>,
 }
@@ -192,6 +196,8 @@ impl Config {
                 gids: cancuoc.into_iter().collect(),
                 fields: FieldSet::all(),
             }],
+            web: None,
+            web_clients: Vec::new(),
             // A missing `cancuoc` group only narrows the default to root.
             warnings: Vec::new(),
         }
@@ -367,6 +373,7 @@ impl Config {
             }
         }
         let verification = file.verification.unwrap_or_default();
+        let (web, web_clients) = crate::web::config::parse(file.web, file.web_client)?;
         Ok(Config {
             server: Server {
                 socket: server.socket.unwrap_or(defaults.server.socket),
@@ -393,6 +400,8 @@ impl Config {
             },
             throttle,
             clients,
+            web,
+            web_clients,
             warnings,
         })
     }
@@ -481,6 +490,8 @@ struct File {
     readers: Option<ReadersFile>,
     throttle: Option<ThrottleFile>,
     client: Option<Vec<ClientFile>>,
+    web: Option<crate::web::config::WebFile>,
+    web_client: Option<Vec<crate::web::config::WebClientFile>>,
 }
 
 #[derive(Deserialize, Default)]

@@ -18,3 +18,4 @@ pub mod session;
 pub mod sim;
 pub mod transport;
 pub mod trust;
+pub mod web;

@@ -16,6 +16,8 @@ use crate::config;
 pub enum Subject {
     /// A local user.
     Client(u32),
+    /// A browser page, by its `[[web_client]]` rule (as `web:NAME`).
+    Web(String),
     /// A card: its reader, and which insertion on that reader.
     Card(String, u64),
 }

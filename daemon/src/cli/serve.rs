@@ -168,6 +168,15 @@ fn check(config: &Config, anchors: usize) {
             println!("    can obtain {item} ({how})");
         }
     }
+    if let Some(web) = &config.web {
+        let listen: Vec<String> = web.listen.iter().map(|a| a.to_string()).collect();
+        println!(
+            "  web: {} (operator page {}), {} web clients",
+            listen.join(", "),
+            if web.operator_page { "on" } else { "off" },
+            config.web_clients.len()
+        );
+    }
     for w in &config.warnings {
         println!("  warning: {w}");
     }
@@ -307,17 +316,27 @@ pub fn run(args: &Args) -> ExitCode {
     let args_for_reload = args.clone();
     let outcome = runtime.block_on(async {
         let (listener, created) = listen(&config)?;
+        let web = match &config.web {
+            Some(w) => crate::web::bind(w).await?,
+            None => Vec::new(),
+        };
         let shared = api::Shared::start(config, trust)?;
         let signal = shutdown_signal();
         tokio::spawn(reload_on_sighup(args_for_reload, shared.clone()));
         if let Err(e) = systemd::notify_ready() {
             tracing::warn!(error = %e, "api: readiness not reported to systemd");
         }
+        let (web_stop, mut web_stopping) = tokio::sync::watch::channel(false);
+        let web = tokio::spawn(crate::web::run(web, shared.clone(), async move {
+            let _ = web_stopping.wait_for(|s| *s).await;
+        }));
         let shutdown = async {
             signal.await;
+            let _ = web_stop.send(true);
             let _ = systemd::notify_stopping();
         };
         api::run(listener, shared.clone(), shutdown).await;
+        let _ = web.await;
         shared.readers.stop();
         if let Some(socket) = created {
             let _ = std::fs::remove_file(socket);

@@ -258,7 +258,7 @@ fn main() -> ExitCode {
     std::fs::write(
         &config,
         format!(
-            "[[client]]\nname = \"soak\"\nusers = [{}]\nfields = [\"all\"]\n",
+            "[server]\nmax_connections_per_uid = 256\n[[client]]\nname = \"soak\"\nusers = [{}]\nfields = [\"all\"]\n",
             uid()
         ),
     )

@@ -28,8 +28,13 @@ fn csca() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../fixtures/pki/csca.pem")
 }
 
+/// Every field for this test's uid, and room for the 51 connections of the subscriber
+/// test (the default allows 32 per uid).
 fn all_fields() -> String {
-    client_rule("tests", uid(), &["all"])
+    format!(
+        "[server]\nmax_connections_per_uid = 64\n{}",
+        client_rule("tests", uid(), &["all"])
+    )
 }
 
 fn is_event(e: &Value, name: &str, reader: &str) -> bool {

@@ -88,23 +88,10 @@ fn files_of(dir: &Path) -> Vec<(String, Vec<u8>)> {
     files
 }
 
-/// Every built-in profile. None is left out: an attack card's dump replays its files
-/// as they were, and the replay must come out no better than the card.
-const PROFILES: &[&str] = &[
-    "vn-cccd",
-    "vn-cccd-bac",
-    "vn-cccd-cam",
-    "vn-cccd-ext-unannounced",
-    "vn-cccd-le224",
-    "passport",
-    "bsi-reference",
-    "attack-clone-refuses-proofs",
-    "attack-clone-hides-keys",
-    "attack-grafted-dg13",
-    "attack-foreign-csca",
-    "attack-cam-wrong-proof",
-    "attack-revoked-intermediate",
-];
+/// Every built-in profile, taken from the simulator's own list so none is left out: an
+/// attack card's dump replays its files as they were, and the replay must come out no
+/// better than the card.
+const PROFILES: &[&str] = cancuoc::sim::profile::BUILTIN;
 
 /// The profiles whose chip offers BAC only.
 const BAC_ONLY: &[&str] = &[

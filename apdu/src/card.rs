@@ -45,6 +45,12 @@ pub trait Card {
         false
     }
 
+    /// Whether extended length is believed (announced) but no extended command has got
+    /// through yet: the reader between host and chip may still refuse it (see [`Link`]).
+    fn extended_length_unconfirmed(&self) -> bool {
+        false
+    }
+
     /// Records whether extended length works, once tried (see [`Link`]); a card that
     /// does not track it ignores this.
     fn set_extended_length(&mut self, _works: bool) {}
@@ -133,6 +139,10 @@ macro_rules! forward_card {
                 (**self).extended_length_untried()
             }
 
+            fn extended_length_unconfirmed(&self) -> bool {
+                (**self).extended_length_unconfirmed()
+            }
+
             fn set_extended_length(&mut self, works: bool) {
                 (**self).set_extended_length(works)
             }
@@ -153,18 +163,27 @@ forward_card!(&mut C, Box<C>);
 /// A card with what this session learned about its link: whether extended-length APDUs
 /// get through. It starts from what the card announced
 /// ([`Card::extended_length_announced`]); when the card did not say, the file reader
-/// tries once and records the answer here, for the rest of the session.
+/// tries once and records the answer here, for the rest of the session. A chip that
+/// announces extended length may sit behind a reader that cannot carry it, so the
+/// first extended command is sent as a try all the same, and a refusal turns extended
+/// length off.
 #[derive(Debug)]
 pub struct Link<C: Card> {
     card: C,
     extended: Option<bool>,
+    /// An extended command got through in this session.
+    confirmed: bool,
 }
 
 impl<C: Card> Link<C> {
     /// `card`, with extended length as it announced it.
     pub fn new(card: C) -> Link<C> {
         let extended = card.extended_length_announced();
-        Link { card, extended }
+        Link {
+            card,
+            extended,
+            confirmed: false,
+        }
     }
 
     /// What is known: `None` while untried.
@@ -195,8 +214,13 @@ impl<C: Card> Card for Link<C> {
         self.extended.is_none()
     }
 
+    fn extended_length_unconfirmed(&self) -> bool {
+        self.extended == Some(true) && !self.confirmed
+    }
+
     fn set_extended_length(&mut self, works: bool) {
         self.extended = Some(works);
+        self.confirmed = works;
     }
 
     fn transmit_length_probe(&mut self, command: &Command) -> Result<Response, Error> {

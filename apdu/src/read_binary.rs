@@ -356,7 +356,14 @@ impl FileReader {
         };
         let asked = command.le.unwrap_or(le);
         // No automatic 6Cxx re-issue: the exact Le is worth remembering.
-        let response = card.transmit(&command)?;
+        let response = if command.is_extended() && card.extended_length_unconfirmed() {
+            match self.first_extended(card, &command)? {
+                Some(response) => response,
+                None => return Ok(Chunk::Retry),
+            }
+        } else {
+            card.transmit(&command)?
+        };
         match response.sw {
             StatusWord::Success | StatusWord::EndOfFileReached => {
                 let eof = response.sw == StatusWord::EndOfFileReached;
@@ -409,6 +416,32 @@ impl FileReader {
             }
             sw => Err(Error::Status(sw)),
         }
+    }
+
+    /// The session's first extended command on a card that announced extended length:
+    /// the reader between may still not carry it. A refusal for the length alone (6700,
+    /// 6Dxx, 6Exx, a transport error) turns extended length off and gives `None`: the
+    /// chunk is asked again in short APDUs, in the same secure-messaging session.
+    fn first_extended(
+        &mut self,
+        card: &mut impl Card,
+        command: &Command,
+    ) -> Result<Option<Response>, Error> {
+        match card.transmit_length_probe(command) {
+            Ok(r) if r.data.is_empty() && matches!(r.sw.to_bytes()[0], 0x67 | 0x6D | 0x6E) => {
+                tracing::debug!(sw = %r.sw, "announced extended length refused on the way");
+            }
+            Err(Error::Transport(e)) => {
+                tracing::debug!(error = %e, "announced extended length not carried");
+            }
+            Ok(r) => {
+                card.set_extended_length(true);
+                return Ok(Some(r));
+            }
+            Err(e) => return Err(e),
+        }
+        card.set_extended_length(false);
+        Ok(None)
     }
 
     fn learn(&mut self, le: usize) {

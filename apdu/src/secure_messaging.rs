@@ -555,6 +555,10 @@ impl<C: Card> Card for SecureChannel<C> {
         self.card.extended_length_untried()
     }
 
+    fn extended_length_unconfirmed(&self) -> bool {
+        self.card.extended_length_unconfirmed()
+    }
+
     fn set_extended_length(&mut self, works: bool) {
         self.card.set_extended_length(works);
     }

@@ -485,3 +485,83 @@ fn a_link_that_cannot_carry_extended_apdus_keeps_the_secure_channel() {
     // The chip answered every READ BINARY it saw; the try never reached it.
     assert_eq!(chip.stats().read_binary, first + second - 1);
 }
+
+/// A chip that announces extended length (ATR) behind a reader that carries short
+/// APDUs only: the reader refuses an extended one itself, with a transport error or a
+/// bare 6700, and the chip never sees it.
+struct ShortReader<'a> {
+    chip: &'a mut CardEmulator<ScriptedRng>,
+    refuses_with_6700: bool,
+}
+
+impl Card for ShortReader<'_> {
+    fn transmit(&mut self, command: &apdu::Command) -> Result<apdu::Response, Error> {
+        if command.is_extended() {
+            if self.refuses_with_6700 {
+                return Ok(apdu::Response::status(apdu::StatusWord::WrongLength));
+            }
+            return Err(Error::Transport("reader: extended APDU not sent".into()));
+        }
+        self.chip.transmit(command)
+    }
+
+    fn extended_length(&self) -> bool {
+        true
+    }
+}
+
+#[test]
+fn an_announced_extended_length_the_reader_cannot_carry_falls_back_in_the_session() {
+    for refuses_with_6700 in [false, true] {
+        let file = file_of(SIZE);
+        let limits = ChipLimits {
+            extended_length: true,
+            max_le: 65536,
+            le_refusal: LeRefusal::WrongLength,
+        };
+        let mut chip = card(limits, file.clone());
+        let mut link = apdu::Link::new(ShortReader {
+            chip: &mut chip,
+            refuses_with_6700,
+        });
+        assert!(link.extended_length_unconfirmed());
+        let mut rng = ScriptedRng::from_seed(11);
+        let mut channel = bac::open(&mut link, &mrz(), &mut rng).unwrap();
+        read_binary::select_application(&mut channel, &ICAO_AID).unwrap();
+        let mut reader = FileReader::default();
+        assert_eq!(reader.read_file(&mut channel, FID).unwrap(), file);
+        let first = reader.stats().read_binary;
+        // The same secure-messaging session goes on in short APDUs.
+        assert_eq!(reader.read_file(&mut channel, FID).unwrap(), file);
+        let second = reader.stats().read_binary - first;
+        drop(channel);
+        assert_eq!(link.extended(), Some(false), "6700: {refuses_with_6700}");
+        assert_eq!(first, minimum(SIZE, 231) + 1, "one refused try");
+        assert_eq!(second, minimum(SIZE, 231));
+        assert_eq!(chip.stats().read_binary, first + second - 1);
+    }
+}
+
+#[test]
+fn an_announced_extended_length_that_works_costs_nothing_more() {
+    let file = file_of(SIZE);
+    let limits = ChipLimits {
+        extended_length: true,
+        max_le: 65536,
+        le_refusal: LeRefusal::WrongLength,
+    };
+    let mut chip = card(limits, file.clone());
+    let (bytes, commands) = read(&mut chip).unwrap();
+    assert_eq!(bytes, file);
+    let mut link = apdu::Link::new(&mut chip);
+    assert!(link.extended_length_unconfirmed());
+    let mut rng = ScriptedRng::from_seed(11);
+    let mut channel = bac::open(&mut link, &mrz(), &mut rng).unwrap();
+    read_binary::select_application(&mut channel, &ICAO_AID).unwrap();
+    let mut reader = FileReader::default();
+    assert_eq!(reader.read_file(&mut channel, FID).unwrap(), file);
+    assert_eq!(reader.stats().read_binary, commands);
+    drop(channel);
+    assert_eq!(link.extended(), Some(true));
+    assert!(!link.extended_length_unconfirmed());
+}

@@ -339,6 +339,9 @@ impl<C: Card> Card for Counting<C> {
     fn extended_length_untried(&self) -> bool {
         self.inner.extended_length_untried()
     }
+    fn extended_length_unconfirmed(&self) -> bool {
+        self.inner.extended_length_unconfirmed()
+    }
     fn set_extended_length(&mut self, works: bool) {
         self.inner.set_extended_length(works);
     }

@@ -171,4 +171,29 @@ fn a_reader_held_by_another_program_is_busy_and_a_refused_extended_length_reads_
         lines.lines().any(|l| l.contains("6700")),
         "an extended-length try was refused:\n{lines}"
     );
+
+    // A reader that carries short APDUs only, in front of a chip that announces extended
+    // length in its ATR (vn-cccd) or does not say (vn-cccd-ext-unannounced): the reader
+    // refuses the extended try itself, the chip never sees it, and the read goes on in
+    // short APDUs in the same secure-messaging session.
+    for profile in ["vn-cccd", "vn-cccd-ext-unannounced"] {
+        let _ = std::fs::remove_file(&log);
+        let sim = Sim::fast(
+            &vpcd,
+            &reader,
+            profile,
+            &["--short-apdu-reader", "--apdu-log", log.to_str().unwrap()],
+        );
+        let can = sim.start["access"]["can"].as_str().unwrap().to_owned();
+        let csca = sim.csca().to_string_lossy().into_owned();
+        let (code, json, stderr) = read(&reader, &["--can", &can, "--trust", &csca]);
+        assert_eq!(code, 0, "{profile}: {stderr}");
+        assert_eq!(json["verification"]["verdict"], "genuine", "{profile}");
+        assert!(json["vn"]["full_name"].is_string(), "{profile}");
+        sim.stop();
+        let lines = std::fs::read_to_string(&log).unwrap_or_default();
+        let _ = std::fs::remove_file(&log);
+        let refused = lines.lines().filter(|l| l.contains("6700")).count();
+        assert_eq!(refused, 1, "{profile}: one refused try:\n{lines}");
+    }
 }

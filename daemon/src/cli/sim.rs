@@ -59,6 +59,10 @@ pub struct Args {
     /// Fault: response N is this status word alone (hex), e.g. 5:6A82.
     #[arg(long, value_parser = fault::parse_wrong_sw, value_name = "N:SW")]
     pub wrong_sw_at: Option<(u64, u16)>,
+    /// The reader carries short APDUs only: it answers 6700 to an extended APDU, which
+    /// never reaches the chip.
+    #[arg(long)]
+    pub short_apdu_reader: bool,
     /// Fault: response N comes SECONDS late, e.g. 7:2.5.
     #[arg(long, value_parser = fault::parse_stall, value_name = "N:SECONDS")]
     pub stall_at: Option<(u64, Duration)>,
@@ -182,6 +186,7 @@ pub fn run(args: &Args) -> ExitCode {
         corrupt_mac_at: args.corrupt_mac_at,
         wrong_sw_at: args.wrong_sw_at,
         stall_at: args.stall_at,
+        short_apdu_reader: args.short_apdu_reader,
     };
     let mut stdout = std::io::stdout().lock();
     let _ = writeln!(stdout, "{}", start_line(&profile, &args.vpcd));

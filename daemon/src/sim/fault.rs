@@ -26,6 +26,9 @@ pub struct FaultPlan {
     pub wrong_sw_at: Option<(u64, u16)>,
     /// The response to this APDU comes this much later.
     pub stall_at: Option<(u64, Duration)>,
+    /// The reader carries short APDUs only: it answers an extended one `6700` itself,
+    /// and the chip never sees it (as many contactless readers do).
+    pub short_apdu_reader: bool,
 }
 
 /// What the card does with one APDU, faults applied.
@@ -77,6 +80,12 @@ impl FaultPlan {
         }
         Reply::Answer { response, delay }
     }
+}
+
+/// Whether a raw command APDU is in extended form (ISO/IEC 7816-4: a zero byte where
+/// a short Lc or Le would be, followed by more bytes).
+pub fn is_extended(apdu: &[u8]) -> bool {
+    apdu.len() >= 7 && apdu.get(4) == Some(&0)
 }
 
 /// Flips one bit of the response's MAC (DO'8E'), or of its last data byte when it has

@@ -171,6 +171,9 @@ impl<R: CryptoRng> SimCard<R> {
         let to_reader = apdu.first() == Some(&0xFF);
         let response = if to_reader {
             self.pseudo_apdu(apdu)
+        } else if self.faults.short_apdu_reader && fault::is_extended(apdu) {
+            tracing::info!(apdu = n, "reader: extended APDU refused");
+            vec![0x67, 0x00]
         } else {
             self.chip.process(apdu)
         };

@@ -325,6 +325,15 @@ fn ten_thousand_bad_websocket_inputs_leave_the_daemon_up_and_flat() {
         after < before + 8 * 1024,
         "RSS grew from {before} to {after} KiB"
     );
+    // Handshakes held half-open (nothing sent, or half a request): the daemon closes
+    // each, those beyond its cap at once, the others when their headers are late.
+    let (at_once, later) = rt.block_on(half_open(port, 100));
+    println!("web half-open: 100 held, {at_once} closed at once, {later} at the header deadline");
+    assert_eq!(at_once + later, 100);
+    assert!(
+        at_once >= 30,
+        "the cap of 64 closes the rest at once: {at_once}"
+    );
     rt.block_on(async {
         let mut ws = ws_connect(port, Some(&origin), None).await.unwrap();
         send(&mut ws, json!({"id": 1, "cmd": "read", "access": access})).await;
@@ -338,6 +347,48 @@ fn ten_thousand_bad_websocket_inputs_leave_the_daemon_up_and_flat() {
     assert!(d.alive());
     let (code, log) = d.stop();
     assert_eq!(code, Some(0), "{log}");
+}
+
+/// Opens `n` connections at once that never finish a handshake (even ones send nothing,
+/// odd ones half a request) and waits, with a deadline, for the daemon to close each.
+/// Returns how many were closed within a second and how many later.
+async fn half_open(port: u16, n: usize) -> (usize, usize) {
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    let opened = Instant::now();
+    let mut tasks = Vec::new();
+    for i in 0..n {
+        tasks.push(tokio::spawn(async move {
+            let mut s = tokio::net::TcpStream::connect(("127.0.0.1", port))
+                .await
+                .unwrap();
+            if i % 2 == 1 {
+                // A write to a connection already closed may fail: that is a close too.
+                let _ = s
+                    .write_all(b"GET /api HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: webs")
+                    .await;
+            }
+            let mut buf = [0u8; 512];
+            loop {
+                match tokio::time::timeout(Duration::from_secs(30), s.read(&mut buf)).await {
+                    Err(_) => panic!("connection {i} still open after 30 s"),
+                    // Closed (an HTTP error answer before the close is fine too).
+                    Ok(Ok(0)) | Ok(Err(_)) => return Instant::now(),
+                    Ok(Ok(_)) => {}
+                }
+            }
+        }));
+    }
+    let mut at_once = 0;
+    let mut later = 0;
+    for t in tasks {
+        let closed = t.await.unwrap();
+        if closed.duration_since(opened) < Duration::from_secs(1) {
+            at_once += 1;
+        } else {
+            later += 1;
+        }
+    }
+    (at_once, later)
 }
 
 /// `connections` tasks, each sending `per` bad inputs; returns how many got an error

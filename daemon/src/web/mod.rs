@@ -101,18 +101,16 @@ fn router(shared: Arc<Shared>, shutdown: watch::Receiver<bool>) -> Router {
 pub async fn run(listeners: Vec<TcpListener>, shared: Arc<Shared>, shutdown: impl Future) {
     let (notify_tx, notify_rx) = watch::channel(false);
     let app = router(shared, notify_rx.clone());
+    // Shared by every listener: connections still in HTTP (a handshake, the page).
+    let http = Arc::new(Semaphore::new(MAX_HTTP_CONNECTIONS));
     let mut servers = Vec::new();
     for l in listeners {
-        let mut stop = notify_rx.clone();
-        let app = app.clone();
-        servers.push(tokio::spawn(async move {
-            let serve = axum::serve(l, app).with_graceful_shutdown(async move {
-                let _ = stop.wait_for(|s| *s).await;
-            });
-            if let Err(e) = serve.await {
-                tracing::warn!(error = %e, "web: listener failed");
-            }
-        }));
+        servers.push(tokio::spawn(accept(
+            l,
+            app.clone(),
+            http.clone(),
+            notify_rx.clone(),
+        )));
     }
     shutdown.await;
     let _ = notify_tx.send(true);
@@ -120,6 +118,76 @@ pub async fn run(listeners: Vec<TcpListener>, shared: Arc<Shared>, shutdown: imp
         let _ = tokio::time::timeout(Duration::from_secs(10), s).await;
     }
     tracing::info!("web: stopped");
+}
+
+/// At most this many connections at once before their upgrade to a WebSocket (which
+/// `[web] max_connections` bounds from then on); more are closed at once.
+const MAX_HTTP_CONNECTIONS: usize = 64;
+/// A client has this long to send its request's headers (a handshake held half-open
+/// would otherwise hold its connection for ever).
+const HEADER_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Accepts on `listener` until `stop`; each connection is served by hyper with a
+/// deadline for its headers, and counted in `http` until it is upgraded or closed.
+async fn accept(
+    listener: TcpListener,
+    app: Router,
+    http: Arc<Semaphore>,
+    mut stop: watch::Receiver<bool>,
+) {
+    let mut connections = tokio::task::JoinSet::new();
+    loop {
+        let accepted = tokio::select! {
+            a = listener.accept() => a,
+            _ = stop.wait_for(|s| *s) => break,
+        };
+        // Reap finished connections so the set does not grow.
+        while connections.try_join_next().is_some() {}
+        let (stream, peer) = match accepted {
+            Ok(a) => a,
+            Err(e) => {
+                // Out of descriptors, for instance: wait rather than spin.
+                tracing::warn!(error = %e, "web: accept failed");
+                tokio::time::sleep(Duration::from_millis(100)).await;
+                continue;
+            }
+        };
+        let Ok(permit) = http.clone().try_acquire_owned() else {
+            tracing::warn!(%peer, "web: too many connections; closed");
+            continue;
+        };
+        let _ = stream.set_nodelay(true);
+        let service = hyper_util::service::TowerToHyperService::new(app.clone());
+        let mut stop = stop.clone();
+        connections.spawn(async move {
+            let mut builder = hyper::server::conn::http1::Builder::new();
+            builder
+                .timer(hyper_util::rt::TokioTimer::new())
+                .header_read_timeout(HEADER_TIMEOUT);
+            let connection = builder
+                .serve_connection(hyper_util::rt::TokioIo::new(stream), service)
+                .with_upgrades();
+            tokio::pin!(connection);
+            let ended = tokio::select! {
+                r = connection.as_mut() => Some(r),
+                _ = stop.wait_for(|s| *s) => None,
+            };
+            let result = match ended {
+                Some(r) => r,
+                None => {
+                    connection.as_mut().graceful_shutdown();
+                    connection.await
+                }
+            };
+            if let Err(e) = result {
+                tracing::debug!(%peer, error = %e, "web: connection ended");
+            }
+            drop(permit);
+        });
+    }
+    // Connections still in HTTP end with the listener; WebSockets are closed by their
+    // own shutdown watch.
+    connections.shutdown().await;
 }
 
 /// How the page presented its token, if at all.

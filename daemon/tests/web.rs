@@ -349,6 +349,48 @@ fn ten_thousand_bad_websocket_inputs_leave_the_daemon_up_and_flat() {
     assert_eq!(code, Some(0), "{log}");
 }
 
+#[test]
+fn wrong_access_keys_are_throttled_per_web_rule() {
+    let port = free_port();
+    let origin = format!("http://127.0.0.1:{port}");
+    let other = "http://other.localhost";
+    let rules = format!(
+        "{}{}[throttle]\nfree_attempts = 2\nfirst_delay_seconds = 60\n",
+        rule("page", &origin, "all", None),
+        rule("other", other, "all", None)
+    );
+    let daemon = start("vn-cccd", port, &[], &rules);
+    let wrong = json!({"can": "000000"});
+    runtime().block_on(async {
+        // free_attempts wrong keys cost nothing, and one more starts the wait.
+        for n in 1..=3 {
+            let mut ws = ws_connect(port, Some(&origin), None).await.unwrap();
+            send(&mut ws, json!({"id": n, "cmd": "read", "access": wrong})).await;
+            let (a, _) = answer(&mut ws, &json!(n)).await;
+            assert_eq!(a["error"]["code"], "wrong-access-key", "attempt {n}: {a}");
+        }
+        // A new connection of the same rule: the rule's count holds.
+        let mut ws = ws_connect(port, Some(&origin), None).await.unwrap();
+        send(&mut ws, json!({"id": 4, "cmd": "read", "access": wrong})).await;
+        let (a, _) = answer(&mut ws, &json!(4)).await;
+        assert_eq!(a["error"]["code"], "throttled", "{a}");
+        assert!(a["error"]["retry_after_ms"].as_u64().unwrap() > 0, "{a}");
+        // Another rule has a count of its own: asked for a reader that does not exist,
+        // its page is told so, where the first rule's is throttled before any reader.
+        let unknown = json!({"id": 5, "cmd": "read", "reader": "nope", "access": wrong});
+        send(&mut ws, unknown.clone()).await;
+        let (a, _) = answer(&mut ws, &json!(5)).await;
+        assert_eq!(a["error"]["code"], "throttled", "{a}");
+        let mut ws = ws_connect(port, Some(other), None).await.unwrap();
+        send(&mut ws, unknown).await;
+        let (a, _) = answer(&mut ws, &json!(5)).await;
+        assert_eq!(a["error"]["code"], "reader-error", "{a}");
+    });
+    let mut d = daemon;
+    let (code, log) = d.stop();
+    assert_eq!(code, Some(0), "{log}");
+}
+
 /// Opens `n` connections at once that never finish a handshake (even ones send nothing,
 /// odd ones half a request) and waits, with a deadline, for the daemon to close each.
 /// Returns how many were closed within a second and how many later.

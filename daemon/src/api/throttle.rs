@@ -1,9 +1,9 @@
 //! Wrong access keys, counted per client (uid) and per card.
 //!
 //! A wrong CAN or MRZ never locks a card: the card itself counts nothing. What stops a
-//! client from guessing a CAN is this: after `free_attempts` wrong keys in a row, the
-//! next attempt must wait `first_delay`, and each further wrong key doubles the wait up to
-//! `max_delay`. A right key clears the count for that client and that card. A client is
+//! client from guessing a CAN is this: `free_attempts` wrong keys in a row cost nothing;
+//! after one more, the next attempt must wait `first_delay`, and each further wrong key
+//! doubles the wait up to `max_delay`. A right key clears the count for that client and that card. A client is
 //! keyed by uid, so reconnecting does not reset it; a card by its reader and insertion.
 
 use std::collections::HashMap;

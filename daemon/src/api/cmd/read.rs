@@ -177,7 +177,8 @@ struct Plan {
     fields: FieldSet,
     reader: Option<Claim>,
     wait: Duration,
-    uid: u32,
+    /// Whose wrong keys count: the local user, or the browser page's web rule.
+    who: Subject,
 }
 
 fn plan(request: Map<String, Value>, context: &Context) -> Result<Plan, CmdError> {
@@ -187,8 +188,13 @@ fn plan(request: Map<String, Value>, context: &Context) -> Result<Plan, CmdError
         .map(|c| c.fields.clone())
         .unwrap_or_else(FieldSet::none);
     let params = ReadParams::parse(request, &allowed, context.shared.config().verification)?;
-    let uid = context.peer.map(|p| p.uid).unwrap_or(u32::MAX);
-    if let Some(wait) = throttle_wait(&context.shared, &[Subject::Client(uid)], Instant::now()) {
+    // A connection without peer credentials is a browser's: its web rule is counted.
+    let who = match (context.peer, &context.client) {
+        (Some(p), _) => Subject::Client(p.uid),
+        (None, Some(rule)) => Subject::Web(rule.name.clone()),
+        (None, None) => Subject::Client(u32::MAX),
+    };
+    if let Some(wait) = throttle_wait(&context.shared, std::slice::from_ref(&who), Instant::now()) {
         return Err(throttled(wait));
     }
     let reader = match params.reader {
@@ -200,7 +206,7 @@ fn plan(request: Map<String, Value>, context: &Context) -> Result<Plan, CmdError
         fields: params.fields,
         reader,
         wait: params.wait,
-        uid,
+        who,
     })
 }
 
@@ -354,7 +360,7 @@ async fn run(
     };
     let reader = claim.reader.clone();
     let subjects = [
-        Subject::Client(plan.uid),
+        plan.who.clone(),
         Subject::Card(reader.clone(), claim.insertion),
     ];
     if let Some(wait) = throttle_wait(&shared, &subjects, Instant::now()) {

@@ -386,8 +386,7 @@ fn wrong_access_keys_are_throttled_per_web_rule() {
         let (a, _) = answer(&mut ws, &json!(5)).await;
         assert_eq!(a["error"]["code"], "reader-error", "{a}");
     });
-    let mut d = daemon;
-    let (code, log) = d.stop();
+    let (code, log) = daemon.stop();
     assert_eq!(code, Some(0), "{log}");
 }
 

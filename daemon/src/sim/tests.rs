@@ -370,3 +370,22 @@ fn quirk_profiles_require_or_refuse_the_pace_parameter_id() {
         assert_eq!(outcome.parameter_id_sent, sent, "{file}");
     }
 }
+
+#[test]
+fn vn_cccd_mrz_line_one_ends_with_the_id_number_and_its_check_digit() {
+    let p = profile::vn_cccd().unwrap();
+    let dg1 = p
+        .file(LdsFile::DataGroup(crate::lds::DataGroup::DG1))
+        .unwrap();
+    let dg1 = Dg1::parse(&dg1).unwrap();
+    let id = dg1
+        .vn_id_number()
+        .expect("the ID number in the optional data");
+    assert_eq!(id, p.printed.id_number);
+    let line1 = dg1.mrz.get(..30).unwrap();
+    // Document number (9) and its check digit, then the ID, `<<` and the ID's check digit.
+    assert_eq!(line1.get(15..27), Some(id));
+    assert_eq!(line1.get(27..29), Some("<<"));
+    assert_eq!(dg1.checks.vn_id_number, Some(true));
+    assert!(dg1.checks.all_valid());
+}

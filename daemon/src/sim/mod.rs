@@ -2,7 +2,8 @@
 //! [`apdu::Card`] (for `cancuoc demo` and the tests) or to pcscd through vpcd
 //! (`cancuoc sim`), with a link model and fault injection.
 //!
-//! The layers, outermost first: [`vpcd`] (the wire to pcscd) → [`SimCard`] (APDU
+//! The layers, outermost first: [`server`] (serving the card to pcscd, inserted and
+//! removed on command) → [`vpcd`] (the wire to pcscd) → [`SimCard`] (APDU
 //! counting, PC/SC pseudo-APDUs, [`fault`]s, the [`link`] model's delays) →
 //! [`apdu::emulator::CardEmulator`] (the chip, from a [`profile::Profile`]).
 
@@ -13,6 +14,7 @@ pub mod fault;
 pub mod link;
 pub mod profile;
 pub mod replay;
+pub mod server;
 pub mod vpcd;
 
 use std::time::Duration;

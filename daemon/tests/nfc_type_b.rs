@@ -47,7 +47,7 @@ fn serve(mut card: SimCard, address: String, stop: Arc<AtomicBool>) -> std::thre
                 Received::Message(Message::PowerOn | Message::PowerOff | Message::Reset) => {
                     card.reset();
                 }
-                Received::Message(Message::Apdu(apdu)) => match card.exchange(&apdu) {
+                Received::Message(Message::Apdu(apdu)) => match card.respond(&apdu) {
                     Reply::Answer { response, .. } => conn.send(&response).unwrap(),
                     Reply::Remove => return,
                 },

@@ -31,7 +31,7 @@ fuzz_target!(|data: &[u8]| {
     while let Some(payload) = decoder.next_payload() {
         match Message::decode(payload) {
             Message::Apdu(apdu) => {
-                if let Reply::Answer { response, .. } = card.exchange(&apdu) {
+                if let Reply::Answer { response, .. } = card.respond(&apdu) {
                     assert!(response.len() >= 2);
                 }
             }

@@ -158,7 +158,7 @@ impl<R: CryptoRng> SimCard<R> {
     }
 
     /// Answers one raw command APDU, faults applied; the caller waits the reply's delay.
-    pub fn exchange(&mut self, apdu: &[u8]) -> Reply {
+    pub fn respond(&mut self, apdu: &[u8]) -> Reply {
         self.counters.apdus += 1;
         self.counters.bytes_in += apdu.len() as u64;
         let n = self.counters.apdus;
@@ -263,7 +263,7 @@ impl<R: CryptoRng> Card for SimCard<R> {
             return Err(Error::CardRemoved);
         }
         let bytes = command.encode()?;
-        match self.exchange(&bytes) {
+        match self.respond(&bytes) {
             Reply::Remove => {
                 self.removed = true;
                 Err(Error::CardRemoved)

@@ -139,7 +139,7 @@ fn answer(
         Message::UnknownControl(_) | Message::Empty => {
             tracing::debug!(?message, "ignored");
         }
-        Message::Apdu(apdu) => match card.exchange(&apdu) {
+        Message::Apdu(apdu) => match card.respond(&apdu) {
             Reply::Remove => return Ok(false),
             Reply::Answer {
                 mut response,

@@ -377,7 +377,7 @@ fn vn_cccd_mrz_line_one_ends_with_the_id_number_and_its_check_digit() {
     let dg1 = p
         .file(LdsFile::DataGroup(crate::lds::DataGroup::DG1))
         .unwrap();
-    let dg1 = Dg1::parse(&dg1).unwrap();
+    let dg1 = Dg1::parse(dg1).unwrap();
     let id = dg1
         .vn_id_number()
         .expect("the ID number in the optional data");

@@ -337,7 +337,17 @@ fn pcscd(config: Option<&Config>, checks: &mut Vec<Check>) {
         Ok(readers) => {
             let names: Vec<String> = readers
                 .iter()
-                .map(|r| format!("{}{}", r.name, if r.card_present { " (card)" } else { "" }))
+                .map(|r| {
+                    format!(
+                        "{}{}",
+                        r.name,
+                        if r.card_present == Some(true) {
+                            " (card)"
+                        } else {
+                            ""
+                        }
+                    )
+                })
                 .collect();
             checks.push(check(
                 "pcscd",

@@ -12,10 +12,14 @@ use std::time::Duration;
 use nix::unistd::{Gid, Group, Uid, User};
 use serde::Deserialize;
 
-use crate::api::policy::FieldSet;
+use crate::fields::FieldSet;
 
 /// The default socket path.
 pub const DEFAULT_SOCKET: &str = "/run/cancuoc/api.sock";
+
+/// The longest request line the socket API accepts by default, in bytes (without the
+/// newline); `[server] max_line` changes it.
+pub const MAX_LINE: usize = 64 * 1024;
 
 /// The largest configuration file read.
 const MAX_FILE: u64 = 1024 * 1024;
@@ -174,7 +178,7 @@ impl Config {
                 socket_group: cancuoc,
                 socket_group_required: false,
                 max_connections: 64,
-                max_line: crate::api::MAX_LINE,
+                max_line: MAX_LINE,
                 max_connections_per_uid: 32,
                 idle_timeout: Duration::from_secs(300),
             },
@@ -560,7 +564,7 @@ struct ClientFile {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::api::policy::Field;
+    use crate::fields::Field;
 
     #[test]
     fn an_empty_file_is_the_defaults() {

@@ -9,6 +9,7 @@ pub mod cli;
 pub mod client;
 pub mod config;
 pub mod dump;
+pub mod fields;
 pub mod lds;
 pub mod logging;
 pub mod readers;

@@ -83,15 +83,15 @@ fn wait_of(args: &Args) -> Result<Duration, String> {
 }
 
 /// The fields `--fields` names, if any.
-fn fields_of(args: &Args) -> Result<Option<crate::api::policy::FieldSet>, String> {
+fn fields_of(args: &Args) -> Result<Option<crate::fields::FieldSet>, String> {
     if args.fields.is_empty() {
         return Ok(None);
     }
-    let mut fields = crate::api::policy::FieldSet::parse(args.fields.iter().map(|f| f.trim()))
+    let mut fields = crate::fields::FieldSet::parse(args.fields.iter().map(|f| f.trim()))
         .map_err(|e| format!("--fields: {e}"))?;
     // Asking for the face file asks for the face.
     if args.face.is_some() {
-        fields.insert(crate::api::policy::Field::Face);
+        fields.insert(crate::fields::Field::Face);
     }
     Ok(Some(fields))
 }

@@ -17,6 +17,7 @@ pub mod readers;
 pub(crate) mod reference;
 pub mod session;
 pub mod sim;
+pub mod sim_read;
 pub mod transport;
 pub mod trust;
 pub mod web;

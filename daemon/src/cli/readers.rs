@@ -152,3 +152,35 @@ fn run_through_daemon(args: &Args, socket: &Path) -> ExitCode {
     print_table(&rows);
     Exit::Ok.into()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::transport::Kind;
+
+    #[test]
+    fn the_direct_listing_says_false_for_unknown_presence_and_always_has_an_atr() {
+        let nfc = ReaderInfo {
+            name: "nfc:pn533_usb:001:004".into(),
+            kind: Kind::Nfc,
+            card_present: None,
+            atr: None,
+            busy: false,
+        };
+        assert_eq!(
+            listed_json(&nfc),
+            json!({"kind": "nfc", "name": "nfc:pn533_usb:001:004", "card_present": false, "atr": null})
+        );
+        let pcsc = ReaderInfo {
+            name: "Virtual PCD 00 00".into(),
+            kind: Kind::Pcsc,
+            card_present: Some(true),
+            atr: Some("3B80".into()),
+            busy: false,
+        };
+        assert_eq!(
+            listed_json(&pcsc),
+            json!({"kind": "pcsc", "name": "Virtual PCD 00 00", "card_present": true, "atr": "3B80"})
+        );
+    }
+}

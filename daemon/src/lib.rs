@@ -15,6 +15,7 @@ pub mod logging;
 pub mod readers;
 #[cfg(test)]
 pub(crate) mod reference;
+pub mod service;
 pub mod session;
 pub mod sim;
 pub mod sim_read;

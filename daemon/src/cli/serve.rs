@@ -11,9 +11,6 @@ use crate::config::Config;
 use crate::service::{self, ServeError};
 use crate::trust::TrustStore;
 
-/// The configuration file read when `--config` is not given, if it exists.
-pub const DEFAULT_CONFIG: &str = "/etc/cancuoc/cancuoc.toml";
-
 /// Options of `cancuoc serve`.
 #[derive(Debug, Clone, clap::Args)]
 pub struct Args {
@@ -50,13 +47,7 @@ fn fail(exit: Exit, message: &str) -> ExitCode {
 
 /// The configuration the options name, with the command line's overrides.
 pub fn configuration(args: &Args) -> Result<Config, String> {
-    let mut config = match &args.config {
-        Some(path) => Config::load(path).map_err(|e| e.to_string())?,
-        None if std::path::Path::new(DEFAULT_CONFIG).exists() => {
-            Config::load(std::path::Path::new(DEFAULT_CONFIG)).map_err(|e| e.to_string())?
-        }
-        None => Config::defaults(),
-    };
+    let mut config = Config::load_or_defaults(args.config.as_deref()).map_err(|e| e.to_string())?;
     if let Some(socket) = &args.socket {
         config.server.socket = socket.clone();
     }

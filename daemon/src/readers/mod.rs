@@ -199,7 +199,7 @@ impl Manager {
         }
         for connstring in &readers.nfc {
             state.readers.insert(
-                format!("nfc:{connstring}"),
+                Address::Nfc(connstring).name(),
                 Slot {
                     source: Source::Nfc(connstring.clone()),
                     card: None,

@@ -63,7 +63,7 @@ pub struct ReaderInfo {
 }
 
 /// The prefix of a libnfc device's name.
-pub const NFC_PREFIX: &str = "nfc:";
+const NFC_PREFIX: &str = "nfc:";
 
 /// Where a reader is: which transport, and its name there.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -81,6 +81,14 @@ impl<'a> Address<'a> {
         match name.strip_prefix(NFC_PREFIX) {
             Some(connstring) => Address::Nfc(connstring),
             None => Address::Pcsc(name),
+        }
+    }
+
+    /// The name users give for this reader.
+    pub fn name(&self) -> String {
+        match self {
+            Address::Pcsc(name) => (*name).to_owned(),
+            Address::Nfc(connstring) => format!("{NFC_PREFIX}{connstring}"),
         }
     }
 }
@@ -143,7 +151,7 @@ pub fn list() -> Listing {
         Ok(devices) => listing
             .readers
             .extend(devices.into_iter().map(|connstring| ReaderInfo {
-                name: format!("{NFC_PREFIX}{connstring}"),
+                name: Address::Nfc(&connstring).name(),
                 kind: Kind::Nfc,
                 card_present: None,
                 atr: None,
@@ -210,6 +218,9 @@ mod tests {
             Address::of_name("Virtual PCD 00 00"),
             Address::Pcsc("Virtual PCD 00 00")
         );
+        for name in ["nfc:pn53x_usb:001:004", "Virtual PCD 00 00"] {
+            assert_eq!(Address::of_name(name).name(), name);
+        }
     }
 
     #[test]

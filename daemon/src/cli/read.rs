@@ -193,7 +193,7 @@ pub fn load_trust(paths: &[PathBuf], vouch: &[crate::config::Vouch]) -> Result<T
 }
 
 /// Connects to the card on `reader` (see [`transport::open`]).
-pub fn open_card(reader: &str) -> Result<Box<dyn apdu::Card>, (Exit, String)> {
+fn open_card(reader: &str) -> Result<Box<dyn apdu::Card>, (Exit, String)> {
     transport::open(reader).map_err(|e| match e {
         OpenError::Pcsc(PcscError::NoCard) => (Exit::CardRemoved, "no card in the reader".into()),
         #[cfg(feature = "nfc")]

@@ -452,6 +452,8 @@ fn read_blocking(
     if cancel.is_cancelled() {
         return Err(ReadFailure::Cancelled);
     }
+    // The address comes from the slot, never from parsing the name a client gave: only
+    // configured libnfc devices are opened.
     let connstring;
     let address = match target {
         Target::Pcsc => Address::Pcsc(reader),

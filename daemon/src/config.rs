@@ -12,10 +12,24 @@ use std::time::Duration;
 use nix::unistd::{Gid, Group, Uid, User};
 use serde::Deserialize;
 
-use crate::api::policy::FieldSet;
+use crate::fields::FieldSet;
 
 /// The default socket path.
 pub const DEFAULT_SOCKET: &str = "/run/cancuoc/api.sock";
+
+/// The configuration file read when none is named, if it exists.
+pub const DEFAULT_PATH: &str = "/etc/cancuoc/cancuoc.toml";
+
+/// The file the configuration comes from: `path` when one is named, else
+/// [`DEFAULT_PATH`] when it exists; `None` means the built-in defaults.
+pub fn file_to_read(path: Option<&Path>) -> Option<&Path> {
+    let default = Path::new(DEFAULT_PATH);
+    path.or(default.exists().then_some(default))
+}
+
+/// The longest request line the socket API accepts by default, in bytes (without the
+/// newline); `[server] max_line` changes it.
+pub const MAX_LINE: usize = 64 * 1024;
 
 /// The largest configuration file read.
 const MAX_FILE: u64 = 1024 * 1024;
@@ -174,7 +188,7 @@ impl Config {
                 socket_group: cancuoc,
                 socket_group_required: false,
                 max_connections: 64,
-                max_line: crate::api::MAX_LINE,
+                max_line: MAX_LINE,
                 max_connections_per_uid: 32,
                 idle_timeout: Duration::from_secs(300),
             },
@@ -200,6 +214,14 @@ impl Config {
             web_clients: Vec::new(),
             // A missing `cancuoc` group only narrows the default to root.
             warnings: Vec::new(),
+        }
+    }
+
+    /// Reads and checks the file [`file_to_read`] picks, else gives the defaults.
+    pub fn load_or_defaults(path: Option<&Path>) -> Result<Config, ConfigError> {
+        match file_to_read(path) {
+            Some(path) => Config::load(path),
+            None => Ok(Config::defaults()),
         }
     }
 
@@ -560,7 +582,7 @@ struct ClientFile {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::api::policy::Field;
+    use crate::fields::Field;
 
     #[test]
     fn an_empty_file_is_the_defaults() {

@@ -9,13 +9,16 @@ pub mod cli;
 pub mod client;
 pub mod config;
 pub mod dump;
+pub mod fields;
 pub mod lds;
 pub mod logging;
 pub mod readers;
 #[cfg(test)]
 pub(crate) mod reference;
+pub mod service;
 pub mod session;
 pub mod sim;
+pub mod sim_read;
 pub mod transport;
 pub mod trust;
 pub mod web;

@@ -1,7 +1,7 @@
 #![no_main]
 
 use cancuoc::api::cmd::{self, read::ReadParams};
-use cancuoc::api::policy::FieldSet;
+use cancuoc::fields::FieldSet;
 use libfuzzer_sys::fuzz_target;
 
 // A request line from a client: parsed, then, as a `read`, checked against a name-only

@@ -1,13 +1,12 @@
 //! The local socket API: newline-delimited JSON over a Unix stream socket.
 //!
 //! `server` accepts connections, `connection` frames lines and runs one client's
-//! commands and events, `cmd` answers requests, `policy` decides which fields a client
-//! may have, `throttle` slows clients guessing access keys. docs/api.md describes the
+//! commands and events, `cmd` answers requests (within the [`crate::fields`] a client
+//! may have), `throttle` slows clients guessing access keys. docs/api.md describes the
 //! protocol.
 
 pub mod cmd;
 pub mod connection;
-pub mod policy;
 pub mod server;
 pub mod systemd;
 pub mod throttle;
@@ -20,8 +19,7 @@ use crate::trust::TrustStore;
 
 pub use server::{bind, bind_with, run};
 
-/// The longest request line accepted by default, in bytes (without the newline).
-pub const MAX_LINE: usize = 64 * 1024;
+pub use crate::config::MAX_LINE;
 
 /// The API level `info` reports.
 pub const API_LEVEL: u32 = 1;

@@ -1,20 +1,17 @@
 //! `cancuoc demo`: the full verified read of the built-in simulated Vietnamese card, in
-//! process: PACE with the CAN from the ID number, every data group, chip
-//! authentication, passive authentication against the test CSCA, and the verdict.
+//! process ([`crate::sim_read`]): PACE with the CAN (the end of the ID number), every
+//! data group, chip authentication, passive authentication against the test CSCA, and
+//! the verdict.
 
-use std::collections::BTreeSet;
 use std::process::ExitCode;
 
-use apdu::emulator::CardEmulator;
 use apdu::rng::SystemRng;
 
 use crate::cli::exit::Exit;
 use crate::cli::read::{exit_of, exit_of_error};
-use crate::session::access::AccessInput;
+use crate::session::ReadStats;
 use crate::session::result::{ReadResult, Verdict};
-use crate::session::{self, ReadError, ReadRequest, ReadStats};
-use crate::sim::profile;
-use crate::trust::TrustStore;
+use crate::sim_read::{DemoError, read_demo_card};
 
 /// Options of `cancuoc demo`.
 #[derive(Debug, clap::Args)]
@@ -22,55 +19,6 @@ pub struct Args {
     /// Print the result JSON instead of the summary.
     #[arg(long)]
     pub json: bool,
-}
-
-/// Why the demo could not run.
-#[derive(Debug, thiserror::Error)]
-pub enum DemoError {
-    /// The simulated card's profile did not load.
-    #[error("simulated card: {0}")]
-    Profile(String),
-    /// The read failed.
-    #[error(transparent)]
-    Read(#[from] ReadError),
-}
-
-/// Reads the simulated `vn-cccd` card through the whole pipeline.
-pub fn read_demo_card(
-    rng: &mut impl rand_core::CryptoRng,
-) -> Result<(ReadResult, ReadStats, usize), DemoError> {
-    let profile = profile::vn_cccd().map_err(|e| DemoError::Profile(e.to_string()))?;
-    let mut trust = TrustStore::new();
-    if let Some(csca) = &profile.csca {
-        trust
-            .load_path(csca)
-            .map_err(|e| DemoError::Profile(e.to_string()))?;
-    }
-    let access = AccessInput::IdNumber {
-        id_number: profile.printed.id_number.clone(),
-        birth: None,
-        expiry: None,
-    }
-    .to_key()
-    .map_err(|e| DemoError::Profile(e.to_string()))?;
-    let mut chip = CardEmulator::new(profile.image.clone());
-    tracing::info!(profile = %profile.name, "reading the simulated card");
-    let request = ReadRequest {
-        access,
-        face: Some(crate::lds::dg2::OutputFormat::Jpeg),
-        raw: false,
-        skip: BTreeSet::new(),
-        policy: Default::default(),
-    };
-    let (result, stats) = session::read_card(&mut chip, &request, &trust, rng, &mut |_| {})?;
-    let apdus = chip.stats().commands;
-    tracing::info!(
-        apdus,
-        read_binary = stats.read_binary,
-        bytes = stats.bytes,
-        "simulated card read"
-    );
-    Ok((result, stats, apdus))
 }
 
 /// Runs `cancuoc demo`.

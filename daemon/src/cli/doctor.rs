@@ -103,16 +103,14 @@ pub fn diagnose(config_path: Option<&Path>) -> Vec<Check> {
 }
 
 fn configuration(path: Option<&Path>, checks: &mut Vec<Check>) -> Option<Config> {
-    let default = Path::new(crate::cli::serve::DEFAULT_CONFIG);
-    let path = path.or(default.exists().then_some(default));
-    let Some(path) = path else {
+    let Some(path) = crate::config::file_to_read(path) else {
         checks.push(
             check(
                 "configuration",
                 Status::Warning,
                 format!(
                     "no {} (built-in defaults: no trust anchors, no client rules)",
-                    default.display()
+                    crate::config::DEFAULT_PATH
                 ),
             )
             .fix(
@@ -337,7 +335,17 @@ fn pcscd(config: Option<&Config>, checks: &mut Vec<Check>) {
         Ok(readers) => {
             let names: Vec<String> = readers
                 .iter()
-                .map(|r| format!("{}{}", r.name, if r.card_present { " (card)" } else { "" }))
+                .map(|r| {
+                    format!(
+                        "{}{}",
+                        r.name,
+                        if r.card_present == Some(true) {
+                            " (card)"
+                        } else {
+                            ""
+                        }
+                    )
+                })
                 .collect();
             checks.push(check(
                 "pcscd",

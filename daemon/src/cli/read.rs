@@ -19,7 +19,10 @@ use crate::lds::dg2::OutputFormat;
 use crate::session::access::AccessInput;
 use crate::session::result::{ReadResult, Verdict};
 use crate::session::{self, Progress, ReadError, ReadPolicy, ReadRequest};
-use crate::transport::pcsc::{self, PcscCard};
+#[cfg(feature = "nfc")]
+use crate::transport::nfc::NfcError;
+use crate::transport::pcsc::PcscError;
+use crate::transport::{self, OpenError};
 use crate::trust::TrustStore;
 
 /// Options of `cancuoc read`.
@@ -80,52 +83,32 @@ fn wait_of(args: &Args) -> Result<Duration, String> {
 }
 
 /// The fields `--fields` names, if any.
-fn fields_of(args: &Args) -> Result<Option<crate::api::policy::FieldSet>, String> {
+fn fields_of(args: &Args) -> Result<Option<crate::fields::FieldSet>, String> {
     if args.fields.is_empty() {
         return Ok(None);
     }
-    let mut fields = crate::api::policy::FieldSet::parse(args.fields.iter().map(|f| f.trim()))
+    let mut fields = crate::fields::FieldSet::parse(args.fields.iter().map(|f| f.trim()))
         .map_err(|e| format!("--fields: {e}"))?;
     // Asking for the face file asks for the face.
     if args.face.is_some() {
-        fields.insert(crate::api::policy::Field::Face);
+        fields.insert(crate::fields::Field::Face);
     }
     Ok(Some(fields))
 }
 
-/// A reader holding a card: `reader` itself once a card is in it, else the first
-/// PC/SC reader with one; polled until `wait` has passed.
+/// A reader holding a card (see [`transport::wait_for_card`]), with a spinner while
+/// it waits.
 fn reader_with_card(reader: Option<&str>, wait: Duration) -> Result<String, (Exit, String)> {
-    let deadline = std::time::Instant::now() + wait;
     let waiting = spinner(wait > Duration::ZERO, "waiting for a card");
-    loop {
-        let found = match reader {
-            // libnfc readers are not polled: the connect itself looks for the card. A
-            // named reader without --wait is tried as it is: the connect says what is wrong.
-            Some(r) if r.starts_with("nfc:") || wait.is_zero() => return Ok(r.to_owned()),
-            Some(r) => pcsc::list_readers()
-                .map(|list| {
-                    list.into_iter()
-                        .find(|x| x.name == r && x.card_present)
-                        .map(|x| x.name)
-                })
-                .map_err(|e| (Exit::Transport, e.to_string())),
-            None => pcsc::list_readers()
-                .map(|list| list.into_iter().find(|x| x.card_present).map(|x| x.name))
-                .map_err(|e| (Exit::Transport, e.to_string())),
-        };
-        match found {
-            Ok(Some(name)) => {
-                if let Some(bar) = waiting {
-                    bar.finish_and_clear();
-                }
-                return Ok(name);
+    match transport::wait_for_card(reader, wait) {
+        Ok(Some(name)) => {
+            if let Some(bar) = waiting {
+                bar.finish_and_clear();
             }
-            Ok(None) if std::time::Instant::now() < deadline => {}
-            Ok(None) => return Err((Exit::Transport, "no reader has a card".into())),
-            Err(e) => return Err(e),
+            Ok(name)
         }
-        std::thread::sleep(Duration::from_millis(200));
+        Ok(None) => Err((Exit::Transport, "no reader has a card".into())),
+        Err(e) => Err((Exit::Transport, e.to_string())),
     }
 }
 
@@ -209,35 +192,17 @@ pub fn load_trust(paths: &[PathBuf], vouch: &[crate::config::Vouch]) -> Result<T
     Ok(store)
 }
 
-/// Connects to the card on `reader`: a PC/SC reader name, or `nfc:` and a libnfc
-/// connstring (`nfc:pn53x_usb:001:004`, `nfc:pcsc:Virtual PCD 00 00`) for a reader
-/// driven through libnfc.
-pub fn open_card(reader: &str) -> Result<Box<dyn apdu::Card>, (Exit, String)> {
-    if let Some(connstring) = reader.strip_prefix("nfc:") {
+/// Connects to the card on `reader` (see [`transport::open`]).
+fn open_card(reader: &str) -> Result<Box<dyn apdu::Card>, (Exit, String)> {
+    transport::open(reader).map_err(|e| match e {
+        OpenError::Pcsc(PcscError::NoCard) => (Exit::CardRemoved, "no card in the reader".into()),
         #[cfg(feature = "nfc")]
-        {
-            use crate::transport::nfc::{NfcCard, NfcError};
-            return match NfcCard::connect(connstring) {
-                Ok(card) => Ok(Box::new(card)),
-                Err(NfcError::NoCard) => Err((Exit::CardRemoved, "no card on the reader".into())),
-                Err(e @ NfcError::BadConnstring(_)) => Err((Exit::Usage, e.to_string())),
-                Err(e) => Err((Exit::Transport, e.to_string())),
-            };
-        }
-        #[cfg(not(feature = "nfc"))]
-        {
-            let _ = connstring;
-            return Err((
-                Exit::Usage,
-                "built without NFC support (feature nfc)".into(),
-            ));
-        }
-    }
-    match PcscCard::connect(reader) {
-        Ok(card) => Ok(Box::new(card)),
-        Err(pcsc::PcscError::NoCard) => Err((Exit::CardRemoved, "no card in the reader".into())),
-        Err(e) => Err((Exit::Transport, e.to_string())),
-    }
+        OpenError::Nfc(NfcError::NoCard) => (Exit::CardRemoved, "no card on the reader".into()),
+        #[cfg(feature = "nfc")]
+        e @ OpenError::Nfc(NfcError::BadConnstring(_)) => (Exit::Usage, e.to_string()),
+        e @ OpenError::NoNfcSupport => (Exit::Usage, e.to_string()),
+        e => (Exit::Transport, e.to_string()),
+    })
 }
 
 /// The face format asked for by the name of the `--face` file.
@@ -524,13 +489,7 @@ fn write_outputs(args: &Args, result: &ReadResult, reader: &str, apdus: u64) -> 
         for (name, data) in raw {
             files.insert(name.clone(), decode_base64(data)?);
         }
-        // pcscd gives the ATR of the card in the reader; libnfc readers give none.
-        let atr = pcsc::list_readers()
-            .ok()
-            .and_then(|readers| readers.into_iter().find(|r| r.name == reader))
-            .and_then(|r| r.atr)
-            .and_then(|atr| hex::decode(atr).ok())
-            .unwrap_or_default();
+        let atr = transport::card_atr(reader);
         crate::dump::Dump::of_read(files, reader, &atr, &result.verification.access, apdus)
             .write(dir)
             .map_err(|e| e.to_string())?;

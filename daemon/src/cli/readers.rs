@@ -9,7 +9,7 @@ use serde_json::{Map, Value, json};
 
 use crate::cli::exit::Exit;
 use crate::client::{self, Client};
-use crate::transport::pcsc::{self, ReaderInfo};
+use crate::transport::{self, ReaderInfo};
 
 /// Options of `cancuoc readers`.
 #[derive(Debug, clap::Args)]
@@ -29,12 +29,23 @@ pub struct Args {
 /// How long the daemon may take to list its readers.
 const DAEMON_TIMEOUT: Duration = Duration::from_secs(15);
 
-/// One reader in the listing.
-#[derive(Debug, serde::Serialize)]
-struct Listed {
-    kind: String,
-    #[serde(flatten)]
-    reader: ReaderInfo,
+/// One line of the table: the kind as the daemon or the listing names it, the reader's
+/// name, the card's ATR.
+struct Row<'a> {
+    kind: &'a str,
+    name: &'a str,
+    atr: Option<&'a str>,
+}
+
+/// A reader as the direct listing prints it in JSON: whether a card is present is
+/// `false` where it cannot be told, and the ATR is always there.
+fn listed_json(reader: &ReaderInfo) -> Value {
+    json!({
+        "kind": reader.kind.name(),
+        "name": reader.name,
+        "card_present": reader.card_present.unwrap_or(false),
+        "atr": reader.atr,
+    })
 }
 
 /// Runs `cancuoc readers`.
@@ -53,55 +64,44 @@ pub fn run(args: &Args) -> ExitCode {
     if let Some(socket) = socket {
         return run_through_daemon(args, &socket);
     }
-    let mut listed: Vec<Listed> = Vec::new();
-    let mut problems = Vec::new();
-    match pcsc::list_readers() {
-        Ok(readers) => listed.extend(readers.into_iter().map(|reader| Listed {
-            kind: "pcsc".into(),
-            reader,
-        })),
-        Err(e) => problems.push(e.to_string()),
-    }
-    #[cfg(feature = "nfc")]
-    match crate::transport::nfc::list_devices() {
-        Ok(devices) => listed.extend(devices.into_iter().map(|connstring| Listed {
-            kind: "nfc".into(),
-            reader: ReaderInfo {
-                name: format!("nfc:{connstring}"),
-                card_present: false,
-                atr: None,
-            },
-        })),
-        Err(e) => problems.push(e.to_string()),
-    }
+    let transport::Listing { readers, problems } = transport::list();
     if args.json {
+        let listed: Vec<Value> = readers.iter().map(listed_json).collect();
         let doc = json!({ "readers": listed, "problems": problems });
         println!("{doc}");
     } else {
         for p in &problems {
             eprintln!("cancuoc readers: {p}");
         }
-        print_table(&listed);
+        let rows: Vec<Row<'_>> = readers
+            .iter()
+            .map(|r| Row {
+                kind: r.kind.name(),
+                name: &r.name,
+                atr: r.atr.as_deref(),
+            })
+            .collect();
+        print_table(&rows);
     }
-    if listed.is_empty() && !problems.is_empty() {
+    if readers.is_empty() && !problems.is_empty() {
         Exit::Transport.into()
     } else {
         Exit::Ok.into()
     }
 }
 
-fn print_table(listed: &[Listed]) {
-    if listed.is_empty() {
+fn print_table(rows: &[Row<'_>]) {
+    if rows.is_empty() {
         println!("no readers");
     }
-    for l in listed {
-        let card = match (&l.reader.atr, l.kind.as_str()) {
+    for l in rows {
+        let card = match (l.atr, l.kind) {
             (Some(atr), _) => format!("card, ATR {atr}"),
             // libnfc devices are listed without touching the field.
             (None, "nfc") => "libnfc device".to_owned(),
             (None, _) => "no card".to_owned(),
         };
-        println!("{:<6} {:<40} {card}", l.kind, l.reader.name);
+        println!("{:<6} {:<40} {card}", l.kind, l.name);
     }
 }
 
@@ -141,28 +141,46 @@ fn run_through_daemon(args: &Args, socket: &Path) -> ExitCode {
         println!("{}", json!({ "readers": entries, "problems": [] }));
         return Exit::Ok.into();
     }
-    let listed: Vec<Listed> = entries
+    let rows: Vec<Row<'_>> = entries
         .iter()
-        .map(|r| Listed {
-            kind: r
-                .get("kind")
-                .and_then(Value::as_str)
-                .unwrap_or("pcsc")
-                .to_owned(),
-            reader: ReaderInfo {
-                name: r
-                    .get("name")
-                    .and_then(Value::as_str)
-                    .unwrap_or_default()
-                    .to_owned(),
-                card_present: r
-                    .get("card_present")
-                    .and_then(Value::as_bool)
-                    .unwrap_or(false),
-                atr: r.get("atr").and_then(Value::as_str).map(str::to_owned),
-            },
+        .map(|r| Row {
+            kind: r.get("kind").and_then(Value::as_str).unwrap_or("pcsc"),
+            name: r.get("name").and_then(Value::as_str).unwrap_or_default(),
+            atr: r.get("atr").and_then(Value::as_str),
         })
         .collect();
-    print_table(&listed);
+    print_table(&rows);
     Exit::Ok.into()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::transport::Kind;
+
+    #[test]
+    fn the_direct_listing_says_false_for_unknown_presence_and_always_has_an_atr() {
+        let nfc = ReaderInfo {
+            name: "nfc:pn533_usb:001:004".into(),
+            kind: Kind::Nfc,
+            card_present: None,
+            atr: None,
+            busy: false,
+        };
+        assert_eq!(
+            listed_json(&nfc),
+            json!({"kind": "nfc", "name": "nfc:pn533_usb:001:004", "card_present": false, "atr": null})
+        );
+        let pcsc = ReaderInfo {
+            name: "Virtual PCD 00 00".into(),
+            kind: Kind::Pcsc,
+            card_present: Some(true),
+            atr: Some("3B80".into()),
+            busy: false,
+        };
+        assert_eq!(
+            listed_json(&pcsc),
+            json!({"kind": "pcsc", "name": "Virtual PCD 00 00", "card_present": true, "atr": "3B80"})
+        );
+    }
 }

@@ -23,40 +23,12 @@ use crate::config;
 use crate::session::result::ReadResult;
 use crate::session::{self, Progress, ReadError, ReadRequest};
 use crate::sim::profile::{self, LoadOptions, Profile};
-use crate::transport::pcsc::{Deadlines, PcscCard, PcscError, ReaderEvent, Watcher};
+use crate::transport::pcsc::{PcscError, ReaderEvent, Watcher};
+use crate::transport::{self, Address, Deadlines, Kind, OpenError, ReaderInfo};
 use crate::trust::TrustStore;
 
 /// How many events a subscriber may fall behind before it is told some were lost.
 pub const EVENT_BACKLOG: usize = 256;
-
-/// What kind of reader.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Kind {
-    /// A PC/SC reader through pcscd.
-    Pcsc,
-    /// A libnfc device.
-    Nfc,
-    /// A simulated card in the daemon.
-    Simulator,
-}
-
-/// A reader as `readers` lists it.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub struct ReaderInfo {
-    /// The name to use in `read`.
-    pub name: String,
-    /// The kind.
-    pub kind: Kind,
-    /// Whether a card is in it; `null` when the reader cannot tell without a read
-    /// (libnfc devices).
-    pub card_present: Option<bool>,
-    /// The card's ATR, hex.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub atr: Option<String>,
-    /// Whether a read is under way on it.
-    pub busy: bool,
-}
 
 /// What happened at the readers, as subscribers get it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -227,7 +199,7 @@ impl Manager {
         }
         for connstring in &readers.nfc {
             state.readers.insert(
-                format!("nfc:{connstring}"),
+                Address::Nfc(connstring).name(),
                 Slot {
                     source: Source::Nfc(connstring.clone()),
                     card: None,
@@ -455,8 +427,6 @@ impl Manager {
 
 enum Target {
     Pcsc,
-    // Read only by the NFC transport (feature `nfc`).
-    #[cfg_attr(not(feature = "nfc"), allow(dead_code))]
     Nfc(String),
     Simulator(Box<apdu::emulator::CardImage>),
 }
@@ -482,33 +452,31 @@ fn read_blocking(
     if cancel.is_cancelled() {
         return Err(ReadFailure::Cancelled);
     }
-    match target {
-        Target::Pcsc => {
-            let mut card = PcscCard::connect_with(reader, deadlines).map_err(|e| match e {
-                PcscError::NoCard => ReadFailure::NoCard,
-                e @ PcscError::Busy => ReadFailure::Busy(e.to_string()),
-                e => ReadFailure::Reader(e.to_string()),
-            })?;
-            run(&mut card, &mut *progress)
+    // The address comes from the slot, never from parsing the name a client gave: only
+    // configured libnfc devices are opened.
+    let connstring;
+    let address = match target {
+        Target::Pcsc => Address::Pcsc(reader),
+        Target::Nfc(c) => {
+            connstring = c;
+            Address::Nfc(&connstring)
         }
-        #[cfg(feature = "nfc")]
-        Target::Nfc(connstring) => {
-            use crate::transport::nfc::{NfcCard, NfcError};
-            let mut card = NfcCard::connect(&connstring).map_err(|e| match e {
-                NfcError::NoCard => ReadFailure::NoCard,
-                e => ReadFailure::Reader(e.to_string()),
-            })?;
-            run(&mut card, &mut *progress)
-        }
-        #[cfg(not(feature = "nfc"))]
-        Target::Nfc(_) => Err(ReadFailure::Reader(
-            "this build has no NFC support (feature nfc)".into(),
-        )),
         Target::Simulator(image) => {
             let mut chip = apdu::emulator::CardEmulator::new(*image);
-            run(&mut chip, &mut *progress)
+            return run(&mut chip, &mut *progress);
         }
-    }
+    };
+    let mut card = transport::open_at(address, deadlines).map_err(|e| match e {
+        OpenError::Pcsc(PcscError::NoCard) => ReadFailure::NoCard,
+        #[cfg(feature = "nfc")]
+        OpenError::Nfc(transport::nfc::NfcError::NoCard) => ReadFailure::NoCard,
+        e @ OpenError::Pcsc(PcscError::Busy) => ReadFailure::Busy(e.to_string()),
+        OpenError::NoNfcSupport => {
+            ReadFailure::Reader("this build has no NFC support (feature nfc)".into())
+        }
+        e => ReadFailure::Reader(e.to_string()),
+    })?;
+    run(&mut *card, &mut *progress)
 }
 
 fn info_of(state: &State) -> Vec<ReaderInfo> {

@@ -14,6 +14,7 @@ use apdu::{Command, Response};
 use pcsc::{Context, Protocols, ReaderState, Scope, ShareMode, State};
 
 use super::atr::Atr;
+use super::{Kind, ReaderInfo};
 
 /// Why a PC/SC operation failed.
 #[derive(Debug, thiserror::Error)]
@@ -50,17 +51,6 @@ fn establish() -> Result<Context, PcscError> {
     Context::establish(Scope::User).map_err(PcscError::NoService)
 }
 
-/// A reader as the listing shows it.
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
-pub struct ReaderInfo {
-    /// The reader's name as pcscd gives it.
-    pub name: String,
-    /// Whether a card is present.
-    pub card_present: bool,
-    /// The card's ATR, hex, when one is present.
-    pub atr: Option<String>,
-}
-
 /// The PC/SC readers and what is in them.
 pub fn list_readers() -> Result<Vec<ReaderInfo>, PcscError> {
     let ctx = establish()?;
@@ -80,8 +70,11 @@ pub fn list_readers() -> Result<Vec<ReaderInfo>, PcscError> {
             let present = s.event_state().contains(State::PRESENT);
             ReaderInfo {
                 name: s.name().to_string_lossy().into_owned(),
-                card_present: present,
+                kind: Kind::Pcsc,
+                card_present: Some(present),
                 atr: present.then(|| hex::encode_upper(s.atr())),
+                // pcscd does not say whether a read is under way.
+                busy: false,
             }
         })
         .collect())

@@ -12,7 +12,7 @@ use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 use zeroize::Zeroizing;
 
-use crate::api::policy::FieldSet;
+use crate::fields::FieldSet;
 
 /// The longest `Origin` considered, in bytes (a real one is far shorter).
 pub const MAX_ORIGIN: usize = 512;

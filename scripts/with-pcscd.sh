@@ -9,8 +9,10 @@
 # it is and left running: it must have the vpcd reader (the vsmartcard-vpcd package's
 # configuration does).
 #
-# When it started pcscd itself, SIGHUP to this script restarts it (CMD sees the
+# When it started pcscd itself, SIGUSR1 to this script restarts it (CMD sees the
 # script's PID in CANCUOC_PCSCD_RESTART), for tests of recovery from a pcscd restart.
+# Not SIGHUP: under nohup the shell starts with SIGHUP ignored, and a shell cannot trap
+# a signal that was ignored when it started, so the restart would silently never come.
 #
 # CMD sees CANCUOC_PCSCD=1, CANCUOC_VPCD=127.0.0.1:35963 and
 # CANCUOC_READER='Virtual PCD 00 00'; tests that need pcscd skip themselves without
@@ -98,16 +100,16 @@ else
     printf 'FRIENDLYNAME "Virtual PCD"\nDEVICENAME   /dev/null:0x%X\nLIBPATH      %s\nCHANNELID    0x%X\n' \
         "$VPCD_PORT" "$DRIVER" "$VPCD_PORT" >"$work/reader.conf.d/vpcd"
     start_pcscd
-    # SIGHUP restarts this pcscd, so tests can check that clients recover from it.
+    # SIGUSR1 restarts this pcscd, so tests can check that clients recover from it.
     export CANCUOC_PCSCD_RESTART=$$
     restart=
-    trap 'restart=1' HUP
+    trap 'restart=1' USR1
 fi
 
 export CANCUOC_PCSCD=1
 export CANCUOC_VPCD="127.0.0.1:$VPCD_PORT"
 export CANCUOC_READER="Virtual PCD 00 00"
-# CMD runs in the background so that a SIGHUP is handled while it runs.
+# CMD runs in the background so that a SIGUSR1 is handled while it runs.
 "$@" &
 cmd=$!
 while :; do

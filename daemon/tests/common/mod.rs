@@ -44,17 +44,17 @@ pub fn pcscd_pid(supervisor: &str) -> Option<u32> {
         })
 }
 
-/// Restarts pcscd through `scripts/with-pcscd.sh` (SIGHUP to `supervisor`) and waits
+/// Restarts pcscd through `scripts/with-pcscd.sh` (SIGUSR1 to `supervisor`) and waits
 /// until a new pcscd answers and lists `reader`. Takes the slot guard so that only the
 /// test holding pcscd for itself can restart it.
 pub fn restart_pcscd(_slot: &MutexGuard<'static, ()>, supervisor: &str, reader: &CString) {
     // None when pcscd was killed: the supervisor then only starts a new one.
     let before = pcscd_pid(supervisor);
     let status = Command::new("kill")
-        .args(["-HUP", supervisor])
+        .args(["-USR1", supervisor])
         .status()
         .unwrap();
-    assert!(status.success(), "SIGHUP to {supervisor}");
+    assert!(status.success(), "SIGUSR1 to {supervisor}");
     let deadline = Instant::now() + PCSCD_RESTART;
     loop {
         let now = pcscd_pid(supervisor);

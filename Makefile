@@ -137,11 +137,14 @@ deb: deps
 	rm -rf $(TARGET_DIR)/assets
 	$(TARGET_DIR)/release/cancuoc assets $(TARGET_DIR)/assets
 	gzip -9n $(TARGET_DIR)/assets/man/*.1
-	$(CARGO) deb -p cancuoc --no-build
+	gzip -9n -c CHANGELOG.md > $(TARGET_DIR)/assets/changelog.gz
+	$(CARGO) deb -p cancuoc --no-build --strip
 
-## deb-test: install the package on this machine, run doctor and check-config, purge it.
+## deb-test: lintian, then install the package on this machine, run doctor and
+## check-config, purge it.
 ## Not part of `make test`: the release build alone takes over ten minutes on 2 cores.
 deb-test: deb
+	bash scripts/ensure-packages.sh lintian
 	bash scripts/deb-test.sh $$(ls -t $(TARGET_DIR)/debian/cancuoc_*.deb | head -1)
 
 clean:

@@ -142,6 +142,67 @@ fn read_and_readers_through_the_daemon() {
         "{listing}"
     );
 
+    // --fields through the daemon: the name and the verdict, nothing else of the holder.
+    let out = cancuoc(
+        &[
+            &through[..],
+            &["--id-number", &id, "--fields", "full_name", "--json"],
+        ]
+        .concat(),
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let named: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(named["verification"]["verdict"], "genuine");
+    assert_eq!(named["vn"]["full_name"], json["vn"]["full_name"]);
+    assert_eq!(named["holder"]["full_name"], json["holder"]["full_name"]);
+    for (group, key) in [
+        ("vn", "id_number"),
+        ("holder", "birth_date"),
+        ("vn", "place_of_residence"),
+    ] {
+        assert!(
+            named[group].get(key).is_none(),
+            "{group}.{key} in {named:#}"
+        );
+    }
+    assert!(named.get("document").is_none(), "{named:#}");
+
+    // --wait, through the daemon and directly: asked while the slot is empty, answered
+    // once the card is put in.
+    for local in [false, true] {
+        sim.signal("USR1");
+        wait_until_listed(&socket, &reader, false);
+        let mut args: Vec<&str> = vec!["read", "--reader", &reader, "--id-number", &id];
+        args.extend(["--wait", "60", "--json"]);
+        if local {
+            args.extend(["--local", "--trust", &csca]);
+        } else {
+            args.extend(["--socket", &socket]);
+        }
+        let waiting = Command::new(env!("CARGO_BIN_EXE_cancuoc"))
+            .args(&args)
+            .env("CANCUOC_SOCKET", &socket)
+            .env("CANCUOC_LOG", "warn")
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        sim.signal("USR2");
+        let out = waiting.wait_with_output().unwrap();
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "local {local}: {}",
+            text(&out.stderr)
+        );
+        let waited: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(
+            waited["verification"]["verdict"], "genuine",
+            "local {local}"
+        );
+        assert_eq!(waited["vn"], json["vn"]);
+    }
+
     let (status, log) = daemon.stop();
     assert_eq!(status, Some(0), "{log}");
     for secret in [id.as_str(), "000000", "Đặng"] {
@@ -151,4 +212,25 @@ fn read_and_readers_through_the_daemon() {
         );
     }
     sim.stop();
+}
+
+/// Waits until the daemon lists `reader` with (or without) a card.
+fn wait_until_listed(socket: &str, reader: &str, present: bool) {
+    let deadline = std::time::Instant::now() + common::EVENT_DEADLINE;
+    loop {
+        let out = cancuoc(&["readers", "--socket", socket, "--json"]);
+        let listing: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap_or_default();
+        let seen = listing["readers"].as_array().is_some_and(|rs| {
+            rs.iter()
+                .any(|r| r["name"] == reader && r["card_present"] == present)
+        });
+        if seen {
+            return;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{reader} never listed with card_present {present}: {listing}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
 }

@@ -394,6 +394,36 @@ impl Manager {
         }
     }
 
+    /// Waits up to `wait` for a card in the claimed reader (at once when one is there),
+    /// and records its insertion in the claim.
+    pub async fn wait_for_card(
+        self: &Arc<Self>,
+        claim: &mut Claim,
+        wait: Duration,
+        cancel: &CancelToken,
+    ) -> Result<(), ClaimError> {
+        let deadline = tokio::time::Instant::now() + wait;
+        loop {
+            let changed = self.changed.notified();
+            tokio::pin!(changed);
+            changed.as_mut().enable();
+            let card = self
+                .lock()
+                .readers
+                .get(&claim.reader)
+                .and_then(|slot| slot.card);
+            if let Some(insertion) = card {
+                claim.insertion = insertion;
+                return Ok(());
+            }
+            tokio::select! {
+                _ = &mut changed => {}
+                _ = tokio::time::sleep_until(deadline) => return Err(ClaimError::NoCard),
+                _ = cancel.cancelled() => return Err(ClaimError::Cancelled),
+            }
+        }
+    }
+
     /// Runs one read on the claimed reader, on a blocking thread. The claim is held
     /// until the card is released, even when the caller stops waiting.
     pub async fn read(

@@ -2,7 +2,7 @@
 //!
 //! Checked before any reader is touched: the parameters, the access data's form, the
 //! fields against the client's policy, the client's wrong-key throttle. Then the reader
-//! is claimed (named, or the first card, waiting for one up to `wait` seconds), the
+//! is claimed (named, or the first card; either way waiting up to `wait` seconds for a card), the
 //! card's throttle is checked, and the read runs on its own thread; this task writes the
 //! answer when it ends.
 
@@ -351,6 +351,24 @@ async fn run(
     progress: impl Fn(&str, crate::session::Progress) + Send + 'static,
 ) -> Result<Fields, CmdError> {
     let claim = match plan.reader {
+        // A named reader without a card is waited on as long as `wait` allows; with no
+        // wait the read goes ahead and reports the missing card itself.
+        Some(mut claim) if !plan.wait.is_zero() => {
+            let waited = shared
+                .readers
+                .wait_for_card(&mut claim, plan.wait, &cancel)
+                .await;
+            match waited {
+                Ok(()) => claim,
+                Err(ClaimError::NoCard) => {
+                    return Err(CmdError::new(
+                        Code::CardRemoved,
+                        "no card in the reader within the wait",
+                    ));
+                }
+                Err(e) => return Err(claim_error(e)),
+            }
+        }
         Some(claim) => claim,
         None => shared
             .readers

@@ -58,7 +58,7 @@ fn trust_bsi_sod_hashes_ok_without_anchor() {
         signer.subject
     );
     assert!(r.signature_algorithm.as_deref().unwrap().contains("PSS"));
-    assert_eq!(r.sod_signature, "valid");
+    assert_eq!(r.sod_signature, passive::SignatureStatus::Valid);
     let codes: Vec<&str> = r.problems.iter().map(|p| p.code.as_str()).collect();
     assert_eq!(codes, ["dg-not-in-sod", "csca-not-found"], "{r:#?}");
 }
@@ -208,7 +208,7 @@ fn trust_bsi_sod_in_indefinite_length_ber() {
     let der_result = verify_passive(&sod, &dgs, &TrustStore::new(), bsi_time(), D);
     let ber_result = verify_passive(&ber, &dgs, &TrustStore::new(), bsi_time(), D);
     assert_eq!(ber_result, der_result);
-    assert_eq!(ber_result.sod_signature, "valid");
+    assert_eq!(ber_result.sod_signature, passive::SignatureStatus::Valid);
 }
 
 /// The German master list against the chain rules (see passive.rs): which CSCA

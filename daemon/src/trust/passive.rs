@@ -59,6 +59,33 @@
 //! | `ef-com-mismatch` | warning | EF.COM's list of data groups disagrees with the data groups EF.SOD hashes (the SOD decides) |
 //! | `dg-undecodable` | warning | a data group whose hash matched does not decode |
 //!
+//! # Validity model
+//! Expiry is no forgery: a document stays valid for ten years or more while its DS
+//! key signs for a few months (ICAO Doc 9303-12, key management: a key's certificate
+//! stays valid for its private key usage period plus the validity of everything the
+//! key signed), so an expired DS, intermediate or CSCA is a warning. What a retired
+//! key signs afterwards is not: the chain model (validity judged at the time each
+//! signature was made) is checked as far as the signed data dates it.
+//! - Every certificate's validity must begin within its issuer's validity (subject
+//!   notBefore in issuer notBefore..=notAfter), for the DS and every intermediate:
+//!   the issuer's key cannot have certified it earlier, and may not later.
+//! - When the SignerInfo carries the signingTime signed attribute (RFC 5652 §11.3),
+//!   it must lie within the DS certificate's validity and, when the DS certificate
+//!   has the privateKeyUsagePeriod extension (2.5.29.16, which ICAO 9303-12 profiles
+//!   for DS certificates), within that period. A signingTime or a period that does not
+//!   decode fails the check. Without signingTime, the signing moment is unknown and
+//!   only the expiry warning remains.
+//!
+//! # Path length and critical extensions
+//! - basicConstraints pathLenConstraint (RFC 5280 §4.2.1.9, §6.1.4 (l), (m)) is
+//!   enforced on every issuer, the CSCA included: it bounds the non-self-issued
+//!   intermediate CA certificates between it and the DS. ICAO CSCAs carry 0 (512 of
+//!   551 in the German master list, 9 carry 1, 30 none), so an intermediate carried
+//!   on the card is accepted only when it is a self-issued link certificate.
+//! - A certificate of the chain with a critical extension this reader does not
+//!   understand is rejected (RFC 5280 §4.2). In the German master list and the BSI
+//!   data set only keyUsage and basicConstraints are ever critical.
+//!
 //! # Chain rules
 //! - Trust anchors are the certificates of the [`TrustStore`] (CSCAs and the link
 //!   certificates master lists carry); intermediates are the other certificates

@@ -1568,6 +1568,24 @@ mod tests {
     }
 
     #[test]
+    fn signature_status_serializes_to_its_wire_name() {
+        use SignatureStatus as S;
+        for (status, wire) in [
+            (S::Valid, "valid"),
+            (S::Invalid, "invalid"),
+            (S::Unsupported, "unsupported"),
+            (S::NotChecked, "not-checked"),
+        ] {
+            assert_eq!(
+                serde_json::to_string(&status).unwrap(),
+                format!("\"{wire}\"")
+            );
+            assert_eq!(status.as_str(), wire);
+            assert_eq!(status.to_string(), wire);
+        }
+    }
+
+    #[test]
     fn status_follows_the_worst_effect() {
         let p = |c| Problem::new(c, "");
         assert_eq!(status_of(&[]), PassiveStatus::Valid);

@@ -248,6 +248,42 @@ fn trust_german_master_list_ca_flags() {
     }
 }
 
+/// The extension rules of passive authentication against the German master list and
+/// the BSI data set's DS: no critical extension the reader does not understand, and
+/// the pathLenConstraint figures the module documentation gives.
+#[test]
+fn trust_reference_certificates_extensions() {
+    let Some(ml) = shared_data("masterlists/DE_ML_2024-12-19.ml") else {
+        return;
+    };
+    let Some((sod, _)) = bsi_files() else {
+        return;
+    };
+    let mut store = TrustStore::new();
+    store.load_path(&ml).unwrap();
+    let certs = store.certificates();
+    let count = |n: Option<u32>| {
+        certs
+            .iter()
+            .filter(|c| c.path_len_constraint() == n)
+            .count()
+    };
+    assert_eq!((count(Some(0)), count(Some(1)), count(None)), (512, 9, 30));
+    let outer = der::parse_single(&sod, 0x77, "sod").unwrap();
+    let signed = cms::SignedData::from_content_info(outer.value).unwrap();
+    for c in certs.iter().chain(&signed.certificates) {
+        assert!(
+            c.unknown_critical_extensions().is_empty(),
+            "{}: {:?}",
+            c.subject,
+            c.unknown_critical_extensions()
+        );
+        if let Some(period) = c.private_key_usage_period() {
+            assert!(period.is_ok(), "{}", c.subject);
+        }
+    }
+}
+
 /// Every certificate of the German master list, of the BSI data set's EF.SOD and of
 /// the test PKI, parsed into [`Certificate`] and summed up field by field. The figure
 /// was taken with the project's own X.509 reader before certificates moved onto

@@ -1,4 +1,5 @@
-//! X.509 certificate and CRL parsing, summaries and self-signature checks on hostile bytes.
+//! X.509 certificate and CRL parsing, summaries, extensions and self-signature checks on
+//! hostile bytes.
 #![no_main]
 use cancuoc::trust::passive::CertificateSummary;
 use cancuoc::trust::signature::{SignatureAlgorithm, verify};
@@ -12,7 +13,11 @@ fuzz_target!(|data: &[u8]| {
             let _ = verify(alg, &cert.public_key, cert.tbs(), &cert.signature);
         }
         let _ = cert.to_pem();
+        let _ = cert.path_len_constraint();
+        let _ = cert.private_key_usage_period();
+        let _ = cert.unknown_critical_extensions();
     }
+    let _ = cancuoc::trust::certificate::KeyUsagePeriod::from_der(data);
     if let Ok(crl) = Crl::from_der(data) {
         let _ = crl.revoked_serials();
     }

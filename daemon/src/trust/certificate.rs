@@ -515,6 +515,72 @@ impl KeyUsage {
     }
 }
 
+/// The extensions a certificate may mark critical and still be accepted, with why
+/// each is understood (RFC 5280 §4.2: a critical extension the reader does not
+/// recognise makes the certificate unusable).
+pub const UNDERSTOOD_EXTENSIONS: &[(&[u8], &str)] = &[
+    (
+        oid::EXT_SUBJECT_KEY_ID,
+        "read: finds the issuer of a certificate",
+    ),
+    (
+        oid::EXT_AUTHORITY_KEY_ID,
+        "read: finds the issuer of a certificate",
+    ),
+    (
+        oid::EXT_BASIC_CONSTRAINTS,
+        "read: cA and pathLenConstraint are enforced on every issuer",
+    ),
+    (
+        oid::EXT_KEY_USAGE,
+        "read: keyCertSign on issuers, digitalSignature on the document signer",
+    ),
+    (
+        oid::EXT_PRIVATE_KEY_USAGE_PERIOD,
+        "read: must contain the signing time of the document signer",
+    ),
+];
+
+/// The `privateKeyUsagePeriod` extension (RFC 3280 §4.2.1.4; ICAO 9303-12 profiles it
+/// for CSCA and document signer certificates): when the private key may sign.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct KeyUsagePeriod {
+    pub not_before: Option<Time>,
+    pub not_after: Option<Time>,
+}
+
+impl KeyUsagePeriod {
+    /// Parses `SEQUENCE { notBefore [0] GeneralizedTime OPTIONAL, notAfter [1]
+    /// GeneralizedTime OPTIONAL }` (both tagged implicitly).
+    pub fn from_der(data: &[u8]) -> Result<KeyUsagePeriod, DerError> {
+        const CTX: &str = "privateKeyUsagePeriod";
+        let seq = der::parse_single(data, tag::SEQUENCE, CTX)?;
+        let mut r = seq.reader();
+        let time = |t: Tlv<'_>| {
+            Time::from_der(&Tlv {
+                tag: tag::GENERALIZED_TIME,
+                value: t.value,
+                raw: t.raw,
+            })
+        };
+        let not_before = r.optional(tag::ctx_prim(0))?.map(time).transpose()?;
+        let not_after = r.optional(tag::ctx_prim(1))?.map(time).transpose()?;
+        if !r.is_empty() || (not_before.is_none() && not_after.is_none()) {
+            // RFC 3280: at least one of the two is present, and nothing else.
+            return Err(DerError::new(CTX, "malformed"));
+        }
+        Ok(KeyUsagePeriod {
+            not_before,
+            not_after,
+        })
+    }
+
+    /// Whether the key may sign at `at`.
+    pub fn contains(&self, at: Time) -> bool {
+        self.not_before.is_none_or(|b| b <= at) && self.not_after.is_none_or(|a| at <= a)
+    }
+}
+
 /// A parsed X.509 certificate, owning its DER encoding.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Certificate {
@@ -697,6 +763,62 @@ impl Certificate {
             (Some(_), Some(_)) => false,
             _ => self.subject.matches(&child.issuer),
         }
+    }
+
+    /// x509-parser's view of the certificate, read again from [`Certificate::der`]
+    /// (what it adds is kept out of the struct, whose fields are the ones every
+    /// reference certificate is held to).
+    fn x509(&self) -> Option<x509_parser::certificate::X509Certificate<'_>> {
+        use x509_parser::prelude::FromDer;
+        x509_parser::certificate::X509Certificate::from_der(&self.der)
+            .ok()
+            .map(|(_, c)| c)
+    }
+
+    /// basicConstraints `pathLenConstraint`: how many non-self-issued intermediate CA
+    /// certificates may follow this one in a path (RFC 5280 §4.2.1.9); `None` when
+    /// absent (no limit) or when the extension does not decode (it then grants no cA).
+    pub fn path_len_constraint(&self) -> Option<u32> {
+        use x509_parser::extensions::ParsedExtension;
+        let x509 = self.x509()?;
+        x509.tbs_certificate
+            .extensions()
+            .iter()
+            .filter(|e| e.oid.as_bytes() == oid::EXT_BASIC_CONSTRAINTS)
+            .find_map(|e| match e.parsed_extension() {
+                ParsedExtension::BasicConstraints(bc) => bc.path_len_constraint,
+                _ => None,
+            })
+    }
+
+    /// The `privateKeyUsagePeriod` extension (2.5.29.16), when present: `Err` when it
+    /// is present but does not decode.
+    pub fn private_key_usage_period(&self) -> Option<Result<KeyUsagePeriod, DerError>> {
+        let x509 = self.x509()?;
+        let ext = x509
+            .tbs_certificate
+            .extensions()
+            .iter()
+            .find(|e| e.oid.as_bytes() == oid::EXT_PRIVATE_KEY_USAGE_PERIOD)?;
+        Some(KeyUsagePeriod::from_der(ext.value))
+    }
+
+    /// The OIDs of the critical extensions this reader does not understand (not in
+    /// [`UNDERSTOOD_EXTENSIONS`]): RFC 5280 §4.2 requires such a certificate to be
+    /// rejected. A certificate that no longer parses lists nothing here; it cannot
+    /// have been parsed into a [`Certificate`] in the first place.
+    pub fn unknown_critical_extensions(&self) -> Vec<Vec<u8>> {
+        let Some(x509) = self.x509() else {
+            return Vec::new();
+        };
+        x509.tbs_certificate
+            .extensions()
+            .iter()
+            .filter(|e| e.critical)
+            .map(|e| e.oid.as_bytes())
+            .filter(|o| !UNDERSTOOD_EXTENSIONS.iter().any(|(u, _)| u == o))
+            .map(<[u8]>::to_vec)
+            .collect()
     }
 
     /// The PEM encoding.

@@ -54,6 +54,10 @@ struct Template<'a> {
     key_usage: Option<&'a [u8]>,
     /// tbsCertificate.signature when it should differ from the outer one.
     inner: Option<AlgorithmIdentifier>,
+    /// basicConstraints pathLenConstraint (with `ca: Some(true)`).
+    path_len: Option<u8>,
+    /// Further whole `Extension` elements.
+    extensions: Vec<Vec<u8>>,
 }
 
 impl<'a> Template<'a> {
@@ -68,6 +72,8 @@ impl<'a> Template<'a> {
             ca: None,
             key_usage: None,
             inner: None,
+            path_len: None,
+            extensions: Vec::new(),
         }
     }
 
@@ -107,12 +113,17 @@ impl<'a> Template<'a> {
         }
         if let Some(ca) = self.ca {
             let bc = if ca {
-                der::sequence(&[&der::encode(tag::BOOLEAN, &[0xff])])
+                let flag = der::encode(tag::BOOLEAN, &[0xff]);
+                match self.path_len {
+                    Some(n) => der::sequence(&[&flag, &der::small_int(n.into())]),
+                    None => der::sequence(&[&flag]),
+                }
             } else {
                 der::sequence(&[])
             };
             exts.push(ext(oid::EXT_BASIC_CONSTRAINTS, &bc));
         }
+        exts.extend(self.extensions);
         let refs: Vec<&[u8]> = exts.iter().map(Vec::as_slice).collect();
         let outer = ECDSA_SHA256.identifier().to_der();
         let inner = self
@@ -177,10 +188,19 @@ fn ds_under(issuer: &Issued, label: &str) -> Issued {
     .build()
 }
 
-/// A VN intermediate (link-style) certificate issued by the fixture CSCA, adjusted by
+/// A VN CSCA without pathLenConstraint: the fixture CSCA, like the CSCAs ICAO
+/// profiles, has pathLenConstraint 0 and so admits no intermediate CA below it.
+fn open_csca() -> Issued {
+    Template::new(0x40, name("VN", "CSCA TEST open"), p256("open-csca"), None)
+        .ca()
+        .build()
+}
+
+/// A VN intermediate (link-style) certificate issued by [`open_csca`], adjusted by
 /// `f`, and a DS under it.
-fn intermediate(p: &TestPki, f: impl FnOnce(Template) -> Template) -> (Issued, Issued) {
-    let t = Template::new(0x41, name("VN", "Link TEST"), p256("link"), Some(&p.csca));
+fn intermediate(_p: &TestPki, f: impl FnOnce(Template) -> Template) -> (Issued, Issued) {
+    let csca = open_csca();
+    let t = Template::new(0x41, name("VN", "Link TEST"), p256("link"), Some(&csca));
     let link = f(t).build();
     let ds = ds_under(&link, "under link");
     (link, ds)
@@ -190,7 +210,7 @@ fn intermediate(p: &TestPki, f: impl FnOnce(Template) -> Template) -> (Issued, I
 fn trust_chain_intermediate_checks_pass_when_compliant() {
     let p = pki();
     let (link, ds) = intermediate(&p, |t| t.ca());
-    let store = store_of(&[&p.csca.certificate]);
+    let store = store_of(&[&p.csca.certificate, &open_csca().certificate]);
     let r = verify_passive(
         &sod(&ds, &[&link.certificate]),
         &synthetic_card(),
@@ -219,7 +239,7 @@ fn trust_chain_intermediate_checks_pass_when_compliant() {
 #[test]
 fn trust_chain_intermediate_without_ca_is_invalid() {
     let p = pki();
-    let store = store_of(&[&p.csca.certificate]);
+    let store = store_of(&[&p.csca.certificate, &open_csca().certificate]);
     for ca in [None, Some(false)] {
         let (link, ds) = intermediate(&p, |mut t| {
             t.ca = ca;
@@ -244,7 +264,7 @@ fn trust_chain_intermediate_without_ca_is_invalid() {
 #[test]
 fn trust_chain_wrong_key_usage_is_invalid() {
     let p = pki();
-    let store = store_of(&[&p.csca.certificate]);
+    let store = store_of(&[&p.csca.certificate, &open_csca().certificate]);
     // An intermediate that may only sign documents.
     let (link, ds) = intermediate(&p, |mut t| {
         t.ca = Some(true);
@@ -284,9 +304,10 @@ fn trust_chain_wrong_key_usage_is_invalid() {
 fn trust_chain_revoked_intermediate_is_invalid() {
     let p = pki();
     let (link, ds) = intermediate(&p, |t| t.ca());
+    let open = open_csca();
     let crl = issue_crl(
-        &p.csca.certificate,
-        &p.csca.key,
+        &open.certificate,
+        &open.key,
         test_pki::CSCA_SIGNATURE,
         date(2025, 1, 1),
         date(2035, 1, 1),
@@ -294,7 +315,7 @@ fn trust_chain_revoked_intermediate_is_invalid() {
         &mut DeterministicRng::new(b"chain", "crl"),
     )
     .unwrap();
-    let mut store = store_of(&[&p.csca.certificate]);
+    let mut store = store_of(&[&p.csca.certificate, &open_csca().certificate]);
     store.add_crl(p.crl.clone());
     store.add_crl(crl);
     let r = verify_passive(
@@ -322,7 +343,7 @@ fn trust_chain_revoked_intermediate_is_invalid() {
 #[test]
 fn trust_chain_intermediate_validity() {
     let p = pki();
-    let store = store_of(&[&p.csca.certificate]);
+    let store = store_of(&[&p.csca.certificate, &open_csca().certificate]);
     let (link, ds) = intermediate(&p, |mut t| {
         t.not_before = date(2026, 1, 1);
         t.ca()
@@ -335,7 +356,14 @@ fn trust_chain_intermediate_validity() {
         VN,
     );
     assert_eq!(r.status, PassiveStatus::Invalid, "{r:#?}");
-    assert_eq!(codes(&r), ["certificate-not-yet-valid"]);
+    // The DS, valid from 2024, predates the link that issued it.
+    assert_eq!(
+        codes(&r),
+        [
+            "certificate-not-yet-valid",
+            "certificate-outside-issuer-validity"
+        ]
+    );
     let (link, ds) = intermediate(&p, |mut t| {
         t.not_after = date(2025, 1, 1);
         t.ca()
@@ -362,7 +390,7 @@ fn mismatch(t: Template<'_>) -> Template<'_> {
 #[test]
 fn trust_chain_inner_outer_algorithm_mismatch_is_invalid() {
     let p = pki();
-    let store = store_of(&[&p.csca.certificate]);
+    let store = store_of(&[&p.csca.certificate, &open_csca().certificate]);
     // On the DS.
     let ds =
         mismatch(Template::new(0x54, name("VN", "DS alg"), p256("ds-alg"), Some(&p.csca)).ds())
@@ -414,7 +442,7 @@ fn trust_chain_country_mismatch_is_not_verified() {
         assert_eq!(r.status, PassiveStatus::Valid, "{state}: {r:#?}");
     }
     // The fixtures under the wrong state, an organisation, a specimen, no state.
-    let store = store_of(&[&p.csca.certificate]);
+    let store = store_of(&[&p.csca.certificate, &open_csca().certificate]);
     let vn_sod = super::fixture_tests::sod_for(
         &p.ds,
         SignatureAlgorithm::Ecdsa(HashAlgorithm::Sha384),
@@ -562,7 +590,7 @@ fn card_security(p: &TestPki, content_type: &[u8], content: &[u8]) -> Vec<u8> {
 #[test]
 fn trust_card_security() {
     let p = pki();
-    let mut store = store_of(&[&p.csca.certificate]);
+    let mut store = store_of(&[&p.csca.certificate, &open_csca().certificate]);
     store.add_crl(p.crl.clone());
     let infos = security_infos();
     let cs = card_security(&p, oid::ID_SECURITY_OBJECT, &infos);
@@ -628,4 +656,282 @@ fn trust_card_security() {
 
 fn codes_of(problems: &[passive::Problem]) -> Vec<&'static str> {
     problems.iter().map(|p| p.code.as_str()).collect()
+}
+
+/// A whole `Extension` element.
+fn extension(id: &[u8], critical: bool, value: &[u8]) -> Vec<u8> {
+    let o = der::oid(id);
+    let v = der::octet_string(value);
+    if critical {
+        der::sequence(&[&o, &der::encode(tag::BOOLEAN, &[0xff]), &v])
+    } else {
+        der::sequence(&[&o, &v])
+    }
+}
+
+#[test]
+fn trust_chain_path_length_is_enforced() {
+    let p = pki();
+    assert_eq!(p.csca.certificate.path_len_constraint(), Some(0));
+    let store = store_of(&[&p.csca.certificate, &open_csca().certificate]);
+    // A CA certificate the fixture CSCA (pathLenConstraint 0) issued, carried on the
+    // card as an intermediate: the CSCA admits none.
+    let t = Template::new(0x42, name("VN", "Sub CA TEST"), p256("sub"), Some(&p.csca)).ca();
+    let sub = t.build();
+    let ds = ds_under(&sub, "under sub");
+    let r = verify_passive(
+        &sod(&ds, &[&sub.certificate]),
+        &synthetic_card(),
+        &store,
+        at(),
+        VN,
+    );
+    assert_eq!(r.status, PassiveStatus::Invalid, "{r:#?}");
+    assert_eq!(codes(&r), ["path-length-exceeded"]);
+    assert!(r.problems[0].message.contains("CSCA TEST Vietnam"));
+    // The same through the fixture's intermediate CA.
+    let r = verify_passive(
+        &sod(&p.ds_intermediate, &[&p.intermediate_ca.certificate]),
+        &synthetic_card(),
+        &store,
+        at(),
+        VN,
+    );
+    assert_eq!(codes(&r), ["path-length-exceeded"], "{r:#?}");
+    // A self-issued link certificate does not count (RFC 5280 §6.1.4 (l)): the
+    // fixture's link to the new CSCA key stays valid under the same CSCA.
+    let r = verify_passive(
+        &sod(&p.ds_link, &[&p.link]),
+        &synthetic_card(),
+        &store,
+        at(),
+        VN,
+    );
+    assert_eq!(r.status, PassiveStatus::Valid, "{r:#?}");
+    assert!(r.problems.is_empty(), "{r:#?}");
+    // Two intermediates under a CSCA without limit: the upper one's
+    // pathLenConstraint 0 forbids the lower one; 1 allows it.
+    for (limit, expected) in [(0u8, vec!["path-length-exceeded"]), (1, vec![])] {
+        let (upper, _) = intermediate(&p, |mut t| {
+            t.path_len = Some(limit);
+            t.ca()
+        });
+        let lower = Template::new(0x43, name("VN", "Lower TEST"), p256("lower"), Some(&upper))
+            .ca()
+            .build();
+        let ds = ds_under(&lower, "under lower");
+        let r = verify_passive(
+            &sod(&ds, &[&lower.certificate, &upper.certificate]),
+            &synthetic_card(),
+            &store,
+            at(),
+            VN,
+        );
+        assert_eq!(codes(&r), expected, "pathLen {limit}: {r:#?}");
+        assert_eq!(r.chain.len(), 2);
+    }
+}
+
+#[test]
+fn trust_chain_unknown_critical_extension_is_invalid() {
+    let p = pki();
+    let store = store_of(&[&p.csca.certificate, &open_csca().certificate]);
+    // 1.3.6.1.4.1.99999.1, an extension nobody here knows.
+    let private = [0x2b, 0x06, 0x01, 0x04, 0x01, 0x86, 0x8d, 0x1f, 0x01];
+    for critical in [true, false] {
+        let mut t = Template::new(0x56, name("VN", "DS ext"), p256("ds-ext"), Some(&p.csca)).ds();
+        t.extensions = vec![extension(&private, critical, &der::small_int(1))];
+        let ds = t.build();
+        assert_eq!(
+            ds.certificate.unknown_critical_extensions().len(),
+            usize::from(critical)
+        );
+        let r = verify_passive(&sod(&ds, &[]), &synthetic_card(), &store, at(), VN);
+        if critical {
+            assert_eq!(r.status, PassiveStatus::Invalid, "{r:#?}");
+            assert_eq!(codes(&r), ["unknown-critical-extension"]);
+        } else {
+            assert_eq!(r.status, PassiveStatus::Valid, "{r:#?}");
+        }
+    }
+    // On an intermediate: name constraints are not enforced here, so a critical one
+    // is not understood.
+    let nc = der::sequence(&[&der::encode(
+        tag::ctx(0),
+        &der::sequence(&[&der::encode(tag::ctx(4), &name("VN", "x").der)]),
+    )]);
+    let (link, ds) = intermediate(&p, |mut t| {
+        t.extensions = vec![extension(oid::EXT_NAME_CONSTRAINTS, true, &nc)];
+        t.ca()
+    });
+    let r = verify_passive(
+        &sod(&ds, &[&link.certificate]),
+        &synthetic_card(),
+        &store,
+        at(),
+        VN,
+    );
+    assert_eq!(codes(&r), ["unknown-critical-extension"], "{r:#?}");
+    assert!(r.problems[0].message.contains("Link TEST"));
+}
+
+#[test]
+fn trust_chain_validity_begins_within_the_issuers() {
+    let p = pki();
+    let store = store_of(&[&p.csca.certificate, &open_csca().certificate]);
+    // A DS whose validity begins before the CSCA's.
+    let mut t = Template::new(
+        0x57,
+        name("VN", "DS early"),
+        p256("ds-early"),
+        Some(&p.csca),
+    );
+    t.not_before = date(2023, 6, 1);
+    let r = verify_passive(
+        &sod(&t.ds().build(), &[]),
+        &synthetic_card(),
+        &store,
+        at(),
+        VN,
+    );
+    assert_eq!(r.status, PassiveStatus::Invalid, "{r:#?}");
+    assert_eq!(codes(&r), ["certificate-outside-issuer-validity"]);
+    // A DS certified after its intermediate had expired: an expired intermediate is
+    // a warning, but its retired key may not issue.
+    let (link, _) = intermediate(&p, |mut t| {
+        t.not_after = date(2025, 1, 1);
+        t.ca()
+    });
+    let mut t = Template::new(0x58, name("VN", "DS late"), p256("ds-late"), Some(&link));
+    t.not_before = date(2025, 3, 1);
+    let ds = t.ds().build();
+    let r = verify_passive(
+        &sod(&ds, &[&link.certificate]),
+        &synthetic_card(),
+        &store,
+        at(),
+        VN,
+    );
+    assert_eq!(r.status, PassiveStatus::Invalid, "{r:#?}");
+    assert_eq!(
+        codes(&r),
+        [
+            "intermediate-expired",
+            "certificate-outside-issuer-validity"
+        ]
+    );
+    assert!(r.problems[1].message.contains("DS late"));
+}
+
+/// An EF.SOD over the synthetic card signed by `ds` with a signingTime attribute.
+fn sod_signed_at(ds: &Issued, signed_at: Time) -> Vec<u8> {
+    let lso =
+        crate::lds::sod::LdsSecurityObject::new(HashAlgorithm::Sha256, &synthetic_card(), None);
+    let ci = sign_signed_data(
+        oid::LDS_SECURITY_OBJECT,
+        &lso.to_der(),
+        &ds.certificate,
+        &ds.key,
+        HashAlgorithm::Sha256,
+        ECDSA_SHA256,
+        &[&ds.certificate],
+        Some(signed_at),
+        &mut DeterministicRng::new(b"chain", "signed at"),
+    )
+    .unwrap();
+    crate::lds::sod::Sod::wrap(&ci)
+}
+
+#[test]
+fn trust_chain_signing_time_lies_within_the_ds() {
+    let p = pki();
+    let store = store_of(&[&p.csca.certificate]);
+    // A DS that served 2024 and has expired since.
+    let mut t = Template::new(0x59, name("VN", "DS 2024"), p256("ds-2024"), Some(&p.csca));
+    t.not_after = date(2025, 1, 1);
+    let ds = t.ds().build();
+    // Signed while it served: expired now, which a document outlives.
+    let r = verify_passive(
+        &sod_signed_at(&ds, date(2024, 6, 1)),
+        &synthetic_card(),
+        &store,
+        at(),
+        VN,
+    );
+    assert_eq!(r.status, PassiveStatus::Valid, "{r:#?}");
+    assert_eq!(codes(&r), ["ds-expired"]);
+    // Signed after it expired, or before it began.
+    for signed_at in [date(2025, 3, 1), date(2023, 12, 1)] {
+        let r = verify_passive(
+            &sod_signed_at(&ds, signed_at),
+            &synthetic_card(),
+            &store,
+            at(),
+            VN,
+        );
+        assert_eq!(r.status, PassiveStatus::Invalid, "{signed_at}: {r:#?}");
+        assert!(
+            codes(&r).contains(&"signing-time-outside-validity"),
+            "{signed_at}: {r:#?}"
+        );
+    }
+}
+
+#[test]
+fn trust_chain_signing_time_lies_within_the_private_key_usage_period() {
+    let p = pki();
+    let store = store_of(&[&p.csca.certificate]);
+    // Valid 2024 to 2034, but the key may sign only until April 2024.
+    let pkup = der::sequence(&[
+        &der::encode(tag::ctx_prim(0), b"20240101000000Z"),
+        &der::encode(tag::ctx_prim(1), b"20240401000000Z"),
+    ]);
+    let mut t = Template::new(0x5a, name("VN", "DS pkup"), p256("ds-pkup"), Some(&p.csca));
+    t.extensions = vec![extension(oid::EXT_PRIVATE_KEY_USAGE_PERIOD, false, &pkup)];
+    let ds = t.ds().build();
+    let period = ds.certificate.private_key_usage_period().unwrap().unwrap();
+    assert_eq!(period.not_after, Some(date(2024, 4, 1)));
+    let r = verify_passive(
+        &sod_signed_at(&ds, date(2024, 3, 1)),
+        &synthetic_card(),
+        &store,
+        at(),
+        VN,
+    );
+    assert_eq!(r.status, PassiveStatus::Valid, "{r:#?}");
+    assert!(r.problems.is_empty(), "{r:#?}");
+    let r = verify_passive(
+        &sod_signed_at(&ds, date(2025, 1, 1)),
+        &synthetic_card(),
+        &store,
+        at(),
+        VN,
+    );
+    assert_eq!(r.status, PassiveStatus::Invalid, "{r:#?}");
+    assert_eq!(codes(&r), ["signing-time-outside-validity"]);
+    assert!(r.problems[0].message.contains("private key usage period"));
+    // Without a signingTime there is nothing to place in the period.
+    let r = verify_passive(&sod(&ds, &[]), &synthetic_card(), &store, at(), VN);
+    assert_eq!(r.status, PassiveStatus::Valid, "{r:#?}");
+    // A period that does not decode cannot vouch for the signing time.
+    let mut t = Template::new(
+        0x5b,
+        name("VN", "DS bad pkup"),
+        p256("ds-bad"),
+        Some(&p.csca),
+    );
+    t.extensions = vec![extension(
+        oid::EXT_PRIVATE_KEY_USAGE_PERIOD,
+        false,
+        &der::sequence(&[]),
+    )];
+    let ds = t.ds().build();
+    let r = verify_passive(
+        &sod_signed_at(&ds, date(2024, 3, 1)),
+        &synthetic_card(),
+        &store,
+        at(),
+        VN,
+    );
+    assert_eq!(codes(&r), ["signing-time-outside-validity"], "{r:#?}");
 }

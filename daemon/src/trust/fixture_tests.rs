@@ -165,10 +165,43 @@ fn trust_fixture_rsa_pss_and_sha1_hashes() {
 fn trust_fixture_expired_ds_stays_valid_with_a_problem() {
     let p = pki();
     let store = store_with(&[&p.csca.certificate], &p);
-    let sod = sod_for(&p.ds_expired, ecdsa384(), HashAlgorithm::Sha256, vec![]);
+    // A DS that served its months under the CSCA and expired before the check.
+    let key = super::issue::PrivateKey::generate_ec(
+        &mut DeterministicRng::new(b"fixture", "ds-expired-in-csca"),
+        apdu::ec::CurveId::P384,
+        false,
+    );
+    let template = super::issue::CertificateTemplate {
+        serial: vec![0x15],
+        subject: p.ds_expired.certificate.subject.clone(),
+        not_before: Time::from_ymd_hms(2024, 1, 1, 0, 0, 0).unwrap(),
+        not_after: Time::from_ymd_hms(2025, 1, 1, 0, 0, 0).unwrap(),
+        public_key: key.public_key().unwrap(),
+        ca: false,
+    };
+    let certificate = super::issue::issue_certificate(
+        &template,
+        Some(&p.csca.certificate),
+        &p.csca.key,
+        super::test_pki::CSCA_SIGNATURE,
+        &mut DeterministicRng::new(b"fixture", "ds-expired-in-csca cert"),
+    )
+    .unwrap();
+    let ds = Issued { certificate, key };
+    let sod = sod_for(&ds, ecdsa384(), HashAlgorithm::Sha256, vec![]);
     let r = verify_passive(&sod, &synthetic_card(), &store, at(), VN);
     assert_eq!(r.status, PassiveStatus::Valid, "{r:#?}");
     assert_eq!(codes(&r), ["ds-expired"]);
+    // The fixture's expired DS (2012 to 2022) claims a validity that begins before its
+    // CSCA (2024 to 2039) existed: under the chain model no CSCA key could have
+    // certified it then.
+    let sod = sod_for(&p.ds_expired, ecdsa384(), HashAlgorithm::Sha256, vec![]);
+    let r = verify_passive(&sod, &synthetic_card(), &store, at(), VN);
+    assert_eq!(r.status, PassiveStatus::Invalid, "{r:#?}");
+    assert_eq!(
+        codes(&r),
+        ["ds-expired", "certificate-outside-issuer-validity"]
+    );
 }
 
 #[test]
@@ -257,7 +290,7 @@ fn trust_fixture_tampering_is_invalid() {
     let r = verify_passive(&bad, &synthetic_card(), &store, at(), VN);
     assert_eq!(r.status, PassiveStatus::Invalid, "{r:#?}");
     assert_eq!(codes(&r), ["sod-signature-invalid"]);
-    assert_eq!(r.sod_signature, "invalid");
+    assert_eq!(r.sod_signature, passive::SignatureStatus::Invalid);
 }
 
 #[test]

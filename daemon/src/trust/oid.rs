@@ -49,6 +49,15 @@ pub const EXT_SUBJECT_KEY_ID: &[u8] = &[0x55, 0x1d, 0x0e];
 pub const EXT_KEY_USAGE: &[u8] = &[0x55, 0x1d, 0x0f];
 pub const EXT_BASIC_CONSTRAINTS: &[u8] = &[0x55, 0x1d, 0x13];
 pub const EXT_AUTHORITY_KEY_ID: &[u8] = &[0x55, 0x1d, 0x23];
+pub const EXT_PRIVATE_KEY_USAGE_PERIOD: &[u8] = &[0x55, 0x1d, 0x10];
+pub const EXT_SUBJECT_ALT_NAME: &[u8] = &[0x55, 0x1d, 0x11];
+pub const EXT_ISSUER_ALT_NAME: &[u8] = &[0x55, 0x1d, 0x12];
+pub const EXT_NAME_CONSTRAINTS: &[u8] = &[0x55, 0x1d, 0x1e];
+pub const EXT_CRL_DISTRIBUTION_POINTS: &[u8] = &[0x55, 0x1d, 0x1f];
+pub const EXT_CERTIFICATE_POLICIES: &[u8] = &[0x55, 0x1d, 0x20];
+pub const EXT_EXTENDED_KEY_USAGE: &[u8] = &[0x55, 0x1d, 0x25];
+/// ICAO 9303-12 documentTypeList (2.23.136.1.1.6.2), on document signer certificates.
+pub const EXT_DOCUMENT_TYPE_LIST: &[u8] = &[0x67, 0x81, 0x08, 0x01, 0x01, 0x06, 0x02];
 
 /// A readable name for an OID, falling back to dotted notation.
 pub fn name(content: &[u8]) -> String {

@@ -37,6 +37,10 @@
 //! | `issuer-not-ca` | invalid | a certificate that issued another one in the chain (intermediate or CSCA) does not assert basicConstraints cA=TRUE (a v1/v2 CSCA, which cannot carry extensions, is exempt) |
 //! | `key-usage-invalid` | invalid | an issuer's keyUsage lacks keyCertSign, or the DS's lacks digitalSignature; an absent keyUsage restricts nothing (RFC 5280 §4.2.1.3) |
 //! | `signature-algorithm-mismatch` | invalid | a certificate's tbsCertificate.signature differs from its outer signatureAlgorithm (absent and NULL parameters are equal) |
+//! | `path-length-exceeded` | invalid | an issuer's basicConstraints pathLenConstraint allows fewer non-self-issued intermediate CA certificates below it than the chain has (RFC 5280 §4.2.1.9; self-issued link certificates do not count) |
+//! | `unknown-critical-extension` | invalid | a certificate of the chain marks critical an extension this reader does not understand (RFC 5280 §4.2; [`UNDERSTOOD_EXTENSIONS`] lists the ones it does) |
+//! | `certificate-outside-issuer-validity` | invalid | a certificate's validity begins outside its issuer's validity: the issuer's key signed it before it was certified or after it retired (see *Validity model*) |
+//! | `signing-time-outside-validity` | invalid | the signingTime signed attribute lies outside the DS certificate's validity or its privateKeyUsagePeriod, or does not decode (see *Validity model*) |
 //! | `card-security-malformed` | invalid | EF.CardSecurity is not a SignedData over id-SecurityObject whose content is a SET of SecurityInfos |
 //! | `sod-unsupported-algorithm` | unverified | a hash, signature algorithm or curve the reader cannot check |
 //! | `ds-certificate-missing` | unverified | the DS certificate is neither embedded nor in the trust store |
@@ -54,6 +58,33 @@
 //! | `sod-signer-info` | warning | the SignerInfo has no signed attributes (ICAO requires them) |
 //! | `ef-com-mismatch` | warning | EF.COM's list of data groups disagrees with the data groups EF.SOD hashes (the SOD decides) |
 //! | `dg-undecodable` | warning | a data group whose hash matched does not decode |
+//!
+//! # Validity model
+//! Expiry is no forgery: a document stays valid for ten years or more while its DS
+//! key signs for a few months (ICAO Doc 9303-12, key management: a key's certificate
+//! stays valid for its private key usage period plus the validity of everything the
+//! key signed), so an expired DS, intermediate or CSCA is a warning. What a retired
+//! key signs afterwards is not: the chain model (validity judged at the time each
+//! signature was made) is checked as far as the signed data dates it.
+//! - Every certificate's validity must begin within its issuer's validity (subject
+//!   notBefore in issuer notBefore..=notAfter), for the DS and every intermediate:
+//!   the issuer's key cannot have certified it earlier, and may not later.
+//! - When the SignerInfo carries the signingTime signed attribute (RFC 5652 §11.3),
+//!   it must lie within the DS certificate's validity and, when the DS certificate
+//!   has the privateKeyUsagePeriod extension (2.5.29.16, which ICAO 9303-12 profiles
+//!   for DS certificates), within that period. A signingTime or a period that does not
+//!   decode fails the check. Without signingTime, the signing moment is unknown and
+//!   only the expiry warning remains.
+//!
+//! # Path length and critical extensions
+//! - basicConstraints pathLenConstraint (RFC 5280 §4.2.1.9, §6.1.4 (l), (m)) is
+//!   enforced on every issuer, the CSCA included: it bounds the non-self-issued
+//!   intermediate CA certificates between it and the DS. ICAO CSCAs carry 0 (512 of
+//!   551 in the German master list, 9 carry 1, 30 none), so an intermediate carried
+//!   on the card is accepted only when it is a self-issued link certificate.
+//! - A certificate of the chain with a critical extension this reader does not
+//!   understand is rejected (RFC 5280 §4.2). In the German master list and the BSI
+//!   data set only keyUsage and basicConstraints are ever critical.
 //!
 //! # Chain rules
 //! - Trust anchors are the certificates of the [`TrustStore`] (CSCAs and the link
@@ -124,6 +155,37 @@ pub enum CrlStatus {
     NotChecked,
 }
 
+/// The outcome of the SignedData's own signature with the DS key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum SignatureStatus {
+    Valid,
+    /// The signature, or a signed attribute it covers, is wrong.
+    Invalid,
+    /// A digest or signature algorithm the reader cannot check.
+    Unsupported,
+    /// Not checked: no DS certificate, or the SignedData could not be parsed.
+    NotChecked,
+}
+
+impl SignatureStatus {
+    /// The wire name, e.g. `not-checked` (the serde form).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SignatureStatus::Valid => "valid",
+            SignatureStatus::Invalid => "invalid",
+            SignatureStatus::Unsupported => "unsupported",
+            SignatureStatus::NotChecked => "not-checked",
+        }
+    }
+}
+
+impl fmt::Display for SignatureStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// How a problem affects the status.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
@@ -163,6 +225,10 @@ pub enum ProblemCode {
     IssuerNotCa,
     KeyUsageInvalid,
     SignatureAlgorithmMismatch,
+    PathLengthExceeded,
+    UnknownCriticalExtension,
+    CertificateOutsideIssuerValidity,
+    SigningTimeOutsideValidity,
     CardSecurityMalformed,
     SodUnsupportedAlgorithm,
     DsCertificateMissing,
@@ -199,6 +265,10 @@ impl ProblemCode {
         ProblemCode::IssuerNotCa,
         ProblemCode::KeyUsageInvalid,
         ProblemCode::SignatureAlgorithmMismatch,
+        ProblemCode::PathLengthExceeded,
+        ProblemCode::UnknownCriticalExtension,
+        ProblemCode::CertificateOutsideIssuerValidity,
+        ProblemCode::SigningTimeOutsideValidity,
         ProblemCode::CardSecurityMalformed,
         ProblemCode::SodUnsupportedAlgorithm,
         ProblemCode::DsCertificateMissing,
@@ -237,6 +307,10 @@ impl ProblemCode {
             | P::IssuerNotCa
             | P::KeyUsageInvalid
             | P::SignatureAlgorithmMismatch
+            | P::PathLengthExceeded
+            | P::UnknownCriticalExtension
+            | P::CertificateOutsideIssuerValidity
+            | P::SigningTimeOutsideValidity
             | P::CardSecurityMalformed => Effect::Invalid,
             P::SodUnsupportedAlgorithm
             | P::DsCertificateMissing
@@ -275,6 +349,10 @@ impl ProblemCode {
             P::IssuerNotCa => "issuer-not-ca",
             P::KeyUsageInvalid => "key-usage-invalid",
             P::SignatureAlgorithmMismatch => "signature-algorithm-mismatch",
+            P::PathLengthExceeded => "path-length-exceeded",
+            P::UnknownCriticalExtension => "unknown-critical-extension",
+            P::CertificateOutsideIssuerValidity => "certificate-outside-issuer-validity",
+            P::SigningTimeOutsideValidity => "signing-time-outside-validity",
             P::CardSecurityMalformed => "card-security-malformed",
             P::SodUnsupportedAlgorithm => "sod-unsupported-algorithm",
             P::DsCertificateMissing => "ds-certificate-missing",
@@ -430,9 +508,8 @@ pub struct PassiveResult {
     pub hash_algorithm: Option<String>,
     /// The SOD signature scheme.
     pub signature_algorithm: Option<String>,
-    /// The SOD's own signature with the DS key: `valid`, `invalid`, `unsupported` or
-    /// `not-checked` (no DS certificate, or the SOD could not be parsed).
-    pub sod_signature: &'static str,
+    /// The SOD's own signature with the DS key.
+    pub sod_signature: SignatureStatus,
     /// LDSSecurityObject version (0 or 1) and v1's version info.
     pub lds_version: Option<u8>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -501,7 +578,7 @@ pub fn verify(
         crl: CrlStatus::NotChecked,
         hash_algorithm: None,
         signature_algorithm: None,
-        sod_signature: "not-checked",
+        sod_signature: SignatureStatus::NotChecked,
         lds_version: None,
         lds_version_info: None,
         problems: Vec::new(),
@@ -633,7 +710,7 @@ pub fn verify_card_security(
         return malformed("EF.CardSecurity's content is not a DER SET of SecurityInfos".into());
     }
     let signed = check_signed_data(&sd, SignedObject::CardSecurity, store, at, issuing_state);
-    let security_infos = (signed.signature == "valid").then(|| sd.content.clone());
+    let security_infos = (signed.signature == SignatureStatus::Valid).then(|| sd.content.clone());
     CardSecurityResult {
         status: status_of(&signed.problems),
         problems: signed.problems,
@@ -686,8 +763,7 @@ struct SignedCheck {
     chain: Vec<String>,
     crl: CrlStatus,
     signature_algorithm: Option<String>,
-    /// `valid`, `invalid`, `unsupported` or `not-checked`.
-    signature: &'static str,
+    signature: SignatureStatus,
     problems: Vec<Problem>,
 }
 
@@ -706,7 +782,7 @@ fn check_signed_data(
         chain: Vec::new(),
         crl: CrlStatus::NotChecked,
         signature_algorithm: None,
-        signature: "not-checked",
+        signature: SignatureStatus::NotChecked,
         problems: Vec::new(),
     };
     let file = object.file();
@@ -763,10 +839,10 @@ fn check_signed_data(
 
     let outcome = sd.verify_signer(signer, ds);
     out.signature = match &outcome {
-        Ok(()) => "valid",
-        Err(SignerError::UnsupportedDigest(_)) => "unsupported",
-        Err(SignerError::Signature(e)) if !e.is_forgery() => "unsupported",
-        Err(_) => "invalid",
+        Ok(()) => SignatureStatus::Valid,
+        Err(SignerError::UnsupportedDigest(_)) => SignatureStatus::Unsupported,
+        Err(SignerError::Signature(e)) if !e.is_forgery() => SignatureStatus::Unsupported,
+        Err(_) => SignatureStatus::Invalid,
     };
     let content = object.content();
     match outcome {
@@ -848,6 +924,9 @@ fn check_signed_data(
             ),
         );
     }
+
+    unknown_critical(ds, "DS", &mut out.problems);
+    signing_time_checks(signer, ds, file, &mut out.problems);
 
     // The chain, and the anchor against the issuing state.
     let issuing_state = match issuing_state.map(country::normalize) {
@@ -1168,6 +1247,25 @@ impl<'a> ChainSearch<'a> {
             ));
         }
 
+        // The chain model, the path length and the critical extensions of every issuer.
+        let issuers = chain
+            .intermediates
+            .iter()
+            .copied()
+            .chain(std::iter::once(anchor));
+        let children = std::iter::once(self.ds).chain(chain.intermediates.iter().copied());
+        for (index, (child, issuer)) in children.zip(issuers).enumerate() {
+            let role = if index == 0 { "DS" } else { "intermediate" };
+            issued_within(child, role, issuer, &mut problems);
+        }
+        for (index, inter) in chain.intermediates.iter().enumerate() {
+            let below = chain.intermediates.get(..index).unwrap_or(&[]);
+            path_length(inter, below, "intermediate", &mut problems);
+            unknown_critical(inter, "intermediate", &mut problems);
+        }
+        path_length(anchor, &chain.intermediates, "CSCA", &mut problems);
+        unknown_critical(anchor, "CSCA", &mut problems);
+
         // Revocation: each certificate below the anchor against its issuer's CRLs.
         let mut crl = CrlStatus::NotChecked;
         let subjects = std::iter::once(self.ds).chain(chain.intermediates.iter().copied());
@@ -1283,6 +1381,115 @@ enum Revocation {
     NotChecked,
 }
 
+/// The signed attribute signingTime (RFC 5652 §11.3), when present, against the DS
+/// certificate's validity and its privateKeyUsagePeriod (see *Validity model*).
+fn signing_time_checks(
+    signer: &super::cms::SignerInfo,
+    ds: &Certificate,
+    file: &str,
+    problems: &mut Vec<Problem>,
+) {
+    if signer.attribute(oid::SIGNING_TIME).is_none() {
+        return;
+    }
+    let Some(signed_at) = signer.signing_time() else {
+        problems.push(Problem::new(
+            ProblemCode::SigningTimeOutsideValidity,
+            format!("the signingTime attribute of {file} does not decode"),
+        ));
+        return;
+    };
+    if !ds.valid_at(signed_at) {
+        problems.push(Problem::new(
+            ProblemCode::SigningTimeOutsideValidity,
+            format!(
+                "{file} was signed on {signed_at}, outside the validity of the DS certificate {} ({} to {})",
+                ds.subject, ds.not_before, ds.not_after
+            ),
+        ));
+    }
+    match ds.private_key_usage_period() {
+        None => {}
+        Some(Ok(period)) if period.contains(signed_at) => {}
+        Some(Ok(period)) => {
+            let show = |t: Option<Time>| t.map_or_else(|| "open".to_string(), |t| t.to_string());
+            problems.push(Problem::new(
+                ProblemCode::SigningTimeOutsideValidity,
+                format!(
+                    "{file} was signed on {signed_at}, outside the private key usage period of the DS certificate {} ({} to {})",
+                    ds.subject,
+                    show(period.not_before),
+                    show(period.not_after)
+                ),
+            ));
+        }
+        Some(Err(e)) => problems.push(Problem::new(
+            ProblemCode::SigningTimeOutsideValidity,
+            format!(
+                "the privateKeyUsagePeriod of the DS certificate {} does not decode ({e}): the signing time cannot be placed in it",
+                ds.subject
+            ),
+        )),
+    }
+}
+
+/// Critical extensions of `cert` this reader does not understand.
+fn unknown_critical(cert: &Certificate, role: &str, problems: &mut Vec<Problem>) {
+    let unknown = cert.unknown_critical_extensions();
+    if !unknown.is_empty() {
+        let names: Vec<String> = unknown.iter().map(|o| oid::name(o)).collect();
+        problems.push(Problem::new(
+            ProblemCode::UnknownCriticalExtension,
+            format!(
+                "the {role} certificate {} has critical extensions this reader does not understand: {}",
+                cert.subject,
+                names.join(", ")
+            ),
+        ));
+    }
+}
+
+/// `issuer`'s pathLenConstraint against the certificates that follow it towards the
+/// DS (`below`, the DS excluded): self-issued ones do not count (RFC 5280 §6.1.4 (l)).
+fn path_length(
+    issuer: &Certificate,
+    below: &[&Certificate],
+    role: &str,
+    problems: &mut Vec<Problem>,
+) {
+    let Some(max) = issuer.path_len_constraint() else {
+        return;
+    };
+    let count = below.iter().filter(|c| !c.is_self_issued()).count();
+    if u32::try_from(count).map_or(true, |n| n > max) {
+        problems.push(Problem::new(
+            ProblemCode::PathLengthExceeded,
+            format!(
+                "the {role} certificate {} allows {max} intermediate CA certificates below it (pathLenConstraint), the chain has {count}",
+                issuer.subject
+            ),
+        ));
+    }
+}
+
+/// The validity of `child` must begin within its issuer's (see *Validity model*).
+fn issued_within(
+    child: &Certificate,
+    child_role: &str,
+    issuer: &Certificate,
+    problems: &mut Vec<Problem>,
+) {
+    if !issuer.valid_at(child.not_before) {
+        problems.push(Problem::new(
+            ProblemCode::CertificateOutsideIssuerValidity,
+            format!(
+                "the {child_role} certificate {} is valid from {}, outside the validity of its issuer {} ({} to {})",
+                child.subject, child.not_before, issuer.subject, issuer.not_before, issuer.not_after
+            ),
+        ));
+    }
+}
+
 /// The checks every issuer of the chain (intermediate or anchor) shares: keyUsage
 /// allows certificate signing when present, and the signature algorithms agree.
 fn issuer_checks(cert: &Certificate, role: &str, problems: &mut Vec<Problem>) {
@@ -1358,6 +1565,24 @@ mod tests {
             assert_eq!(code.to_string(), code.as_str());
         }
         assert!(serde_json::from_str::<ProblemCode>("\"no-such-code\"").is_err());
+    }
+
+    #[test]
+    fn signature_status_serializes_to_its_wire_name() {
+        use SignatureStatus as S;
+        for (status, wire) in [
+            (S::Valid, "valid"),
+            (S::Invalid, "invalid"),
+            (S::Unsupported, "unsupported"),
+            (S::NotChecked, "not-checked"),
+        ] {
+            assert_eq!(
+                serde_json::to_string(&status).unwrap(),
+                format!("\"{wire}\"")
+            );
+            assert_eq!(status.as_str(), wire);
+            assert_eq!(status.to_string(), wire);
+        }
     }
 
     #[test]

@@ -58,7 +58,7 @@ fn trust_bsi_sod_hashes_ok_without_anchor() {
         signer.subject
     );
     assert!(r.signature_algorithm.as_deref().unwrap().contains("PSS"));
-    assert_eq!(r.sod_signature, "valid");
+    assert_eq!(r.sod_signature, passive::SignatureStatus::Valid);
     let codes: Vec<&str> = r.problems.iter().map(|p| p.code.as_str()).collect();
     assert_eq!(codes, ["dg-not-in-sod", "csca-not-found"], "{r:#?}");
 }
@@ -208,7 +208,7 @@ fn trust_bsi_sod_in_indefinite_length_ber() {
     let der_result = verify_passive(&sod, &dgs, &TrustStore::new(), bsi_time(), D);
     let ber_result = verify_passive(&ber, &dgs, &TrustStore::new(), bsi_time(), D);
     assert_eq!(ber_result, der_result);
-    assert_eq!(ber_result.sod_signature, "valid");
+    assert_eq!(ber_result.sod_signature, passive::SignatureStatus::Valid);
 }
 
 /// The German master list against the chain rules (see passive.rs): which CSCA
@@ -245,6 +245,42 @@ fn trust_german_master_list_ca_flags() {
             "{} has no compliant twin",
             c.subject
         );
+    }
+}
+
+/// The extension rules of passive authentication against the German master list and
+/// the BSI data set's DS: no critical extension the reader does not understand, and
+/// the pathLenConstraint figures the module documentation gives.
+#[test]
+fn trust_reference_certificates_extensions() {
+    let Some(ml) = shared_data("masterlists/DE_ML_2024-12-19.ml") else {
+        return;
+    };
+    let Some((sod, _)) = bsi_files() else {
+        return;
+    };
+    let mut store = TrustStore::new();
+    store.load_path(&ml).unwrap();
+    let certs = store.certificates();
+    let count = |n: Option<u32>| {
+        certs
+            .iter()
+            .filter(|c| c.path_len_constraint() == n)
+            .count()
+    };
+    assert_eq!((count(Some(0)), count(Some(1)), count(None)), (512, 9, 30));
+    let outer = der::parse_single(&sod, 0x77, "sod").unwrap();
+    let signed = cms::SignedData::from_content_info(outer.value).unwrap();
+    for c in certs.iter().chain(&signed.certificates) {
+        assert!(
+            c.unknown_critical_extensions().is_empty(),
+            "{}: {:?}",
+            c.subject,
+            c.unknown_critical_extensions()
+        );
+        if let Some(period) = c.private_key_usage_period() {
+            assert!(period.is_ok(), "{}", c.subject);
+        }
     }
 }
 

@@ -1007,6 +1007,9 @@ fn a_key_file_that_is_no_file_is_unreadable_not_the_end_of_the_read() {
         "{:?}",
         codes(&r)
     );
+    // Not a status word the chip answered: a file it could not be.
+    let message = &r.verification.chip.problems[0].message;
+    assert!(message.contains("no file"), "{message}");
 }
 
 #[test]

@@ -328,6 +328,29 @@ impl SecurityInfos {
         })
     }
 
+    /// Whether any entry is about chip authentication: a ChipAuthenticationInfo or
+    /// ChipAuthenticationPublicKeyInfo, or an entry of an unknown kind under id-CA or
+    /// id-PK. A chip whose signed data says so must prove itself, even when no entry can
+    /// be run.
+    pub fn mentions_chip_authentication(&self) -> bool {
+        self.infos.iter().any(|i| match i {
+            SecurityInfo::ChipAuthentication(_) | SecurityInfo::ChipAuthenticationPublicKey(_) => {
+                true
+            }
+            SecurityInfo::Unknown { protocol, .. } => {
+                protocol.is_under(ID_CA) || protocol.is_under(ID_PK)
+            }
+            _ => false,
+        })
+    }
+
+    /// Whether a PACEInfo offers the chip authentication mapping.
+    pub fn offers_pace_cam(&self) -> bool {
+        self.pace()
+            .iter()
+            .any(|p| p.protocol.mapping == Mapping::ChipAuthentication)
+    }
+
     /// The ActiveAuthenticationInfo, if any.
     pub fn active_authentication(&self) -> Option<&ActiveAuthenticationInfo> {
         self.infos.iter().find_map(|i| match i {

@@ -705,7 +705,7 @@ fn the_verified_name_comes_before_the_face_and_progress_only_goes_forward() {
     let partial = &partials[0];
     let first_partial = reports.iter().position(|r| r.partial.is_some()).unwrap();
     assert!(first_partial <= at("DG2"), "{steps:?}");
-    assert_eq!(partial.verdict, Verdict::Genuine);
+    assert_eq!(partial.verdict, Some(Verdict::Genuine));
     let vn = partial.vn.as_ref().expect("the DG13 identity");
     assert_eq!(vn.full_name, result.vn.as_ref().unwrap().full_name);
     assert_eq!(vn.id_number.as_deref(), Some(p.printed.id_number.as_str()));
@@ -727,7 +727,7 @@ fn a_forged_face_after_a_verified_name_makes_the_final_verdict_forged() {
     let partial = reports.iter().find_map(|r| r.partial.clone()).unwrap();
     // The name was verified when it was sent; the face was not, and the final answer,
     // the authority, says so.
-    assert_eq!(partial.verdict, Verdict::Genuine);
+    assert_eq!(partial.verdict, Some(Verdict::Genuine));
     assert_eq!(result.verification.verdict, Verdict::Forged);
     assert!(result.face.is_none());
     let codes: Vec<&str> = result
@@ -765,4 +765,359 @@ fn a_read_without_the_face_sends_no_partial() {
     )
     .unwrap();
     assert_eq!(partials, 0);
+}
+
+/// The SecurityInfos of `dg14` without its chip-authentication entries, with `extra`
+/// (DER SecurityInfo entries) added, as a DG14.
+fn dg14_with(dg14: &[u8], extra: &[Vec<u8>]) -> Vec<u8> {
+    use apdu::security_infos::{SecurityInfo, SecurityInfos};
+    use apdu::tlv::{Tag, encode};
+    let parsed = cancuoc::lds::dg14::Dg14::parse(dg14).unwrap();
+    let infos = SecurityInfos::parse(&parsed.security_infos).unwrap();
+    let mut entries: Vec<u8> = infos
+        .infos
+        .iter()
+        .filter(|i| {
+            !matches!(
+                i,
+                SecurityInfo::ChipAuthentication(_) | SecurityInfo::ChipAuthenticationPublicKey(_)
+            )
+        })
+        .flat_map(SecurityInfo::to_der)
+        .collect();
+    for e in extra {
+        entries.extend_from_slice(e);
+    }
+    encode(Tag::new(0x6E), &encode(Tag::new(0x31), &entries))
+}
+
+/// The chip-authentication key entries of `dg14`, DER.
+fn ca_key_entries(dg14: &[u8]) -> Vec<apdu::security_infos::ChipAuthenticationPublicKeyInfo> {
+    use apdu::security_infos::SecurityInfos;
+    let parsed = cancuoc::lds::dg14::Dg14::parse(dg14).unwrap();
+    SecurityInfos::parse(&parsed.security_infos)
+        .unwrap()
+        .chip_authentication_keys()
+        .cloned()
+        .collect()
+}
+
+/// `vn-cccd` re-signed with `dg14` in place of its own and no DG15.
+fn vn_cccd_with_dg14(dg14: Vec<u8>) -> Profile {
+    let p = load("vn-cccd");
+    let mut groups = served(&p);
+    groups.remove(&15);
+    groups.insert(14, dg14);
+    let signed: Vec<u8> = groups.keys().copied().collect();
+    reissued(p, &groups, &signed, &signed)
+}
+
+#[test]
+fn a_chip_authentication_key_without_domain_parameters_is_no_way_out_of_the_proof() {
+    use apdu::security_infos::SecurityInfo;
+    use apdu::tlv::{Tag, Tlv, encode};
+    let p = load("vn-cccd");
+    let dg14 = served(&p).remove(&14).unwrap();
+    let mut key = ca_key_entries(&dg14).remove(0);
+    // The SubjectPublicKeyInfo's AlgorithmIdentifier keeps its OID, loses its parameters.
+    let spki = Tlv::parse(&key.public_key).unwrap();
+    let mut parts = spki.children();
+    let algorithm = parts.next().unwrap().unwrap();
+    let bits = parts.next().unwrap().unwrap();
+    let oid = algorithm.children().next().unwrap().unwrap();
+    let mut content = encode(Tag::new(0x30), oid.raw());
+    content.extend_from_slice(bits.raw());
+    key.public_key = encode(Tag::new(0x30), &content);
+    let entry = SecurityInfo::ChipAuthenticationPublicKey(key).to_der();
+    let clone = vn_cccd_with_dg14(dg14_with(&dg14, &[entry]));
+    let r = read_with(&clone, by_can(&clone), ReadPolicy::default());
+    assert_ne!(
+        r.verification.verdict,
+        Verdict::Genuine,
+        "{:?}",
+        r.verification
+    );
+    assert_eq!(r.verification.chip.status, ChipStatus::NotChecked);
+    assert!(codes(&r).contains(&"chip-proof-unsupported".to_owned()));
+}
+
+#[test]
+fn chip_authentication_entries_that_cannot_be_run_are_no_way_out_of_the_proof() {
+    use apdu::tlv::{Tag, encode};
+    let p = load("vn-cccd");
+    let dg14 = served(&p).remove(&14).unwrap();
+    let oid = |arcs: &[u8]| {
+        let mut content = vec![0x04, 0x00, 0x7F, 0x00, 0x07, 0x02, 0x02];
+        content.extend_from_slice(arcs);
+        encode(Tag::new(0x06), &content)
+    };
+    let entry = |arcs: &[u8], rest: &[u8]| {
+        let mut content = oid(arcs);
+        content.extend_from_slice(rest);
+        encode(Tag::new(0x30), &content)
+    };
+    let cases = [
+        // id-PK with an arc of no known kind.
+        entry(&[0x01, 0x07], &encode(Tag::new(0x30), &[])),
+        // id-CA-ECDH-AES-CBC-CMAC-128 version 1, no key to go with it.
+        entry(&[0x03, 0x02, 0x02], &[0x02, 0x01, 0x01]),
+        // id-CA with an arc of no known kind.
+        entry(&[0x03, 0x09, 0x09], &[0x02, 0x01, 0x01]),
+    ];
+    for (i, case) in cases.into_iter().enumerate() {
+        let clone = vn_cccd_with_dg14(dg14_with(&dg14, &[case]));
+        let r = read_with(&clone, by_can(&clone), ReadPolicy::default());
+        assert_ne!(
+            r.verification.verdict,
+            Verdict::Genuine,
+            "case {i}: {:?}",
+            r.verification
+        );
+        assert_eq!(
+            r.verification.chip.status,
+            ChipStatus::NotChecked,
+            "case {i}"
+        );
+    }
+}
+
+#[test]
+fn a_chip_whose_signed_dg14_offers_pace_cam_cannot_hide_the_proof_behind_another_mapping() {
+    use apdu::security_infos::{Mapping, SecurityInfo, SecurityInfos};
+    let p = load("vn-cccd");
+    let dg14 = served(&p).remove(&14).unwrap();
+    let parsed = cancuoc::lds::dg14::Dg14::parse(&dg14).unwrap();
+    let infos = SecurityInfos::parse(&parsed.security_infos).unwrap();
+    let mut pace = infos.pace()[0].clone();
+    pace.protocol.mapping = Mapping::ChipAuthentication;
+    // DG14 offers PACE-CAM and no chip-authentication key; EF.CardAccess (unsigned)
+    // offers generic mapping only.
+    let clone = vn_cccd_with_dg14(dg14_with(&dg14, &[SecurityInfo::Pace(pace).to_der()]));
+    let r = read_with(&clone, by_can(&clone), ReadPolicy::default());
+    assert!(
+        r.verification.access.contains("GM"),
+        "{}",
+        r.verification.access
+    );
+    assert_ne!(
+        r.verification.verdict,
+        Verdict::Genuine,
+        "{:?}",
+        r.verification
+    );
+    assert!(
+        codes(&r).contains(&"pace-downgraded".to_owned()),
+        "{:?}",
+        codes(&r)
+    );
+}
+
+#[test]
+fn the_key_pace_cam_proves_must_be_one_the_signed_dg14_holds() {
+    let genuine = load("vn-cccd-cam");
+    let r = read_with(&genuine, by_can(&genuine), ReadPolicy::default());
+    assert_eq!(r.verification.chip.method, ChipMethod::PaceCam);
+    assert_eq!(
+        r.verification.verdict,
+        Verdict::Genuine,
+        "{:?}",
+        r.verification
+    );
+    // The same chip, its DG14 holding another chip's key (signed by the same DS).
+    let mut groups = served(&genuine);
+    let other = served(&load("vn-cccd")).remove(&14).unwrap();
+    let other_keys: Vec<u8> = ca_key_entries(&other)
+        .into_iter()
+        .flat_map(|k| apdu::security_infos::SecurityInfo::ChipAuthenticationPublicKey(k).to_der())
+        .collect();
+    let dg14 = dg14_with(&groups[&14], &[other_keys]);
+    groups.insert(14, dg14);
+    let signed: Vec<u8> = groups.keys().copied().collect();
+    let clone = reissued(genuine, &groups, &signed, &signed);
+    let r = read_with(&clone, by_can(&clone), ReadPolicy::default());
+    assert_eq!(r.verification.chip.method, ChipMethod::PaceCam);
+    assert_eq!(
+        r.verification.verdict,
+        Verdict::Forged,
+        "{:?}",
+        r.verification
+    );
+    assert!(
+        codes(&r).contains(&"chip-key-mismatch".to_owned()),
+        "{:?}",
+        codes(&r)
+    );
+}
+
+/// `profile` with the application file `fid` gone: the chip answers 6A82 to it.
+fn without_file(mut profile: Profile, fid: u16) -> Profile {
+    for files in profile.image.applications.values_mut() {
+        files.remove(&fid);
+    }
+    profile
+}
+
+#[test]
+fn a_signed_data_group_the_chip_refuses_is_a_problem_and_no_genuine() {
+    // DG13 (the Vietnamese identity), read whenever the caller may have it.
+    let p = without_file(load("vn-cccd"), 0x010D);
+    let r = read_with(&p, by_can(&p), ReadPolicy::default());
+    assert!(
+        codes(&r).contains(&"dg-unreadable".to_owned()),
+        "{:?}",
+        codes(&r)
+    );
+    assert!(r.vn.is_none());
+    assert_eq!(r.verification.verdict, Verdict::NotVerified);
+    // DG2, when the face is asked for.
+    let p = without_file(load("vn-cccd"), 0x0102);
+    let r = read(&p, by_can(&p), true).unwrap();
+    assert!(
+        codes(&r).contains(&"dg-unreadable".to_owned()),
+        "{:?}",
+        codes(&r)
+    );
+    assert!(r.face.is_none());
+    assert_eq!(r.verification.verdict, Verdict::NotVerified);
+    // Without the face, DG2 is not read and nothing is missing.
+    let r = read(&p, by_can(&p), false).unwrap();
+    assert_eq!(
+        r.verification.verdict,
+        Verdict::Genuine,
+        "{:?}",
+        r.verification
+    );
+}
+
+#[test]
+fn a_key_file_that_is_no_file_is_unreadable_not_the_end_of_the_read() {
+    // DG14 whose header announces four gigabytes.
+    let mut p = load("vn-cccd");
+    let files = p.image.applications.values_mut().next().unwrap();
+    files.get_mut(&0x010E).unwrap().data = vec![0x6E, 0x84, 0xFF, 0xFF, 0xFF, 0xF0, 0x31];
+    let r = read_with(&p, by_can(&p), ReadPolicy::default());
+    assert_eq!(
+        r.verification.verdict,
+        Verdict::Forged,
+        "{:?}",
+        r.verification
+    );
+    assert!(
+        codes(&r).contains(&"chip-key-unreadable".to_owned()),
+        "{:?}",
+        codes(&r)
+    );
+    // Not a status word the chip answered: a file it could not be.
+    let message = &r.verification.chip.problems[0].message;
+    assert!(message.contains("no file"), "{message}");
+}
+
+#[test]
+fn data_groups_under_an_ef_sod_whose_signature_fails_name_nobody() {
+    let mut p = load("vn-cccd");
+    let files = p.image.applications.values_mut().next().unwrap();
+    let sod = &mut files.get_mut(&0x011D).unwrap().data;
+    let last = sod.len() - 1;
+    sod[last] ^= 0x01;
+    let (result, reports) = read_with_progress(&p);
+    assert_eq!(result.verification.verdict, Verdict::Forged);
+    assert!(result.document.is_none() && result.holder.is_none() && result.vn.is_none());
+    assert!(result.face.is_none());
+    let partial = reports.iter().find_map(|r| r.partial.clone()).unwrap();
+    assert!(partial.document.is_none() && partial.holder.is_none() && partial.vn.is_none());
+    assert_eq!(partial.verdict, Some(Verdict::Forged));
+}
+
+#[test]
+fn the_partial_verdict_is_never_genuine_without_a_valid_chip_proof() {
+    let p = load("vn-cccd");
+    let mut groups = served(&p);
+    groups.retain(|n, _| !matches!(n, 14 | 15));
+    let signed: Vec<u8> = groups.keys().copied().collect();
+    let p = reissued(p, &groups, &signed, &signed);
+    let (result, reports) = read_with_progress(&p);
+    assert_eq!(result.verification.chip.status, ChipStatus::NoneOffered);
+    let partial = reports.iter().find_map(|r| r.partial.clone()).unwrap();
+    assert!(partial.vn.is_some());
+    assert_eq!(partial.verdict, None);
+    let json = serde_json::to_value(&*partial).unwrap();
+    assert!(json.get("verdict").is_none(), "{json}");
+}
+
+#[test]
+fn an_ef_com_that_does_not_decode_is_reported() {
+    let mut p = load("vn-cccd");
+    let files = p.image.applications.values_mut().next().unwrap();
+    files.get_mut(&0x011E).unwrap().data = vec![0x61, 0x02, 0x01, 0x02];
+    let r = read_with(&p, by_can(&p), ReadPolicy::default());
+    assert!(
+        codes(&r).contains(&"ef-com-mismatch".to_owned()),
+        "{:?}",
+        codes(&r)
+    );
+}
+
+/// A chip that answers INTERNAL AUTHENTICATE with a status word of its choice.
+struct RefusingAa<'a> {
+    chip: &'a mut CardEmulator<ScriptedRng>,
+    sw: [u8; 2],
+}
+
+impl apdu::Card for RefusingAa<'_> {
+    fn transmit(&mut self, command: &apdu::Command) -> Result<apdu::Response, apdu::Error> {
+        if command.ins == 0x88 {
+            return Ok(apdu::Response::new(
+                Vec::new(),
+                apdu::StatusWord::new(self.sw[0], self.sw[1]),
+            ));
+        }
+        self.chip.transmit(command)
+    }
+
+    fn extended_length(&self) -> bool {
+        self.chip.extended_length()
+    }
+}
+
+#[test]
+fn a_bac_card_that_refuses_active_authentication_is_forged() {
+    let p = load("vn-cccd-bac");
+    let mut chip = CardEmulator::with_rng(p.image.clone(), ScriptedRng::from_seed(5));
+    let mut card = RefusingAa {
+        chip: &mut chip,
+        sw: [0x6D, 0x00],
+    };
+    let request = ReadRequest {
+        access: AccessInput::Document {
+            document_number: p.printed.document_number.clone(),
+            birth: p.printed.birth.clone(),
+            expiry: p.printed.expiry.clone(),
+        }
+        .to_key()
+        .unwrap(),
+        face: None,
+        raw: false,
+        skip: BTreeSet::new(),
+        policy: ReadPolicy::default(),
+    };
+    let (r, _) = session::read_card(
+        &mut card,
+        &request,
+        &trust(&p),
+        &mut ScriptedRng::from_seed(6),
+        &mut |_| {},
+    )
+    .unwrap();
+    assert_eq!(r.verification.chip.method, ChipMethod::ActiveAuthentication);
+    assert_eq!(
+        r.verification.verdict,
+        Verdict::Forged,
+        "{:?}",
+        r.verification
+    );
+    assert!(
+        codes(&r).contains(&"chip-proof-refused".to_owned()),
+        "{:?}",
+        codes(&r)
+    );
 }

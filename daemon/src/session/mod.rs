@@ -110,8 +110,10 @@ pub struct Partial {
     /// As in [`ReadResult::vn`].
     #[serde(skip_serializing_if = "Option::is_none")]
     pub vn: Option<VnIdentity>,
-    /// The verdict if the read ended here.
-    pub verdict: Verdict,
+    /// The verdict if the read ended here, which the face still to come can only lower;
+    /// absent while it would be `genuine` without a valid chip proof.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub verdict: Option<Verdict>,
 }
 
 impl core::fmt::Debug for Partial {
@@ -353,6 +355,8 @@ pub fn read_card<C: Card>(
 
     // EF.COM (unsigned: a hint, and a cross-check) and EF.SOD.
     reporter.step(Step::EfCom, bytes);
+    // Why EF.COM, read, did not decode.
+    let mut com_undecodable = None;
     let com = match read_optional(
         &mut reader,
         &mut channel,
@@ -361,7 +365,13 @@ pub fn read_card<C: Card>(
     )? {
         Ok(data) => {
             bytes += data.len();
-            let parsed = EfCom::parse(&data).ok();
+            let parsed = match EfCom::parse(&data) {
+                Ok(com) => Some(com),
+                Err(e) => {
+                    com_undecodable = Some(e.to_string());
+                    None
+                }
+            };
             files.insert("EF.COM".into(), data);
             parsed
         }
@@ -410,7 +420,7 @@ pub fn read_card<C: Card>(
     reporter.expect_data_groups(order.iter().copied());
     let mut groups: BTreeMap<u8, Vec<u8>> = BTreeMap::new();
     // Data groups the chip refused to give, with its status word.
-    let mut refused: BTreeMap<u8, StatusWord> = BTreeMap::new();
+    let mut refused: BTreeMap<u8, Refusal> = BTreeMap::new();
     for n in order.into_iter().filter(|&n| n != 2) {
         let Some(dg) = DataGroup::new(n) else {
             continue;
@@ -422,9 +432,9 @@ pub fn read_card<C: Card>(
                 files.insert(dg.name().into(), data.clone());
                 groups.insert(n, data);
             }
-            Err(sw) => {
-                tracing::debug!(dg = n, sw = %sw, "data group not readable");
-                refused.insert(n, sw);
+            Err(why) => {
+                tracing::debug!(dg = n, why = %why, "data group not readable");
+                refused.insert(n, why);
             }
         }
     }
@@ -441,7 +451,14 @@ pub fn read_card<C: Card>(
         _ => None,
     };
     let mut passive = verify_passive(&sod_bytes, &groups, trust, now, issuing_state.as_deref());
-    // EF.COM is not signed: it only gives the chip away when it disagrees.
+    // EF.COM is not signed: it only gives the chip away when it disagrees, or when it
+    // is not an EF.COM at all.
+    if let Some(e) = com_undecodable {
+        passive.add_problem(
+            ProblemCode::EfComMismatch,
+            format!("EF.COM does not decode ({e}): it cannot be compared with EF.SOD"),
+        );
+    }
     if let (Some(signed), Some(_)) = (&signed, &com) {
         let unsigned: BTreeSet<u8> = listed.difference(signed).copied().collect();
         let unlisted: BTreeSet<u8> = signed.difference(&listed).copied().collect();
@@ -461,6 +478,17 @@ pub fn read_card<C: Card>(
                     "EF.SOD hashes {} that EF.COM does not list",
                     dg_list(&unlisted)
                 ),
+            );
+        }
+    }
+    // A data group the signed list holds and the read needs, that the chip would not
+    // give: what it holds cannot be vouched for. DG14 and DG15 are judged by the chip
+    // proof they hold the key of.
+    for (n, why) in &refused {
+        if !matches!(n, 14 | 15) && signed.as_ref().is_some_and(|s| s.contains(n)) {
+            passive.add_problem(
+                ProblemCode::DgUnreadable,
+                format!("DG{n} is hashed in EF.SOD but {why}"),
             );
         }
     }
@@ -489,6 +517,7 @@ pub fn read_card<C: Card>(
             pace,
             proof,
             card_security,
+            dg14.as_ref().and_then(|d| d.as_ref().ok()),
             trust,
             now,
             issuing_state.as_deref(),
@@ -498,14 +527,19 @@ pub fn read_card<C: Card>(
             (Some(s), _) if !s.contains(&14) => Requirement::None,
             (None, _) => Requirement::Unknown,
             (Some(_), None) => match refused.get(&14) {
-                Some(sw) => Requirement::Unreadable(*sw),
+                Some(why) => Requirement::Unreadable(why.clone()),
                 None => Requirement::NotVerified,
             },
             (Some(_), Some(Err(e))) => Requirement::Undecodable(e.clone()),
+            // The signed DG14 says nothing of chip authentication: none required.
+            (Some(_), Some(Ok(infos))) if !infos.mentions_chip_authentication() => {
+                Requirement::None
+            }
+            // It does: whatever keeps it from being run (a key without its domain
+            // parameters, an entry of an unknown kind, a protocol without its key) leaves
+            // the required proof unproven.
             (Some(_), Some(Ok(infos))) => match ChipAuthPlan::choose(infos) {
                 Ok(plan) => Requirement::Run(plan),
-                // DG14 without a chip authentication key: no CA required.
-                Err(apdu::Error::MissingDataObject(_)) => Requirement::None,
                 Err(e) => Requirement::Unsupported(e.to_string()),
             },
         };
@@ -560,6 +594,24 @@ pub fn read_card<C: Card>(
         }
     };
 
+    // No silent downgrade of the mapping either: EF.CardAccess is unsigned, so a chip
+    // whose signed DG14 offers PACE-CAM must have proven itself by CAM or by chip
+    // authentication.
+    let offers_cam = dg14
+        .as_ref()
+        .and_then(|d| d.as_ref().ok())
+        .is_some_and(SecurityInfos::offers_pace_cam);
+    let chip = if offers_cam && chip.status == ChipStatus::NoneOffered {
+        ChipResult::of(
+            ChipMethod::PaceCam,
+            ChipStatus::NotChecked,
+            ChipProblemCode::PaceDowngraded,
+            "the signed DG14 offers PACE-CAM, but the chip was opened without it and offers no chip authentication".into(),
+        )
+    } else {
+        chip
+    };
+
     // No silent downgrade: BAC on a chip whose signed DG14 offers PACE.
     let (access_check, access_fallback) = match &opened {
         Opened::Pace(_) => (AccessCheck::Ok, None),
@@ -609,7 +661,7 @@ pub fn read_card<C: Card>(
             return Err(ReadError::File {
                 file: "DG1",
                 error: match refused.get(&1) {
-                    Some(sw) => format!("not readable ({sw})"),
+                    Some(why) => format!("not readable ({why})"),
                     None => "not readable".into(),
                 },
             });
@@ -638,16 +690,23 @@ pub fn read_card<C: Card>(
         None => None,
     };
 
-    // The face, last; the verified name goes to the caller before it.
+    // The face, last; the verified name goes to the caller before it. Data groups whose
+    // hash matched an EF.SOD whose signature or chain failed name nobody.
     let mut face = None;
     if let Some(dg2) = DataGroup::new(2).filter(|_| read_face) {
-        let (document, holder) = identity.clone().unzip();
+        let signed_ok = passive.status != PassiveStatus::Invalid;
+        let (document, holder) = identity.clone().filter(|_| signed_ok).unzip();
+        // The face still to come can only lower the verdict; `genuine` is told before
+        // it only when the chip proved itself.
+        let so_far = Verdict::of(passive.status, chip.status, access_check, policy);
+        let verdict =
+            (so_far != Verdict::Genuine || chip.status == ChipStatus::Valid).then_some(so_far);
         reporter.partial(
             Partial {
                 document,
                 holder,
-                vn: vn.clone(),
-                verdict: Verdict::of(passive.status, chip.status, access_check, policy),
+                vn: vn.clone().filter(|_| signed_ok),
+                verdict,
             },
             bytes,
         );
@@ -658,7 +717,8 @@ pub fn read_card<C: Card>(
                 passive.add_data_group(&sod_bytes, 2, &data);
                 // The image decoder (C, for JPEG 2000) sees only an image whose hash
                 // matched.
-                let matched = passive.data_groups.0.get(&2) == Some(&DataGroupStatus::Ok);
+                let matched = passive.data_groups.0.get(&2) == Some(&DataGroupStatus::Ok)
+                    && passive.status != PassiveStatus::Invalid;
                 if let (Some(format), true) = (request.face, matched) {
                     match Dg2::parse(&data)
                         .and_then(|d| d.decode_first(&ImageLimits::default(), format))
@@ -669,7 +729,15 @@ pub fn read_card<C: Card>(
                 }
                 files.insert(dg2.name().into(), data);
             }
-            Err(sw) => tracing::debug!(dg = 2, sw = %sw, "data group not readable"),
+            Err(why) => {
+                tracing::debug!(dg = 2, why = %why, "data group not readable");
+                if signed.as_ref().is_some_and(|s| s.contains(&2)) {
+                    passive.add_problem(
+                        ProblemCode::DgUnreadable,
+                        format!("DG2 is hashed in EF.SOD but {why}"),
+                    );
+                }
+            }
         }
     }
     let stats = ReadStats {
@@ -679,7 +747,9 @@ pub fn read_card<C: Card>(
     drop(channel);
     let verdict = Verdict::of(passive.status, chip.status, access_check, policy);
     reporter.step(Step::Done, bytes);
-    let (document, holder) = identity.unzip();
+    let signed_ok = passive.status != PassiveStatus::Invalid;
+    let (document, holder) = identity.filter(|_| signed_ok).unzip();
+    let vn = vn.filter(|_| signed_ok);
     Ok((
         ReadResult {
             document,
@@ -704,18 +774,44 @@ pub fn read_card<C: Card>(
 const CARD_SECURITY_SFI: u8 = 0x1D;
 const CARD_SECURITY_FID: u16 = 0x011D;
 
-/// Reads a file; a status word the chip refuses it with is an answer, not a failure of
-/// the read (what it means is for the verdict to say). Other errors end the read.
+/// Why the chip did not give a file.
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum Refusal {
+    /// It answered an error status word.
+    Status(StatusWord),
+    /// Its answers are no file: a malformed header, a file too large, a truncated
+    /// answer, a secure-messaging error.
+    Answer(String),
+}
+
+impl core::fmt::Display for Refusal {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            Refusal::Status(sw) => write!(f, "the chip answered {sw}"),
+            Refusal::Answer(e) => write!(f, "the chip's answer is no file: {e}"),
+        }
+    }
+}
+
+/// Reads a file; whatever the chip answers instead of it (an error status word, a
+/// malformed or oversized file, a secure-messaging error) is an answer, not a failure of
+/// the read: what it means is for the verdict to say. Only a transport failure (card
+/// removed, reader error, no answer in time) ends the read.
 fn read_optional<C: Card>(
     reader: &mut FileReader,
     channel: &mut C,
     sfi: u8,
     fid: u16,
-) -> Result<Result<Vec<u8>, StatusWord>, ReadError> {
+) -> Result<Result<Vec<u8>, Refusal>, ReadError> {
     match reader.read_file_by_sfi(channel, sfi, fid) {
         Ok(data) => Ok(Ok(data)),
-        Err(apdu::Error::Status(sw)) => Ok(Err(sw)),
-        Err(e) => Err(e.into()),
+        Err(apdu::Error::Status(sw)) => Ok(Err(Refusal::Status(sw))),
+        Err(
+            e @ (apdu::Error::CardRemoved
+            | apdu::Error::Transport(_)
+            | apdu::Error::NoAnswer { .. }),
+        ) => Err(e.into()),
+        Err(e) => Ok(Err(Refusal::Answer(e.to_string()))),
     }
 }
 
@@ -734,8 +830,8 @@ enum Requirement<P> {
     None,
     /// EF.SOD did not parse: nobody can say.
     Unknown,
-    /// Its file is signed but the chip refused to give it.
-    Unreadable(StatusWord),
+    /// Its file is signed but the chip did not give it.
+    Unreadable(Refusal),
     /// Its file's hash did not match (passive authentication says so).
     NotVerified,
     /// Its file is signed but does not decode.
@@ -763,11 +859,11 @@ impl<P> Requirement<P> {
                 C::ChipKeyNotVerified,
                 "EF.SOD could not be used, so the required chip proof is unknown".into(),
             ),
-            Requirement::Unreadable(sw) => ChipResult::of(
+            Requirement::Unreadable(why) => ChipResult::of(
                 method,
                 ChipStatus::Invalid,
                 C::ChipKeyUnreadable,
-                format!("{file} is hashed in EF.SOD but the chip refused to give it ({sw})"),
+                format!("{file} is hashed in EF.SOD but the chip did not give it: {why}"),
             ),
             Requirement::NotVerified => ChipResult::of(
                 method,
@@ -827,7 +923,7 @@ fn active_authentication<C: Card>(
     channel: &mut C,
     signed: &Option<BTreeSet<u8>>,
     dg15: Option<&Vec<u8>>,
-    refused: &BTreeMap<u8, StatusWord>,
+    refused: &BTreeMap<u8, Refusal>,
     dg14: Option<&SecurityInfos>,
     rng: &mut impl CryptoRng,
     reporter: &mut Reporter<'_>,
@@ -838,7 +934,7 @@ fn active_authentication<C: Card>(
         (None, _) => Requirement::Unknown,
         (Some(s), _) if !s.contains(&15) => Requirement::None,
         (Some(_), None) => match refused.get(&15) {
-            Some(sw) => Requirement::Unreadable(*sw),
+            Some(why) => Requirement::Unreadable(why.clone()),
             None => Requirement::NotVerified,
         },
         (Some(_), Some(b)) => match AaPublicKey::from_dg15(b) {
@@ -868,7 +964,8 @@ fn active_authentication<C: Card>(
 fn pace_cam(
     pace: &apdu::pace::PaceOutcome,
     proof: &apdu::pace::CamProof,
-    card_security: Option<Result<Vec<u8>, StatusWord>>,
+    card_security: Option<Result<Vec<u8>, Refusal>>,
+    dg14: Option<&SecurityInfos>,
     trust: &TrustStore,
     now: Time,
     issuing_state: Option<&str>,
@@ -876,8 +973,8 @@ fn pace_cam(
     let method = ChipMethod::PaceCam;
     let bytes = match card_security {
         Some(Ok(b)) => b,
-        Some(Err(sw)) => {
-            return Requirement::<()>::Unreadable(sw).into_result(method, "EF.CardSecurity");
+        Some(Err(why)) => {
+            return Requirement::<()>::Unreadable(why).into_result(method, "EF.CardSecurity");
         }
         None => return Requirement::<()>::Unknown.into_result(method, "EF.CardSecurity"),
     };
@@ -901,14 +998,40 @@ fn pace_cam(
         (_, Some(Ok(infos))) => {
             let group = apdu::pace::group_of(&pace.info);
             let keys: Vec<_> = infos.chip_authentication_keys().collect();
-            let verdicts: Vec<Result<(), apdu::Error>> = keys
+            let verdicts: Vec<Result<ChipPublicKey, apdu::Error>> = keys
                 .iter()
                 .map(|k| {
                     let key = ChipPublicKey::from_info(k)?;
-                    proof.verify(group.as_ref().map_err(Clone::clone)?, &key.public)
+                    proof.verify(group.as_ref().map_err(Clone::clone)?, &key.public)?;
+                    Ok(key)
                 })
                 .collect();
-            if verdicts.iter().any(Result::is_ok) {
+            // The signed DG14's chip-authentication keys, when it holds any: the key
+            // PACE-CAM proved must be one of them, or the chip is not the one DG14 was
+            // signed for.
+            let dg14_keys: Vec<ChipPublicKey> = dg14
+                .map(|i| {
+                    i.chip_authentication_keys()
+                        .filter_map(|k| ChipPublicKey::from_info(k).ok())
+                        .collect()
+                })
+                .unwrap_or_default();
+            let proven: Vec<&ChipPublicKey> =
+                verdicts.iter().filter_map(|v| v.as_ref().ok()).collect();
+            let same = |a: &ChipPublicKey, b: &ChipPublicKey| {
+                a.group.agreement() == b.group.agreement() && a.public == b.public
+            };
+            if !proven.is_empty()
+                && dg14.is_some_and(|i| i.chip_authentication_keys().next().is_some())
+                && !proven.iter().any(|p| dg14_keys.iter().any(|k| same(p, k)))
+            {
+                ChipResult::of(
+                    method,
+                    ChipStatus::Invalid,
+                    ChipProblemCode::ChipKeyMismatch,
+                    "the key PACE-CAM proved (EF.CardSecurity) is none of the chip-authentication keys of the signed DG14".into(),
+                )
+            } else if !proven.is_empty() {
                 ChipResult {
                     method,
                     status: if status == PassiveStatus::Valid {

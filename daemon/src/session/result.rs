@@ -177,6 +177,12 @@ pub enum ChipProblemCode {
     ChipProofUnsupported,
     /// The signed data requires no chip proof: a clone cannot be told apart.
     ChipProofNoneOffered,
+    /// The key PACE-CAM proved is none of the chip-authentication keys of the signed
+    /// DG14.
+    ChipKeyMismatch,
+    /// The signed data offers PACE-CAM, but neither it nor chip authentication ran
+    /// (EF.CardAccess is unsigned: a downgrade to another mapping hides the proof).
+    PaceDowngraded,
 }
 
 /// A chip finding: its code and a message naming the step and status word.

@@ -48,6 +48,7 @@
 //! | `csca-country-mismatch` | unverified | the CSCA the chain ends at is not of the document's issuing state (by its subject's C, or by an operator's vouch) |
 //! | `issuing-state-unknown` | unverified | verification was not given the document's issuing state, so the CSCA cannot be bound to it |
 //! | `unsigned-data-group` | unverified | EF.COM lists a data group EF.SOD does not hash: the chip carries data nobody signed (a grafted data group), so the chip as a whole cannot be vouched for |
+//! | `dg-unreadable` | unverified | a data group EF.SOD hashes that the read needs was not given by the chip (an error status word, or an answer that is no file): what it holds cannot be vouched for |
 //! | `dg-not-in-sod` | warning | a data group was read that the SOD does not cover: its status is `not-in-sod` and its content is not authenticated (the BSI TR-03105-5 set has such a DG15); callers must use only groups marked `ok` |
 //! | `ds-expired` | warning | the DS certificate has expired; a DS signs only for a few months but its documents stay valid for 10 years or more, so an expired DS is expected on genuine older documents |
 //! | `intermediate-expired` | warning | an intermediate (link) certificate has expired, for the same reason as `ds-expired` |
@@ -236,6 +237,7 @@ pub enum ProblemCode {
     CscaCountryMismatch,
     IssuingStateUnknown,
     UnsignedDataGroup,
+    DgUnreadable,
     DgNotInSod,
     DsExpired,
     IntermediateExpired,
@@ -276,6 +278,7 @@ impl ProblemCode {
         ProblemCode::CscaCountryMismatch,
         ProblemCode::IssuingStateUnknown,
         ProblemCode::UnsignedDataGroup,
+        ProblemCode::DgUnreadable,
         ProblemCode::DgNotInSod,
         ProblemCode::DsExpired,
         ProblemCode::IntermediateExpired,
@@ -317,7 +320,8 @@ impl ProblemCode {
             | P::CscaNotFound
             | P::CscaCountryMismatch
             | P::IssuingStateUnknown
-            | P::UnsignedDataGroup => Effect::Unverified,
+            | P::UnsignedDataGroup
+            | P::DgUnreadable => Effect::Unverified,
             P::DgNotInSod
             | P::DsExpired
             | P::IntermediateExpired
@@ -360,6 +364,7 @@ impl ProblemCode {
             P::CscaCountryMismatch => "csca-country-mismatch",
             P::IssuingStateUnknown => "issuing-state-unknown",
             P::UnsignedDataGroup => "unsigned-data-group",
+            P::DgUnreadable => "dg-unreadable",
             P::DgNotInSod => "dg-not-in-sod",
             P::DsExpired => "ds-expired",
             P::IntermediateExpired => "intermediate-expired",

@@ -331,8 +331,10 @@ fn partial_line(partial: &Value) -> String {
     let id = text("/vn/id_number")
         .or_else(|| text("/document/number"))
         .unwrap_or_default();
-    let verdict = text("/verdict").unwrap_or("?");
-    format!("verified so far: {name} {id} (verdict so far: {verdict})")
+    match text("/verdict") {
+        Some(verdict) => format!("verified so far: {name} {id} (verdict so far: {verdict})"),
+        None => format!("verified so far: {name} {id} (verdict after the face)"),
+    }
 }
 
 /// `cancuoc read` through the daemon at `socket`: the same request, output and exit

@@ -313,7 +313,10 @@ pub fn start(
             };
             let mut event = fields.filter(&value);
             if let Some(event) = event.as_object_mut() {
-                event.insert("verdict".into(), value["verdict"].clone());
+                // Absent while it would be `genuine` before the chip proved itself.
+                if let Some(verdict) = value.get("verdict") {
+                    event.insert("verdict".into(), verdict.clone());
+                }
                 event.insert("event".into(), json!("read-partial"));
                 event.insert("id".into(), progress_id.clone());
                 event.insert("reader".into(), json!(reader));

@@ -644,8 +644,9 @@ fn the_operator_page_in_chromium_shows_genuine_and_forged_cards_and_refuses_othe
         return;
     };
     let rt = runtime();
-    let screenshot =
-        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/web-operator-page.png");
+    // Cargo's scratch folder for integration tests, wherever the target directory is.
+    let screenshot = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("web-operator-page.png");
+    std::fs::create_dir_all(env!("CARGO_TARGET_TMPDIR")).unwrap();
     for (profile_name, want) in [("vn-cccd", "genuine"), ("attack-cam-wrong-proof", "forged")] {
         let port = free_port();
         let other = free_port();

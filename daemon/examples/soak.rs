@@ -167,7 +167,7 @@ fn start_sim(cancuoc: &Path, vpcd: &str) -> (Process, String) {
 
 /// What one reader's loop did.
 #[derive(Default)]
-struct ReadStats {
+struct LoopRecord {
     latencies: Mutex<Vec<Duration>>,
     reads: AtomicU64,
     cycles: AtomicU64,
@@ -179,7 +179,7 @@ fn read_loop(
     reader: &'static str,
     sim: Arc<Mutex<Process>>,
     id: String,
-    stats: Arc<ReadStats>,
+    stats: Arc<LoopRecord>,
     stop: Arc<AtomicBool>,
 ) {
     let fail = |what: String| stats.failures.lock().unwrap().push(what);
@@ -321,7 +321,7 @@ fn main() -> ExitCode {
             })
         })
         .collect();
-    let stats: Vec<Arc<ReadStats>> = (0..2).map(|_| Arc::new(ReadStats::default())).collect();
+    let stats: Vec<Arc<LoopRecord>> = (0..2).map(|_| Arc::new(LoopRecord::default())).collect();
     let sims = [Arc::new(Mutex::new(sim1)), Arc::new(Mutex::new(sim2))];
     let loops: Vec<_> = [(0, id1), (1, id2)]
         .into_iter()

@@ -11,7 +11,7 @@ use apdu::emulator::CardEmulator;
 use apdu::rng::ScriptedRng;
 use apdu::{Card, Command, Response};
 
-use crate::session::access::AccessInput;
+use crate::session::access_input::AccessInput;
 use crate::session::result::ReadResult;
 use crate::session::{self, ReadError, ReadRequest, ReadStats};
 use crate::sim::link::{BIT_RATES, LinkModel};

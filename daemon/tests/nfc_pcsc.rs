@@ -13,7 +13,7 @@ use std::process::{Command, Stdio};
 
 use apdu::rng::SystemRng;
 use cancuoc::lds::dg2::OutputFormat;
-use cancuoc::session::access::AccessInput;
+use cancuoc::session::access_input::AccessInput;
 use cancuoc::session::result::Verdict;
 use cancuoc::session::{self, ReadRequest};
 use cancuoc::sim::profile;

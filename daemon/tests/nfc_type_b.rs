@@ -13,7 +13,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use apdu::rng::SystemRng;
-use cancuoc::session::access::AccessInput;
+use cancuoc::session::access_input::AccessInput;
 use cancuoc::session::result::Verdict;
 use cancuoc::session::{self, ReadRequest};
 use cancuoc::sim::fault::{FaultPlan, Reply};

@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use apdu::emulator::CardEmulator;
 use apdu::rng::ScriptedRng;
 use cancuoc::lds::dg2::OutputFormat;
-use cancuoc::session::access::AccessInput;
+use cancuoc::session::access_input::AccessInput;
 use cancuoc::session::result::{AccessCheck, ChipMethod, ChipStatus, ReadResult, Verdict};
 use cancuoc::session::{self, ReadError, ReadPolicy, ReadRequest};
 use cancuoc::sim::profile::{self, LoadOptions, Profile};

@@ -1,6 +1,6 @@
 #![no_main]
 
-use cancuoc::session::access::CardQr;
+use cancuoc::session::access_input::CardQr;
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {

@@ -13,7 +13,7 @@ use apdu::rng::ScriptedRng;
 use apdu::{Card, Command, Error, Response, StatusWord};
 use cancuoc::lds::ef_com::EfCom;
 use cancuoc::lds::{DataGroup, LdsFile};
-use cancuoc::session::access::AccessInput;
+use cancuoc::session::access_input::AccessInput;
 use cancuoc::session::result::Verdict;
 use cancuoc::session::{ReadPolicy, ReadRequest, read_card};
 use cancuoc::sim::profile::{self, LoadOptions, Profile};

@@ -12,11 +12,11 @@ use apdu::rng::SystemRng;
 use serde::Deserialize as _;
 use serde_json::{Map, Value, json};
 
-use crate::cli::access;
+use crate::cli::access_source;
 use crate::cli::exit::Exit;
 use crate::client::{self, Client};
 use crate::lds::dg2::OutputFormat;
-use crate::session::access::AccessInput;
+use crate::session::access_input::AccessInput;
 use crate::session::result::{ReadResult, Verdict};
 use crate::session::{self, Progress, ReadError, ReadPolicy, ReadRequest};
 #[cfg(feature = "nfc")]
@@ -139,7 +139,7 @@ fn progress_message(step: &str, bytes: u64, percent: Option<u64>) -> String {
 /// How long a read through the daemon may take.
 const DAEMON_READ_TIMEOUT: Duration = Duration::from_secs(120);
 
-pub use crate::cli::access::AccessArgs;
+pub use crate::cli::access_source::AccessArgs;
 
 /// The exit status of a finished read.
 pub fn exit_of(result: &ReadResult) -> Exit {
@@ -220,9 +220,11 @@ fn face_format(path: &Path) -> OutputFormat {
 /// Runs `cancuoc read`.
 pub fn run(args: &Args) -> ExitCode {
     let env = |name: &str| std::env::var(name).ok();
-    let input = args.access.resolve(&mut access::Stdin, &env, &mut |w| {
-        eprintln!("cancuoc read: {w}")
-    });
+    let input = args
+        .access
+        .resolve(&mut access_source::Stdin, &env, &mut |w| {
+            eprintln!("cancuoc read: {w}")
+        });
     let input = match input {
         Ok(Some(input)) => input,
         Ok(None) => {

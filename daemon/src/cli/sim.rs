@@ -110,7 +110,7 @@ pub fn start_line(profile: &Profile, vpcd: &str) -> serde_json::Value {
 
 /// The card of the dump in `dir`, opened with the access the arguments give.
 fn replay_profile(dir: &std::path::Path, args: &Args) -> Result<Profile, String> {
-    use crate::session::access::AccessInput;
+    use crate::session::access_input::AccessInput;
     let dump = crate::dump::Dump::load(dir).map_err(|e| e.to_string())?;
     let mut keys = Vec::new();
     if let Some(can) = &args.can {

@@ -13,7 +13,7 @@
 //! such data groups feed the result's identity; the verdict is [`Verdict::of`] typed,
 //! signed facts (docs/verdict.md).
 
-pub mod access;
+pub mod access_input;
 pub mod result;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -284,14 +284,8 @@ impl From<apdu::Error> for ReadError {
     }
 }
 
-/// The counters of a read, for logs and benchmarks.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct ReadStats {
-    /// READ BINARY commands.
-    pub read_binary: usize,
-    /// File bytes read.
-    pub bytes: usize,
-}
+/// The counters of a read, for logs and benchmarks: the file reader's own.
+pub use apdu::read_binary::ReadStats;
 
 /// Reads and verifies the card behind `card`.
 ///
@@ -740,9 +734,10 @@ pub fn read_card<C: Card>(
             }
         }
     }
+    // Every file's bytes, EF.CardAccess and EF.CardSecurity included.
     let stats = ReadStats {
-        read_binary: reader.stats().read_binary,
         bytes,
+        ..reader.stats()
     };
     drop(channel);
     let verdict = Verdict::of(passive.status, chip.status, access_check, policy);

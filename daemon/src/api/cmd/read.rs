@@ -20,7 +20,7 @@ use crate::api::throttle::Subject;
 use crate::fields::{Field, FieldSet};
 use crate::lds::dg2::OutputFormat;
 use crate::readers::{CancelToken, Claim, ClaimError, ReadFailure};
-use crate::session::access::AccessInput;
+use crate::session::access_input::AccessInput;
 use crate::session::{ReadError, ReadPolicy, ReadRequest};
 
 /// The longest `wait` a client may ask for a card.

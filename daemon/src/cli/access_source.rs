@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 
 use zeroize::Zeroizing;
 
-use crate::session::access::AccessInput;
+use crate::session::access_input::AccessInput;
 
 /// The environment variables read when no access flag is given, by field.
 pub const ENV_VARS: [(&str, &str); 7] = [

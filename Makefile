@@ -69,12 +69,10 @@ unit:
 	$(CARGO) test --workspace --no-run --quiet
 	CANCUOC_TEST_NO_SKIP=1 bash scripts/with-pcscd.sh bash scripts/cargo-test-summary.sh --workspace --no-fail-fast
 
-## fuzz: run every fuzz target for FUZZ_SECONDS seconds each.
+## fuzz: run every fuzz target for FUZZ_SECONDS seconds each (FUZZ_TARGETS for some of
+## them) and print the inputs each ran (scripts/fuzz.sh).
 fuzz: fuzz-deps
-	@cd fuzz && for target in $$(RUSTC_BOOTSTRAP=1 $(CARGO) fuzz list); do \
-		echo "== fuzz $$target ($(FUZZ_SECONDS)s)"; \
-		RUSTC_BOOTSTRAP=1 $(CARGO) fuzz run $$target -- -max_total_time=$(FUZZ_SECONDS) || exit 1; \
-	done
+	FUZZ_SECONDS=$(FUZZ_SECONDS) FUZZ_TARGETS="$(FUZZ_TARGETS)" bash scripts/fuzz.sh
 
 fuzz-deps:
 	@command -v cargo-fuzz >/dev/null || $(CARGO) install cargo-fuzz --locked

@@ -258,7 +258,7 @@ fn main() -> ExitCode {
     std::fs::write(
         &config,
         format!(
-            "[server]\nmax_connections_per_uid = 256\n[[client]]\nname = \"soak\"\nusers = [{}]\nfields = [\"all\"]\n",
+            "[server]\nmax_connections_per_uid = 256\n[trust]\nallow_test_anchors = true\n[[client]]\nname = \"soak\"\nusers = [{}]\nfields = [\"all\"]\n",
             uid()
         ),
     )
@@ -266,7 +266,7 @@ fn main() -> ExitCode {
 
     let (sim1, id1) = start_sim(&cancuoc, &format!("127.0.0.1:{port}"));
     let (sim2, id2) = start_sim(&cancuoc, &format!("127.0.0.1:{}", port + 1));
-    let daemon = Process(
+    let mut daemon = Process(
         Command::new(&cancuoc)
             .args(["serve", "--config"])
             .arg(&config)
@@ -284,6 +284,10 @@ fn main() -> ExitCode {
     let pid = daemon.0.id();
     let up = Instant::now();
     while UnixStream::connect(&socket).is_err() {
+        if let Ok(Some(status)) = daemon.0.try_wait() {
+            eprintln!("soak: cancuoc serve ended before its socket appeared ({status})");
+            return ExitCode::FAILURE;
+        }
         assert!(up.elapsed() < PATIENCE, "no daemon socket");
         std::thread::sleep(Duration::from_millis(20));
     }

@@ -1,7 +1,7 @@
 #![no_main]
 
 use cancuoc::config::Config;
-use cancuoc::web::config::{check_origin, rule_for_origin};
+use cancuoc::config::web::{check_origin, rule_for_origin};
 use libfuzzer_sys::fuzz_target;
 
 // A handshake's Origin header and a token, as a browser (or anyone) sends them, against

@@ -12,7 +12,6 @@
 //! web rule as its client: the commands, answers, events, error codes and bounds are
 //! those of the Unix socket, and there is one place that knows what a connection is.
 
-pub mod config;
 mod page;
 
 use std::future::Future;
@@ -36,7 +35,8 @@ use crate::api::Shared;
 use crate::api::cmd::{Code, error_answer};
 use crate::api::connection::Connection;
 use crate::config::ClientRule;
-use config::WebClientRule;
+use crate::config::web as rules;
+use rules::WebClientRule;
 
 /// The subprotocol a page may offer next to its token, and the token's prefix.
 pub const PROTOCOL: &str = "cancuoc";
@@ -59,10 +59,10 @@ struct Web {
 }
 
 /// Binds the `[web]` addresses (before the daemon reports readiness).
-pub async fn bind(config: &config::Web) -> Result<Vec<TcpListener>, String> {
+pub async fn bind(config: &rules::Web) -> Result<Vec<TcpListener>, String> {
     let mut listeners = Vec::new();
     for addr in &config.listen {
-        if !config::is_allowed_listen(addr) {
+        if !rules::is_allowed_listen(addr) {
             return Err(format!("web.listen: {addr} is not loopback"));
         }
         let l = TcpListener::bind(addr)
@@ -199,7 +199,7 @@ fn token_from_protocols(headers: &HeaderMap) -> Option<Zeroizing<String>> {
         .flat_map(|v| v.split(','))
         .map(str::trim)
         .find_map(|p| p.strip_prefix(TOKEN_PROTOCOL_PREFIX))
-        .filter(|t| t.len() <= config::MAX_TOKEN)
+        .filter(|t| t.len() <= rules::MAX_TOKEN)
         .map(|t| Zeroizing::new(t.to_owned()))
 }
 
@@ -209,7 +209,7 @@ async fn api(State(web): State<Web>, request: axum::extract::Request) -> Respons
     let headers = parts.headers.clone();
     let config = web.shared.config();
     let origin = headers.get(header::ORIGIN).map(|v| v.as_bytes());
-    let Some(rule) = config::rule_for_origin(&config.web_clients, origin).cloned() else {
+    let Some(rule) = rules::rule_for_origin(&config.web_clients, origin).cloned() else {
         let shown = origin
             .map(|o| String::from_utf8_lossy(&o[..o.len().min(128)]).into_owned())
             .unwrap_or_else(|| "(none)".into());

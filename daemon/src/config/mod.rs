@@ -14,6 +14,8 @@ use serde::Deserialize;
 
 use crate::fields::FieldSet;
 
+pub mod web;
+
 /// The default socket path.
 pub const DEFAULT_SOCKET: &str = "/run/cancuoc/api.sock";
 
@@ -65,9 +67,9 @@ pub struct Config {
     /// Client rules, first match wins.
     pub clients: Vec<ClientRule>,
     /// The browser endpoint (`[web]`); `None` when off.
-    pub web: Option<crate::web::config::Web>,
+    pub web: Option<web::Web>,
     /// Browser client rules (`[[web_client]]`), first match wins.
-    pub web_clients: Vec<crate::web::config::WebClientRule>,
+    pub web_clients: Vec<web::WebClientRule>,
     /// What loading noticed but did not refuse (unknown users or groups).
     pub warnings: Vec<String>,
 }
@@ -395,7 +397,7 @@ impl Config {
             }
         }
         let verification = file.verification.unwrap_or_default();
-        let (web, web_clients) = crate::web::config::parse(file.web, file.web_client)?;
+        let (web, web_clients) = web::parse(file.web, file.web_client)?;
         Ok(Config {
             server: Server {
                 socket: server.socket.unwrap_or(defaults.server.socket),
@@ -512,8 +514,8 @@ struct File {
     readers: Option<ReadersFile>,
     throttle: Option<ThrottleFile>,
     client: Option<Vec<ClientFile>>,
-    web: Option<crate::web::config::WebFile>,
-    web_client: Option<Vec<crate::web::config::WebClientFile>>,
+    web: Option<web::WebFile>,
+    web_client: Option<Vec<web::WebClientFile>>,
 }
 
 #[derive(Deserialize, Default)]
@@ -723,7 +725,7 @@ mod tests {
 
     #[test]
     fn the_commented_example_is_valid() {
-        let c = Config::parse(include_str!("../../udev/cancuoc.toml")).unwrap();
+        let c = Config::parse(include_str!("../../../udev/cancuoc.toml")).unwrap();
         assert_eq!(c.clients.len(), 3);
         assert_eq!(c.clients[0].name, "queue-kiosk");
         assert_eq!(c.clients[0].fields.names(), ["full_name"]);

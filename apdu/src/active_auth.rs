@@ -12,7 +12,6 @@
 
 use crypto_bigint::BoxedUint;
 use crypto_bigint::modular::BoxedMontyForm;
-use digest::Digest;
 use rand_core::CryptoRng;
 use rsa::traits::{PrivateKeyParts, PublicKeyParts};
 use rsa::{RsaPrivateKey, RsaPublicKey};
@@ -21,6 +20,7 @@ use zeroize::Zeroizing;
 use crate::asn1::{self, Oid, SEQUENCE};
 use crate::chip_auth::{ec_curve, split_spki};
 use crate::ec::{Curve, Point, Scalar};
+use crate::hash::HashAlgorithm;
 use crate::security_infos::ActiveAuthenticationInfo;
 use crate::tlv::{self, Tag, Tlv};
 use crate::{Card, Command, Error, StatusWord};
@@ -42,97 +42,43 @@ const HEADER: u8 = 0x6A;
 const TRAILER_IMPLICIT: u8 = 0xBC;
 const TRAILER_EXPLICIT: u8 = 0xCC;
 
-/// The hash of an active authentication signature.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum AaHash {
-    /// SHA-1.
-    Sha1,
-    /// SHA-224.
-    Sha224,
-    /// SHA-256.
-    Sha256,
-    /// SHA-384.
-    Sha384,
-    /// SHA-512.
-    Sha512,
+/// ISO/IEC 10118-3 hash-function identifier, the first byte of a 2-byte trailer.
+fn iso_id(hash: HashAlgorithm) -> u8 {
+    match hash {
+        HashAlgorithm::Sha1 => 0x33,
+        HashAlgorithm::Sha256 => 0x34,
+        HashAlgorithm::Sha512 => 0x35,
+        HashAlgorithm::Sha384 => 0x36,
+        HashAlgorithm::Sha224 => 0x38,
+    }
 }
 
-impl AaHash {
-    /// Digest length in bytes.
-    pub fn output_len(self) -> usize {
-        match self {
-            AaHash::Sha1 => 20,
-            AaHash::Sha224 => 28,
-            AaHash::Sha256 => 32,
-            AaHash::Sha384 => 48,
-            AaHash::Sha512 => 64,
-        }
-    }
+fn hash_of_iso_id(id: u8) -> Option<HashAlgorithm> {
+    HashAlgorithm::ALL.into_iter().find(|h| iso_id(*h) == id)
+}
 
-    /// The hash of the concatenated parts.
-    pub fn digest(self, parts: &[&[u8]]) -> Vec<u8> {
-        fn run<D: Digest>(parts: &[&[u8]]) -> Vec<u8> {
-            let mut h = D::new();
-            for part in parts {
-                h.update(part);
-            }
-            h.finalize().to_vec()
-        }
-        match self {
-            AaHash::Sha1 => run::<sha1::Sha1>(parts),
-            AaHash::Sha224 => run::<sha2::Sha224>(parts),
-            AaHash::Sha256 => run::<sha2::Sha256>(parts),
-            AaHash::Sha384 => run::<sha2::Sha384>(parts),
-            AaHash::Sha512 => run::<sha2::Sha512>(parts),
-        }
+/// The hash of an ecdsa-plain-SHA* signature algorithm OID (BSI TR-03111).
+pub(crate) fn hash_of_ecdsa_plain_oid(oid: &Oid) -> Option<HashAlgorithm> {
+    match oid.arcs_after(ID_ECDSA_PLAIN)?.as_slice() {
+        [1] => Some(HashAlgorithm::Sha1),
+        [2] => Some(HashAlgorithm::Sha224),
+        [3] => Some(HashAlgorithm::Sha256),
+        [4] => Some(HashAlgorithm::Sha384),
+        [5] => Some(HashAlgorithm::Sha512),
+        _ => None,
     }
+}
 
-    /// ISO/IEC 10118-3 hash-function identifier, the first byte of a 2-byte trailer.
-    fn iso_id(self) -> u8 {
-        match self {
-            AaHash::Sha1 => 0x33,
-            AaHash::Sha256 => 0x34,
-            AaHash::Sha512 => 0x35,
-            AaHash::Sha384 => 0x36,
-            AaHash::Sha224 => 0x38,
-        }
-    }
-
-    fn from_iso_id(id: u8) -> Option<AaHash> {
-        [
-            AaHash::Sha1,
-            AaHash::Sha224,
-            AaHash::Sha256,
-            AaHash::Sha384,
-            AaHash::Sha512,
-        ]
-        .into_iter()
-        .find(|h| h.iso_id() == id)
-    }
-
-    /// The hash of an ecdsa-plain-SHA* signature algorithm OID.
-    pub(crate) fn from_ecdsa_plain_oid(oid: &Oid) -> Option<AaHash> {
-        match oid.arcs_after(ID_ECDSA_PLAIN)?.as_slice() {
-            [1] => Some(AaHash::Sha1),
-            [2] => Some(AaHash::Sha224),
-            [3] => Some(AaHash::Sha256),
-            [4] => Some(AaHash::Sha384),
-            [5] => Some(AaHash::Sha512),
-            _ => None,
-        }
-    }
-
-    /// The ecdsa-plain-SHA* OID of this hash.
-    pub fn ecdsa_plain_oid(self) -> Oid {
-        let arc = match self {
-            AaHash::Sha1 => 1,
-            AaHash::Sha224 => 2,
-            AaHash::Sha256 => 3,
-            AaHash::Sha384 => 4,
-            AaHash::Sha512 => 5,
-        };
-        Oid::trusted(format!("{ID_ECDSA_PLAIN}.{arc}"))
-    }
+/// The ecdsa-plain-SHA* OID of a hash (BSI TR-03111).
+pub fn ecdsa_plain_oid(hash: HashAlgorithm) -> Oid {
+    let arc = match hash {
+        HashAlgorithm::Sha1 => 1,
+        HashAlgorithm::Sha224 => 2,
+        HashAlgorithm::Sha256 => 3,
+        HashAlgorithm::Sha384 => 4,
+        HashAlgorithm::Sha512 => 5,
+    };
+    Oid::trusted(format!("{ID_ECDSA_PLAIN}.{arc}"))
 }
 
 /// DG15's active authentication public key.
@@ -228,7 +174,7 @@ impl AaPublicKey {
                 let info = info.ok_or(Error::MissingDataObject(
                     "ActiveAuthenticationInfo (ECDSA needs its hash)",
                 ))?;
-                let hash = AaHash::from_ecdsa_plain_oid(&info.signature_algorithm).ok_or(
+                let hash = hash_of_ecdsa_plain_oid(&info.signature_algorithm).ok_or(
                     Error::Unsupported("active authentication signature algorithm"),
                 )?;
                 let half = curve.order_len();
@@ -239,7 +185,7 @@ impl AaPublicKey {
                 }
                 let (r, s) = signature.split_at(half);
                 curve
-                    .ecdsa_verify(point, &hash.digest(&[challenge]), r, s)
+                    .ecdsa_verify(point, &hash.digest_parts(&[challenge]), r, s)
                     .map_err(|_| Error::AuthenticationFailed("ECDSA signature does not verify"))
             }
         }
@@ -286,10 +232,9 @@ fn verify_rsa(key: &RsaPublicKey, challenge: &[u8], signature: &[u8]) -> Result<
         return Err(failed("ISO/IEC 9796-2 header is not 6A"));
     }
     let (hash, trailer_len) = match f.as_slice() {
-        [.., TRAILER_IMPLICIT] => (AaHash::Sha1, 1),
+        [.., TRAILER_IMPLICIT] => (HashAlgorithm::Sha1, 1),
         [.., id, TRAILER_EXPLICIT] => (
-            AaHash::from_iso_id(*id)
-                .ok_or(failed("ISO/IEC 9796-2 trailer names an unknown hash"))?,
+            hash_of_iso_id(*id).ok_or(failed("ISO/IEC 9796-2 trailer names an unknown hash"))?,
             2,
         ),
         _ => return Err(failed("ISO/IEC 9796-2 trailer")),
@@ -303,7 +248,7 @@ fn verify_rsa(key: &RsaPublicKey, challenge: &[u8], signature: &[u8]) -> Result<
     let d = f
         .get(m1_end..digest_end)
         .ok_or(failed("ISO/IEC 9796-2 layout"))?;
-    if crate::crypto::mac_eq(&hash.digest(&[m1, challenge]), d) {
+    if crate::crypto::mac_eq(&hash.digest_parts(&[m1, challenge]), d) {
         Ok(())
     } else {
         Err(failed("ISO/IEC 9796-2 digest does not match the challenge"))
@@ -355,7 +300,7 @@ enum AaPrivate {
 /// zeroize on drop (the RSA key through the `rsa` crate) and never print.
 pub struct ChipAa {
     key: AaPrivate,
-    hash: AaHash,
+    hash: HashAlgorithm,
 }
 
 impl core::fmt::Debug for ChipAa {
@@ -371,7 +316,7 @@ impl core::fmt::Debug for ChipAa {
 impl ChipAa {
     /// An RSA chip signing with ISO/IEC 9796-2 scheme 1 and `hash` (SHA-1 gives the `BC`
     /// trailer, the others `xx CC`). The modulus length must be a whole number of bytes.
-    pub fn rsa(key: RsaPrivateKey, hash: AaHash) -> Result<ChipAa, Error> {
+    pub fn rsa(key: RsaPrivateKey, hash: HashAlgorithm) -> Result<ChipAa, Error> {
         if key.n().as_ref().bits_vartime() % 8 != 0 || !RSA_BITS.contains(&(key.size() * 8)) {
             return Err(Error::Unsupported(
                 "RSA modulus size for active authentication",
@@ -386,7 +331,7 @@ impl ChipAa {
     /// An RSA chip with a fresh key of `bits` (a multiple of 8, 1024 to 4096).
     pub fn rsa_generate(
         bits: usize,
-        hash: AaHash,
+        hash: HashAlgorithm,
         rng: &mut impl CryptoRng,
     ) -> Result<ChipAa, Error> {
         if bits % 8 != 0 || !RSA_BITS.contains(&bits) {
@@ -400,7 +345,7 @@ impl ChipAa {
     }
 
     /// An RSA chip from a PKCS#8 private key (DER).
-    pub fn rsa_from_pkcs8(der: &[u8], hash: AaHash) -> Result<ChipAa, Error> {
+    pub fn rsa_from_pkcs8(der: &[u8], hash: HashAlgorithm) -> Result<ChipAa, Error> {
         use rsa::pkcs8::DecodePrivateKey;
         let key = RsaPrivateKey::from_pkcs8_der(der)
             .map_err(|_| Error::Malformed("PKCS#8 RSA private key"))?;
@@ -408,7 +353,7 @@ impl ChipAa {
     }
 
     /// An ECDSA chip signing plain r ‖ s over `hash` of the challenge.
-    pub fn ec(curve: Curve, key: Scalar, hash: AaHash) -> ChipAa {
+    pub fn ec(curve: Curve, key: Scalar, hash: HashAlgorithm) -> ChipAa {
         ChipAa {
             key: AaPrivate::Ec {
                 curve: Box::new(curve),
@@ -463,7 +408,7 @@ impl ChipAa {
             AaPrivate::Rsa(_) => None,
             AaPrivate::Ec { .. } => Some(ActiveAuthenticationInfo {
                 version: 1,
-                signature_algorithm: self.hash.ecdsa_plain_oid(),
+                signature_algorithm: ecdsa_plain_oid(self.hash),
             }),
         }
     }
@@ -479,7 +424,7 @@ impl ChipAa {
         }
         match &self.key {
             AaPrivate::Ec { curve, key } => {
-                let (r, s) = curve.ecdsa_sign(key, &self.hash.digest(&[challenge]), rng);
+                let (r, s) = curve.ecdsa_sign(key, &self.hash.digest_parts(&[challenge]), rng);
                 Ok([r, s].concat())
             }
             AaPrivate::Rsa(key) => self.sign_rsa(key, challenge, rng),
@@ -494,8 +439,8 @@ impl ChipAa {
     ) -> Result<Vec<u8>, StatusWord> {
         let k = key.size();
         let trailer: &[u8] = match self.hash {
-            AaHash::Sha1 => &[TRAILER_IMPLICIT],
-            other => &[other.iso_id(), TRAILER_EXPLICIT],
+            HashAlgorithm::Sha1 => &[TRAILER_IMPLICIT],
+            other => &[iso_id(other), TRAILER_EXPLICIT],
         };
         let capacity = k
             .checked_sub(1 + self.hash.output_len() + trailer.len())
@@ -503,7 +448,7 @@ impl ChipAa {
             .ok_or(StatusWord::NoPreciseDiagnosis)?;
         let mut m1 = Zeroizing::new(vec![0u8; capacity]);
         rng.fill_bytes(&mut m1);
-        let d = self.hash.digest(&[&m1, challenge]);
+        let d = self.hash.digest_parts(&[&m1, challenge]);
         let mut f = Zeroizing::new(Vec::with_capacity(k));
         f.push(HEADER);
         f.extend_from_slice(&m1);

@@ -19,6 +19,7 @@ pub mod dh;
 pub mod ec;
 pub mod emulator;
 mod error;
+pub mod hash;
 pub mod key_agreement;
 pub mod mrz;
 pub mod pace;

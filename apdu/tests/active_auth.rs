@@ -3,8 +3,9 @@
 
 mod common;
 
-use apdu::active_auth::{self, AaHash, AaPublicKey, ChipAa};
+use apdu::active_auth::{self, AaPublicKey, ChipAa};
 use apdu::ec::CurveId;
+use apdu::hash::HashAlgorithm;
 use apdu::rng::DeterministicRng;
 use apdu::security_infos::ActiveAuthenticationInfo;
 use apdu::tlv::Tlv;
@@ -62,8 +63,8 @@ fn raw_sign(key: &RsaPrivateKey, f: &[u8]) -> Vec<u8> {
 fn icao_worked_example_representative_verifies_under_the_bsi_key() {
     let v = &vectors()["active_authentication"];
     let (m1, rnd, d, f) = (h(v, "m1"), h(v, "rnd_ifd"), h(v, "d"), h(v, "f"));
-    assert_eq!(AaHash::Sha1.digest(&[&m1, &rnd]), d);
-    assert_eq!(AaHash::Sha1.digest(&[&h(v, "m")]), d);
+    assert_eq!(HashAlgorithm::Sha1.digest_parts(&[&m1, &rnd]), d);
+    assert_eq!(HashAlgorithm::Sha1.digest_parts(&[&h(v, "m")]), d);
     assert_eq!(f, [&[0x6A][..], &m1, &d, &[0xBC]].concat());
     // The example has no key; the BSI DG15 key is also 1024 bits, so F^d under it is a
     // signature the verifier must accept for RND.IFD and refuse for anything else.
@@ -92,7 +93,11 @@ fn icao_worked_example_representative_verifies_under_the_bsi_key() {
 fn bsi_dg15_end_to_end_with_sha1_and_sha256() {
     let dg15 = bsi("Datagroup15.bin");
     let public = AaPublicKey::from_dg15(&dg15).unwrap();
-    for hash in [AaHash::Sha1, AaHash::Sha256, AaHash::Sha512] {
+    for hash in [
+        HashAlgorithm::Sha1,
+        HashAlgorithm::Sha256,
+        HashAlgorithm::Sha512,
+    ] {
         let aa = ChipAa::rsa_from_pkcs8(&bsi("DG15_sk.pkcs8"), hash).unwrap();
         assert_eq!(
             aa.spki().unwrap(),
@@ -129,10 +134,10 @@ fn hostile_rsa_signatures_are_errors() {
     let challenge = [7u8; 8];
     let n = rsa_key.n().as_ref().to_be_bytes().to_vec();
     let n = n[n.len() - 128..].to_vec();
-    let d = AaHash::Sha1.digest(&[&[0x11; 106], &challenge]);
+    let d = HashAlgorithm::Sha1.digest_parts(&[&[0x11; 106], &challenge]);
     let with = |header: u8, trailer: &[u8], hash_len: usize| {
         let m1 = vec![0x11; 128 - 1 - hash_len - trailer.len()];
-        let d = AaHash::Sha1.digest(&[&m1, &challenge]);
+        let d = HashAlgorithm::Sha1.digest_parts(&[&m1, &challenge]);
         let mut f = vec![header];
         f.extend(&m1);
         f.extend(&d[..hash_len.min(d.len())]);
@@ -174,11 +179,11 @@ fn hostile_rsa_signatures_are_errors() {
 #[test]
 fn ecdsa_on_named_curves_with_every_hash() {
     let hashes = [
-        AaHash::Sha1,
-        AaHash::Sha224,
-        AaHash::Sha256,
-        AaHash::Sha384,
-        AaHash::Sha512,
+        HashAlgorithm::Sha1,
+        HashAlgorithm::Sha224,
+        HashAlgorithm::Sha256,
+        HashAlgorithm::Sha384,
+        HashAlgorithm::Sha512,
     ];
     for (i, id) in [
         CurveId::P256,
@@ -212,7 +217,7 @@ fn ecdsa_on_named_curves_with_every_hash() {
         ));
         let wrong_hash = ActiveAuthenticationInfo {
             version: 1,
-            signature_algorithm: hashes[(i + 1) % hashes.len()].ecdsa_plain_oid(),
+            signature_algorithm: active_auth::ecdsa_plain_oid(hashes[(i + 1) % hashes.len()]),
         };
         assert!(
             active_auth::authenticate_random(&mut chip, &public, Some(&wrong_hash), &mut rng)
@@ -239,7 +244,7 @@ fn ecdsa_on_named_curves_with_every_hash() {
 
 #[test]
 fn chip_refuses_a_challenge_of_the_wrong_length() {
-    let aa = ChipAa::rsa_from_pkcs8(&bsi("DG15_sk.pkcs8"), AaHash::Sha1).unwrap();
+    let aa = ChipAa::rsa_from_pkcs8(&bsi("DG15_sk.pkcs8"), HashAlgorithm::Sha1).unwrap();
     let mut rng = DeterministicRng::new(b"x", "");
     assert_eq!(
         aa.internal_authenticate(&[0; 7], &mut rng).unwrap_err(),

@@ -8,9 +8,10 @@ use common::chip::{self, mrz};
 
 use std::sync::Arc;
 
-use apdu::active_auth::{self, AaHash, ChipAa};
+use apdu::active_auth::{self, ChipAa};
 use apdu::bac;
 use apdu::emulator::{CardEmulator, CardImage, ChipAttack, Operation};
+use apdu::hash::HashAlgorithm;
 use apdu::read_binary::{self, FileReader, ICAO_AID};
 use apdu::rng::ScriptedRng;
 use apdu::{Card, Command, StatusWord};
@@ -25,7 +26,7 @@ fn file() -> Vec<u8> {
 fn chip(bits: usize, attack: ChipAttack) -> CardEmulator<ScriptedRng> {
     let aa = ChipAa::rsa_generate(
         bits,
-        AaHash::Sha256,
+        HashAlgorithm::Sha256,
         &mut ScriptedRng::from_seed(bits as u64),
     )
     .unwrap();

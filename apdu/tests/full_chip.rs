@@ -7,11 +7,12 @@ use common::chip::{self, mrz};
 
 use std::sync::Arc;
 
-use apdu::active_auth::{self, AaHash, ChipAa};
+use apdu::active_auth::{self, ChipAa};
 use apdu::chip_auth::{self, ChipAuthPlan};
 use apdu::crypto::CipherSuite;
 use apdu::ec::CurveId;
 use apdu::emulator::{CardEmulator, CardImage};
+use apdu::hash::HashAlgorithm;
 use apdu::key_agreement::Group;
 use apdu::pace::{self, Can, ChipPaceConfig, ChipStaticKey, Password};
 use apdu::read_binary::{self, FileReader, ICAO_AID};
@@ -124,7 +125,7 @@ fn pace_then_ca_on_every_curve_and_suite_then_aa() {
             };
             let curve = id.curve().clone();
             let aa_key = curve.random_scalar(&mut ScriptedRng::from_seed(n as u64));
-            let aa = ChipAa::ec(curve, aa_key, AaHash::Sha256);
+            let aa = ChipAa::ec(curve, aa_key, HashAlgorithm::Sha256);
             let public = aa.public_key();
             let mut chip = chip(Group::curve(id), ca, Some(aa), n as u64 * 10);
             if let Err(e) = read(&mut chip, false, Some(&public)) {

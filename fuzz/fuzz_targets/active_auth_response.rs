@@ -5,7 +5,8 @@
 
 use std::sync::OnceLock;
 
-use apdu::active_auth::{AaHash, AaPublicKey, ChipAa};
+use apdu::active_auth::{AaPublicKey, ChipAa};
+use apdu::hash::HashAlgorithm;
 use apdu::ec::CurveId;
 use apdu::rng::ScriptedRng;
 use apdu::security_infos::ActiveAuthenticationInfo;
@@ -20,14 +21,14 @@ fn keys() -> &'static Keys {
     KEYS.get_or_init(|| {
         let mut rng = ScriptedRng::from_seed(7);
         let mut chips = Vec::new();
-        for hash in [AaHash::Sha1, AaHash::Sha256] {
+        for hash in [HashAlgorithm::Sha1, HashAlgorithm::Sha256] {
             let chip = ChipAa::rsa_generate(1024, hash, &mut rng).expect("RSA key");
             let public = chip.public_key();
             chips.push((chip, public, None));
         }
         for (id, hash) in [
-            (CurveId::P256, AaHash::Sha256),
-            (CurveId::BrainpoolP224r1, AaHash::Sha1),
+            (CurveId::P256, HashAlgorithm::Sha256),
+            (CurveId::BrainpoolP224r1, HashAlgorithm::Sha1),
         ] {
             let curve = id.curve();
             let chip = ChipAa::ec(curve.clone(), curve.random_scalar(&mut rng), hash);

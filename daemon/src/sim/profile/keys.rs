@@ -1,8 +1,9 @@
 //! The chip's own keys from a profile: chip authentication and active authentication.
 
-use apdu::active_auth::{AaHash, ChipAa};
+use apdu::active_auth::ChipAa;
 use apdu::asn1::Oid;
 use apdu::ec::CurveId;
+use apdu::hash::HashAlgorithm as AaHash;
 use apdu::key_agreement::Group;
 use apdu::pace::ChipStaticKey;
 use apdu::security_infos::{CaProtocol, ChipAuthenticationInfo, KeyAgreement};

@@ -17,19 +17,8 @@ fn cancuoc() -> Command {
 }
 
 /// `cancuoc read --local --json ARGS…`: exit status, parsed stdout, stderr.
-fn read(reader: &str, args: &[&str]) -> (i32, serde_json::Value, String) {
-    let out = cancuoc()
-        .args(["read", "--local", "--reader", reader, "--json"])
-        .args(args)
-        .env("CANCUOC_LOG", "warn")
-        .output()
-        .expect("cancuoc read runs");
-    let json = serde_json::from_slice(&out.stdout).unwrap_or(serde_json::Value::Null);
-    (
-        out.status.code().unwrap_or(-1),
-        json,
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
+fn read(reader: &str, args: &[&str]) -> common::Outcome {
+    common::read_card(reader, &[&["--local"][..], args].concat(), "warn")
 }
 
 fn verify(dir: &Path, trust: &[&str]) -> (i32, serde_json::Value, String) {

@@ -8,7 +8,6 @@
 mod common;
 
 use std::ffi::CString;
-use std::process::Command;
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
@@ -16,24 +15,11 @@ use common::daemon::{Api, Daemon, client_rule, uid};
 use common::{Sim, context, testbed};
 
 /// `cancuoc read --local --reader R --json ARGS…`: exit status, parsed stdout, stderr.
-fn read(reader: &CString, args: &[&str]) -> (i32, serde_json::Value, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_cancuoc"))
-        .args([
-            "read",
-            "--local",
-            "--reader",
-            reader.to_str().unwrap(),
-            "--json",
-        ])
-        .args(args)
-        .env("CANCUOC_SOCKET", "/nonexistent/cancuoc-test.sock")
-        .output()
-        .expect("cancuoc read runs");
-    let json = serde_json::from_slice(&out.stdout).unwrap_or(serde_json::Value::Null);
-    (
-        out.status.code().unwrap_or(-1),
-        json,
-        String::from_utf8_lossy(&out.stderr).into_owned(),
+fn read(reader: &CString, args: &[&str]) -> common::Outcome {
+    common::read_card(
+        reader.to_str().unwrap(),
+        &[&["--local"][..], args].concat(),
+        "warn",
     )
 }
 

@@ -6,31 +6,8 @@
 mod common;
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
-use common::{Sim, context, testbed, wait_for_card};
-
-fn cancuoc() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_cancuoc"))
-}
-
-/// `cancuoc read --reader R --json ARGS…`: exit status, parsed stdout, stderr.
-fn read(reader: &str, args: &[&str], log: &str) -> (i32, serde_json::Value, String) {
-    let out = cancuoc()
-        .args(["read", "--reader", reader, "--json"])
-        .args(args)
-        .env("CANCUOC_LOG", log)
-        // Read directly even when a daemon runs on this machine: no socket there.
-        .env("CANCUOC_SOCKET", "/nonexistent/cancuoc-test.sock")
-        .output()
-        .expect("cancuoc read runs");
-    let json = serde_json::from_slice(&out.stdout).unwrap_or(serde_json::Value::Null);
-    (
-        out.status.code().unwrap_or(-1),
-        json,
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
+use common::{Sim, context, read_card as read, testbed, wait_for_card};
 
 /// [`Sim::fast`] for a reader named by a string.
 fn fast(vpcd: &str, reader: &str, profile: &str, extra: &[&str]) -> Sim {

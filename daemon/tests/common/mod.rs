@@ -15,6 +15,28 @@ use std::sync::{Mutex, MutexGuard};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
+/// What a `cancuoc` command gave: exit status, standard output as JSON (`Null` when it is
+/// not JSON), standard error.
+pub type Outcome = (i32, serde_json::Value, String);
+
+/// `cancuoc read --reader R --json ARGS…` reading the card directly, even when a daemon
+/// runs on this machine (its socket is pointed nowhere), logging at `log`.
+pub fn read_card(reader: &str, args: &[&str], log: &str) -> Outcome {
+    let out = Command::new(env!("CARGO_BIN_EXE_cancuoc"))
+        .args(["read", "--reader", reader, "--json"])
+        .args(args)
+        .env("CANCUOC_LOG", log)
+        .env("CANCUOC_SOCKET", "/nonexistent/cancuoc-test.sock")
+        .output()
+        .expect("cancuoc read runs");
+    let json = serde_json::from_slice(&out.stdout).unwrap_or(serde_json::Value::Null);
+    (
+        out.status.code().unwrap_or(-1),
+        json,
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
 /// The vpcd slots and pcscd itself, one test at a time in this process: every test that
 /// talks to pcscd holds it (through [`testbed`]), so a test that restarts or kills pcscd
 /// never pulls it from under another test of the same binary (binaries run one after

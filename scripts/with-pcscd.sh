@@ -109,6 +109,8 @@ fi
 export CANCUOC_PCSCD=1
 export CANCUOC_VPCD="127.0.0.1:$VPCD_PORT"
 export CANCUOC_READER="Virtual PCD 00 00"
+# pcscd's own log, which a test that waited in vain for a card shows.
+export CANCUOC_PCSCD_LOG="$work/pcscd.log"
 # CMD runs in the background so that a SIGUSR1 is handled while it runs.
 "$@" &
 cmd=$!

@@ -167,7 +167,11 @@ fn a_reader_unplugged_mid_read_is_a_clean_error_and_the_next_reader_reads() {
     // Through the daemon: the same, answered with an error code, never left hanging.
     let _ = std::fs::remove_file(&log);
     let mut sim = Sim::start(&vpcd, &args);
-    assert!(wait_for_card(&context(), &reader, true), "the card is back");
+    assert!(
+        wait_for_card(&context(), &reader, true),
+        "the card is back; the simulator's log:\n{}",
+        sim.log_so_far()
+    );
     let id = sim.id_number();
     let request = api.send(json!({"cmd": "read", "reader": name, "access": {"id_number": id}}));
     wait_for_apdus(&log, 8);

@@ -120,7 +120,11 @@ fn removed_and_back(sim: &Sim, reader: &CString) {
         "pcscd sees the card gone"
     );
     sim.signal("USR2");
-    assert!(wait_for_card(&context(), reader, true), "the card is back");
+    assert!(
+        wait_for_card(&context(), reader, true),
+        "the card is back; the simulator's log:\n{}",
+        sim.log_so_far()
+    );
 }
 
 #[test]

@@ -137,6 +137,13 @@ impl Daemon {
             }
             std::thread::sleep(Duration::from_millis(20));
         }
+        if code.is_none() {
+            eprintln!(
+                "the daemon did not exit within 20 s of SIGTERM; its threads (name, kernel wait):\n{}\npcscd's log ends:\n{}",
+                threads_of(self.child.id()),
+                super::pcscd_log_tail(20)
+            );
+        }
         let _ = self.child.kill();
         let _ = self.child.wait();
         let log = self.stderr.take().unwrap().join().unwrap();
@@ -270,4 +277,24 @@ impl Api {
     pub fn writer(&mut self) -> &mut UnixStream {
         &mut self.writer
     }
+}
+
+/// Each thread of process `pid`: its name and where in the kernel it waits.
+fn threads_of(pid: u32) -> String {
+    let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) else {
+        return "(gone)".into();
+    };
+    tasks
+        .filter_map(Result::ok)
+        .map(|task| {
+            let read = |file: &str| {
+                std::fs::read_to_string(task.path().join(file))
+                    .unwrap_or_default()
+                    .trim()
+                    .to_owned()
+            };
+            format!("  {} {}", read("comm"), read("wchan"))
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
 }

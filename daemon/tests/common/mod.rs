@@ -9,9 +9,9 @@ pub mod skip;
 pub use skip::{skip, skip_pcscd};
 
 use std::ffi::CString;
-use std::io::{BufRead, BufReader, Read};
+use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
@@ -120,7 +120,8 @@ pub fn testbed(test: &str) -> Option<(MutexGuard<'static, ()>, String, CString)>
 pub struct Sim {
     pub child: Child,
     pub start: serde_json::Value,
-    stderr: Option<JoinHandle<String>>,
+    log: Arc<Mutex<String>>,
+    stderr: Option<JoinHandle<()>>,
 }
 
 impl Sim {
@@ -139,17 +140,27 @@ impl Sim {
             .read_line(&mut line)
             .unwrap();
         let start = serde_json::from_str(&line).expect("one JSON line on start");
-        let mut err = child.stderr.take().unwrap();
+        let err = child.stderr.take().unwrap();
+        let log = Arc::new(Mutex::new(String::new()));
+        let sink = log.clone();
         let stderr = std::thread::spawn(move || {
-            let mut s = String::new();
-            let _ = err.read_to_string(&mut s);
-            s
+            for line in BufReader::new(err).lines().map_while(Result::ok) {
+                let mut log = sink.lock().unwrap_or_else(|e| e.into_inner());
+                log.push_str(&line);
+                log.push('\n');
+            }
         });
         Sim {
             child,
             start,
+            log,
             stderr: Some(stderr),
         }
+    }
+
+    /// What the simulator has written on stderr so far.
+    pub fn log_so_far(&self) -> String {
+        self.log.lock().unwrap_or_else(|e| e.into_inner()).clone()
     }
 
     /// `cancuoc sim --profile PROFILE` with no link model and no chip time (plus
@@ -210,7 +221,8 @@ impl Sim {
         }
         let _ = self.child.kill();
         let _ = self.child.wait();
-        self.stderr.take().unwrap().join().unwrap()
+        self.stderr.take().unwrap().join().unwrap();
+        self.log_so_far()
     }
 }
 
@@ -247,6 +259,22 @@ pub fn wait_for_card(ctx: &pcsc::Context, reader: &CString, present: bool) -> bo
         }
         states[0].sync_current_state();
     }
+    eprintln!(
+        "{reader:?}: no card {} after {EVENT_DEADLINE:?}; pcscd's state {:?}, and its log ends:\n{}",
+        if present { "present" } else { "gone" },
+        states[0].event_state(),
+        pcscd_log_tail(40)
+    );
     false
+}
+
+/// The last `lines` lines of the log of the pcscd `scripts/with-pcscd.sh` runs.
+pub fn pcscd_log_tail(lines: usize) -> String {
+    let Some(path) = std::env::var_os("CANCUOC_PCSCD_LOG") else {
+        return "(no CANCUOC_PCSCD_LOG)".into();
+    };
+    let text = std::fs::read_to_string(path).unwrap_or_default();
+    let all: Vec<&str> = text.lines().collect();
+    all[all.len().saturating_sub(lines)..].join("\n")
 }
 pub mod noise;

@@ -140,3 +140,40 @@ fn a_pcscd_restart_is_seen_and_survived() {
     sim.stop();
     drop(watcher);
 }
+
+/// Dropped right after an event, while its thread is between two waits for pcscd (where
+/// a cancel has nothing to wake), the watcher still stops within its one-second slice:
+/// the daemon's shutdown waits for it.
+#[test]
+fn a_watcher_dropped_between_two_waits_stops_at_once() {
+    let Some((_slot, _vpcd, reader)) = testbed("a_watcher_dropped_between_two_waits_stops_at_once")
+    else {
+        return;
+    };
+    let name = reader.to_str().unwrap().to_owned();
+    for round in 0..10 {
+        let (tx, events) = mpsc::channel();
+        let watcher = Watcher::spawn(move |e| {
+            let _ = tx.send(e);
+        });
+        let added = next_matching(
+            &events,
+            |e| matches!(e, ReaderEvent::ReaderAdded(r) if *r == name),
+        );
+        assert!(
+            added.is_some(),
+            "round {round}: the vpcd reader is reported"
+        );
+        let (done_tx, done) = mpsc::channel();
+        let started = std::time::Instant::now();
+        std::thread::spawn(move || {
+            drop(watcher);
+            let _ = done_tx.send(());
+        });
+        assert!(
+            done.recv_timeout(std::time::Duration::from_secs(5)).is_ok(),
+            "round {round}: the watcher was still running 5 s after it was dropped"
+        );
+        eprintln!("round {round}: stopped in {:?}", started.elapsed());
+    }
+}

@@ -548,6 +548,12 @@ fn watch(
     }
 }
 
+/// How long one wait for a reader event lasts before the watcher looks at its stop flag
+/// again. SCardCancel wakes only a wait in progress: a stop that comes while the watcher
+/// is between two waits would otherwise be seen at the next reader event, which may never
+/// come, and the daemon's shutdown would wait for it.
+const WATCH_SLICE: Duration = Duration::from_secs(1);
+
 /// Watches one pcscd connection until it fails or the watcher stops.
 fn watch_service(
     ctx: &Context,
@@ -589,11 +595,16 @@ fn watch_service(
                 states.push(ReaderState::new(name.clone(), State::UNAWARE));
             }
         }
-        match ctx.get_status_change(None, &mut states) {
-            Ok(()) => {}
-            Err(pcsc::Error::Cancelled) => return Ok(()),
-            Err(pcsc::Error::Timeout) => continue,
-            Err(e) => return Err(e),
+        loop {
+            if stop.load(Ordering::SeqCst) {
+                return Ok(());
+            }
+            match ctx.get_status_change(WATCH_SLICE, &mut states) {
+                Ok(()) => break,
+                Err(pcsc::Error::Cancelled) => return Ok(()),
+                Err(pcsc::Error::Timeout) => continue,
+                Err(e) => return Err(e),
+            }
         }
         for state in &mut states {
             if state.name() == pnp {

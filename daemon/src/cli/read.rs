@@ -143,33 +143,18 @@ pub use crate::cli::access_source::AccessArgs;
 
 /// The exit status of a finished read.
 pub fn exit_of(result: &ReadResult) -> Exit {
-    exit_for(Some(result.verification.verdict))
+    Exit::of_verdict(Some(result.verification.verdict))
 }
 
 /// The exit status of a result as JSON (a read through the daemon): the same rule as
 /// [`exit_of`]; a result without a verdict is not verified.
 pub fn exit_of_json(result: &Value) -> Exit {
-    exit_for(Verdict::deserialize(&result["verification"]["verdict"]).ok())
-}
-
-/// Genuine is success, forged is forged, anything else is not verified (the result's
-/// problems say why).
-fn exit_for(verdict: Option<Verdict>) -> Exit {
-    match verdict {
-        Some(Verdict::Genuine) => Exit::Ok,
-        Some(Verdict::Forged) => Exit::Forged,
-        Some(Verdict::NotVerified) | None => Exit::NotVerified,
-    }
+    Exit::of_verdict(Verdict::deserialize(&result["verification"]["verdict"]).ok())
 }
 
 /// The exit status of a failed read.
 pub fn exit_of_error(error: &ReadError) -> Exit {
-    match error {
-        ReadError::WrongAccessKey => Exit::WrongAccessKey,
-        ReadError::CardRemoved => Exit::CardRemoved,
-        ReadError::Card(e) => Exit::of(e),
-        ReadError::File { .. } => Exit::CardProtocol,
-    }
+    Exit::of(error.failure())
 }
 
 fn fail(exit: Exit, message: &str) -> ExitCode {

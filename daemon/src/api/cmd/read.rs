@@ -295,16 +295,12 @@ pub fn start(
                 }));
                 return;
             };
-            // The same field policy as the final answer.
-            let Ok(value) = serde_json::to_value(&**partial) else {
+            // The same field policy as the final answer; the verdict is absent while it
+            // would be `genuine` before the chip proved itself.
+            let Ok(mut event) = serde_json::to_value(fields.filter_partial(partial)) else {
                 return;
             };
-            let mut event = fields.filter(&value);
             if let Some(event) = event.as_object_mut() {
-                // Absent while it would be `genuine` before the chip proved itself.
-                if let Some(verdict) = value.get("verdict") {
-                    event.insert("verdict".into(), verdict.clone());
-                }
                 event.insert("event".into(), json!("read-partial"));
                 event.insert("id".into(), progress_id.clone());
                 event.insert("reader".into(), json!(reader));
@@ -396,11 +392,11 @@ async fn run(
         }
     }
     let result = outcome.map_err(failure)?;
-    let result =
-        serde_json::to_value(&result).map_err(|e| CmdError::new(Code::Internal, e.to_string()))?;
+    let shown = serde_json::to_value(plan.fields.filter(&result))
+        .map_err(|e| CmdError::new(Code::Internal, e.to_string()))?;
     let mut fields = Fields::new();
     fields.insert("reader".into(), json!(reader));
-    fields.insert("result".into(), plan.fields.filter(&result));
+    fields.insert("result".into(), shown);
     Ok(fields)
 }
 

@@ -12,6 +12,9 @@ use std::time::{Duration, Instant};
 use serde_json::{Map, Value};
 use zeroize::Zeroize;
 
+use crate::api::cmd::Code;
+use crate::failure::Failure;
+
 /// Where the daemon listens unless told otherwise.
 pub const DEFAULT_SOCKET: &str = "/run/cancuoc/api.sock";
 
@@ -58,6 +61,27 @@ pub enum ClientError {
         /// For people; the daemon never puts personal data in it.
         message: String,
     },
+}
+
+impl ClientError {
+    /// Its failure class: a daemon that cannot be reached, stops answering or closes
+    /// the connection is the transport; an answer that is not the protocol's is
+    /// internal; the daemon's own error is the class of its code.
+    pub fn failure(&self) -> Failure {
+        match self {
+            ClientError::Connect { source, .. }
+                if source.kind() == io::ErrorKind::PermissionDenied =>
+            {
+                Failure::Forbidden
+            }
+            ClientError::Connect { .. }
+            | ClientError::Io(_)
+            | ClientError::Timeout(_)
+            | ClientError::Closed => Failure::Transport,
+            ClientError::TooLong(_) | ClientError::Protocol(_) => Failure::Internal,
+            ClientError::Daemon { code, .. } => Code::failure_of(code),
+        }
+    }
 }
 
 /// Whether `path` is a Unix socket (following symbolic links).

@@ -4,12 +4,19 @@
 //! A field is the unit of the policy. Each lives in known data groups; a read is asked
 //! only for the data groups some allowed, requested field needs, so a field a client may
 //! not have is not even read from the card (DG1 excepted: it carries the MRZ the read is
-//! checked against). The filter is fail-closed: a result key not named here is dropped.
+//! checked against). The filter works on the typed result ([`FieldSet::filter`]): what a
+//! set does not allow is `None` before anything is serialized, and every key of the
+//! identity's sections is named there, so a key added to them does not compile until it
+//! is given its field.
 
 use std::collections::BTreeSet;
 use std::fmt;
 
-use serde_json::{Map, Value};
+use crate::lds::dg13::VnIdentity;
+use crate::session::Partial;
+use crate::session::result::{
+    Document, Holder, ReadResult, Shown, ShownDocument, ShownHolder, ShownPartial, ShownVn,
+};
 
 /// A field of the result a client can be allowed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -395,96 +402,152 @@ impl FieldSet {
             .collect()
     }
 
-    /// Keeps of a serialized `ReadResult` only what the set allows; `verification` is
-    /// always kept. Keys this table does not know are dropped.
-    pub fn filter(&self, result: &Value) -> Value {
-        use Field as F;
-        const HOLDER: &[(&str, Field)] = &[
-            ("full_name", F::FullName),
-            ("surname", F::FullName),
-            ("given_names", F::FullName),
-            ("birth_date", F::BirthDate),
-            ("sex", F::Sex),
-            ("nationality", F::Nationality),
-        ];
-        const DOCUMENT: &[(&str, Field)] = &[
-            ("kind", F::Document),
-            ("issuing_state", F::Document),
-            ("number", F::Document),
-            ("expiry_date", F::Document),
-            ("mrz", F::Mrz),
-        ];
-        const VN: &[(&str, Field)] = &[
-            ("id_number", F::IdNumber),
-            ("old_id_number", F::IdNumber),
-            ("field_16", F::IdNumber),
-            ("full_name", F::FullName),
-            ("birth_date", F::BirthDate),
-            ("sex", F::Sex),
-            ("nationality", F::Nationality),
-            ("ethnicity", F::Ethnicity),
-            ("religion", F::Religion),
-            ("place_of_origin", F::PlaceOfOrigin),
-            ("place_of_residence", F::PlaceOfResidence),
-            ("identifying_marks", F::IdentifyingMarks),
-            ("issue_date", F::IssueDate),
-            ("expiry_date", F::Document),
-            ("father_name", F::Family),
-            ("mother_name", F::Family),
-            ("spouse_name", F::Family),
-            // DG13 fields of unknown meaning: for clients given DG13 as raw bytes anyway
-            // (handled below).
-        ];
-        let section = |name: &str, table: &[(&str, Field)]| -> Option<Value> {
-            let source = result.get(name)?.as_object()?;
-            let kept: Map<String, Value> = table
-                .iter()
-                .filter(|(_, field)| self.contains(*field))
-                .filter_map(|(key, _)| Some(((*key).to_owned(), source.get(*key)?.clone())))
-                .collect();
-            (!kept.is_empty()).then_some(Value::Object(kept))
-        };
-        let mut out = Map::new();
-        for (name, table) in [("document", DOCUMENT), ("holder", HOLDER), ("vn", VN)] {
-            if let Some(v) = section(name, table) {
-                out.insert(name.to_owned(), v);
-            }
-        }
-        if let Some(v) = result.get("face").filter(|_| self.contains(F::Face)) {
-            out.insert("face".to_owned(), v.clone());
-        }
+    /// Keeps of `result` only what the set allows; `verification` always.
+    pub fn filter<'a>(&self, result: &'a ReadResult) -> Shown<'a> {
         let raw_groups = self.raw_groups();
-        if let Some(raw) = result.get("raw").and_then(Value::as_object)
-            && self.contains(F::Raw)
-        {
-            // Files other than data groups (EF.SOD, EF.COM, EF.CardAccess, …) hold no
-            // personal data beyond hashes; they let a client check the groups it gets.
-            let kept: Map<String, Value> = raw
-                .iter()
-                .filter(|(key, _)| raw_key_group(key).is_none_or(|g| raw_groups.contains(&g)))
-                .map(|(k, v)| (k.clone(), v.clone()))
-                .collect();
-            out.insert("raw".to_owned(), Value::Object(kept));
+        let raw = result
+            .raw
+            .as_ref()
+            .filter(|_| self.contains(Field::Raw))
+            .map(|raw| {
+                // Files other than data groups (EF.SOD, EF.COM, EF.CardAccess, …) hold no
+                // personal data beyond hashes; they let a client check the groups it gets.
+                raw.iter()
+                    .filter(|(key, _)| raw_key_group(key).is_none_or(|g| raw_groups.contains(&g)))
+                    .map(|(key, data)| (key.as_str(), data.as_str()))
+                    .collect()
+            });
+        Shown {
+            document: self.document(result.document.as_ref()),
+            holder: self.holder(result.holder.as_ref()),
+            vn: self.vn(result.vn.as_ref()),
+            face: result.face.as_ref().filter(|_| self.contains(Field::Face)),
+            raw,
+            verification: &result.verification,
         }
-        if raw_groups.contains(&13)
-            && let Some(extra) = result.get("vn").and_then(|vn| vn.get("extra"))
-        {
-            let vn = out.entry("vn").or_insert_with(|| Value::Object(Map::new()));
-            if let Some(vn) = vn.as_object_mut() {
-                vn.insert("extra".to_owned(), extra.clone());
-            }
+    }
+
+    /// Keeps of a partial result (a `read-partial` event) only what the set allows.
+    pub fn filter_partial<'a>(&self, partial: &'a Partial) -> ShownPartial<'a> {
+        ShownPartial {
+            document: self.document(partial.document.as_ref()),
+            holder: self.holder(partial.holder.as_ref()),
+            vn: self.vn(partial.vn.as_ref()),
+            verdict: partial.verdict,
         }
-        if let Some(v) = result.get("verification") {
-            out.insert("verification".to_owned(), v.clone());
-        }
-        Value::Object(out)
+    }
+
+    /// `document`, when the set allows a key of it.
+    fn document<'a>(&self, document: Option<&'a Document>) -> Option<ShownDocument<'a>> {
+        // Every key named, so a key added to `Document` is a compile error here rather
+        // than a key silently dropped or passed.
+        let Document {
+            kind,
+            issuing_state,
+            number,
+            expiry_date,
+            mrz,
+        } = document?;
+        let details = self.contains(Field::Document);
+        let shown = ShownDocument {
+            kind: details.then_some(*kind),
+            issuing_state: details.then_some(issuing_state.as_str()),
+            number: details.then_some(number.as_str()),
+            expiry_date: details.then_some(expiry_date),
+            mrz: self.contains(Field::Mrz).then_some(mrz.as_str()),
+        };
+        (details || shown.mrz.is_some()).then_some(shown)
+    }
+
+    /// `holder`, when the set allows a key of it.
+    fn holder<'a>(&self, holder: Option<&'a Holder>) -> Option<ShownHolder<'a>> {
+        let Holder {
+            full_name,
+            surname,
+            given_names,
+            birth_date,
+            sex,
+            nationality,
+        } = holder?;
+        let name = self.contains(Field::FullName);
+        let shown = ShownHolder {
+            full_name: name.then_some(full_name.as_str()),
+            surname: name.then_some(surname.as_str()),
+            given_names: name.then_some(given_names.as_str()),
+            birth_date: self.contains(Field::BirthDate).then_some(birth_date),
+            sex: self.contains(Field::Sex).then_some(*sex),
+            nationality: self
+                .contains(Field::Nationality)
+                .then_some(nationality.as_str()),
+        };
+        let any = [
+            Field::FullName,
+            Field::BirthDate,
+            Field::Sex,
+            Field::Nationality,
+        ]
+        .into_iter()
+        .any(|f| self.contains(f));
+        any.then_some(shown)
+    }
+
+    /// `vn`, when the set allows a key of it (`extra` among them).
+    fn vn<'a>(&self, vn: Option<&'a VnIdentity>) -> Option<ShownVn<'a>> {
+        let VnIdentity {
+            id_number,
+            full_name,
+            birth_date,
+            sex,
+            nationality,
+            ethnicity,
+            religion,
+            place_of_origin,
+            place_of_residence,
+            identifying_marks,
+            issue_date,
+            expiry_date,
+            father_name,
+            mother_name,
+            spouse_name,
+            old_id_number,
+            field_16,
+            extra,
+        } = vn?;
+        let has = |field| self.contains(field);
+        let shown = ShownVn {
+            id_number: has(Field::IdNumber).then_some(id_number),
+            old_id_number: has(Field::IdNumber).then_some(old_id_number),
+            field_16: has(Field::IdNumber).then_some(field_16),
+            full_name: has(Field::FullName).then_some(full_name),
+            birth_date: has(Field::BirthDate).then_some(birth_date),
+            sex: has(Field::Sex).then_some(sex),
+            nationality: has(Field::Nationality).then_some(nationality),
+            ethnicity: has(Field::Ethnicity).then_some(ethnicity),
+            religion: has(Field::Religion).then_some(religion),
+            place_of_origin: has(Field::PlaceOfOrigin).then_some(place_of_origin),
+            place_of_residence: has(Field::PlaceOfResidence).then_some(place_of_residence),
+            identifying_marks: has(Field::IdentifyingMarks).then_some(identifying_marks),
+            issue_date: has(Field::IssueDate).then_some(issue_date),
+            expiry_date: has(Field::Document).then_some(expiry_date),
+            father_name: has(Field::Family).then_some(father_name),
+            mother_name: has(Field::Family).then_some(mother_name),
+            spouse_name: has(Field::Family).then_some(spouse_name),
+            // DG13 fields of unknown meaning: for clients given DG13 as raw bytes anyway.
+            extra: (self.raw_groups().contains(&13) && !extra.is_empty()).then_some(extra),
+        };
+        let named = Field::ALL
+            .into_iter()
+            .filter(|f| !matches!(f, Field::Mrz | Field::Face | Field::Raw))
+            .any(has);
+        (named || shown.extra.is_some()).then_some(shown)
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
+    use crate::session::result::Verdict;
+    use serde_json::Value;
 
     #[test]
     fn names_round_trip_and_all_expands() {
@@ -513,77 +576,230 @@ mod tests {
     }
 
     #[test]
-    fn the_filter_keeps_only_allowed_keys_and_verification() {
-        let result = json!({
-            "document": {"kind": "id-card", "number": "X", "mrz": "M"},
-            "holder": {"full_name": "A B", "surname": "B", "birth_date": "2000-01-01"},
-            "vn": {"full_name": "Á B", "id_number": "0", "place_of_residence": "P",
-                   "field_16": "F", "extra": {"17": "X"}},
-            "face": {"format": "png"},
-            "raw": {"DG1": "AA=="},
-            "verification": {"verdict": "genuine"},
-            "something_new": 1
-        });
-        let name_only = FieldSet::parse(["full_name"]).unwrap().filter(&result);
-        assert_eq!(
-            name_only,
-            json!({
-                "holder": {"full_name": "A B", "surname": "B"},
-                "vn": {"full_name": "Á B"},
-                "verification": {"verdict": "genuine"}
-            })
-        );
-        let everything = FieldSet::all().filter(&result);
-        assert_eq!(everything["face"]["format"], "png");
-        assert_eq!(everything["vn"]["field_16"], "F");
-        assert_eq!(everything["vn"]["extra"]["17"], "X");
-        let no_raw = FieldSet::parse(["full_name", "id_number"])
-            .unwrap()
-            .filter(&result);
-        assert_eq!(no_raw["vn"]["field_16"], "F");
-        assert!(no_raw["vn"].get("extra").is_none(), "extra only with raw");
-        assert_eq!(everything["raw"]["DG1"], "AA==");
-        assert!(
-            everything.get("something_new").is_none(),
-            "unknown keys are dropped"
-        );
-    }
-
-    #[test]
-    fn raw_returns_only_the_groups_the_other_fields_need_unless_granted() {
-        let result = json!({
-            "vn": {"id_number": "0", "extra": {"17": "X"}},
-            "raw": {"EF.SOD": "S", "EF.COM": "C", "DG1": "1", "DG2": "2", "DG13": "13", "DG14": "14"},
-            "verification": {"verdict": "genuine"}
-        });
+    fn raw_reads_only_the_groups_the_other_fields_need_unless_granted() {
         let face_raw = FieldSet::parse(["face", "raw"]).unwrap();
-        let out = face_raw.filter(&result);
-        let keys: Vec<&String> = out["raw"].as_object().unwrap().keys().collect();
-        assert_eq!(keys, ["DG14", "DG2", "EF.COM", "EF.SOD"]);
-        assert!(out.get("vn").is_none(), "no DG13, no vn.extra");
         assert!(
             face_raw.data_groups_to_skip().contains(&13),
             "DG13 not even read"
         );
         let mut granted = FieldSet::parse(["face", "raw"]).unwrap();
         granted.grant_raw_groups([13]);
-        let out = granted.filter(&result);
-        assert_eq!(out["raw"]["DG13"], "13");
-        assert_eq!(out["vn"]["extra"]["17"], "X");
         assert!(!granted.data_groups_to_skip().contains(&13));
         // A request naming its fields keeps the rule's grants, never more.
         let requested = FieldSet::parse(["face", "raw"])
             .unwrap()
             .with_grants_of(&granted);
         assert_eq!(requested.raw_groups(), granted.raw_groups());
-        // Without raw, no raw at all.
-        assert!(
-            FieldSet::parse(["face"])
-                .unwrap()
-                .filter(&result)
-                .get("raw")
-                .is_none()
-        );
+    }
+
+    /// The simulator's genuine Vietnamese card read whole, its files and face included,
+    /// with a DG13 field of unknown meaning added; and the partial result the read
+    /// reported before the face.
+    fn genuine_read() -> (ReadResult, Partial) {
+        let mut card = crate::sim_read::SimulatedCard::load("vn-cccd").expect("vn-cccd loads");
+        card.request.raw = true;
+        let mut chip = apdu::emulator::CardEmulator::new(card.profile.image.clone());
+        let mut partial = None;
+        let (mut result, _) = crate::session::read_card(
+            &mut chip,
+            &card.request,
+            &card.trust,
+            &mut apdu::rng::SystemRng,
+            &mut |p| {
+                if let Some(p) = p.partial {
+                    partial = Some((*p).clone());
+                }
+            },
+        )
+        .expect("the simulated card reads");
+        assert_eq!(result.verification.verdict, Verdict::Genuine);
+        let mut partial: Partial = partial.expect("a partial result before the face");
+        for vn in [result.vn.as_mut(), partial.vn.as_mut()] {
+            vn.expect("the DG13 identity")
+                .extra
+                .0
+                .insert(17, "X".into());
+        }
+        (result, partial)
+    }
+
+    /// Field sets: every field alone, none, all, and a few combinations.
+    fn sets() -> Vec<(String, FieldSet)> {
+        let mut sets: Vec<(String, FieldSet)> = Field::ALL
+            .into_iter()
+            .map(|f| (f.name().to_owned(), FieldSet::parse([f.name()]).unwrap()))
+            .collect();
+        sets.push(("none".into(), FieldSet::none()));
+        sets.push(("all".into(), FieldSet::all()));
+        for names in [
+            &["full_name", "raw"][..],
+            &["face", "raw"],
+            &["id_number", "document", "raw"],
+            &["mrz", "family", "sex"],
+        ] {
+            sets.push((
+                names.join(","),
+                FieldSet::parse(names.iter().copied()).unwrap(),
+            ));
+        }
+        let mut granted = FieldSet::parse(["face", "raw"]).unwrap();
+        granted.grant_raw_groups([13]);
+        sets.push(("face,raw+DG13".into(), granted));
+        sets
+    }
+
+    /// The keys of a filtered result: `section.key` inside document, holder, vn and raw,
+    /// the key alone elsewhere.
+    fn paths(value: &Value) -> String {
+        let mut out = Vec::new();
+        for (key, v) in value.as_object().unwrap() {
+            match (key.as_str(), v.as_object()) {
+                ("document" | "holder" | "vn" | "raw", Some(inner)) => {
+                    out.extend(inner.keys().map(|k| format!("{key}.{k}")))
+                }
+                _ => out.push(key.clone()),
+            }
+        }
+        out.join(" ")
+    }
+
+    /// What each field set keeps of the simulated card's genuine result and of its
+    /// partial result: the JSON a client receives, pinned key by key.
+    #[test]
+    fn each_field_set_keeps_its_keys_of_a_genuine_read() {
+        let expected: &[(&str, &str, &str)] = &[
+            (
+                "full_name",
+                "holder.full_name holder.given_names holder.surname verification vn.full_name",
+                "holder.full_name holder.given_names holder.surname verdict vn.full_name",
+            ),
+            (
+                "birth_date",
+                "holder.birth_date verification vn.birth_date",
+                "holder.birth_date verdict vn.birth_date",
+            ),
+            (
+                "sex",
+                "holder.sex verification vn.sex",
+                "holder.sex verdict vn.sex",
+            ),
+            (
+                "nationality",
+                "holder.nationality verification vn.nationality",
+                "holder.nationality verdict vn.nationality",
+            ),
+            (
+                "document",
+                "document.expiry_date document.issuing_state document.kind document.number verification vn.expiry_date",
+                "document.expiry_date document.issuing_state document.kind document.number verdict vn.expiry_date",
+            ),
+            ("mrz", "document.mrz verification", "document.mrz verdict"),
+            (
+                "id_number",
+                "verification vn.field_16 vn.id_number vn.old_id_number",
+                "verdict vn.field_16 vn.id_number vn.old_id_number",
+            ),
+            (
+                "ethnicity",
+                "verification vn.ethnicity",
+                "verdict vn.ethnicity",
+            ),
+            (
+                "religion",
+                "verification vn.religion",
+                "verdict vn.religion",
+            ),
+            (
+                "place_of_origin",
+                "verification vn.place_of_origin",
+                "verdict vn.place_of_origin",
+            ),
+            (
+                "place_of_residence",
+                "verification vn.place_of_residence",
+                "verdict vn.place_of_residence",
+            ),
+            (
+                "identifying_marks",
+                "verification vn.identifying_marks",
+                "verdict vn.identifying_marks",
+            ),
+            (
+                "issue_date",
+                "verification vn.issue_date",
+                "verdict vn.issue_date",
+            ),
+            (
+                "family",
+                "verification vn.father_name vn.mother_name vn.spouse_name",
+                "verdict vn.father_name vn.mother_name vn.spouse_name",
+            ),
+            ("face", "face verification", "verdict"),
+            (
+                "raw",
+                "raw.DG14 raw.DG15 raw.EF.COM raw.EF.CardAccess raw.EF.SOD verification",
+                "verdict",
+            ),
+            ("none", "verification", "verdict"),
+            (
+                "all",
+                "document.expiry_date document.issuing_state document.kind document.mrz document.number face holder.birth_date holder.full_name holder.given_names holder.nationality holder.sex holder.surname raw.DG1 raw.DG13 raw.DG14 raw.DG15 raw.DG2 raw.EF.COM raw.EF.CardAccess raw.EF.SOD verification vn.birth_date vn.ethnicity vn.expiry_date vn.extra vn.father_name vn.field_16 vn.full_name vn.id_number vn.identifying_marks vn.issue_date vn.mother_name vn.nationality vn.old_id_number vn.place_of_origin vn.place_of_residence vn.religion vn.sex vn.spouse_name",
+                "document.expiry_date document.issuing_state document.kind document.mrz document.number holder.birth_date holder.full_name holder.given_names holder.nationality holder.sex holder.surname verdict vn.birth_date vn.ethnicity vn.expiry_date vn.extra vn.father_name vn.field_16 vn.full_name vn.id_number vn.identifying_marks vn.issue_date vn.mother_name vn.nationality vn.old_id_number vn.place_of_origin vn.place_of_residence vn.religion vn.sex vn.spouse_name",
+            ),
+            (
+                "full_name,raw",
+                "holder.full_name holder.given_names holder.surname raw.DG1 raw.DG13 raw.DG14 raw.DG15 raw.EF.COM raw.EF.CardAccess raw.EF.SOD verification vn.extra vn.full_name",
+                "holder.full_name holder.given_names holder.surname verdict vn.extra vn.full_name",
+            ),
+            (
+                "face,raw",
+                "face raw.DG14 raw.DG15 raw.DG2 raw.EF.COM raw.EF.CardAccess raw.EF.SOD verification",
+                "verdict",
+            ),
+            (
+                "id_number,document,raw",
+                "document.expiry_date document.issuing_state document.kind document.number raw.DG1 raw.DG13 raw.DG14 raw.DG15 raw.EF.COM raw.EF.CardAccess raw.EF.SOD verification vn.expiry_date vn.extra vn.field_16 vn.id_number vn.old_id_number",
+                "document.expiry_date document.issuing_state document.kind document.number verdict vn.expiry_date vn.extra vn.field_16 vn.id_number vn.old_id_number",
+            ),
+            (
+                "mrz,family,sex",
+                "document.mrz holder.sex verification vn.father_name vn.mother_name vn.sex vn.spouse_name",
+                "document.mrz holder.sex verdict vn.father_name vn.mother_name vn.sex vn.spouse_name",
+            ),
+            (
+                "face,raw+DG13",
+                "face raw.DG13 raw.DG14 raw.DG15 raw.DG2 raw.EF.COM raw.EF.CardAccess raw.EF.SOD verification vn.extra",
+                "verdict vn.extra",
+            ),
+        ];
+        let (result, partial) = genuine_read();
+        let full = serde_json::to_value(&result).unwrap();
+        let full_partial = serde_json::to_value(&partial).unwrap();
+        let sets = sets();
+        assert_eq!(sets.len(), expected.len());
+        for ((name, set), (want_name, want, want_partial)) in sets.iter().zip(expected) {
+            assert_eq!(name, want_name);
+            let shown = serde_json::to_value(set.filter(&result)).unwrap();
+            assert_eq!(paths(&shown), *want, "{name}");
+            same_values(&shown, &full, name);
+            let shown = serde_json::to_value(set.filter_partial(&partial)).unwrap();
+            assert_eq!(paths(&shown), *want_partial, "partial {name}");
+            same_values(&shown, &full_partial, name);
+        }
+    }
+
+    /// Every value kept is the value the whole result has there.
+    fn same_values(shown: &Value, full: &Value, name: &str) {
+        for (key, value) in shown.as_object().unwrap() {
+            match (key.as_str(), value.as_object()) {
+                ("document" | "holder" | "vn" | "raw", Some(inner)) => {
+                    for (k, v) in inner {
+                        assert_eq!(Some(v), full[key].get(k), "{name}: {key}.{k}");
+                    }
+                }
+                _ => assert_eq!(Some(value), full.get(key), "{name}: {key}"),
+            }
+        }
     }
 
     #[test]

@@ -9,6 +9,7 @@ pub mod cli;
 pub mod client;
 pub mod config;
 pub mod dump;
+pub mod failure;
 pub mod fields;
 pub mod lds;
 pub mod logging;

@@ -13,6 +13,12 @@
 //! | 8 | the card answered outside the protocol (malformed data, unexpected status) |
 //! | 9 | the daemon refused: this user may not use its socket, or its policy forbids the request |
 //!
+//! A failed read or request exits with the status of its [`Failure`] class
+//! ([`Exit::of`]); a finished verification with that of its verdict
+//! ([`Exit::of_verdict`]), for `read` and `verify` alike. A chip whose answer in an
+//! authentication protocol does not verify is 5 in a direct read; the daemon answers it
+//! as `card-error`, 8.
+//!
 //! Through the daemon (`cancuoc read` and `readers` when its socket exists) the same
 //! classes hold; its error codes map as: `wrong-access-key` 3, `card-removed` 4,
 //! `reader-error` 7, `card-error` 8, `bad-request` 2, `forbidden` 9, `internal` and codes
@@ -23,6 +29,10 @@
 //! policy withheld it) is 6, not verified.
 
 use std::process::ExitCode;
+
+use crate::api::cmd::Code;
+use crate::failure::Failure;
+use crate::session::result::Verdict;
 
 /// A failure class and its exit status.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -50,43 +60,40 @@ pub enum Exit {
 }
 
 impl Exit {
-    /// The class of an error from the card protocols.
-    pub fn of(error: &apdu::Error) -> Exit {
-        use apdu::Error as E;
-        match error {
-            E::WrongAccessKey => Exit::WrongAccessKey,
-            E::CardRemoved => Exit::CardRemoved,
-            E::Transport(_) => Exit::Transport,
-            E::AuthenticationFailed(_) => Exit::Forged,
-            _ => Exit::CardProtocol,
-        }
-    }
-}
-
-impl Exit {
-    /// The class of an error code of the daemon's socket API (docs/api.md).
-    pub fn of_api_code(code: &str) -> Exit {
-        match code {
-            "wrong-access-key" => Exit::WrongAccessKey,
-            "card-removed" => Exit::CardRemoved,
-            "reader-error" | "busy" | "throttled" | "cancelled" => Exit::Transport,
-            "card-error" => Exit::CardProtocol,
-            "bad-request" => Exit::Usage,
-            "forbidden" => Exit::Forbidden,
-            _ => Exit::Internal,
-        }
-    }
-
-    /// The class of a failed request to the daemon.
-    pub fn of_client(error: &crate::client::ClientError) -> Exit {
-        use crate::client::ClientError as E;
-        match error {
-            E::Connect { source, .. } if source.kind() == std::io::ErrorKind::PermissionDenied => {
-                Exit::Forbidden
+    /// The exit status of a failure class.
+    pub fn of(failure: Failure) -> Exit {
+        match failure {
+            Failure::BadRequest => Exit::Usage,
+            Failure::Forbidden => Exit::Forbidden,
+            Failure::WrongAccessKey => Exit::WrongAccessKey,
+            Failure::CardRemoved => Exit::CardRemoved,
+            Failure::Throttled | Failure::Busy | Failure::Cancelled | Failure::Transport => {
+                Exit::Transport
             }
-            E::Connect { .. } | E::Io(_) | E::Timeout(_) | E::Closed => Exit::Transport,
-            E::TooLong(_) | E::Protocol(_) => Exit::Internal,
-            E::Daemon { code, .. } => Exit::of_api_code(code),
+            Failure::CardProtocol => Exit::CardProtocol,
+            Failure::ChipNotAuthentic => Exit::Forged,
+            Failure::Internal => Exit::Internal,
+        }
+    }
+
+    /// The exit status of an error code of the daemon's socket API (docs/api.md): that
+    /// of the class the code stands for; a code this version does not know is internal.
+    pub fn of_api_code(code: &str) -> Exit {
+        Exit::of(Code::failure_of(code))
+    }
+
+    /// The exit status of a failed request to the daemon.
+    pub fn of_client(error: &crate::client::ClientError) -> Exit {
+        Exit::of(error.failure())
+    }
+
+    /// The exit status of a finished verification: genuine is success, forged is
+    /// forged, anything else (or no verdict at all) is not verified.
+    pub fn of_verdict(verdict: Option<Verdict>) -> Exit {
+        match verdict {
+            Some(Verdict::Genuine) => Exit::Ok,
+            Some(Verdict::Forged) => Exit::Forged,
+            Some(Verdict::NotVerified) | None => Exit::NotVerified,
         }
     }
 }

@@ -17,7 +17,7 @@ use crate::cli::exit::Exit;
 use crate::client::{self, Client};
 use crate::lds::dg2::OutputFormat;
 use crate::session::access_input::AccessInput;
-use crate::session::result::{ReadResult, Verdict};
+use crate::session::result::{ReadResult, Shown, Verdict};
 use crate::session::{self, Progress, ReadError, ReadPolicy, ReadRequest};
 #[cfg(feature = "nfc")]
 use crate::transport::nfc::NfcError;
@@ -143,33 +143,18 @@ pub use crate::cli::access_source::AccessArgs;
 
 /// The exit status of a finished read.
 pub fn exit_of(result: &ReadResult) -> Exit {
-    exit_for(Some(result.verification.verdict))
+    Exit::of_verdict(Some(result.verification.verdict))
 }
 
 /// The exit status of a result as JSON (a read through the daemon): the same rule as
 /// [`exit_of`]; a result without a verdict is not verified.
 pub fn exit_of_json(result: &Value) -> Exit {
-    exit_for(Verdict::deserialize(&result["verification"]["verdict"]).ok())
-}
-
-/// Genuine is success, forged is forged, anything else is not verified (the result's
-/// problems say why).
-fn exit_for(verdict: Option<Verdict>) -> Exit {
-    match verdict {
-        Some(Verdict::Genuine) => Exit::Ok,
-        Some(Verdict::Forged) => Exit::Forged,
-        Some(Verdict::NotVerified) | None => Exit::NotVerified,
-    }
+    Exit::of_verdict(Verdict::deserialize(&result["verification"]["verdict"]).ok())
 }
 
 /// The exit status of a failed read.
 pub fn exit_of_error(error: &ReadError) -> Exit {
-    match error {
-        ReadError::WrongAccessKey => Exit::WrongAccessKey,
-        ReadError::CardRemoved => Exit::CardRemoved,
-        ReadError::Card(e) => Exit::of(e),
-        ReadError::File { .. } => Exit::CardProtocol,
-    }
+    Exit::of(error.failure())
 }
 
 fn fail(exit: Exit, message: &str) -> ExitCode {
@@ -306,10 +291,12 @@ pub fn run(args: &Args) -> ExitCode {
     if let Err(e) = write_outputs(args, &result, &reader, card.apdus) {
         return fail(Exit::Internal, &e);
     }
-    let shown = match serde_json::to_value(&result) {
-        Ok(v) => fields
-            .as_ref()
-            .map_or(v.clone(), |f| with_raw_kept(f.filter(&v), &v)),
+    let shown = match &fields {
+        Some(f) => serde_json::to_value(with_files_kept(f.filter(&result), &result)),
+        None => serde_json::to_value(&result),
+    };
+    let shown = match shown {
+        Ok(v) => v,
         Err(e) => return fail(Exit::Internal, &e.to_string()),
     };
     if args.json {
@@ -459,13 +446,12 @@ fn run_through_daemon(args: &Args, input: &AccessInput, socket: &Path) -> ExitCo
 
 /// A local `--fields` read keeps what `--face` and `--raw` asked for besides: the
 /// files are the caller's own.
-fn with_raw_kept(mut shown: Value, full: &Value) -> Value {
-    if let Some(out) = shown.as_object_mut() {
-        for key in ["face", "raw"] {
-            if let Some(v) = full.get(key) {
-                out.insert(key.to_owned(), v.clone());
-            }
-        }
+fn with_files_kept<'a>(mut shown: Shown<'a>, full: &'a ReadResult) -> Shown<'a> {
+    if full.face.is_some() {
+        shown.face = full.face.as_ref();
+    }
+    if let Some(raw) = &full.raw {
+        shown.raw = Some(raw.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect());
     }
     shown
 }

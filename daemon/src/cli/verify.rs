@@ -5,10 +5,12 @@
 //! Exit status (the table in [`crate::cli::exit`]): 0 `valid`, 5 `invalid`, 6
 //! `no-trust-anchor`, 1 when the files or trust sources cannot be read.
 
+use crate::cli::exit::Exit;
 use crate::lds::dg1::Dg1;
 use crate::lds::dg2::{Dg2, ImageLimits, OutputFormat};
 use crate::lds::ef_com::EfCom;
 use crate::lds::{DataGroup, LdsFile};
+use crate::session::result::Verdict;
 use crate::trust::passive::{self, PassiveResult, PassiveStatus};
 use crate::trust::store::{SourceReport, TrustStore};
 use crate::trust::time::Time;
@@ -18,11 +20,11 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 /// Exit status when the inputs cannot be read.
-pub const EXIT_ERROR: u8 = crate::cli::exit::Exit::Internal as u8;
+pub const EXIT_ERROR: u8 = Exit::Internal as u8;
 /// Exit status for `invalid`.
-pub const EXIT_INVALID: u8 = crate::cli::exit::Exit::Forged as u8;
+pub const EXIT_INVALID: u8 = Exit::Forged as u8;
 /// Exit status for `no-trust-anchor`.
-pub const EXIT_NO_TRUST_ANCHOR: u8 = crate::cli::exit::Exit::NotVerified as u8;
+pub const EXIT_NO_TRUST_ANCHOR: u8 = Exit::NotVerified as u8;
 
 /// Largest LDS file read (DG2/DG3 with images stay well under this).
 const MAX_LDS_FILE: u64 = 4 * 1024 * 1024;
@@ -61,13 +63,15 @@ pub fn parse_time(text: &str) -> Option<Time> {
     Time::from_ymd_hms(y, mo, d, h, mi, s)
 }
 
-/// The exit status for a result.
+/// The exit status for a result: passive authentication is the whole verdict here,
+/// and a verdict exits as a read's does.
 pub fn exit_code(status: PassiveStatus) -> u8 {
-    match status {
-        PassiveStatus::Valid => 0,
-        PassiveStatus::Invalid => EXIT_INVALID,
-        PassiveStatus::NoTrustAnchor => EXIT_NO_TRUST_ANCHOR,
-    }
+    let verdict = match status {
+        PassiveStatus::Valid => Verdict::Genuine,
+        PassiveStatus::Invalid => Verdict::Forged,
+        PassiveStatus::NoTrustAnchor => Verdict::NotVerified,
+    };
+    Exit::of_verdict(Some(verdict)) as u8
 }
 
 #[derive(serde::Serialize)]

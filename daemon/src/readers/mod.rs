@@ -20,6 +20,7 @@ use tokio::sync::{Notify, broadcast};
 pub use cancel::{CancelToken, Cancellable};
 
 use crate::config;
+use crate::failure::Failure;
 use crate::session::result::ReadResult;
 use crate::session::{self, Progress, ReadError, ReadRequest};
 use crate::sim::profile::{self, LoadOptions, Profile};
@@ -130,18 +131,48 @@ pub enum ClaimError {
 }
 
 /// Why a read failed.
-#[derive(Debug)]
+#[derive(Debug, thiserror::Error)]
 pub enum ReadFailure {
     /// Cancelled by the client or the daemon's shutdown.
+    #[error("the read was cancelled")]
     Cancelled,
     /// No card in the reader.
+    #[error("no card in the reader")]
     NoCard,
     /// The reader failed (pcscd away, device gone, transmission error).
+    #[error("{0}")]
     Reader(String),
     /// Another program holds the reader (an exclusive connection or a transaction).
+    #[error("{0}")]
     Busy(String),
     /// The read failed.
+    #[error("{0}")]
     Read(ReadError),
+}
+
+impl ClaimError {
+    /// Its failure class.
+    pub fn failure(&self) -> Failure {
+        match self {
+            ClaimError::NoReader => Failure::Transport,
+            ClaimError::Busy => Failure::Busy,
+            ClaimError::NoCard => Failure::CardRemoved,
+            ClaimError::Cancelled => Failure::Cancelled,
+        }
+    }
+}
+
+impl ReadFailure {
+    /// Its failure class.
+    pub fn failure(&self) -> Failure {
+        match self {
+            ReadFailure::Cancelled => Failure::Cancelled,
+            ReadFailure::NoCard => Failure::CardRemoved,
+            ReadFailure::Reader(_) => Failure::Transport,
+            ReadFailure::Busy(_) => Failure::Busy,
+            ReadFailure::Read(e) => e.failure(),
+        }
+    }
 }
 
 /// A reader reserved for one read; released when dropped.

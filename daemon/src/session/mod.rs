@@ -284,6 +284,19 @@ impl From<apdu::Error> for ReadError {
     }
 }
 
+impl ReadError {
+    /// Its failure class.
+    pub fn failure(&self) -> crate::failure::Failure {
+        use crate::failure::Failure;
+        match self {
+            ReadError::WrongAccessKey => Failure::WrongAccessKey,
+            ReadError::CardRemoved => Failure::CardRemoved,
+            ReadError::Card(e) => Failure::of_card(e),
+            ReadError::File { .. } => Failure::CardProtocol,
+        }
+    }
+}
+
 /// The counters of a read, for logs and benchmarks: the file reader's own.
 pub use apdu::read_binary::ReadStats;
 

@@ -7,7 +7,7 @@ use serde::Serialize;
 
 use crate::lds::dg1::{Dg1, MrzFormat, yymmdd_to_iso};
 use crate::lds::dg2::FaceImage;
-use crate::lds::dg13::VnIdentity;
+use crate::lds::dg13::{VnDate, VnExtra, VnIdentity};
 use crate::trust::{PassiveResult, PassiveStatus};
 
 /// The whole result.
@@ -237,6 +237,135 @@ pub enum Verdict {
     NotVerified,
     /// Passive authentication found tampering, or a required chip proof failed.
     Forged,
+}
+
+/// A result as a client's fields allow it ([`crate::fields::FieldSet::filter`]): what
+/// the set withholds is `None` and absent from the JSON, the rest borrowed from the
+/// [`ReadResult`]. Serialized, it is the result JSON with those keys left out.
+#[derive(Clone, Serialize)]
+pub struct Shown<'a> {
+    /// `document`, when a field of it is allowed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub document: Option<ShownDocument<'a>>,
+    /// `holder`, when a field of it is allowed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub holder: Option<ShownHolder<'a>>,
+    /// `vn`, when a field of it is allowed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub vn: Option<ShownVn<'a>>,
+    /// `face`, when allowed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub face: Option<&'a Face>,
+    /// `raw`, the files allowed, when `raw` is.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub raw: Option<BTreeMap<&'a str, &'a str>>,
+    /// `verification`, always.
+    pub verification: &'a Verification,
+}
+
+impl core::fmt::Debug for Shown<'_> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        write!(f, "Shown([redacted], {:?})", self.verification.verdict)
+    }
+}
+
+/// The identity a [`crate::session::Partial`] gives, as a client's fields allow it.
+#[derive(Clone, Serialize)]
+pub struct ShownPartial<'a> {
+    /// As in [`Shown::document`].
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub document: Option<ShownDocument<'a>>,
+    /// As in [`Shown::holder`].
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub holder: Option<ShownHolder<'a>>,
+    /// As in [`Shown::vn`].
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub vn: Option<ShownVn<'a>>,
+    /// The verdict so far, as in the partial.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub verdict: Option<Verdict>,
+}
+
+impl core::fmt::Debug for ShownPartial<'_> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        write!(f, "ShownPartial([redacted], {:?})", self.verdict)
+    }
+}
+
+/// [`Document`] with each key a client may not have `None`.
+#[derive(Clone, Default, Serialize)]
+pub struct ShownDocument<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub kind: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub issuing_state: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub number: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub expiry_date: Option<&'a Option<String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mrz: Option<&'a str>,
+}
+
+/// [`Holder`] with each key a client may not have `None`.
+#[derive(Clone, Default, Serialize)]
+pub struct ShownHolder<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub full_name: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub surname: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub given_names: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub birth_date: Option<&'a Option<String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sex: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub nationality: Option<&'a str>,
+}
+
+/// [`VnIdentity`] with each key a client may not have `None` (a key the client may
+/// have is `null` when the card lacks it, as in the result).
+#[derive(Clone, Default, Serialize)]
+pub struct ShownVn<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub id_number: Option<&'a Option<String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub old_id_number: Option<&'a Option<String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub field_16: Option<&'a Option<String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub full_name: Option<&'a Option<String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub birth_date: Option<&'a Option<VnDate>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sex: Option<&'a Option<String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub nationality: Option<&'a Option<String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ethnicity: Option<&'a Option<String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub religion: Option<&'a Option<String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub place_of_origin: Option<&'a Option<String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub place_of_residence: Option<&'a Option<String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub identifying_marks: Option<&'a Option<String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub issue_date: Option<&'a Option<VnDate>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub expiry_date: Option<&'a Option<VnDate>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub father_name: Option<&'a Option<String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mother_name: Option<&'a Option<String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub spouse_name: Option<&'a Option<String>>,
+    /// DG13 fields of unknown meaning: only with DG13 as raw bytes, and only when the
+    /// card has some.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub extra: Option<&'a VnExtra>,
 }
 
 /// What a deployment demands beyond the signed data.

@@ -12,6 +12,7 @@ use std::time::Instant;
 use serde_json::{Map, Value, json};
 
 use super::connection::Context;
+use crate::failure::Failure;
 
 /// The error codes of the API.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -39,6 +40,56 @@ pub enum Code {
 }
 
 impl Code {
+    /// Every code.
+    pub const ALL: [Code; 10] = [
+        Code::BadRequest,
+        Code::WrongAccessKey,
+        Code::CardRemoved,
+        Code::Busy,
+        Code::Forbidden,
+        Code::Throttled,
+        Code::Cancelled,
+        Code::ReaderError,
+        Code::CardError,
+        Code::Internal,
+    ];
+
+    /// The code a failure class answers with.
+    pub fn of(failure: Failure) -> Code {
+        match failure {
+            Failure::BadRequest => Code::BadRequest,
+            Failure::Forbidden => Code::Forbidden,
+            Failure::WrongAccessKey => Code::WrongAccessKey,
+            Failure::Throttled => Code::Throttled,
+            Failure::CardRemoved => Code::CardRemoved,
+            Failure::Busy => Code::Busy,
+            Failure::Cancelled => Code::Cancelled,
+            Failure::Transport => Code::ReaderError,
+            Failure::CardProtocol | Failure::ChipNotAuthentic => Code::CardError,
+            Failure::Internal => Code::Internal,
+        }
+    }
+
+    /// The class a client makes of this code: the first of [`Failure::ALL`] answering
+    /// with it.
+    pub fn failure(self) -> Failure {
+        Failure::ALL
+            .into_iter()
+            .find(|f| Code::of(*f) == self)
+            .unwrap_or(Failure::Internal)
+    }
+
+    /// The code written `text` in answers; `None` for a code this version does not know.
+    pub fn parse(text: &str) -> Option<Code> {
+        Code::ALL.into_iter().find(|c| c.as_str() == text)
+    }
+
+    /// The class a client makes of a code as an answer writes it: internal for a code
+    /// this version does not know.
+    pub fn failure_of(text: &str) -> Failure {
+        Code::parse(text).map_or(Failure::Internal, Code::failure)
+    }
+
     /// The code as it appears in answers.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -75,6 +126,11 @@ impl CmdError {
             message: message.into(),
             retry_after: None,
         }
+    }
+
+    /// An error of the code of `failure`.
+    pub fn failed(failure: Failure, message: impl Into<String>) -> CmdError {
+        CmdError::new(Code::of(failure), message)
     }
 
     /// The answer line.

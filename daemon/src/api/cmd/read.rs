@@ -17,11 +17,12 @@ use super::{CmdError, Code, Fields, success_answer};
 use crate::api::Shared;
 use crate::api::connection::{Context, ReadTask};
 use crate::api::throttle::Subject;
+use crate::failure::Failure;
 use crate::fields::{Field, FieldSet};
 use crate::lds::dg2::OutputFormat;
 use crate::readers::{CancelToken, Claim, ClaimError, ReadFailure};
 use crate::session::access_input::AccessInput;
-use crate::session::{ReadError, ReadPolicy, ReadRequest};
+use crate::session::{ReadPolicy, ReadRequest};
 
 /// The longest `wait` a client may ask for a card.
 const MAX_WAIT: Duration = Duration::from_secs(300);
@@ -238,30 +239,17 @@ fn throttled(wait: Duration) -> CmdError {
 }
 
 fn claim_error(e: ClaimError) -> CmdError {
-    match e {
-        ClaimError::NoReader => CmdError::new(Code::ReaderError, "no reader of that name"),
-        ClaimError::Busy => CmdError::new(Code::Busy, "a read is under way on that reader"),
-        ClaimError::NoCard => CmdError::new(Code::CardRemoved, "no card on any free reader"),
-        ClaimError::Cancelled => CmdError::new(Code::Cancelled, "the read was cancelled"),
-    }
+    let message = match e {
+        ClaimError::NoReader => "no reader of that name",
+        ClaimError::Busy => "a read is under way on that reader",
+        ClaimError::NoCard => "no card on any free reader",
+        ClaimError::Cancelled => "the read was cancelled",
+    };
+    CmdError::failed(e.failure(), message)
 }
 
 fn failure(e: ReadFailure) -> CmdError {
-    match e {
-        ReadFailure::Cancelled => CmdError::new(Code::Cancelled, "the read was cancelled"),
-        ReadFailure::NoCard => CmdError::new(Code::CardRemoved, "no card in the reader"),
-        ReadFailure::Reader(m) => CmdError::new(Code::ReaderError, m),
-        ReadFailure::Busy(m) => CmdError::new(Code::Busy, m),
-        ReadFailure::Read(e) => {
-            let code = match e {
-                ReadError::WrongAccessKey => Code::WrongAccessKey,
-                ReadError::CardRemoved => Code::CardRemoved,
-                ReadError::Card(apdu::Error::Transport(_)) => Code::ReaderError,
-                ReadError::Card(_) | ReadError::File { .. } => Code::CardError,
-            };
-            CmdError::new(code, e.to_string())
-        }
-    }
+    CmdError::failed(e.failure(), e.to_string())
 }
 
 /// Starts `read`: checks what can be checked at once (answering with an error), then
@@ -307,16 +295,12 @@ pub fn start(
                 }));
                 return;
             };
-            // The same field policy as the final answer.
-            let Ok(value) = serde_json::to_value(&**partial) else {
+            // The same field policy as the final answer; the verdict is absent while it
+            // would be `genuine` before the chip proved itself.
+            let Ok(mut event) = serde_json::to_value(fields.filter_partial(partial)) else {
                 return;
             };
-            let mut event = fields.filter(&value);
             if let Some(event) = event.as_object_mut() {
-                // Absent while it would be `genuine` before the chip proved itself.
-                if let Some(verdict) = value.get("verdict") {
-                    event.insert("verdict".into(), verdict.clone());
-                }
                 event.insert("event".into(), json!("read-partial"));
                 event.insert("id".into(), progress_id.clone());
                 event.insert("reader".into(), json!(reader));
@@ -401,18 +385,18 @@ async fn run(
         let mut throttle = shared.throttle.lock().unwrap_or_else(|p| p.into_inner());
         match &outcome {
             Ok(_) => throttle.right_key(&subjects),
-            Err(ReadFailure::Read(ReadError::WrongAccessKey)) => {
+            Err(e) if e.failure() == Failure::WrongAccessKey => {
                 throttle.wrong_key(&subjects, Instant::now())
             }
             Err(_) => {}
         }
     }
     let result = outcome.map_err(failure)?;
-    let result =
-        serde_json::to_value(&result).map_err(|e| CmdError::new(Code::Internal, e.to_string()))?;
+    let shown = serde_json::to_value(plan.fields.filter(&result))
+        .map_err(|e| CmdError::new(Code::Internal, e.to_string()))?;
     let mut fields = Fields::new();
     fields.insert("reader".into(), json!(reader));
-    fields.insert("result".into(), plan.fields.filter(&result));
+    fields.insert("result".into(), shown);
     Ok(fields)
 }
 

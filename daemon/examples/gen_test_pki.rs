@@ -8,7 +8,7 @@ fn main() -> ExitCode {
         .nth(1)
         .map(PathBuf::from)
         .unwrap_or_else(|| PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../fixtures/pki")));
-    let files = match cancuoc::trust::test_pki::generate().and_then(|p| p.files()) {
+    let files = match cancuoc::sim::test_pki::generate().and_then(|p| p.files()) {
         Ok(f) => f,
         Err(e) => {
             eprintln!("gen_test_pki: {e}");

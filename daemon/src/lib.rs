@@ -12,6 +12,7 @@ pub mod dump;
 pub mod fields;
 pub mod lds;
 pub mod logging;
+pub mod pki;
 pub mod readers;
 #[cfg(test)]
 pub(crate) mod reference;

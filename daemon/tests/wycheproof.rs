@@ -29,9 +29,9 @@ use apdu::chip_auth::ChipPublicKey;
 use apdu::ec::CurveId;
 use apdu::key_agreement::Group;
 use apdu::security_infos::ActiveAuthenticationInfo;
-use cancuoc::trust::certificate::PublicKey;
-use cancuoc::trust::der::{self, tag};
-use cancuoc::trust::signature::{self, HashAlgorithm, SigError, SignatureAlgorithm};
+use cancuoc::pki::certificate::PublicKey;
+use cancuoc::pki::der::{self, tag};
+use cancuoc::pki::signature::{self, HashAlgorithm, SigError, SignatureAlgorithm};
 use serde_json::Value;
 
 /// Files whose curve or hash lies outside ICAO 9303's set: only there may a valid case be

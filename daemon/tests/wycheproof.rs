@@ -29,8 +29,8 @@ use apdu::chip_auth::ChipPublicKey;
 use apdu::ec::CurveId;
 use apdu::key_agreement::Group;
 use apdu::security_infos::ActiveAuthenticationInfo;
-use cancuoc::pki::certificate::PublicKey;
 use cancuoc::pki::der::{self, tag};
+use cancuoc::pki::key::{self, PublicKey};
 use cancuoc::pki::signature::{self, HashAlgorithm, SigError, SignatureAlgorithm};
 use serde_json::Value;
 
@@ -588,7 +588,7 @@ fn explicit_named_curve_without_cofactor_rule() {
         let Ok(PublicKey::Ec { domain, .. }) = certificate_key(&spki) else {
             panic!("{file}: certificate key parser refused the key");
         };
-        let info = signature::curve_info(&domain);
+        let info = key::curve_info(&domain);
         assert!(info.explicit, "{file}");
         assert_eq!(info.name.as_deref(), Some(curve.name()), "{file}");
 

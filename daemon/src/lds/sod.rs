@@ -2,7 +2,7 @@
 //! `ContentInfo` whose SignedData encapsulates an `LDSSecurityObject` (v0, or v1 with
 //! `LDSVersionInfo`) holding the hash of every data group.
 
-use crate::pki::certificate::AlgorithmIdentifier;
+use crate::pki::algorithm::AlgorithmIdentifier;
 use crate::pki::cms::SignedData;
 use crate::pki::der::{self, DerError, tag};
 use crate::pki::oid;

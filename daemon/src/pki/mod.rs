@@ -8,10 +8,12 @@
 //! Everything here parses hostile input: lengths are bounded before allocation and
 //! nothing panics; errors say what was wrong.
 
+pub mod algorithm;
 pub mod certificate;
 pub mod cms;
 pub mod crl;
 pub mod der;
+pub mod key;
 pub mod master_list;
 pub mod oid;
 pub mod pem;

@@ -5,10 +5,11 @@
 //! length taken from the parameters (RFC 4055 defaults when absent). Every ECDSA
 //! verification, named or explicit curve, goes through [`ecdsa_verify`].
 
-use super::certificate::{AlgorithmIdentifier, EcDomain, ExplicitCurve, PublicKey};
+use super::algorithm::AlgorithmIdentifier;
 use super::der::{self, tag};
+use super::key::{EcDomain, PublicKey, explicit_params};
 use super::oid;
-use apdu::ec::{Curve, CurveId, EcError, ExplicitParams};
+use apdu::ec::{Curve, CurveId, EcError};
 use digest::Digest;
 use std::fmt;
 
@@ -460,68 +461,6 @@ pub fn encode_ecdsa_der(r: &[u8], s: &[u8]) -> Vec<u8> {
     der::sequence(&[&der::uint(r), &der::uint(s)])
 }
 
-/// A named curve known by OID.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct NamedCurve {
-    /// Conventional name, e.g. `brainpoolP512r1`.
-    pub name: &'static str,
-    /// Field size in bits.
-    pub bits: usize,
-}
-
-/// The curve named by an OID (content octets).
-pub fn named_curve(oid_content: &[u8]) -> Option<NamedCurve> {
-    let id = CurveId::from_oid(&oid::dotted(oid_content))?;
-    Some(NamedCurve {
-        name: id.name(),
-        bits: id.curve().field_bits() as usize,
-    })
-}
-
-/// A description of a key's curve: its name, whether given by explicit parameters, and
-/// whether those match a named curve.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-pub struct CurveInfo {
-    /// The curve name, or `None` for unknown explicit parameters.
-    pub name: Option<String>,
-    /// Whether the key carries explicit parameters.
-    pub explicit: bool,
-}
-
-/// Describes the curve of an EC domain.
-pub fn curve_info(domain: &EcDomain) -> CurveInfo {
-    match domain {
-        EcDomain::Named(o) => CurveInfo {
-            name: Some(named_curve(o).map_or_else(|| oid::dotted(o), |c| c.name.to_string())),
-            explicit: false,
-        },
-        EcDomain::Explicit(c) => CurveInfo {
-            name: match_explicit(c).map(str::to_string),
-            explicit: true,
-        },
-        EcDomain::Inherited => CurveInfo {
-            name: None,
-            explicit: false,
-        },
-    }
-}
-
-/// The named curve with these explicit parameters, if any.
-pub fn match_explicit(curve: &ExplicitCurve) -> Option<&'static str> {
-    CurveId::from_explicit(&explicit_params(curve)).map(CurveId::name)
-}
-
-fn explicit_params(c: &ExplicitCurve) -> ExplicitParams<'_> {
-    ExplicitParams {
-        p: &c.p,
-        a: &c.a,
-        b: &c.b,
-        generator: &c.generator,
-        order: &c.order,
-        cofactor: c.cofactor.as_deref(),
-    }
-}
-
 /// A curve borrowed from the named-curve table or built from explicit parameters.
 pub enum CurveRef {
     Named(&'static Curve),
@@ -595,6 +534,7 @@ fn ecdsa_verify_on(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::pki::key::{ExplicitCurve, curve_info};
     use apdu::rng::DeterministicRng;
 
     fn h(s: &str) -> Vec<u8> {

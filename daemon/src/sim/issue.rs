@@ -6,11 +6,11 @@
 //! Given the same [`DeterministicRng`] seed, every output is byte-for-byte reproducible.
 
 use crate::lds::sod::{LdsSecurityObject, LdsVersionInfo, Sod};
-use crate::pki::certificate::{
-    AlgorithmIdentifier, Certificate, EcDomain, ExplicitCurve, Name, PublicKey,
-};
+use crate::pki::algorithm::AlgorithmIdentifier;
+use crate::pki::certificate::{Certificate, Name};
 use crate::pki::crl::Crl;
 use crate::pki::der::{self, DerError, tag};
+use crate::pki::key::{EcDomain, ExplicitCurve, PublicKey};
 use crate::pki::oid;
 use crate::pki::pem;
 use crate::pki::signature::{self, HashAlgorithm, SignatureAlgorithm};

@@ -4,7 +4,8 @@
 
 use super::passive::CertificateSummary;
 use super::store::{SourceReport, TrustError, TrustStore, read_trust_path};
-use crate::pki::certificate::{Certificate, PublicKey};
+use crate::pki::certificate::Certificate;
+use crate::pki::key::PublicKey;
 use crate::pki::signature::{self, SigError, SignatureAlgorithm};
 use serde::Serialize;
 use std::collections::BTreeMap;

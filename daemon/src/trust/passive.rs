@@ -109,10 +109,11 @@
 use super::country;
 use super::store::TrustStore;
 use crate::lds::sod::Sod;
-use crate::pki::certificate::{Certificate, EcDomain, KeyUsage, PublicKey};
+use crate::pki::certificate::{Certificate, KeyUsage};
 use crate::pki::cms::{SignedData, SignerError, SignerId};
 use crate::pki::crl::Crl;
 use crate::pki::der::{self, tag};
+use crate::pki::key::{self, EcDomain, PublicKey};
 use crate::pki::oid;
 use crate::pki::signature::{self, SignatureAlgorithm};
 use crate::pki::time::Time;
@@ -463,7 +464,7 @@ impl CertificateSummary {
     pub fn of(cert: &Certificate) -> CertificateSummary {
         let (curve, explicit) = match &cert.public_key {
             PublicKey::Ec { domain, .. } => {
-                let info = signature::curve_info(domain);
+                let info = key::curve_info(domain);
                 let name = match (info.name, domain) {
                     (Some(n), _) => Some(n),
                     (None, EcDomain::Explicit(_)) => Some("unnamed explicit curve".to_string()),

@@ -11,7 +11,7 @@ use zeroize::Zeroizing;
 use super::format::{AaSection, CaSection};
 use super::personalize::Builder;
 use super::{ActiveAuthKey, ChipAuthKey, KeyFormat, KeyMaterial, ProfileError, read_limited};
-use crate::pki::certificate::EcDomain;
+use crate::pki::key::EcDomain;
 use crate::pki::signature::HashAlgorithm;
 use crate::sim::issue::PrivateKey;
 impl Builder {

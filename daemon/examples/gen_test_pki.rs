@@ -1,5 +1,5 @@
 //! Regenerates the test PKI in `fixtures/pki` (TEST ONLY keys), byte for byte:
-//! `cargo run -p cancuoc --example gen_test_pki [-- OUTPUT_DIR]`.
+//! `cargo run -p cancuoc --features test-pki --example gen_test_pki [-- OUTPUT_DIR]`.
 use std::path::PathBuf;
 use std::process::ExitCode;
 

@@ -16,6 +16,7 @@ pub mod link;
 pub mod profile;
 pub mod replay;
 pub mod server;
+#[cfg(any(test, feature = "test-pki"))]
 pub mod test_pki;
 pub mod vpcd;
 

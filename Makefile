@@ -47,9 +47,12 @@ demo: deps
 ## test: formatting, lints, every fuzz target compiling, and every test.
 test: deps check fuzz-check unit
 
+# Clippy twice: as the release binary builds (default features) and with every feature,
+# so code behind `test-pki` (the test PKI, its bench and generator) is linted too.
 check:
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
+	$(CARGO) clippy --workspace --all-targets --all-features -- -D warnings
 
 # Every fuzz target type-checks, so one that stops compiling fails the tests. The fuzz
 # crate is its own workspace (target dir fuzz/target); RUSTC_BOOTSTRAP=1 as cargo fuzz
@@ -66,8 +69,8 @@ fuzz-check:
 # CANCUOC_TEST_NO_SKIP=1 turns a test that would skip (a tool or pcscd missing) into a
 # failure; run alone, such a test is counted as skipped in the summary's last line.
 unit:
-	$(CARGO) test --workspace --no-run --quiet
-	CANCUOC_TEST_NO_SKIP=1 bash scripts/with-pcscd.sh bash scripts/cargo-test-summary.sh --workspace --no-fail-fast
+	$(CARGO) test --workspace --all-features --no-run --quiet
+	CANCUOC_TEST_NO_SKIP=1 bash scripts/with-pcscd.sh bash scripts/cargo-test-summary.sh --workspace --all-features --no-fail-fast
 
 ## fuzz: run every fuzz target for FUZZ_SECONDS seconds each (FUZZ_TARGETS for some of
 ## them) and print the inputs each ran (scripts/fuzz.sh).
@@ -86,7 +89,7 @@ soak: deps
 
 ## bench: host-side cost of the protocols.
 bench: deps
-	$(CARGO) bench --workspace
+	$(CARGO) bench --workspace --all-features
 
 ## install: the binary into $(PREFIX)/bin, the systemd units, udev
 ## rules, module blacklist, polkit rule, sysusers file and example configuration; then,

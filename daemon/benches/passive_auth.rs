@@ -4,12 +4,13 @@
 //! `cargo bench -p cancuoc --bench passive_auth`.
 
 use apdu::rng::DeterministicRng;
-use cancuoc::trust::issue::{
+use cancuoc::pki::Time;
+use cancuoc::pki::signature::{HashAlgorithm, SignatureAlgorithm, verify};
+use cancuoc::sim::issue::{
     CertificateTemplate, PrivateKey, SodOptions, issue_certificate, issue_sod,
 };
-use cancuoc::trust::signature::{HashAlgorithm, SignatureAlgorithm, verify};
-use cancuoc::trust::test_pki::{CSCA_SIGNATURE, Issued, PSS_SIGNATURE, TestPki};
-use cancuoc::trust::{PassiveStatus, Time, TrustStore, verify_passive};
+use cancuoc::sim::test_pki::{CSCA_SIGNATURE, Issued, PSS_SIGNATURE, TestPki};
+use cancuoc::trust::{PassiveStatus, TrustStore, verify_passive};
 use criterion::{Criterion, criterion_group, criterion_main};
 use std::collections::BTreeMap;
 use std::hint::black_box;

@@ -6,7 +6,7 @@ use std::process::ExitCode;
 
 use apdu::ec::CurveId;
 use apdu::rng::DeterministicRng;
-use cancuoc::trust::issue::{IssueError, PrivateKey};
+use cancuoc::sim::issue::{IssueError, PrivateKey};
 
 /// Seed of every card key; the label names the key.
 const SEED: &[u8] = b"cancuoc simulated card keys - TEST ONLY";

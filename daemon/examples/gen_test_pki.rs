@@ -1,5 +1,5 @@
 //! Regenerates the test PKI in `fixtures/pki` (TEST ONLY keys), byte for byte:
-//! `cargo run -p cancuoc --example gen_test_pki [-- OUTPUT_DIR]`.
+//! `cargo run -p cancuoc --features test-pki --example gen_test_pki [-- OUTPUT_DIR]`.
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -8,7 +8,7 @@ fn main() -> ExitCode {
         .nth(1)
         .map(PathBuf::from)
         .unwrap_or_else(|| PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../fixtures/pki")));
-    let files = match cancuoc::trust::test_pki::generate().and_then(|p| p.files()) {
+    let files = match cancuoc::sim::test_pki::generate().and_then(|p| p.files()) {
         Ok(f) => f,
         Err(e) => {
             eprintln!("gen_test_pki: {e}");

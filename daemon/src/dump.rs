@@ -240,7 +240,7 @@ impl Dump {
         let manifest = Manifest {
             format: FORMAT,
             cancuoc_version: env!("CARGO_PKG_VERSION").to_owned(),
-            time: crate::trust::time::Time::now().to_string(),
+            time: crate::pki::time::Time::now().to_string(),
             reader: reader
                 .chars()
                 .filter(|c| !c.is_control())

@@ -13,6 +13,7 @@ pub mod failure;
 pub mod fields;
 pub mod lds;
 pub mod logging;
+pub mod pki;
 pub mod readers;
 #[cfg(test)]
 pub(crate) mod reference;

@@ -16,11 +16,11 @@ use apdu::read_binary::{self, FileReader, ICAO_AID};
 use apdu::rng::SystemRng;
 use cancuoc::lds::dg1::Dg1;
 use cancuoc::lds::{DataGroup, LdsFile};
+use cancuoc::pki::time::Time;
 use cancuoc::sim::link::air_time;
 use cancuoc::sim::profile::{self, LoadOptions};
 use cancuoc::trust::passive::{self, PassiveStatus};
 use cancuoc::trust::store::TrustStore;
-use cancuoc::trust::time::Time;
 
 mod common;
 

@@ -357,12 +357,12 @@ fn reissued(
     use apdu::rng::DeterministicRng;
     use cancuoc::lds::ef_com::EfCom;
     use cancuoc::lds::{DataGroup, LdsFile};
-    use cancuoc::trust::certificate::Certificate;
-    use cancuoc::trust::issue::{PrivateKey, SodOptions, issue_sod};
-    use cancuoc::trust::signature::{HashAlgorithm, SignatureAlgorithm};
+    use cancuoc::pki::certificate::Certificate;
+    use cancuoc::pki::signature::{HashAlgorithm, SignatureAlgorithm};
+    use cancuoc::sim::issue::{PrivateKey, SodOptions, issue_sod};
     let pki = profile::fixtures_dir().join("pki");
     let pem = std::fs::read(pki.join("ds-p384.pem")).unwrap();
-    let der = cancuoc::trust::pem::decode_all(&pem)
+    let der = cancuoc::pki::pem::decode_all(&pem)
         .into_iter()
         .find_map(|(label, b)| (label == "CERTIFICATE").then_some(b).and_then(Result::ok))
         .unwrap();

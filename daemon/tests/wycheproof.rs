@@ -4,7 +4,7 @@
 //! `$CANCUOC_SHARED/vectors/wycheproof/` (default `../shared` beside the workspace; read in
 //! place, never copied) goes through the code that decides a verdict:
 //!
-//! - EF.SOD and certificate signatures: `trust::signature::verify`, with the key parsed by
+//! - EF.SOD and certificate signatures: `pki::signature::verify`, with the key parsed by
 //!   `PublicKey::from_spki` and, for RSA-PSS, the parameters read back from the
 //!   AlgorithmIdentifier as a SignerInfo carries them;
 //! - active authentication (ECDSA plain r‖s): `AaPublicKey::from_spki` and `verify`, for the
@@ -29,9 +29,9 @@ use apdu::chip_auth::ChipPublicKey;
 use apdu::ec::CurveId;
 use apdu::key_agreement::Group;
 use apdu::security_infos::ActiveAuthenticationInfo;
-use cancuoc::trust::certificate::PublicKey;
-use cancuoc::trust::der::{self, tag};
-use cancuoc::trust::signature::{self, HashAlgorithm, SigError, SignatureAlgorithm};
+use cancuoc::pki::der::{self, tag};
+use cancuoc::pki::key::{self, PublicKey};
+use cancuoc::pki::signature::{self, HashAlgorithm, SigError, SignatureAlgorithm};
 use serde_json::Value;
 
 /// Files whose curve or hash lies outside ICAO 9303's set: only there may a valid case be
@@ -333,7 +333,7 @@ fn certificate_key(spki: &[u8]) -> Result<PublicKey, Outcome> {
     PublicKey::from_spki(&tlv).map_err(|e| Outcome::Rejected(e.to_string()))
 }
 
-/// Runs every case of `file` through `trust::signature::verify` with `alg(group)`.
+/// Runs every case of `file` through `pki::signature::verify` with `alg(group)`.
 fn run_signature_file(
     file: &str,
     alg: impl Fn(&Value) -> Result<SignatureAlgorithm, SigError>,
@@ -363,7 +363,7 @@ fn run_signature_file(
 
 #[test]
 fn ecdsa_der_signatures_through_the_sod_and_certificate_verifier() {
-    let mut report = Report::new("ECDSA, DER signatures: trust::signature::verify");
+    let mut report = Report::new("ECDSA, DER signatures: pki::signature::verify");
     for name in EC_SIGNATURE_FILES {
         let file = format!("ecdsa_{name}");
         let started = Instant::now();
@@ -379,7 +379,7 @@ fn ecdsa_der_signatures_through_the_sod_and_certificate_verifier() {
 
 #[test]
 fn ecdsa_plain_signatures_through_the_sod_and_certificate_verifier() {
-    let mut report = Report::new("ECDSA, plain r||s (P1363): trust::signature::verify");
+    let mut report = Report::new("ECDSA, plain r||s (P1363): pki::signature::verify");
     for name in EC_SIGNATURE_FILES {
         let file = format!("ecdsa_{name}_p1363");
         let started = Instant::now();
@@ -445,7 +445,7 @@ fn ecdsa_plain_signatures_through_active_authentication() {
 
 #[test]
 fn rsa_pkcs1_v15_signatures_through_the_sod_and_certificate_verifier() {
-    let mut report = Report::new("RSA PKCS#1 v1.5: trust::signature::verify");
+    let mut report = Report::new("RSA PKCS#1 v1.5: pki::signature::verify");
     for file in RSA_PKCS1_FILES {
         let started = Instant::now();
         let tally = run_signature_file(file, |g| {
@@ -460,7 +460,7 @@ fn rsa_pkcs1_v15_signatures_through_the_sod_and_certificate_verifier() {
 
 #[test]
 fn rsa_pss_signatures_through_the_sod_and_certificate_verifier() {
-    let mut report = Report::new("RSA-PSS: trust::signature::verify");
+    let mut report = Report::new("RSA-PSS: pki::signature::verify");
     for file in RSA_PSS_FILES {
         let started = Instant::now();
         let tally = run_signature_file(file, |g| {
@@ -588,7 +588,7 @@ fn explicit_named_curve_without_cofactor_rule() {
         let Ok(PublicKey::Ec { domain, .. }) = certificate_key(&spki) else {
             panic!("{file}: certificate key parser refused the key");
         };
-        let info = signature::curve_info(&domain);
+        let info = key::curve_info(&domain);
         assert!(info.explicit, "{file}");
         assert_eq!(info.name.as_deref(), Some(curve.name()), "{file}");
 

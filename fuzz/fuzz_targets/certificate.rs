@@ -2,8 +2,8 @@
 //! hostile bytes.
 #![no_main]
 use cancuoc::trust::passive::CertificateSummary;
-use cancuoc::trust::signature::{SignatureAlgorithm, verify};
-use cancuoc::trust::{Certificate, Crl};
+use cancuoc::pki::signature::{SignatureAlgorithm, verify};
+use cancuoc::pki::{Certificate, Crl};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
@@ -17,9 +17,9 @@ fuzz_target!(|data: &[u8]| {
         let _ = cert.private_key_usage_period();
         let _ = cert.unknown_critical_extensions();
     }
-    let _ = cancuoc::trust::certificate::KeyUsagePeriod::from_der(data);
+    let _ = cancuoc::pki::certificate::KeyUsagePeriod::from_der(data);
     if let Ok(crl) = Crl::from_der(data) {
         let _ = crl.revoked_serials();
     }
-    let _ = cancuoc::trust::pem::decode_all(data);
+    let _ = cancuoc::pki::pem::decode_all(data);
 });

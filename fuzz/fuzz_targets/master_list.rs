@@ -1,6 +1,6 @@
 //! Master list parsing and signature checking, and trust-file detection, on hostile bytes.
 #![no_main]
-use cancuoc::trust::MasterList;
+use cancuoc::pki::MasterList;
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {

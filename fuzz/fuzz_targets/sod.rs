@@ -1,13 +1,14 @@
 //! EF.SOD / CMS SignedData parsing and passive authentication on hostile bytes.
 #![no_main]
-use cancuoc::trust::{Time, TrustStore, verify_passive};
+use cancuoc::pki::Time;
+use cancuoc::trust::{TrustStore, verify_passive};
 use libfuzzer_sys::fuzz_target;
 use std::collections::BTreeMap;
 
 fuzz_target!(|data: &[u8]| {
     let _ = cancuoc::lds::sod::Sod::from_bytes(data);
-    let _ = cancuoc::trust::cms::SignedData::from_content_info(data);
-    let _ = cancuoc::trust::der::ber_to_der(data);
+    let _ = cancuoc::pki::cms::SignedData::from_content_info(data);
+    let _ = cancuoc::pki::der::ber_to_der(data);
     // The first data group's bytes double as the SOD's tail, so hashes get compared too.
     let mut groups = BTreeMap::new();
     groups.insert(1u8, data.get(data.len() / 2..).unwrap_or_default().to_vec());

@@ -17,11 +17,12 @@ use cancuoc::session::access_input::AccessInput;
 use cancuoc::session::result::Verdict;
 use cancuoc::session::{ReadPolicy, ReadRequest, read_card};
 use cancuoc::sim::profile::{self, LoadOptions, Profile};
-use cancuoc::trust::certificate::Certificate;
+use cancuoc::pki::certificate::Certificate;
 use apdu::rng::DeterministicRng;
-use cancuoc::trust::issue::{PrivateKey, SodOptions, issue_sod};
-use cancuoc::trust::signature::{HashAlgorithm, SignatureAlgorithm};
-use cancuoc::trust::{TrustStore, pem};
+use cancuoc::sim::issue::{PrivateKey, SodOptions, issue_sod};
+use cancuoc::pki::signature::{HashAlgorithm, SignatureAlgorithm};
+use cancuoc::pki::pem;
+use cancuoc::trust::TrustStore;
 use libfuzzer_sys::fuzz_target;
 
 struct Fixture {

@@ -6,8 +6,8 @@
 
 use sha2::{Digest, Sha256};
 
+use crate::pki::certificate::Certificate;
 use crate::trust::TrustStore;
-use crate::trust::certificate::Certificate;
 
 /// The text every name of the test PKI carries.
 const TEST_PKI_NAME: &[u8] = b"cancuoc TEST PKI";
@@ -68,7 +68,7 @@ pub fn test_anchors(store: &TrustStore) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::trust::certificate::Name;
+    use crate::pki::certificate::Name;
     use crate::trust::store::parse_trust_file;
 
     fn fixture_certificates() -> Vec<(String, Certificate)> {
@@ -95,7 +95,7 @@ mod tests {
             println!("{name} {}", key_fingerprint(&cert));
             assert!(is_test_anchor(&cert), "{name}");
             // Renamed, it is still caught by its key.
-            cert.subject = Name::build(&[(crate::trust::oid::AT_COMMON_NAME, "CSCA Viet Nam")]);
+            cert.subject = Name::build(&[(crate::pki::oid::AT_COMMON_NAME, "CSCA Viet Nam")]);
             cert.issuer = cert.subject.clone();
             assert!(is_test_anchor(&cert), "{name} renamed");
         }

@@ -197,8 +197,8 @@ fn anchors(config: &Config, checks: &mut Vec<Check>) {
             countries.join(" ")
         ),
     ));
-    let now = crate::trust::time::Time::now();
-    let soon = crate::trust::time::Time(now.0.saturating_add(EXPIRY_WARNING_DAYS * 86_400));
+    let now = crate::pki::time::Time::now();
+    let soon = crate::pki::time::Time(now.0.saturating_add(EXPIRY_WARNING_DAYS * 86_400));
     let expired: Vec<String> = store
         .certificates()
         .iter()

@@ -10,10 +10,10 @@ use crate::lds::dg1::Dg1;
 use crate::lds::dg2::{Dg2, ImageLimits, OutputFormat};
 use crate::lds::ef_com::EfCom;
 use crate::lds::{DataGroup, LdsFile};
+use crate::pki::time::Time;
 use crate::session::result::Verdict;
 use crate::trust::passive::{self, PassiveResult, PassiveStatus};
 use crate::trust::store::{SourceReport, TrustStore};
-use crate::trust::time::Time;
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::PathBuf;
@@ -375,10 +375,10 @@ mod tests {
 
     #[test]
     fn trust_cli_verify_bsi_set() {
-        let Some(dir) = crate::trust::tests::shared_data("bsi-tr03105-5") else {
+        let Some(dir) = crate::pki::tests::shared_data("bsi-tr03105-5") else {
             return;
         };
-        let Some(ml) = crate::trust::tests::shared_data("masterlists/DE_ML_2024-12-19.ml") else {
+        let Some(ml) = crate::pki::tests::shared_data("masterlists/DE_ML_2024-12-19.ml") else {
             return;
         };
         let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
@@ -424,7 +424,7 @@ mod tests {
     /// A dump folder verifies as its files given one by one.
     #[test]
     fn a_dump_folder_verifies_as_its_files() {
-        let Some(dir) = crate::trust::tests::shared_data("bsi-tr03105-5") else {
+        let Some(dir) = crate::pki::tests::shared_data("bsi-tr03105-5") else {
             return;
         };
         let mut files = BTreeMap::new();

@@ -2,11 +2,11 @@
 //! `ContentInfo` whose SignedData encapsulates an `LDSSecurityObject` (v0, or v1 with
 //! `LDSVersionInfo`) holding the hash of every data group.
 
-use crate::trust::certificate::AlgorithmIdentifier;
-use crate::trust::cms::SignedData;
-use crate::trust::der::{self, DerError, tag};
-use crate::trust::oid;
-use crate::trust::signature::HashAlgorithm;
+use crate::pki::algorithm::AlgorithmIdentifier;
+use crate::pki::cms::SignedData;
+use crate::pki::der::{self, DerError, tag};
+use crate::pki::oid;
+use crate::pki::signature::HashAlgorithm;
 use std::collections::BTreeMap;
 
 /// The EF.SOD application tag.

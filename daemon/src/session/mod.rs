@@ -33,8 +33,9 @@ use crate::lds::dg13::VnIdentity;
 use crate::lds::ef_com::EfCom;
 use crate::lds::sod::Sod;
 use crate::lds::{DataGroup, LdsFile};
+use crate::pki::Time;
 use crate::trust::passive::{DataGroupStatus, ProblemCode, verify_card_security};
-use crate::trust::{PassiveStatus, Time, TrustStore, verify_passive};
+use crate::trust::{PassiveStatus, TrustStore, verify_passive};
 use result::{
     AccessCheck, ChipMethod, ChipProblem, ChipProblemCode, ChipResult, ChipStatus, ReadResult,
     Verdict, VerdictPolicy, Verification,

@@ -473,7 +473,7 @@ pub fn raw_of(files: &BTreeMap<String, Vec<u8>>) -> BTreeMap<String, String> {
 
 /// The current year, for placing two-digit MRZ years.
 pub fn this_year() -> u32 {
-    u32::try_from(crate::trust::Time::now().to_ymd_hms().0).unwrap_or(2000)
+    u32::try_from(crate::pki::Time::now().to_ymd_hms().0).unwrap_or(2000)
 }
 
 #[cfg(test)]

@@ -22,11 +22,11 @@ use crate::lds::dg14::Dg14;
 use crate::lds::ef_com::EfCom;
 use crate::lds::sod::Sod;
 use crate::lds::{DataGroup, LdsFile};
-use crate::trust::certificate::Certificate;
-use crate::trust::cms::SignedData;
-use crate::trust::crl::Crl;
-use crate::trust::oid;
-use crate::trust::signature::{self, SignatureAlgorithm};
+use crate::pki::certificate::Certificate;
+use crate::pki::cms::SignedData;
+use crate::pki::crl::Crl;
+use crate::pki::oid;
+use crate::pki::signature::{self, SignatureAlgorithm};
 
 fn load(name: &str) -> Profile {
     profile::load(name, &LoadOptions::default()).unwrap_or_else(|e| panic!("{name}: {e}"))
@@ -70,7 +70,7 @@ fn dg14_infos(p: &Profile) -> SecurityInfos {
 fn certificate(name: &str) -> Certificate {
     let path = profile::fixtures_dir().join("pki").join(name);
     let pem = std::fs::read(&path).unwrap();
-    let (_, der) = crate::trust::pem::decode_all(&pem)
+    let (_, der) = crate::pki::pem::decode_all(&pem)
         .into_iter()
         .next()
         .unwrap();
@@ -262,7 +262,7 @@ fn the_intermediate_is_carried_in_the_sod_and_revoked_by_the_crl() {
     assert!(!signed_by(ds, &csca));
 
     let pem = std::fs::read(profile::fixtures_dir().join("pki/csca.crl.pem")).unwrap();
-    let (_, der) = crate::trust::pem::decode_all(&pem)
+    let (_, der) = crate::pki::pem::decode_all(&pem)
         .into_iter()
         .next()
         .unwrap();
@@ -342,7 +342,7 @@ fn pace_cam_cards_have_card_access_and_a_signed_card_security() {
     // A SignedData over the SecurityInfos (no 77 wrapper), signed by the profile's DS.
     assert_eq!(bytes.first(), Some(&0x30));
     let signed = SignedData::from_content_info(&bytes).unwrap();
-    assert_eq!(signed.content_type, crate::trust::oid::ID_SECURITY_OBJECT);
+    assert_eq!(signed.content_type, crate::pki::oid::ID_SECURITY_OBJECT);
     let infos = SecurityInfos::parse(&signed.content).unwrap();
     assert_eq!(infos.pace().len(), 1);
     assert_eq!(infos.chip_authentication().count(), 1);

@@ -11,10 +11,13 @@ pub mod apdu_log;
 pub mod control;
 pub mod face;
 pub mod fault;
+pub mod issue;
 pub mod link;
 pub mod profile;
 pub mod replay;
 pub mod server;
+#[cfg(any(test, feature = "test-pki"))]
+pub mod test_pki;
 pub mod vpcd;
 
 use std::time::Duration;

@@ -80,9 +80,9 @@ fn the_uid_pseudo_apdu_answers() {
 
 #[test]
 fn signed_profiles_pass_passive_authentication_against_the_fixture_csca() {
+    use crate::pki::time::Time;
     use crate::trust::passive::{self, PassiveStatus};
     use crate::trust::store::TrustStore;
-    use crate::trust::time::Time;
     for name in ["vn-cccd", "vn-cccd-bac", "vn-cccd-cam", "passport"] {
         let p = profile::load(name, &LoadOptions::default()).unwrap();
         let csca = p.csca.clone().expect("a CSCA path");

@@ -3,17 +3,19 @@
 //! not CAs, have the wrong key usage, are revoked or not yet valid, inner and outer
 //! signature algorithms that differ, and EF.CardSecurity.
 
-use super::certificate::{AlgorithmIdentifier, Certificate, Name};
-use super::der::{self, tag};
 use super::fixture_tests::{VN, at, codes, fixture_dir, pki, synthetic_card};
-use super::issue::{
+use super::passive::{CrlStatus, PassiveStatus, ProblemCode};
+use super::*;
+use crate::pki::Time;
+use crate::pki::algorithm::AlgorithmIdentifier;
+use crate::pki::certificate::{Certificate, Name};
+use crate::pki::der::{self, tag};
+use crate::pki::oid;
+use crate::pki::signature::{HashAlgorithm, SignatureAlgorithm};
+use crate::sim::issue::{
     PrivateKey, SodOptions, issue_crl, issue_sod, key_identifier, sign_signed_data,
 };
-use super::oid;
-use super::passive::{CrlStatus, PassiveStatus, ProblemCode};
-use super::signature::{HashAlgorithm, SignatureAlgorithm};
-use super::test_pki::{self, Issued, TestPki};
-use super::*;
+use crate::sim::test_pki::{self, Issued, TestPki};
 use apdu::ec::CurveId;
 use apdu::rng::DeterministicRng;
 

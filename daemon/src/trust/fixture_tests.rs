@@ -1,12 +1,13 @@
 //! Round trips through the test PKI of `fixtures/pki`: SODs for a synthetic Vietnamese
 //! card signed at test time, verified against the fixture CSCA, and every variant.
 
-use super::issue::{SodOptions, issue_sod};
 use super::passive::{CrlStatus, DataGroupStatus, PassiveResult, PassiveStatus};
-use super::signature::{HashAlgorithm, SignatureAlgorithm};
-use super::test_pki::{Issued, TestPki};
 use super::*;
 use crate::lds::sod::{LdsVersionInfo, Sod};
+use crate::pki::signature::{HashAlgorithm, SignatureAlgorithm};
+use crate::pki::{Certificate, Time};
+use crate::sim::issue::{SodOptions, issue_sod};
+use crate::sim::test_pki::{self, Issued, TestPki};
 use apdu::rng::DeterministicRng;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -166,12 +167,12 @@ fn trust_fixture_expired_ds_stays_valid_with_a_problem() {
     let p = pki();
     let store = store_with(&[&p.csca.certificate], &p);
     // A DS that served its months under the CSCA and expired before the check.
-    let key = super::issue::PrivateKey::generate_ec(
+    let key = crate::sim::issue::PrivateKey::generate_ec(
         &mut DeterministicRng::new(b"fixture", "ds-expired-in-csca"),
         apdu::ec::CurveId::P384,
         false,
     );
-    let template = super::issue::CertificateTemplate {
+    let template = crate::sim::issue::CertificateTemplate {
         serial: vec![0x15],
         subject: p.ds_expired.certificate.subject.clone(),
         not_before: Time::from_ymd_hms(2024, 1, 1, 0, 0, 0).unwrap(),
@@ -179,11 +180,11 @@ fn trust_fixture_expired_ds_stays_valid_with_a_problem() {
         public_key: key.public_key().unwrap(),
         ca: false,
     };
-    let certificate = super::issue::issue_certificate(
+    let certificate = crate::sim::issue::issue_certificate(
         &template,
         Some(&p.csca.certificate),
         &p.csca.key,
-        super::test_pki::CSCA_SIGNATURE,
+        crate::sim::test_pki::CSCA_SIGNATURE,
         &mut DeterministicRng::new(b"fixture", "ds-expired-in-csca cert"),
     )
     .unwrap();
@@ -243,7 +244,7 @@ fn trust_fixture_wrong_csca_has_no_trust_anchor() {
     assert!(r.signer.is_some() && r.csca.is_none());
     // A DS signed by the rogue key but naming the real CSCA (its name and key
     // identifier) is a forgery.
-    let template = super::issue::CertificateTemplate {
+    let template = crate::sim::issue::CertificateTemplate {
         serial: vec![0x66],
         subject: p.ds.certificate.subject.clone(),
         not_before: p.ds.certificate.not_before,
@@ -251,7 +252,7 @@ fn trust_fixture_wrong_csca_has_no_trust_anchor() {
         public_key: p.ds.key.public_key().unwrap(),
         ca: false,
     };
-    let forged = super::issue::issue_certificate(
+    let forged = crate::sim::issue::issue_certificate(
         &template,
         Some(&p.csca.certificate),
         &p.rogue_csca.key,
@@ -344,6 +345,6 @@ fn trust_fixture_sod_v0_and_missing_ds() {
     assert_eq!(r.status, PassiveStatus::Valid, "{r:#?}");
     assert_eq!(r.lds_version, Some(0));
     // A SOD without the DS certificate: found in the store, or missing.
-    let ci = super::cms::SignedData::from_content_info(&sod[4..]).unwrap();
+    let ci = crate::pki::cms::SignedData::from_content_info(&sod[4..]).unwrap();
     assert_eq!(ci.certificates.len(), 1);
 }

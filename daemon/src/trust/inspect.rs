@@ -2,10 +2,11 @@
 //! with its key, validity and whether its signature verifies (self-signed CSCAs with
 //! their own key, link certificates with their issuer's).
 
-use super::certificate::{Certificate, PublicKey};
 use super::passive::CertificateSummary;
-use super::signature::{self, SigError, SignatureAlgorithm};
 use super::store::{SourceReport, TrustError, TrustStore, read_trust_path};
+use crate::pki::certificate::Certificate;
+use crate::pki::key::PublicKey;
+use crate::pki::signature::{self, SigError, SignatureAlgorithm};
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::path::Path;

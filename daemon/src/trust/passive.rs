@@ -106,16 +106,17 @@
 //!   certificate that may not issue is not skipped as "not found": if no better path
 //!   exists, the structural failure makes the chain invalid.
 
-use super::certificate::{Certificate, EcDomain, KeyUsage, PublicKey};
-use super::cms::{SignedData, SignerError, SignerId};
 use super::country;
-use super::crl::Crl;
-use super::der::{self, tag};
-use super::oid;
-use super::signature::{self, SignatureAlgorithm};
 use super::store::TrustStore;
-use super::time::Time;
 use crate::lds::sod::Sod;
+use crate::pki::certificate::{Certificate, KeyUsage};
+use crate::pki::cms::{SignedData, SignerError, SignerId};
+use crate::pki::crl::Crl;
+use crate::pki::der::{self, tag};
+use crate::pki::key::{self, EcDomain, PublicKey};
+use crate::pki::oid;
+use crate::pki::signature::{self, SignatureAlgorithm};
+use crate::pki::time::Time;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::fmt;
@@ -463,7 +464,7 @@ impl CertificateSummary {
     pub fn of(cert: &Certificate) -> CertificateSummary {
         let (curve, explicit) = match &cert.public_key {
             PublicKey::Ec { domain, .. } => {
-                let info = signature::curve_info(domain);
+                let info = key::curve_info(domain);
                 let name = match (info.name, domain) {
                     (Some(n), _) => Some(n),
                     (None, EcDomain::Explicit(_)) => Some("unnamed explicit curve".to_string()),
@@ -827,7 +828,7 @@ fn check_signed_data(
         let who = match &signer.sid {
             SignerId::IssuerSerial { issuer, serial } => format!(
                 "issuer {issuer}, serial {}",
-                super::certificate::serial_to_hex(serial)
+                crate::pki::certificate::serial_to_hex(serial)
             ),
             SignerId::KeyId(k) => format!("key identifier {}", hex::encode_upper(k)),
         };
@@ -1389,7 +1390,7 @@ enum Revocation {
 /// The signed attribute signingTime (RFC 5652 §11.3), when present, against the DS
 /// certificate's validity and its privateKeyUsagePeriod (see *Validity model*).
 fn signing_time_checks(
-    signer: &super::cms::SignerInfo,
+    signer: &crate::pki::cms::SignerInfo,
     ds: &Certificate,
     file: &str,
     problems: &mut Vec<Problem>,

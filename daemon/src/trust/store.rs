@@ -5,12 +5,12 @@
 //! that cannot be checked (`unverified`) is loaded and reported, since the operator
 //! chose the file; its status is in the [`SourceReport`].
 
-use super::certificate::Certificate;
-use super::crl::Crl;
-use super::der;
-use super::master_list::{MasterList, MasterListSignature};
-use super::pem;
-use super::signature::SigError;
+use crate::pki::certificate::Certificate;
+use crate::pki::crl::Crl;
+use crate::pki::der;
+use crate::pki::master_list::{MasterList, MasterListSignature};
+use crate::pki::pem;
+use crate::pki::signature::SigError;
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;

@@ -12,14 +12,14 @@ use super::keys::hash_by_name;
 use super::personalize::Builder;
 use super::{ProfileError, read_limited};
 use crate::lds::DataGroup;
-use crate::trust::certificate::Certificate;
-use crate::trust::issue::{self, PrivateKey, SodOptions};
-use crate::trust::signature::SignatureAlgorithm;
+use crate::pki::certificate::Certificate;
+use crate::pki::signature::SignatureAlgorithm;
+use crate::sim::issue::{self, PrivateKey, SodOptions};
 impl Builder {
     /// The first certificate of a PEM file.
     pub(super) fn certificate(&self, path: &Path) -> Result<Certificate, ProfileError> {
         let pem = read_limited(path)?;
-        let der = crate::trust::pem::decode_all(&pem)
+        let der = crate::pki::pem::decode_all(&pem)
             .into_iter()
             .find_map(|(label, b)| (label == "CERTIFICATE").then_some(b).and_then(Result::ok))
             .ok_or_else(|| self.invalid(format!("{}: no certificate", path.display())))?;

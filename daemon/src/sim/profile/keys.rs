@@ -12,15 +12,15 @@ use zeroize::Zeroizing;
 use super::format::{AaSection, CaSection};
 use super::personalize::Builder;
 use super::{ActiveAuthKey, ChipAuthKey, KeyFormat, KeyMaterial, ProfileError, read_limited};
-use crate::trust::certificate::EcDomain;
-use crate::trust::issue::PrivateKey;
-use crate::trust::signature::HashAlgorithm;
+use crate::pki::key::EcDomain;
+use crate::pki::signature::HashAlgorithm;
+use crate::sim::issue::PrivateKey;
 impl Builder {
     pub(super) fn key(&self, path: &str) -> Result<KeyMaterial, ProfileError> {
         let path = self.path(path);
         let bytes = Zeroizing::new(read_limited(&path)?);
-        if crate::trust::pem::is_pem(&bytes) {
-            for (label, block) in crate::trust::pem::decode_all(&bytes) {
+        if crate::pki::pem::is_pem(&bytes) {
+            for (label, block) in crate::pki::pem::decode_all(&bytes) {
                 let format = match label.as_str() {
                     "EC PRIVATE KEY" => KeyFormat::Sec1,
                     "RSA PRIVATE KEY" => KeyFormat::Pkcs1,
@@ -48,7 +48,7 @@ impl Builder {
             KeyFormat::Pkcs1 => "RSA PRIVATE KEY",
             KeyFormat::Pkcs8 => "PRIVATE KEY",
         };
-        let pem = Zeroizing::new(crate::trust::pem::encode(label, &key.der));
+        let pem = Zeroizing::new(crate::pki::pem::encode(label, &key.der));
         PrivateKey::from_pem(pem.as_bytes()).map_err(|e| self.invalid(e.to_string()))
     }
 
@@ -168,9 +168,9 @@ fn curve_by_oid(content: &[u8]) -> Option<CurveId> {
 fn standard_curve(domain: &EcDomain) -> Option<CurveId> {
     match domain {
         EcDomain::Named(oid) => curve_by_oid(oid),
-        EcDomain::Explicit(_) => match crate::trust::signature::resolve_curve(domain).ok()? {
-            crate::trust::signature::CurveRef::Named(curve) => curve.id(),
-            crate::trust::signature::CurveRef::Built(curve) => curve.id(),
+        EcDomain::Explicit(_) => match crate::pki::signature::resolve_curve(domain).ok()? {
+            crate::pki::signature::CurveRef::Named(curve) => curve.id(),
+            crate::pki::signature::CurveRef::Built(curve) => curve.id(),
         },
         EcDomain::Inherited => None,
     }

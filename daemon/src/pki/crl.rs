@@ -1,9 +1,8 @@
 //! Certificate revocation lists (RFC 5280 §5), as CSCAs publish them for their
 //! document signers.
 
-use super::certificate::{
-    AlgorithmIdentifier, Certificate, Name, offset_in, serial_to_hex, x509_reason,
-};
+use super::algorithm::AlgorithmIdentifier;
+use super::certificate::{Certificate, Name, offset_in, serial_to_hex, x509_reason};
 use super::der::{self, DerError, tag};
 use super::oid;
 use super::signature::{self, SigError, SignatureAlgorithm};

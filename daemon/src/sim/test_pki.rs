@@ -7,12 +7,12 @@
 //!
 //! [`generate`] is deterministic: the same build gives byte-identical files.
 
-use super::certificate::{Certificate, Name};
-use super::crl::Crl;
 use super::issue::{CertificateTemplate, IssueError, PrivateKey, issue_certificate, issue_crl};
-use super::oid;
-use super::signature::{HashAlgorithm, SignatureAlgorithm};
-use super::time::Time;
+use crate::pki::certificate::{Certificate, Name};
+use crate::pki::crl::Crl;
+use crate::pki::oid;
+use crate::pki::signature::{HashAlgorithm, SignatureAlgorithm};
+use crate::pki::time::Time;
 use apdu::ec::CurveId;
 use apdu::rng::DeterministicRng;
 use std::path::Path;
@@ -388,7 +388,7 @@ impl TestPki {
         };
         let cert = |name: &str| -> Result<Certificate, IssueError> {
             let data = read(name)?;
-            let (_, block) = super::pem::decode_all(&data)
+            let (_, block) = crate::pki::pem::decode_all(&data)
                 .into_iter()
                 .next()
                 .ok_or_else(|| IssueError::BadKey(format!("{name}: no PEM")))?;
@@ -402,7 +402,7 @@ impl TestPki {
             })
         };
         let crl_pem = read("csca.crl.pem")?;
-        let crl_der = super::pem::decode_all(&crl_pem)
+        let crl_der = crate::pki::pem::decode_all(&crl_pem)
             .into_iter()
             .next()
             .ok_or_else(|| IssueError::BadKey("csca.crl.pem: no PEM".into()))?

@@ -11,7 +11,9 @@
 //! certificate of the German master list, the BSI data set and the test PKI to the
 //! reading of the project's earlier own parser.
 
+use super::algorithm::{AlgorithmIdentifier, identifier_octet};
 use super::der::{self, DerError, Reader, Tlv, tag};
+use super::key::PublicKey;
 use super::oid;
 use super::time::Time;
 use std::fmt;
@@ -19,72 +21,6 @@ use std::ops::Range;
 
 /// Largest certificate accepted (real ones are a few KiB).
 pub const MAX_CERTIFICATE_LEN: usize = 64 * 1024;
-
-/// An algorithm identifier: OID content octets and the raw parameters element.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct AlgorithmIdentifier {
-    /// OID content octets.
-    pub oid: Vec<u8>,
-    /// The whole parameters element (tag, length, value), if present.
-    pub params: Option<Vec<u8>>,
-}
-
-impl AlgorithmIdentifier {
-    /// Parses `SEQUENCE { OID, ANY OPTIONAL }`.
-    pub fn from_der(tlv: &Tlv<'_>) -> Result<Self, DerError> {
-        const CTX: &str = "AlgorithmIdentifier";
-        if tlv.tag != tag::SEQUENCE {
-            return Err(DerError::new(CTX, "not a SEQUENCE"));
-        }
-        let mut r = tlv.reader();
-        let oid = r.expect(tag::OID, CTX)?.value.to_vec();
-        let params = if r.is_empty() {
-            None
-        } else {
-            Some(r.read()?.raw.to_vec())
-        };
-        // Anything after the parameters is ignored rather than fatal.
-        Ok(AlgorithmIdentifier { oid, params })
-    }
-
-    /// x509-parser's reading, with the parameters element as encoded.
-    pub(super) fn from_x509(alg: &x509_parser::x509::AlgorithmIdentifier<'_>) -> Self {
-        AlgorithmIdentifier {
-            oid: alg.algorithm.as_bytes().to_vec(),
-            params: alg.parameters.as_ref().map(any_der),
-        }
-    }
-
-    /// An identifier without parameters.
-    pub fn new(oid: &[u8], params: Option<Vec<u8>>) -> Self {
-        AlgorithmIdentifier {
-            oid: oid.to_vec(),
-            params,
-        }
-    }
-
-    /// The parameters, unless absent or NULL.
-    pub fn real_params(&self) -> Option<&[u8]> {
-        match self.params.as_deref() {
-            None | Some([0x05, 0x00]) => None,
-            Some(p) => Some(p),
-        }
-    }
-
-    /// DER encoding.
-    pub fn to_der(&self) -> Vec<u8> {
-        let o = der::oid(&self.oid);
-        match &self.params {
-            Some(p) => der::sequence(&[&o, p]),
-            None => der::sequence(&[&o]),
-        }
-    }
-
-    /// Readable name of the algorithm.
-    pub fn name(&self) -> String {
-        oid::name(&self.oid)
-    }
-}
 
 /// A distinguished name.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -230,28 +166,6 @@ impl fmt::Display for Name {
     }
 }
 
-/// The identifier octet of a low-numbered tag (`0xff`, which no string type has, for
-/// the rest).
-fn identifier_octet(any: &x509_parser::der_parser::asn1_rs::Any<'_>) -> u8 {
-    let class = (any.class() as u8) << 6;
-    let constructed = if any.header.is_constructed() { 0x20 } else { 0 };
-    match u8::try_from(any.tag().0) {
-        Ok(number) if number < 0x1f => class | constructed | number,
-        _ => 0xff,
-    }
-}
-
-/// An element x509-parser read, encoded again (tag, definite length, value).
-fn any_der(any: &x509_parser::der_parser::asn1_rs::Any<'_>) -> Vec<u8> {
-    let mut out = match any.header.raw_tag() {
-        Some(tag) => tag.to_vec(),
-        None => vec![identifier_octet(any)],
-    };
-    der::write_length(&mut out, any.data.len());
-    out.extend_from_slice(any.data);
-    out
-}
-
 /// Decodes a directory string for display, replacing anything unprintable.
 fn decode_string(tlv: &Tlv<'_>) -> String {
     let v = tlv.value;
@@ -288,191 +202,6 @@ fn decode_string(tlv: &Tlv<'_>) -> String {
     text.chars()
         .map(|c| if c.is_control() { '\u{fffd}' } else { c })
         .collect()
-}
-
-/// Explicit prime-field curve parameters (SEC 1 `SpecifiedECDomain`), as big-endian
-/// magnitudes (`a`, `b` and the generator as encoded).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ExplicitCurve {
-    pub p: Vec<u8>,
-    pub a: Vec<u8>,
-    pub b: Vec<u8>,
-    pub generator: Vec<u8>,
-    pub order: Vec<u8>,
-    pub cofactor: Option<Vec<u8>>,
-}
-
-impl ExplicitCurve {
-    /// Parses `SpecifiedECDomain`.
-    pub fn from_der(tlv: &Tlv<'_>) -> Result<Self, DerError> {
-        const CTX: &str = "ECParameters";
-        if tlv.tag != tag::SEQUENCE {
-            return Err(DerError::new(CTX, "not a SEQUENCE"));
-        }
-        let mut r = tlv.reader();
-        let _version = r.expect(tag::INTEGER, CTX)?;
-        let field = r.expect(tag::SEQUENCE, CTX)?;
-        let mut fr = field.reader();
-        if fr.expect(tag::OID, CTX)?.value != oid::PRIME_FIELD {
-            return Err(DerError::new(CTX, "not a prime field"));
-        }
-        let p = der::strip_leading_zeros(fr.expect(tag::INTEGER, CTX)?.value).to_vec();
-        let curve = r.expect(tag::SEQUENCE, CTX)?;
-        let mut cr = curve.reader();
-        let a = cr.expect(tag::OCTET_STRING, CTX)?.value.to_vec();
-        let b = cr.expect(tag::OCTET_STRING, CTX)?.value.to_vec();
-        let generator = r.expect(tag::OCTET_STRING, CTX)?.value.to_vec();
-        let order = der::strip_leading_zeros(r.expect(tag::INTEGER, CTX)?.value).to_vec();
-        let cofactor = r
-            .optional(tag::INTEGER)?
-            .map(|c| der::strip_leading_zeros(c.value).to_vec());
-        if p.is_empty() || order.is_empty() {
-            return Err(DerError::new(CTX, "zero modulus or order"));
-        }
-        Ok(ExplicitCurve {
-            p,
-            a,
-            b,
-            generator,
-            order,
-            cofactor,
-        })
-    }
-
-    /// DER encoding (version 1, no seed).
-    pub fn to_der(&self) -> Vec<u8> {
-        let field = der::sequence(&[&der::oid(oid::PRIME_FIELD), &der::uint(&self.p)]);
-        let curve = der::sequence(&[&der::octet_string(&self.a), &der::octet_string(&self.b)]);
-        let mut parts = vec![
-            der::small_int(1),
-            field,
-            curve,
-            der::octet_string(&self.generator),
-            der::uint(&self.order),
-        ];
-        if let Some(h) = &self.cofactor {
-            parts.push(der::uint(h));
-        }
-        let refs: Vec<&[u8]> = parts.iter().map(Vec::as_slice).collect();
-        der::sequence(&refs)
-    }
-}
-
-/// The domain of an elliptic-curve key.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum EcDomain {
-    /// A named curve: OID content octets.
-    Named(Vec<u8>),
-    /// Explicit parameters.
-    Explicit(ExplicitCurve),
-    /// `implicitlyCA` (NULL): the issuer's parameters; not usable on its own.
-    Inherited,
-}
-
-/// A subject public key.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum PublicKey {
-    /// RSA: modulus and public exponent, big-endian magnitudes.
-    Rsa { n: Vec<u8>, e: Vec<u8> },
-    /// Elliptic curve: domain and encoded point.
-    Ec { domain: EcDomain, point: Vec<u8> },
-    /// Anything else: the algorithm OID.
-    Other { algorithm: Vec<u8> },
-}
-
-impl PublicKey {
-    /// Parses a `SubjectPublicKeyInfo`.
-    pub fn from_spki(tlv: &Tlv<'_>) -> Result<Self, DerError> {
-        const CTX: &str = "SubjectPublicKeyInfo";
-        if tlv.tag != tag::SEQUENCE {
-            return Err(DerError::new(CTX, "not a SEQUENCE"));
-        }
-        let mut r = tlv.reader();
-        let alg = AlgorithmIdentifier::from_der(&r.read()?)?;
-        let bits = der::bit_string_bytes(&r.expect(tag::BIT_STRING, CTX)?, CTX)?;
-        match alg.oid.as_slice() {
-            oid::RSA_ENCRYPTION | oid::RSASSA_PSS => {
-                let seq = der::parse_single(bits, tag::SEQUENCE, "RSAPublicKey")?;
-                let mut kr = seq.reader();
-                let n = kr.expect(tag::INTEGER, "RSA modulus")?.value;
-                let e = kr.expect(tag::INTEGER, "RSA exponent")?.value;
-                Ok(PublicKey::Rsa {
-                    n: der::strip_leading_zeros(n).to_vec(),
-                    e: der::strip_leading_zeros(e).to_vec(),
-                })
-            }
-            oid::EC_PUBLIC_KEY => {
-                let params = alg.params.as_deref().unwrap_or(&[0x05, 0x00]);
-                let ptlv = der::parse_single_any(params, CTX)?;
-                let domain = match ptlv.tag {
-                    tag::OID => EcDomain::Named(ptlv.value.to_vec()),
-                    tag::SEQUENCE => EcDomain::Explicit(ExplicitCurve::from_der(&ptlv)?),
-                    tag::NULL => EcDomain::Inherited,
-                    _ => return Err(DerError::new(CTX, "unknown EC parameters")),
-                };
-                Ok(PublicKey::Ec {
-                    domain,
-                    point: bits.to_vec(),
-                })
-            }
-            _ => Ok(PublicKey::Other {
-                algorithm: alg.oid.clone(),
-            }),
-        }
-    }
-
-    /// DER `SubjectPublicKeyInfo`.
-    pub fn to_spki(&self) -> Vec<u8> {
-        match self {
-            PublicKey::Rsa { n, e } => {
-                let key = der::sequence(&[&der::uint(n), &der::uint(e)]);
-                let alg = AlgorithmIdentifier::new(oid::RSA_ENCRYPTION, Some(vec![0x05, 0x00]));
-                der::sequence(&[&alg.to_der(), &der::bit_string(&key)])
-            }
-            PublicKey::Ec { domain, point } => {
-                let params = match domain {
-                    EcDomain::Named(o) => der::oid(o),
-                    EcDomain::Explicit(c) => c.to_der(),
-                    EcDomain::Inherited => vec![0x05, 0x00],
-                };
-                let alg = AlgorithmIdentifier::new(oid::EC_PUBLIC_KEY, Some(params));
-                der::sequence(&[&alg.to_der(), &der::bit_string(point)])
-            }
-            PublicKey::Other { algorithm } => {
-                let alg = AlgorithmIdentifier::new(algorithm, None);
-                der::sequence(&[&alg.to_der(), &der::bit_string(&[])])
-            }
-        }
-    }
-
-    /// Size in bits: the RSA modulus or the curve's field.
-    pub fn bits(&self) -> usize {
-        let bit_len = |v: &[u8]| {
-            let v = der::strip_leading_zeros(v);
-            match v.first() {
-                Some(&top) => v.len() * 8 - top.leading_zeros() as usize,
-                None => 0,
-            }
-        };
-        match self {
-            PublicKey::Rsa { n, .. } => bit_len(n),
-            PublicKey::Ec { domain, .. } => match domain {
-                EcDomain::Explicit(c) => bit_len(&c.p),
-                EcDomain::Named(o) => super::signature::named_curve(o).map_or(0, |c| c.bits),
-                EcDomain::Inherited => 0,
-            },
-            PublicKey::Other { .. } => 0,
-        }
-    }
-
-    /// "RSA", "EC" or the algorithm OID.
-    pub fn algorithm(&self) -> String {
-        match self {
-            PublicKey::Rsa { .. } => "RSA".into(),
-            PublicKey::Ec { .. } => "EC".into(),
-            PublicKey::Other { algorithm } => oid::name(algorithm),
-        }
-    }
 }
 
 /// The `keyUsage` extension's bits (RFC 5280 §4.2.1.3), bit `n` of the BIT STRING as

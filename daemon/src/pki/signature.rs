@@ -5,10 +5,11 @@
 //! length taken from the parameters (RFC 4055 defaults when absent). Every ECDSA
 //! verification, named or explicit curve, goes through [`ecdsa_verify`].
 
-use super::certificate::{AlgorithmIdentifier, EcDomain, ExplicitCurve, PublicKey};
+use super::algorithm::AlgorithmIdentifier;
 use super::der::{self, tag};
+use super::key::{EcDomain, PublicKey, explicit_params};
 use super::oid;
-use apdu::ec::{Curve, CurveId, EcError, ExplicitParams};
+use apdu::ec::{Curve, CurveId, EcError};
 use digest::Digest;
 use std::fmt;
 
@@ -460,68 +461,6 @@ pub fn encode_ecdsa_der(r: &[u8], s: &[u8]) -> Vec<u8> {
     der::sequence(&[&der::uint(r), &der::uint(s)])
 }
 
-/// A named curve known by OID.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct NamedCurve {
-    /// Conventional name, e.g. `brainpoolP512r1`.
-    pub name: &'static str,
-    /// Field size in bits.
-    pub bits: usize,
-}
-
-/// The curve named by an OID (content octets).
-pub fn named_curve(oid_content: &[u8]) -> Option<NamedCurve> {
-    let id = CurveId::from_oid(&oid::dotted(oid_content))?;
-    Some(NamedCurve {
-        name: id.name(),
-        bits: id.curve().field_bits() as usize,
-    })
-}
-
-/// A description of a key's curve: its name, whether given by explicit parameters, and
-/// whether those match a named curve.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-pub struct CurveInfo {
-    /// The curve name, or `None` for unknown explicit parameters.
-    pub name: Option<String>,
-    /// Whether the key carries explicit parameters.
-    pub explicit: bool,
-}
-
-/// Describes the curve of an EC domain.
-pub fn curve_info(domain: &EcDomain) -> CurveInfo {
-    match domain {
-        EcDomain::Named(o) => CurveInfo {
-            name: Some(named_curve(o).map_or_else(|| oid::dotted(o), |c| c.name.to_string())),
-            explicit: false,
-        },
-        EcDomain::Explicit(c) => CurveInfo {
-            name: match_explicit(c).map(str::to_string),
-            explicit: true,
-        },
-        EcDomain::Inherited => CurveInfo {
-            name: None,
-            explicit: false,
-        },
-    }
-}
-
-/// The named curve with these explicit parameters, if any.
-pub fn match_explicit(curve: &ExplicitCurve) -> Option<&'static str> {
-    CurveId::from_explicit(&explicit_params(curve)).map(CurveId::name)
-}
-
-fn explicit_params(c: &ExplicitCurve) -> ExplicitParams<'_> {
-    ExplicitParams {
-        p: &c.p,
-        a: &c.a,
-        b: &c.b,
-        generator: &c.generator,
-        order: &c.order,
-        cofactor: c.cofactor.as_deref(),
-    }
-}
-
 /// A curve borrowed from the named-curve table or built from explicit parameters.
 pub enum CurveRef {
     Named(&'static Curve),
@@ -595,6 +534,7 @@ fn ecdsa_verify_on(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::pki::key::{ExplicitCurve, curve_info};
     use apdu::rng::DeterministicRng;
 
     fn h(s: &str) -> Vec<u8> {
@@ -671,144 +611,5 @@ mod tests {
             SignatureAlgorithm::from_identifier(&ecdsa, None),
             Ok(SignatureAlgorithm::Ecdsa(HashAlgorithm::Sha256))
         );
-    }
-
-    /// Each lenient encoding of one signature: the strict parser refuses all of them and
-    /// verification calls them malformed, while the canonical one verifies.
-    #[test]
-    fn trust_ecdsa_der_signature_must_be_canonical() {
-        let mut rng = DeterministicRng::new(b"der", "k");
-        let key = crate::trust::issue::PrivateKey::generate_ec(
-            &mut rng,
-            apdu::ec::CurveId::BrainpoolP256r1,
-            false,
-        );
-        let public = key.public_key().unwrap();
-        let alg = SignatureAlgorithm::Ecdsa(HashAlgorithm::Sha256);
-        let sig = key.sign(alg, b"m", &mut rng).unwrap();
-        assert_eq!(verify(alg, &public, b"m", &sig), Ok(()));
-        let (r, s) = parse_ecdsa_der(&sig).unwrap();
-        let int = |v: &[u8]| der::uint(v);
-        let seq = |body: &[u8]| der::encode(tag::SEQUENCE, body);
-        let (ri, si) = (int(r), int(s));
-        let body = [ri.clone(), si.clone()].concat();
-        // An INTEGER with one more leading zero than it needs.
-        let padded = |v: &[u8]| {
-            let mut content = vec![0u8];
-            content.extend_from_slice(&int(v)[2..]);
-            der::encode(tag::INTEGER, &content)
-        };
-        // Long-form length where the short form fits, and a length with a leading zero.
-        let long_form = |t: u8, v: &[u8]| [&[t, 0x81, v.len() as u8][..], v].concat();
-        let zero_len = |t: u8, v: &[u8]| [&[t, 0x82, 0x00, v.len() as u8][..], v].concat();
-        let lenient: Vec<(&str, Vec<u8>)> = vec![
-            ("sequence length in long form", long_form(0x30, &body)),
-            ("sequence length with a leading zero", zero_len(0x30, &body)),
-            (
-                "r length in long form",
-                seq(&[long_form(0x02, &ri[2..]), si.clone()].concat()),
-            ),
-            (
-                "s length with a leading zero",
-                seq(&[ri.clone(), zero_len(0x02, &si[2..])].concat()),
-            ),
-            (
-                "r with an extra leading zero",
-                seq(&[padded(r), si.clone()].concat()),
-            ),
-            (
-                "s with an extra leading zero",
-                seq(&[ri.clone(), padded(s)].concat()),
-            ),
-            (
-                "indefinite length",
-                [&[0x30, 0x80][..], &body, &[0, 0]].concat(),
-            ),
-            ("data after the sequence", [sig.clone(), vec![0]].concat()),
-            ("data after s", seq(&[body.clone(), vec![5, 0]].concat())),
-            ("r missing", seq(&si)),
-            ("r negative", seq(&[vec![2, 1, 0x80], si.clone()].concat())),
-            ("r empty", seq(&[vec![2, 0], si.clone()].concat())),
-            ("set instead of sequence", der::encode(tag::SET, &body)),
-        ];
-        for (what, bad) in lenient {
-            assert_eq!(
-                parse_ecdsa_der(&bad),
-                Err(SigError::MalformedSignature),
-                "{what}"
-            );
-            assert_eq!(
-                verify(alg, &public, b"m", &bad),
-                Err(SigError::MalformedSignature),
-                "{what}"
-            );
-        }
-        // r = 0 is well-formed DER, and out of range.
-        let zero = seq(&[vec![2, 1, 0], si].concat());
-        assert_eq!(parse_ecdsa_der(&zero).map(|(r, _)| r.to_vec()), Ok(vec![0]));
-        assert_eq!(
-            verify(alg, &public, b"m", &zero),
-            Err(SigError::BadSignature)
-        );
-    }
-
-    /// A plain signature is exactly twice the order length; an RSA signature exactly the
-    /// modulus length. Padding or trimming either is refused, not repaired.
-    #[test]
-    fn trust_signature_lengths_are_exact() {
-        let mut rng = DeterministicRng::new(b"lengths", "k");
-        // brainpoolP320r1: 40-byte r and s on a generic-engine curve.
-        let ec = crate::trust::issue::PrivateKey::generate_ec(
-            &mut rng,
-            apdu::ec::CurveId::BrainpoolP320r1,
-            true,
-        );
-        let ec_public = ec.public_key().unwrap();
-        let plain = SignatureAlgorithm::EcdsaPlain(HashAlgorithm::Sha384);
-        let sig = ec.sign(plain, b"m", &mut rng).unwrap();
-        assert_eq!(sig.len(), 80);
-        assert_eq!(verify(plain, &ec_public, b"m", &sig), Ok(()));
-        let (r, s) = sig.split_at(40);
-        let one_zero_each = [&[0][..], r, &[0], s].concat();
-        let zero_in_front = [&[0, 0][..], &sig].concat();
-        for bad in [
-            one_zero_each.as_slice(),
-            zero_in_front.as_slice(),
-            &sig[..78],
-            &sig[1..],
-            &[],
-        ] {
-            assert_eq!(
-                verify(plain, &ec_public, b"m", bad),
-                Err(SigError::MalformedSignature),
-                "plain signature of {} bytes",
-                bad.len()
-            );
-        }
-
-        let rsa = crate::trust::issue::PrivateKey::generate_rsa(&mut rng, 1024).unwrap();
-        let rsa_public = rsa.public_key().unwrap();
-        for alg in [
-            SignatureAlgorithm::RsaPkcs1v15(HashAlgorithm::Sha256),
-            SignatureAlgorithm::RsaPss {
-                hash: HashAlgorithm::Sha256,
-                salt_len: 32,
-            },
-        ] {
-            let sig = rsa.sign(alg, b"m", &mut rng).unwrap();
-            assert_eq!(sig.len(), 128);
-            assert_eq!(verify(alg, &rsa_public, b"m", &sig), Ok(()));
-            let longer = [&[0][..], &sig].concat();
-            assert_eq!(
-                verify(alg, &rsa_public, b"m", &longer),
-                Err(SigError::MalformedSignature),
-                "{alg}: a leading zero added"
-            );
-            assert_eq!(
-                verify(alg, &rsa_public, b"m", &sig[1..]),
-                Err(SigError::MalformedSignature),
-                "{alg}: one octet short"
-            );
-        }
     }
 }

@@ -1,7 +1,8 @@
 //! CMS `SignedData` (RFC 5652) as used by EF.SOD and CSCA master lists: one or more
 //! SignerInfos with signed attributes, certificates embedded, the content encapsulated.
 
-use super::certificate::{AlgorithmIdentifier, Certificate, Name};
+use super::algorithm::AlgorithmIdentifier;
+use super::certificate::{Certificate, Name};
 use super::der::{self, DerError, Tlv, tag};
 use super::oid;
 use super::signature::{self, HashAlgorithm, SigError, SignatureAlgorithm};

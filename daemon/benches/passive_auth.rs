@@ -3,9 +3,10 @@
 //! includes one brainpoolP512r1 verification of the DS certificate):
 //! `cargo bench -p cancuoc --bench passive_auth`.
 
+use apdu::hash::HashAlgorithm;
 use apdu::rng::DeterministicRng;
 use cancuoc::pki::Time;
-use cancuoc::pki::signature::{HashAlgorithm, SignatureAlgorithm, verify};
+use cancuoc::pki::signature::{SignatureAlgorithm, verify};
 use cancuoc::sim::issue::{
     CertificateTemplate, PrivateKey, SodOptions, issue_certificate, issue_sod,
 };

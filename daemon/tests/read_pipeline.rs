@@ -354,11 +354,12 @@ fn reissued(
     listed: &[u8],
     signed: &[u8],
 ) -> Profile {
+    use apdu::hash::HashAlgorithm;
     use apdu::rng::DeterministicRng;
     use cancuoc::lds::ef_com::EfCom;
     use cancuoc::lds::{DataGroup, LdsFile};
     use cancuoc::pki::certificate::Certificate;
-    use cancuoc::pki::signature::{HashAlgorithm, SignatureAlgorithm};
+    use cancuoc::pki::signature::SignatureAlgorithm;
     use cancuoc::sim::issue::{PrivateKey, SodOptions, issue_sod};
     let pki = profile::fixtures_dir().join("pki");
     let pem = std::fs::read(pki.join("ds-p384.pem")).unwrap();

@@ -27,11 +27,12 @@ use apdu::active_auth::AaPublicKey;
 use apdu::asn1::Oid;
 use apdu::chip_auth::ChipPublicKey;
 use apdu::ec::CurveId;
+use apdu::hash::HashAlgorithm;
 use apdu::key_agreement::Group;
 use apdu::security_infos::ActiveAuthenticationInfo;
 use cancuoc::pki::der::{self, tag};
 use cancuoc::pki::key::{self, PublicKey};
-use cancuoc::pki::signature::{self, HashAlgorithm, SigError, SignatureAlgorithm};
+use cancuoc::pki::signature::{self, SigError, SignatureAlgorithm};
 use serde_json::Value;
 
 /// Files whose curve or hash lies outside ICAO 9303's set: only there may a valid case be

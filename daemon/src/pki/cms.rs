@@ -5,8 +5,9 @@ use super::algorithm::AlgorithmIdentifier;
 use super::certificate::{Certificate, Name};
 use super::der::{self, DerError, Tlv, tag};
 use super::oid;
-use super::signature::{self, HashAlgorithm, SigError, SignatureAlgorithm};
+use super::signature::{self, SigError, SignatureAlgorithm};
 use super::time::Time;
+use apdu::hash::HashAlgorithm;
 
 /// Largest CMS structure accepted (a master list is under 1 MiB today).
 pub const MAX_SIGNED_DATA_LEN: usize = 16 * 1024 * 1024;
@@ -131,7 +132,7 @@ impl SignerInfo {
 
     /// The digest algorithm.
     pub fn digest_hash(&self) -> Option<HashAlgorithm> {
-        HashAlgorithm::from_oid(&self.digest_algorithm.oid)
+        HashAlgorithm::from_oid_content(&self.digest_algorithm.oid)
     }
 
     /// The bytes the signature covers: the signed attributes re-tagged as a DER SET

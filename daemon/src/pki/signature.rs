@@ -10,81 +10,8 @@ use super::der::{self, tag};
 use super::key::{EcDomain, PublicKey, explicit_params};
 use super::oid;
 use apdu::ec::{Curve, CurveId, EcError};
-use digest::Digest;
+use apdu::hash::HashAlgorithm;
 use std::fmt;
-
-/// A hash function used by ICAO 9303.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
-pub enum HashAlgorithm {
-    #[serde(rename = "SHA-1")]
-    Sha1,
-    #[serde(rename = "SHA-224")]
-    Sha224,
-    #[serde(rename = "SHA-256")]
-    Sha256,
-    #[serde(rename = "SHA-384")]
-    Sha384,
-    #[serde(rename = "SHA-512")]
-    Sha512,
-}
-
-impl HashAlgorithm {
-    /// The hash named by a digest algorithm OID.
-    pub fn from_oid(content: &[u8]) -> Option<HashAlgorithm> {
-        Some(match content {
-            oid::SHA1 => HashAlgorithm::Sha1,
-            oid::SHA224 => HashAlgorithm::Sha224,
-            oid::SHA256 => HashAlgorithm::Sha256,
-            oid::SHA384 => HashAlgorithm::Sha384,
-            oid::SHA512 => HashAlgorithm::Sha512,
-            _ => return None,
-        })
-    }
-
-    /// The OID content octets.
-    pub fn oid(self) -> &'static [u8] {
-        match self {
-            HashAlgorithm::Sha1 => oid::SHA1,
-            HashAlgorithm::Sha224 => oid::SHA224,
-            HashAlgorithm::Sha256 => oid::SHA256,
-            HashAlgorithm::Sha384 => oid::SHA384,
-            HashAlgorithm::Sha512 => oid::SHA512,
-        }
-    }
-
-    /// Output length in bytes.
-    pub fn output_len(self) -> usize {
-        match self {
-            HashAlgorithm::Sha1 => 20,
-            HashAlgorithm::Sha224 => 28,
-            HashAlgorithm::Sha256 => 32,
-            HashAlgorithm::Sha384 => 48,
-            HashAlgorithm::Sha512 => 64,
-        }
-    }
-
-    /// Hashes `data`.
-    pub fn digest(self, data: &[u8]) -> Vec<u8> {
-        match self {
-            HashAlgorithm::Sha1 => sha1::Sha1::digest(data).to_vec(),
-            HashAlgorithm::Sha224 => sha2::Sha224::digest(data).to_vec(),
-            HashAlgorithm::Sha256 => sha2::Sha256::digest(data).to_vec(),
-            HashAlgorithm::Sha384 => sha2::Sha384::digest(data).to_vec(),
-            HashAlgorithm::Sha512 => sha2::Sha512::digest(data).to_vec(),
-        }
-    }
-
-    /// "SHA-256" and so on.
-    pub fn name(self) -> &'static str {
-        match self {
-            HashAlgorithm::Sha1 => "SHA-1",
-            HashAlgorithm::Sha224 => "SHA-224",
-            HashAlgorithm::Sha256 => "SHA-256",
-            HashAlgorithm::Sha384 => "SHA-384",
-            HashAlgorithm::Sha512 => "SHA-512",
-        }
-    }
-}
 
 /// A signature scheme with its hash.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -165,7 +92,8 @@ impl SignatureAlgorithm {
                 AlgorithmIdentifier::new(o, Some(vec![0x05, 0x00]))
             }
             SignatureAlgorithm::RsaPss { hash, salt_len } => {
-                let h = AlgorithmIdentifier::new(hash.oid(), Some(vec![0x05, 0x00])).to_der();
+                let h =
+                    AlgorithmIdentifier::new(&hash.oid_content(), Some(vec![0x05, 0x00])).to_der();
                 let mgf = der::sequence(&[&der::oid(oid::MGF1), &h]);
                 let params = der::sequence(&[
                     &der::encode(tag::ctx(0), &h),
@@ -230,7 +158,8 @@ fn parse_pss_params(params: Option<&[u8]>) -> Result<SignatureAlgorithm, SigErro
             match field.tag {
                 0xa0 => {
                     let a = AlgorithmIdentifier::from_der(&inner).map_err(|_| bad("hash"))?;
-                    hash = HashAlgorithm::from_oid(&a.oid).ok_or_else(|| bad("unknown hash"))?;
+                    hash = HashAlgorithm::from_oid_content(&a.oid)
+                        .ok_or_else(|| bad("unknown hash"))?;
                 }
                 0xa1 => {
                     let a = AlgorithmIdentifier::from_der(&inner).map_err(|_| bad("MGF"))?;
@@ -244,8 +173,8 @@ fn parse_pss_params(params: Option<&[u8]>) -> Result<SignatureAlgorithm, SigErro
                     let ht = der::parse_single(h, tag::SEQUENCE, "MGF1 hash")
                         .map_err(|_| bad("MGF1 hash"))?;
                     let ha = AlgorithmIdentifier::from_der(&ht).map_err(|_| bad("MGF1 hash"))?;
-                    mgf_hash =
-                        HashAlgorithm::from_oid(&ha.oid).ok_or_else(|| bad("unknown MGF1 hash"))?;
+                    mgf_hash = HashAlgorithm::from_oid_content(&ha.oid)
+                        .ok_or_else(|| bad("unknown MGF1 hash"))?;
                 }
                 0xa2 => {
                     let n = der::small_uint(&inner, "salt").map_err(|_| bad("salt length"))?;

@@ -13,9 +13,10 @@ use crate::pki::der::{self, DerError, tag};
 use crate::pki::key::{EcDomain, ExplicitCurve, PublicKey};
 use crate::pki::oid;
 use crate::pki::pem;
-use crate::pki::signature::{self, HashAlgorithm, SignatureAlgorithm};
+use crate::pki::signature::{self, SignatureAlgorithm};
 use crate::pki::time::Time;
 use apdu::ec::CurveId;
+use apdu::hash::HashAlgorithm;
 use apdu::rng::DeterministicRng;
 use std::collections::BTreeMap;
 use std::fmt;
@@ -462,7 +463,7 @@ pub fn sign_signed_data(
     signing_time: Option<Time>,
     rng: &mut DeterministicRng,
 ) -> Result<Vec<u8>, IssueError> {
-    let digest_alg = AlgorithmIdentifier::new(digest.oid(), None).to_der();
+    let digest_alg = AlgorithmIdentifier::new(&digest.oid_content(), None).to_der();
     let attr = |id: &[u8], value: &[u8]| der::sequence(&[&der::oid(id), &der::set_of(&[value])]);
     let mut attrs = vec![
         attr(oid::CONTENT_TYPE, &der::oid(content_type)),

@@ -11,9 +11,10 @@ use super::issue::{CertificateTemplate, IssueError, PrivateKey, issue_certificat
 use crate::pki::certificate::{Certificate, Name};
 use crate::pki::crl::Crl;
 use crate::pki::oid;
-use crate::pki::signature::{HashAlgorithm, SignatureAlgorithm};
+use crate::pki::signature::SignatureAlgorithm;
 use crate::pki::time::Time;
 use apdu::ec::CurveId;
+use apdu::hash::HashAlgorithm;
 use apdu::rng::DeterministicRng;
 use std::path::Path;
 

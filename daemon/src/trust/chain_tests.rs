@@ -11,12 +11,13 @@ use crate::pki::algorithm::AlgorithmIdentifier;
 use crate::pki::certificate::{Certificate, Name};
 use crate::pki::der::{self, tag};
 use crate::pki::oid;
-use crate::pki::signature::{HashAlgorithm, SignatureAlgorithm};
+use crate::pki::signature::SignatureAlgorithm;
 use crate::sim::issue::{
     PrivateKey, SodOptions, issue_crl, issue_sod, key_identifier, sign_signed_data,
 };
 use crate::sim::test_pki::{self, Issued, TestPki};
 use apdu::ec::CurveId;
+use apdu::hash::HashAlgorithm;
 use apdu::rng::DeterministicRng;
 
 const ECDSA_SHA256: SignatureAlgorithm = SignatureAlgorithm::Ecdsa(HashAlgorithm::Sha256);

@@ -4,10 +4,11 @@
 use super::passive::{CrlStatus, DataGroupStatus, PassiveResult, PassiveStatus};
 use super::*;
 use crate::lds::sod::{LdsVersionInfo, Sod};
-use crate::pki::signature::{HashAlgorithm, SignatureAlgorithm};
+use crate::pki::signature::SignatureAlgorithm;
 use crate::pki::{Certificate, Time};
 use crate::sim::issue::{SodOptions, issue_sod};
 use crate::sim::test_pki::{self, Issued, TestPki};
+use apdu::hash::HashAlgorithm;
 use apdu::rng::DeterministicRng;
 use std::collections::BTreeMap;
 use std::path::PathBuf;

@@ -3,7 +3,6 @@
 use apdu::active_auth::ChipAa;
 use apdu::asn1::Oid;
 use apdu::ec::CurveId;
-use apdu::hash::HashAlgorithm as AaHash;
 use apdu::key_agreement::Group;
 use apdu::pace::ChipStaticKey;
 use apdu::security_infos::{CaProtocol, ChipAuthenticationInfo, KeyAgreement};
@@ -13,8 +12,8 @@ use super::format::{AaSection, CaSection};
 use super::personalize::Builder;
 use super::{ActiveAuthKey, ChipAuthKey, KeyFormat, KeyMaterial, ProfileError, read_limited};
 use crate::pki::key::EcDomain;
-use crate::pki::signature::HashAlgorithm;
 use crate::sim::issue::PrivateKey;
+use apdu::hash::HashAlgorithm;
 impl Builder {
     pub(super) fn key(&self, path: &str) -> Result<KeyMaterial, ProfileError> {
         let path = self.path(path);
@@ -106,13 +105,7 @@ impl Builder {
 
     /// The chip side of active authentication for the profile's key.
     pub(super) fn chip_aa(&self, aa: &ActiveAuthKey) -> Result<ChipAa, ProfileError> {
-        let hash = match aa.hash {
-            HashAlgorithm::Sha1 => AaHash::Sha1,
-            HashAlgorithm::Sha224 => AaHash::Sha224,
-            HashAlgorithm::Sha256 => AaHash::Sha256,
-            HashAlgorithm::Sha384 => AaHash::Sha384,
-            HashAlgorithm::Sha512 => AaHash::Sha512,
-        };
+        let hash = aa.hash;
         let bad = |e: apdu::Error| self.invalid(format!("active_authentication.key: {e}"));
         match self.trust_key(&aa.key)? {
             PrivateKey::Rsa(key) => ChipAa::rsa(*key, hash).map_err(bad),
@@ -138,26 +131,7 @@ impl Builder {
 }
 
 pub(super) fn hash_by_name(name: &str) -> Option<HashAlgorithm> {
-    Some(match name {
-        "SHA-1" => HashAlgorithm::Sha1,
-        "SHA-224" => HashAlgorithm::Sha224,
-        "SHA-256" => HashAlgorithm::Sha256,
-        "SHA-384" => HashAlgorithm::Sha384,
-        "SHA-512" => HashAlgorithm::Sha512,
-        _ => return None,
-    })
-}
-
-/// ecdsa-plain-SHAxxx (BSI TR-03111), the algorithm of an ECDSA active authentication.
-pub(super) fn ecdsa_plain_oid(hash: HashAlgorithm) -> Oid {
-    let arc = match hash {
-        HashAlgorithm::Sha1 => 1,
-        HashAlgorithm::Sha224 => 2,
-        HashAlgorithm::Sha256 => 3,
-        HashAlgorithm::Sha384 => 4,
-        HashAlgorithm::Sha512 => 5,
-    };
-    Oid::parse(&format!("0.4.0.127.0.7.1.1.4.1.{arc}")).unwrap_or_else(|| unreachable!())
+    HashAlgorithm::ALL.into_iter().find(|h| h.name() == name)
 }
 
 fn curve_by_oid(content: &[u8]) -> Option<CurveId> {

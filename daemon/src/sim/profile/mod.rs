@@ -21,7 +21,7 @@ use apdu::security_infos::ChipAuthenticationInfo;
 use zeroize::Zeroizing;
 
 use crate::lds::LdsFile;
-use crate::pki::signature::HashAlgorithm;
+use apdu::hash::HashAlgorithm;
 
 use format::ProfileFile;
 use personalize::Builder;

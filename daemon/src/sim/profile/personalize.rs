@@ -20,7 +20,6 @@ use apdu::tlv;
 use super::format::{
     Dg11Section, Dg12Section, Dg13Section, HolderSection, PaceSection, ProfileFile,
 };
-use super::keys::ecdsa_plain_oid;
 use super::{
     EF_CARD_SECURITY, EF_CARD_SECURITY_SFI, KeyFormat, LoadOptions, PrintedData, Profile,
     ProfileError, fixtures_dir, read_limited, shared_dir,
@@ -35,6 +34,7 @@ use crate::lds::ef_com::EfCom;
 use crate::lds::{DataGroup, LdsFile};
 use crate::sim::face::synthetic_face;
 use crate::transport::atr::contactless_atr;
+use apdu::active_auth::ecdsa_plain_oid;
 
 /// A profile file on its way to a [`Profile`]: the file, where it lies, how it is loaded.
 pub(super) struct Builder {

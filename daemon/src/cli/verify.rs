@@ -8,7 +8,6 @@
 use crate::cli::exit::Exit;
 use crate::lds::dg1::Dg1;
 use crate::lds::dg2::{Dg2, ImageLimits, OutputFormat};
-use crate::lds::ef_com::EfCom;
 use crate::lds::{DataGroup, LdsFile};
 use crate::pki::time::Time;
 use crate::session::result::Verdict;
@@ -254,7 +253,9 @@ pub fn run_to(args: &Args, out: &mut dyn Write) -> ExitCode {
         .map(|d| d.fields.issuing_state.trim_end_matches('<').to_owned());
     let mut result = passive::verify(&sod, &groups, &store, at, issuing_state.as_deref());
     if let (Some(sod), Some(com)) = (&parsed, &com) {
-        compare_com(&mut result, sod, com);
+        let signed = sod.lds.hashes.keys().copied().collect();
+        let listed = com.data_groups.iter().map(|g| g.number()).collect();
+        result.compare_ef_com(&signed, &listed);
     }
     let code = exit_code(result.status);
     if args.json {
@@ -275,36 +276,6 @@ pub fn run_to(args: &Args, out: &mut dyn Write) -> ExitCode {
         let _ = write!(out, "{}", human(&result));
     }
     ExitCode::from(code)
-}
-
-/// EF.COM is not signed: it only gives the chip away when it disagrees with EF.SOD, as
-/// in a read (a data group listed but not hashed was grafted).
-fn compare_com(result: &mut PassiveResult, sod: &crate::lds::sod::Sod, com: &EfCom) {
-    use crate::trust::passive::ProblemCode;
-    use std::collections::BTreeSet;
-    let signed: BTreeSet<u8> = sod.lds.hashes.keys().copied().collect();
-    let listed: BTreeSet<u8> = com.data_groups.iter().map(|g| g.number()).collect();
-    let names = |set: BTreeSet<u8>| {
-        let names: Vec<String> = set.iter().map(|n| format!("DG{n}")).collect();
-        names.join(" ")
-    };
-    let unsigned: BTreeSet<u8> = listed.difference(&signed).copied().collect();
-    let unlisted: BTreeSet<u8> = signed.difference(&listed).copied().collect();
-    if !unsigned.is_empty() {
-        result.add_problem(
-            ProblemCode::UnsignedDataGroup,
-            format!("EF.COM lists {} that EF.SOD does not hash", names(unsigned)),
-        );
-    }
-    if !unlisted.is_empty() {
-        result.add_problem(
-            ProblemCode::EfComMismatch,
-            format!(
-                "EF.SOD hashes {} that EF.COM does not list",
-                names(unlisted)
-            ),
-        );
-    }
 }
 
 /// The result for people.

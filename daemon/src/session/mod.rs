@@ -468,26 +468,7 @@ pub fn read_card<C: Card>(
         );
     }
     if let (Some(signed), Some(_)) = (&signed, &com) {
-        let unsigned: BTreeSet<u8> = listed.difference(signed).copied().collect();
-        let unlisted: BTreeSet<u8> = signed.difference(&listed).copied().collect();
-        if !unsigned.is_empty() {
-            passive.add_problem(
-                ProblemCode::UnsignedDataGroup,
-                format!(
-                    "EF.COM lists {} that EF.SOD does not hash",
-                    dg_list(&unsigned)
-                ),
-            );
-        }
-        if !unlisted.is_empty() {
-            passive.add_problem(
-                ProblemCode::EfComMismatch,
-                format!(
-                    "EF.SOD hashes {} that EF.COM does not list",
-                    dg_list(&unlisted)
-                ),
-            );
-        }
+        passive.compare_ef_com(signed, &listed);
     }
     // A data group the signed list holds and the read needs, that the chip would not
     // give: what it holds cannot be vouched for. DG14 and DG15 are judged by the chip
@@ -821,15 +802,6 @@ fn read_optional<C: Card>(
             | apdu::Error::NoAnswer { .. }),
         ) => Err(e.into()),
         Err(e) => Ok(Err(Refusal::Answer(e.to_string()))),
-    }
-}
-
-fn dg_list(groups: &BTreeSet<u8>) -> String {
-    let names: Vec<String> = groups.iter().map(|n| format!("DG{n}")).collect();
-    if names.is_empty() {
-        "no data group".into()
-    } else {
-        names.join(" ")
     }
 }
 

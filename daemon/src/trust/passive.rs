@@ -118,7 +118,7 @@ use crate::pki::oid;
 use crate::pki::signature::{self, SignatureAlgorithm};
 use crate::pki::time::Time;
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 
 /// The overall outcome.
@@ -533,6 +533,34 @@ impl PassiveResult {
     pub fn add_problem(&mut self, code: ProblemCode, message: impl Into<String>) {
         self.problem(code, message);
         self.status = status_of(&self.problems);
+    }
+
+    /// Compares EF.COM's list of data groups with the ones EF.SOD hashes. EF.COM is not
+    /// signed: it only gives the chip away when it disagrees. A data group it lists that
+    /// EF.SOD does not hash was grafted (`unsigned-data-group`); one EF.SOD hashes that
+    /// it leaves out was hidden (`ef-com-mismatch`).
+    pub fn compare_ef_com(&mut self, signed: &BTreeSet<u8>, listed: &BTreeSet<u8>) {
+        let names = |groups: BTreeSet<&u8>| {
+            let names: Vec<String> = groups.iter().map(|n| format!("DG{n}")).collect();
+            names.join(" ")
+        };
+        let unsigned: BTreeSet<&u8> = listed.difference(signed).collect();
+        let unlisted: BTreeSet<&u8> = signed.difference(listed).collect();
+        if !unsigned.is_empty() {
+            self.add_problem(
+                ProblemCode::UnsignedDataGroup,
+                format!("EF.COM lists {} that EF.SOD does not hash", names(unsigned)),
+            );
+        }
+        if !unlisted.is_empty() {
+            self.add_problem(
+                ProblemCode::EfComMismatch,
+                format!(
+                    "EF.SOD hashes {} that EF.COM does not list",
+                    names(unlisted)
+                ),
+            );
+        }
     }
 
     /// Checks a data group read after the others were verified (the face, read last so

@@ -6,8 +6,8 @@ mod common;
 use std::time::Duration;
 
 use cancuoc::api::{self, Shared};
-use cancuoc::cli::read::load_trust;
 use cancuoc::config::Config;
+use cancuoc::trust::TrustStore;
 use common::{Sim, context, testbed, wait_for_card};
 use serde_json::{Value, json};
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
@@ -40,7 +40,7 @@ fn readers_and_reads_through_pcscd() {
     assert!(wait_for_card(&context(), &reader, true), "the card appears");
     let reader = reader.to_str().unwrap().to_owned();
     let id = sim.id_number();
-    let trust = load_trust(&[sim.csca()], &[]).expect("trust loads");
+    let trust = TrustStore::load(&[sim.csca()], &[]).expect("trust loads");
     let path = std::env::temp_dir().join(format!("cancuoc-api-pcscd-{}.sock", std::process::id()));
     let runtime = tokio::runtime::Runtime::new().unwrap();
     runtime.block_on(async {

@@ -170,7 +170,9 @@ fn configuration(path: Option<&Path>, checks: &mut Vec<Check>) -> Option<Config>
 }
 
 fn anchors(config: &Config, checks: &mut Vec<Check>) {
-    let store = match crate::cli::read::load_trust(&config.trust, &config.vouch) {
+    let store = match crate::trust::TrustStore::load(&config.trust, &config.vouch)
+        .map_err(|e| e.to_string())
+    {
         Ok(store) => store,
         Err(e) => {
             checks.push(
@@ -229,7 +231,7 @@ fn anchors(config: &Config, checks: &mut Vec<Check>) {
             format!("{expiring} expire within {EXPIRY_WARNING_DAYS} days"),
         ));
     }
-    let test = crate::cli::anchors::test_anchors(&store);
+    let test = crate::trust::test_anchors::test_anchors(&store);
     if !test.is_empty() {
         let status = if config.allow_test_anchors {
             Status::Warning

@@ -1,7 +1,6 @@
 //! The `cancuoc` command line: one module per subcommand.
 
 pub mod access_source;
-pub mod anchors;
 pub mod assets;
 pub mod bench;
 pub mod demo;

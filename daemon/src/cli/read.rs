@@ -162,21 +162,6 @@ fn fail(exit: Exit, message: &str) -> ExitCode {
     exit.into()
 }
 
-/// Loads the trust anchors named on the command line or in the configuration, and
-/// those that vouch for issuing states beyond their own country.
-pub fn load_trust(paths: &[PathBuf], vouch: &[crate::config::Vouch]) -> Result<TrustStore, String> {
-    let mut store = TrustStore::new();
-    for path in paths {
-        store.load_path(path).map_err(|e| e.to_string())?;
-    }
-    for v in vouch {
-        store
-            .load_path_vouching(&v.path, &v.issuing_states)
-            .map_err(|e| e.to_string())?;
-    }
-    Ok(store)
-}
-
 /// Connects to the card on `reader` (see [`transport::open`]).
 fn open_card(reader: &str) -> Result<Box<dyn apdu::Card>, (Exit, String)> {
     transport::open(reader).map_err(|e| match e {
@@ -235,7 +220,7 @@ pub fn run(args: &Args) -> ExitCode {
     if let Some(socket) = socket {
         return run_through_daemon(args, &input, &socket);
     }
-    let trust = match load_trust(&args.trust, &[]) {
+    let trust = match TrustStore::load(&args.trust, &[]).map_err(|e| e.to_string()) {
         Ok(t) => t,
         Err(e) => return fail(Exit::Usage, &e),
     };

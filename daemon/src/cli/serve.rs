@@ -6,7 +6,6 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use crate::cli::exit::Exit;
-use crate::cli::read::load_trust;
 use crate::config::Config;
 use crate::service::{self, ServeError};
 use crate::trust::TrustStore;
@@ -79,7 +78,7 @@ fn test_anchors_gate(
     config: &Config,
     trust: &TrustStore,
 ) -> Result<Option<String>, String> {
-    let found = crate::cli::anchors::test_anchors(trust);
+    let found = crate::trust::test_anchors::test_anchors(trust);
     if found.is_empty() {
         return Ok(None);
     }
@@ -98,7 +97,8 @@ fn test_anchors_gate(
 /// anchors that are allowed are logged.
 fn reloaded(args: &Args) -> Result<(TrustStore, Config), String> {
     let config = configuration(args)?;
-    let trust = load_trust(&config.trust, &config.vouch)?;
+    let trust =
+        crate::trust::TrustStore::load(&config.trust, &config.vouch).map_err(|e| e.to_string())?;
     if let Some(warning) = test_anchors_gate(args, &config, &trust)? {
         tracing::warn!("serve: {warning}");
     }
@@ -169,7 +169,9 @@ pub fn run(args: &Args) -> ExitCode {
             tracing::warn!("config: {w}");
         }
     }
-    let trust = match load_trust(&config.trust, &config.vouch) {
+    let trust = match crate::trust::TrustStore::load(&config.trust, &config.vouch)
+        .map_err(|e| e.to_string())
+    {
         Ok(t) => t,
         Err(e) => return fail(Exit::Usage, &e),
     };

@@ -13,6 +13,7 @@ use nix::unistd::{Gid, Group, Uid, User};
 use serde::Deserialize;
 
 use crate::fields::FieldSet;
+use crate::trust::store::Vouch;
 
 pub mod web;
 
@@ -96,18 +97,6 @@ pub struct Server {
     /// An authorised connection with no request, no read under way and no event
     /// subscription for this long is closed.
     pub idle_timeout: Duration,
-}
-
-/// `[[trust.vouch]]`: the certificates of `path` may verify documents of these issuing
-/// states too (a CSCA's own country is always accepted; ICAO special codes such as `UNO`
-/// or `XOM` name no country and need this).
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Vouch {
-    /// A certificate, master list or folder, as in `anchors`.
-    pub path: PathBuf,
-    /// Issuing-state codes as the MRZ writes them (`UNO`, `D`, `VNM`).
-    pub issuing_states: Vec<String>,
 }
 
 /// `[readers]`.

@@ -10,6 +10,7 @@ pub mod country;
 pub mod inspect;
 pub mod passive;
 pub mod store;
+pub mod test_anchors;
 
 pub use passive::{
     CardSecurityResult, PassiveResult, PassiveStatus, Problem, ProblemCode,

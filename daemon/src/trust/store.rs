@@ -95,10 +95,36 @@ impl Clone for TrustStore {
     }
 }
 
+/// `[[trust.vouch]]`: the certificates of `path` may verify documents of these issuing
+/// states too (a CSCA's own country is always accepted; ICAO special codes such as `UNO`
+/// or `XOM` name no country and need this).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Vouch {
+    /// A certificate, master list or folder, as in `anchors`.
+    pub path: PathBuf,
+    /// Issuing-state codes as the MRZ writes them (`UNO`, `D`, `VNM`).
+    pub issuing_states: Vec<String>,
+}
+
 impl TrustStore {
     /// An empty store.
     pub fn new() -> TrustStore {
         TrustStore::default()
+    }
+
+    /// A store of the trust anchors at `paths` (certificates, master lists, CRLs, or
+    /// folders of them) and of those that vouch for issuing states beyond their own
+    /// country: what the command line and the configuration name.
+    pub fn load(paths: &[PathBuf], vouch: &[Vouch]) -> Result<TrustStore, TrustError> {
+        let mut store = TrustStore::new();
+        for path in paths {
+            store.load_path(path)?;
+        }
+        for v in vouch {
+            store.load_path_vouching(&v.path, &v.issuing_states)?;
+        }
+        Ok(store)
     }
 
     /// Adds a trusted certificate; false if it was already there.

@@ -311,13 +311,13 @@ fn ten_thousand_bad_websocket_inputs_leave_the_daemon_up_and_flat() {
         .unwrap();
     let started = Instant::now();
     // Warm up (allocator arenas, the first connection), then measure.
-    let warm = rt.block_on(abuse(port, origin.clone(), 50, 20));
+    let warm = rt.block_on(abuse(port, origin.clone(), 40, 25));
     assert_eq!(warm, 1000);
     let before = daemon.memory_kib().0;
-    let total = rt.block_on(abuse(port, origin.clone(), 50, 200));
+    let total = rt.block_on(abuse(port, origin.clone(), 40, 250));
     let after = daemon.memory_kib().0;
     println!(
-        "web abuse: {total} bad inputs on 50 connections in {:.1} s; VmRSS {before} KiB before, {after} KiB after",
+        "web abuse: {total} bad inputs on 40 connections in {:.1} s; VmRSS {before} KiB before, {after} KiB after",
         started.elapsed().as_secs_f64()
     );
     assert_eq!(total, 10_000);
@@ -443,6 +443,13 @@ async fn abuse(port: u16, origin: String, connections: usize, per: usize) -> usi
             let mut ws: Option<Ws> = None;
             for i in 0..per {
                 let kind = (c * 7 + i) % 10;
+                if kind < 3 {
+                    // A client that misbehaves in its handshake comes back on a
+                    // connection of its own: the one it held is closed first, so the
+                    // tasks together stay under the endpoint's cap of 64 connections,
+                    // which would otherwise refuse some of them for being too many.
+                    ws = None;
+                }
                 match kind {
                     // Handshakes that are refused or never finish: a fresh connection each.
                     0 => {

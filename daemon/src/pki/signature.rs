@@ -277,6 +277,41 @@ pub fn verify_digest(
     }
 }
 
+/// Work done with the `rsa` crate's scheme for one signature algorithm: verifying here,
+/// signing in the simulator. `rsa` names the hash as a type parameter, so the choice of
+/// scheme is a visit rather than a value.
+pub trait RsaSchemeUser {
+    /// What the work gives.
+    type Output;
+    /// Does the work with `scheme`.
+    fn run<S: rsa::traits::SignatureScheme>(self, scheme: S) -> Self::Output;
+}
+
+/// Runs `user` with the RSA scheme (padding and hash) of `alg`; `None` if `alg` is not
+/// an RSA algorithm.
+pub fn with_rsa_scheme<U: RsaSchemeUser>(alg: SignatureAlgorithm, user: U) -> Option<U::Output> {
+    use rsa::{Pkcs1v15Sign, pss::Pss};
+    use sha1::Sha1;
+    use sha2::{Sha224, Sha256, Sha384, Sha512};
+    Some(match alg {
+        SignatureAlgorithm::RsaPkcs1v15(hash) => user.run(match hash {
+            HashAlgorithm::Sha1 => Pkcs1v15Sign::new::<Sha1>(),
+            HashAlgorithm::Sha224 => Pkcs1v15Sign::new::<Sha224>(),
+            HashAlgorithm::Sha256 => Pkcs1v15Sign::new::<Sha256>(),
+            HashAlgorithm::Sha384 => Pkcs1v15Sign::new::<Sha384>(),
+            HashAlgorithm::Sha512 => Pkcs1v15Sign::new::<Sha512>(),
+        }),
+        SignatureAlgorithm::RsaPss { hash, salt_len } => match hash {
+            HashAlgorithm::Sha1 => user.run(Pss::<Sha1>::new_with_salt(salt_len)),
+            HashAlgorithm::Sha224 => user.run(Pss::<Sha224>::new_with_salt(salt_len)),
+            HashAlgorithm::Sha256 => user.run(Pss::<Sha256>::new_with_salt(salt_len)),
+            HashAlgorithm::Sha384 => user.run(Pss::<Sha384>::new_with_salt(salt_len)),
+            HashAlgorithm::Sha512 => user.run(Pss::<Sha512>::new_with_salt(salt_len)),
+        },
+        _ => return None,
+    })
+}
+
 /// Largest RSA modulus accepted, in bits.
 const MAX_RSA_BITS: usize = 8192;
 
@@ -287,7 +322,7 @@ fn rsa_verify(
     digest: &[u8],
     signature: &[u8],
 ) -> Result<(), SigError> {
-    use rsa::{BoxedUint, Pkcs1v15Sign, RsaPublicKey, pss::Pss};
+    use rsa::{BoxedUint, RsaPublicKey};
     let n = der::strip_leading_zeros(n);
     let e = der::strip_leading_zeros(e);
     if n.len() * 8 > MAX_RSA_BITS {
@@ -306,46 +341,24 @@ fn rsa_verify(
     if signature.len() != n.len() {
         return Err(SigError::MalformedSignature);
     }
-    let result = match alg {
-        SignatureAlgorithm::RsaPkcs1v15(h) => {
-            let scheme = match h {
-                HashAlgorithm::Sha1 => Pkcs1v15Sign::new::<sha1::Sha1>(),
-                HashAlgorithm::Sha224 => Pkcs1v15Sign::new::<sha2::Sha224>(),
-                HashAlgorithm::Sha256 => Pkcs1v15Sign::new::<sha2::Sha256>(),
-                HashAlgorithm::Sha384 => Pkcs1v15Sign::new::<sha2::Sha384>(),
-                HashAlgorithm::Sha512 => Pkcs1v15Sign::new::<sha2::Sha512>(),
-            };
-            key.verify(scheme, digest, signature)
+    struct Verify<'a> {
+        key: &'a RsaPublicKey,
+        digest: &'a [u8],
+        signature: &'a [u8],
+    }
+    impl RsaSchemeUser for Verify<'_> {
+        type Output = rsa::Result<()>;
+        fn run<S: rsa::traits::SignatureScheme>(self, scheme: S) -> rsa::Result<()> {
+            self.key.verify(scheme, self.digest, self.signature)
         }
-        SignatureAlgorithm::RsaPss { hash, salt_len } => match hash {
-            HashAlgorithm::Sha1 => key.verify(
-                Pss::<sha1::Sha1>::new_with_salt(salt_len),
-                digest,
-                signature,
-            ),
-            HashAlgorithm::Sha224 => key.verify(
-                Pss::<sha2::Sha224>::new_with_salt(salt_len),
-                digest,
-                signature,
-            ),
-            HashAlgorithm::Sha256 => key.verify(
-                Pss::<sha2::Sha256>::new_with_salt(salt_len),
-                digest,
-                signature,
-            ),
-            HashAlgorithm::Sha384 => key.verify(
-                Pss::<sha2::Sha384>::new_with_salt(salt_len),
-                digest,
-                signature,
-            ),
-            HashAlgorithm::Sha512 => key.verify(
-                Pss::<sha2::Sha512>::new_with_salt(salt_len),
-                digest,
-                signature,
-            ),
-        },
-        _ => return Err(SigError::BadKey("not an RSA scheme".into())),
+    }
+    let verify = Verify {
+        key: &key,
+        digest,
+        signature,
     };
+    let result =
+        with_rsa_scheme(alg, verify).ok_or_else(|| SigError::BadKey("not an RSA scheme".into()))?;
     result.map_err(|_| SigError::BadSignature)
 }
 

@@ -131,45 +131,28 @@ impl PrivateKey {
         let digest = alg.hash().digest(message);
         let crypto = |e: rsa::Error| IssueError::Crypto(e.to_string());
         match (self, alg) {
-            (PrivateKey::Rsa(key), SignatureAlgorithm::RsaPkcs1v15(h)) => {
-                use rsa::Pkcs1v15Sign;
-                let scheme = match h {
-                    HashAlgorithm::Sha1 => Pkcs1v15Sign::new::<sha1::Sha1>(),
-                    HashAlgorithm::Sha224 => Pkcs1v15Sign::new::<sha2::Sha224>(),
-                    HashAlgorithm::Sha256 => Pkcs1v15Sign::new::<sha2::Sha256>(),
-                    HashAlgorithm::Sha384 => Pkcs1v15Sign::new::<sha2::Sha384>(),
-                    HashAlgorithm::Sha512 => Pkcs1v15Sign::new::<sha2::Sha512>(),
-                };
-                key.sign_with_rng(rng, scheme, &digest).map_err(crypto)
-            }
-            (PrivateKey::Rsa(key), SignatureAlgorithm::RsaPss { hash, salt_len }) => {
-                use rsa::pss::Pss;
-                match hash {
-                    HashAlgorithm::Sha1 => {
-                        key.sign_with_rng(rng, Pss::<sha1::Sha1>::new_with_salt(salt_len), &digest)
-                    }
-                    HashAlgorithm::Sha224 => key.sign_with_rng(
-                        rng,
-                        Pss::<sha2::Sha224>::new_with_salt(salt_len),
-                        &digest,
-                    ),
-                    HashAlgorithm::Sha256 => key.sign_with_rng(
-                        rng,
-                        Pss::<sha2::Sha256>::new_with_salt(salt_len),
-                        &digest,
-                    ),
-                    HashAlgorithm::Sha384 => key.sign_with_rng(
-                        rng,
-                        Pss::<sha2::Sha384>::new_with_salt(salt_len),
-                        &digest,
-                    ),
-                    HashAlgorithm::Sha512 => key.sign_with_rng(
-                        rng,
-                        Pss::<sha2::Sha512>::new_with_salt(salt_len),
-                        &digest,
-                    ),
+            (PrivateKey::Rsa(key), alg) => {
+                struct Sign<'a> {
+                    key: &'a rsa::RsaPrivateKey,
+                    rng: &'a mut DeterministicRng,
+                    digest: &'a [u8],
                 }
-                .map_err(crypto)
+                impl signature::RsaSchemeUser for Sign<'_> {
+                    type Output = rsa::Result<Vec<u8>>;
+                    fn run<S: rsa::traits::SignatureScheme>(self, scheme: S) -> Self::Output {
+                        self.key.sign_with_rng(self.rng, scheme, self.digest)
+                    }
+                }
+                let sign = Sign {
+                    key,
+                    rng,
+                    digest: &digest,
+                };
+                signature::with_rsa_scheme(alg, sign)
+                    .ok_or_else(|| {
+                        IssueError::Unsupported(format!("this key cannot sign with {alg}"))
+                    })?
+                    .map_err(crypto)
             }
             (
                 PrivateKey::Ec { domain, scalar },

@@ -19,7 +19,7 @@ use zeroize::Zeroizing;
 
 use crate::asn1::{self, Oid, SEQUENCE};
 use crate::chip_auth::{ec_curve, split_spki};
-use crate::ec::{Curve, Point, Scalar};
+use crate::ec::{Curve, Point, Scalar, uint_to_be};
 use crate::hash::HashAlgorithm;
 use crate::security_infos::ActiveAuthenticationInfo;
 use crate::tlv::{self, Tag, Tlv};
@@ -203,16 +203,6 @@ fn rsa_public_op(key: &RsaPublicKey, signature: &[u8]) -> Option<BoxedUint> {
     Some(BoxedMontyForm::new(s, params).pow(key.e()).retrieve())
 }
 
-fn to_be(value: &BoxedUint, len: usize) -> Vec<u8> {
-    let full = value.to_be_bytes();
-    let mut out = vec![0u8; len];
-    let take = full.len().min(len);
-    if let (Some(dst), Some(src)) = (out.get_mut(len - take..), full.get(full.len() - take..)) {
-        dst.copy_from_slice(src);
-    }
-    out
-}
-
 fn verify_rsa(key: &RsaPublicKey, challenge: &[u8], signature: &[u8]) -> Result<(), Error> {
     let failed = Error::AuthenticationFailed;
     let k = key.size();
@@ -227,7 +217,7 @@ fn verify_rsa(key: &RsaPublicKey, challenge: &[u8], signature: &[u8]) -> Result<
     } else {
         key.n().as_ref().wrapping_sub(&j)
     };
-    let f = to_be(&f, k);
+    let f = uint_to_be(&f, k);
     if f.first() != Some(&HEADER) {
         return Err(failed("ISO/IEC 9796-2 header is not 6A"));
     }
@@ -463,7 +453,7 @@ impl ChipAa {
         let n = key.n().as_ref();
         let other = n.wrapping_sub(&s);
         let s = if other < s { other } else { s };
-        Ok(to_be(&s, k))
+        Ok(uint_to_be(&s, k))
     }
 }
 

@@ -20,9 +20,7 @@ use crate::session::access_input::AccessInput;
 use crate::session::result::{ReadResult, Shown, Verdict};
 use crate::session::{self, Progress, ReadError, ReadPolicy, ReadRequest};
 #[cfg(feature = "nfc")]
-use crate::transport::nfc::NfcError;
-use crate::transport::pcsc::PcscError;
-use crate::transport::{self, OpenError};
+use crate::transport::{self, NamedBy};
 use crate::trust::TrustStore;
 
 /// Options of `cancuoc read`.
@@ -164,15 +162,7 @@ fn fail(exit: Exit, message: &str) -> ExitCode {
 
 /// Connects to the card on `reader` (see [`transport::open`]).
 fn open_card(reader: &str) -> Result<Box<dyn apdu::Card>, (Exit, String)> {
-    transport::open(reader).map_err(|e| match e {
-        OpenError::Pcsc(PcscError::NoCard) => (Exit::CardRemoved, "no card in the reader".into()),
-        #[cfg(feature = "nfc")]
-        OpenError::Nfc(NfcError::NoCard) => (Exit::CardRemoved, "no card on the reader".into()),
-        #[cfg(feature = "nfc")]
-        e @ OpenError::Nfc(NfcError::BadConnstring(_)) => (Exit::Usage, e.to_string()),
-        e @ OpenError::NoNfcSupport => (Exit::Usage, e.to_string()),
-        e => (Exit::Transport, e.to_string()),
-    })
+    transport::open(reader).map_err(|e| (Exit::of(e.failure(NamedBy::Caller)), e.to_string()))
 }
 
 /// The face format asked for by the name of the `--face` file.

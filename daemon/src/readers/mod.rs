@@ -24,8 +24,8 @@ use crate::failure::Failure;
 use crate::session::result::ReadResult;
 use crate::session::{self, Progress, ReadError, ReadRequest};
 use crate::sim::profile::{self, LoadOptions, Profile};
-use crate::transport::pcsc::{PcscError, ReaderEvent, Watcher};
-use crate::transport::{self, Address, Deadlines, Kind, OpenError, ReaderInfo};
+use crate::transport::pcsc::{ReaderEvent, Watcher};
+use crate::transport::{self, Address, Deadlines, Kind, NamedBy, ReaderInfo};
 use crate::trust::TrustStore;
 
 /// How many events a subscriber may fall behind before it is told some were lost.
@@ -527,15 +527,12 @@ fn read_blocking(
             return run(&mut chip, &mut *progress);
         }
     };
-    let mut card = transport::open_at(address, deadlines).map_err(|e| match e {
-        OpenError::Pcsc(PcscError::NoCard) => ReadFailure::NoCard,
-        #[cfg(feature = "nfc")]
-        OpenError::Nfc(transport::nfc::NfcError::NoCard) => ReadFailure::NoCard,
-        e @ OpenError::Pcsc(PcscError::Busy) => ReadFailure::Busy(e.to_string()),
-        OpenError::NoNfcSupport => {
-            ReadFailure::Reader("this build has no NFC support (feature nfc)".into())
+    let mut card = transport::open_at(address, deadlines).map_err(|e| {
+        match e.failure(NamedBy::Configuration) {
+            Failure::CardRemoved => ReadFailure::NoCard,
+            Failure::Busy => ReadFailure::Busy(e.to_string()),
+            _ => ReadFailure::Reader(e.to_string()),
         }
-        e => ReadFailure::Reader(e.to_string()),
     })?;
     run(&mut *card, &mut *progress)
 }

@@ -15,6 +15,8 @@ use std::time::{Duration, Instant};
 
 use serde::Serialize;
 
+use crate::failure::Failure;
+
 pub use pcsc::Deadlines;
 
 /// What kind of reader.
@@ -106,6 +108,35 @@ pub enum OpenError {
     /// A libnfc device was named in a build without libnfc.
     #[error("built without NFC support (feature nfc)")]
     NoNfcSupport,
+}
+
+/// Who named the reader a card is opened on. A name that cannot be used is a mistake of
+/// whoever gave it: a bad request when a caller typed it, a reader failure when it comes
+/// from the daemon's configuration.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum NamedBy {
+    /// The user, on the command line.
+    Caller,
+    /// The daemon's configuration.
+    Configuration,
+}
+
+impl OpenError {
+    /// Its failure class, the name having been given by `named_by`.
+    pub fn failure(&self, named_by: NamedBy) -> Failure {
+        match self {
+            OpenError::Pcsc(pcsc::PcscError::NoCard) => Failure::CardRemoved,
+            #[cfg(feature = "nfc")]
+            OpenError::Nfc(nfc::NfcError::NoCard) => Failure::CardRemoved,
+            OpenError::Pcsc(pcsc::PcscError::Busy) => Failure::Busy,
+            #[cfg(feature = "nfc")]
+            OpenError::Nfc(nfc::NfcError::BadConnstring(_)) if named_by == NamedBy::Caller => {
+                Failure::BadRequest
+            }
+            OpenError::NoNfcSupport if named_by == NamedBy::Caller => Failure::BadRequest,
+            _ => Failure::Transport,
+        }
+    }
 }
 
 /// Connects to the card on the reader named `name` (see [`Address::of_name`]), with

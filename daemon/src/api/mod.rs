@@ -7,6 +7,7 @@
 
 pub mod cmd;
 pub mod connection;
+pub mod context;
 pub mod server;
 pub mod systemd;
 pub mod throttle;

@@ -4,7 +4,7 @@
 use serde_json::{Map, Value, json};
 
 use super::{CmdError, Code, Fields};
-use crate::api::connection::Context;
+use crate::api::context::Context;
 
 /// `{"cancelled": true}` when a read was under way (and, with `"read": id`, had that
 /// id); `false` otherwise.

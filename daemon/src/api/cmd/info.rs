@@ -3,7 +3,7 @@
 use serde_json::json;
 
 use super::Fields;
-use crate::api::connection::Context;
+use crate::api::context::Context;
 
 /// `{"version", "api_level", "client", "fields"}`.
 pub fn run(context: &Context) -> Fields {

@@ -11,7 +11,7 @@ use std::time::Instant;
 
 use serde_json::{Map, Value, json};
 
-use super::connection::Context;
+use super::context::Context;
 use crate::failure::Failure;
 
 /// The error codes of the API.

@@ -15,7 +15,7 @@ use zeroize::Zeroize as _;
 
 use super::{CmdError, Code, Fields, success_answer};
 use crate::api::Shared;
-use crate::api::connection::{Context, ReadTask};
+use crate::api::context::{Context, ReadTask};
 use crate::api::throttle::Subject;
 use crate::failure::Failure;
 use crate::fields::{Field, FieldSet};

@@ -4,7 +4,7 @@
 use serde_json::json;
 
 use super::Fields;
-use crate::api::connection::Context;
+use crate::api::context::Context;
 
 /// `{"readers": [{"name", "kind", "card_present", "atr", "busy"}…]}`.
 pub fn run(context: &Context) -> Fields {

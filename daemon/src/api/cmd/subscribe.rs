@@ -4,7 +4,7 @@
 use serde_json::json;
 
 use super::Fields;
-use crate::api::connection::Context;
+use crate::api::context::Context;
 
 /// `{"readers": […]}`: the readers at the moment the events start, so that no change
 /// falls between the list and the first event.

@@ -5,7 +5,7 @@ use apdu::emulator::ChipAttack;
 use apdu::security_infos::{Mapping, PaceInfo};
 
 use super::ProfileError;
-use super::personalize::{Builder, parse_hex};
+use super::builder::{Builder, parse_hex};
 impl Builder {
     /// The chip misbehaviour of an attack card (`[clone]`), hidden files aside.
     pub(super) fn attack(&self, pace: Option<&PaceInfo>) -> Result<ChipAttack, ProfileError> {

@@ -7,9 +7,9 @@ use std::path::{Path, PathBuf};
 use apdu::rng::DeterministicRng;
 use zeroize::Zeroizing;
 
+use super::builder::Builder;
 use super::format::SodSection;
 use super::keys::hash_by_name;
-use super::personalize::Builder;
 use super::{ProfileError, read_limited};
 use crate::lds::DataGroup;
 use crate::pki::certificate::Certificate;

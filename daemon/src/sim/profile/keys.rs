@@ -8,8 +8,8 @@ use apdu::pace::ChipStaticKey;
 use apdu::security_infos::{CaProtocol, ChipAuthenticationInfo, KeyAgreement};
 use zeroize::Zeroizing;
 
+use super::builder::Builder;
 use super::format::{AaSection, CaSection};
-use super::personalize::Builder;
 use super::{ActiveAuthKey, ChipAuthKey, KeyFormat, KeyMaterial, ProfileError, read_limited};
 use crate::pki::key::EcDomain;
 use crate::sim::issue::PrivateKey;

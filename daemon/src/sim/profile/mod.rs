@@ -23,10 +23,11 @@ use zeroize::Zeroizing;
 use crate::lds::LdsFile;
 use apdu::hash::HashAlgorithm;
 
+use builder::Builder;
 use format::ProfileFile;
-use personalize::Builder;
 
 mod attack;
+mod builder;
 mod document_signer;
 mod format;
 mod keys;

@@ -2,7 +2,6 @@
 //! file, EF.SOD signed over exactly the bytes served.
 
 use std::collections::{BTreeMap, HashMap};
-use std::path::PathBuf;
 
 use apdu::access::EF_CARD_ACCESS;
 use apdu::crypto::CipherSuite;
@@ -17,12 +16,11 @@ use apdu::security_infos::{
 };
 use apdu::tlv;
 
-use super::format::{
-    Dg11Section, Dg12Section, Dg13Section, HolderSection, PaceSection, ProfileFile,
-};
+use super::builder::{Builder, parse_hex};
+use super::format::{Dg11Section, Dg12Section, Dg13Section, HolderSection, PaceSection};
 use super::{
-    EF_CARD_SECURITY, EF_CARD_SECURITY_SFI, KeyFormat, LoadOptions, PrintedData, Profile,
-    ProfileError, fixtures_dir, read_limited, shared_dir,
+    EF_CARD_SECURITY, EF_CARD_SECURITY_SFI, KeyFormat, PrintedData, Profile, ProfileError,
+    read_limited,
 };
 use crate::lds::dg1::{Dg1, MrzFields, MrzFormat, Sex, vn_optional_data};
 use crate::lds::dg2::encode_dg2;
@@ -36,54 +34,7 @@ use crate::sim::face::synthetic_face;
 use crate::transport::atr::contactless_atr;
 use apdu::active_auth::ecdsa_plain_oid;
 
-/// A profile file on its way to a [`Profile`]: the file, where it lies, how it is loaded.
-pub(super) struct Builder {
-    pub(super) file: ProfileFile,
-    pub(super) base: PathBuf,
-    pub(super) source: PathBuf,
-    pub(super) options: LoadOptions,
-}
-
 impl Builder {
-    pub(super) fn invalid(&self, message: impl Into<String>) -> ProfileError {
-        ProfileError::Invalid {
-            profile: self.file.name.clone(),
-            message: message.into(),
-        }
-    }
-
-    /// A path from the profile: `{fixtures}`, `{shared}` and `{files}` expanded,
-    /// relative ones taken from the profile's folder.
-    pub(super) fn path(&self, text: &str) -> PathBuf {
-        let files = self.files_dir().unwrap_or_default();
-        let expanded = text
-            .replace("{fixtures}", &fixtures_dir().to_string_lossy())
-            .replace("{shared}", &shared_dir().to_string_lossy())
-            .replace("{files}", &files.to_string_lossy());
-        let p = PathBuf::from(expanded);
-        if p.is_absolute() {
-            p
-        } else {
-            self.base.join(p)
-        }
-    }
-
-    pub(super) fn files_dir(&self) -> Option<PathBuf> {
-        if let Some(dir) = &self.options.files_dir {
-            return Some(dir.clone());
-        }
-        let dir = self.file.files.as_ref()?.dir.as_str();
-        let expanded = dir
-            .replace("{fixtures}", &fixtures_dir().to_string_lossy())
-            .replace("{shared}", &shared_dir().to_string_lossy());
-        let p = PathBuf::from(expanded);
-        Some(if p.is_absolute() {
-            p
-        } else {
-            self.base.join(p)
-        })
-    }
-
     pub(super) fn build(self) -> Result<Profile, ProfileError> {
         let f = &self.file;
         let limits = ChipLimits {
@@ -624,14 +575,6 @@ fn lds_file_by_name(name: &str) -> Option<LdsFile> {
             .find(|dg| dg.name() == name)
             .map(LdsFile::DataGroup),
     }
-}
-
-pub(super) fn parse_hex(text: &str) -> Option<Vec<u8>> {
-    let compact: String = text
-        .chars()
-        .filter(|c| !c.is_whitespace() && *c != ':')
-        .collect();
-    hex::decode(compact).ok()
 }
 
 /// Historical bytes when the profile gives none: a compact-TLV card capabilities object

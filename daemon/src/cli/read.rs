@@ -19,7 +19,6 @@ use crate::lds::dg2::OutputFormat;
 use crate::session::access_input::AccessInput;
 use crate::session::result::{ReadResult, Shown, Verdict};
 use crate::session::{self, Progress, ReadError, ReadPolicy, ReadRequest};
-#[cfg(feature = "nfc")]
 use crate::transport::{self, NamedBy};
 use crate::trust::TrustStore;
 

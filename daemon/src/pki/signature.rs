@@ -9,8 +9,6 @@ use super::algorithm::AlgorithmIdentifier;
 use super::key::{EcDomain, PublicKey, explicit_params};
 use super::oid;
 use apdu::asn1;
-// `der::` is apdu's DER layer in this file; the `der` crate is always written `::der`.
-use apdu::asn1 as der;
 use apdu::ec::{Curve, CurveId, EcError};
 use apdu::hash::HashAlgorithm;
 use apdu::tlv::{self, Tag, Tlv};
@@ -331,8 +329,8 @@ fn rsa_verify(
     signature: &[u8],
 ) -> Result<(), SigError> {
     use rsa::{BoxedUint, RsaPublicKey};
-    let n = der::strip_leading_zeros(n);
-    let e = der::strip_leading_zeros(e);
+    let n = asn1::strip_leading_zeros(n);
+    let e = asn1::strip_leading_zeros(e);
     if n.len() * 8 > MAX_RSA_BITS {
         return Err(SigError::BadKey("RSA modulus too large".into()));
     }

@@ -1,9 +1,11 @@
-//! The few DER types the chip protocols carry (OBJECT IDENTIFIER, INTEGER, BIT STRING),
-//! read and written on top of [`crate::tlv`].
+//! DER on top of [`crate::tlv`]: the universal tags, OBJECT IDENTIFIER, INTEGER and BIT
+//! STRING read and written, and the encoders of SEQUENCE, SET OF and OCTET STRING.
 
 use crate::Error;
 use crate::tlv::{self, Tag, Tlv};
 
+/// Universal tag of BOOLEAN.
+pub const BOOLEAN: Tag = Tag::new(0x01);
 /// Universal tag of INTEGER.
 pub const INTEGER: Tag = Tag::new(0x02);
 /// Universal tag of BIT STRING.
@@ -14,10 +16,44 @@ pub const OCTET_STRING: Tag = Tag::new(0x04);
 pub const NULL: Tag = Tag::new(0x05);
 /// Universal tag of OBJECT IDENTIFIER.
 pub const OBJECT_IDENTIFIER: Tag = Tag::new(0x06);
-/// Universal tag of SEQUENCE.
+/// Universal tag of UTF8String.
+pub const UTF8_STRING: Tag = Tag::new(0x0C);
+/// Universal tag of NumericString.
+pub const NUMERIC_STRING: Tag = Tag::new(0x12);
+/// Universal tag of PrintableString.
+pub const PRINTABLE_STRING: Tag = Tag::new(0x13);
+/// Universal tag of TeletexString (T61String).
+pub const TELETEX_STRING: Tag = Tag::new(0x14);
+/// Universal tag of IA5String.
+pub const IA5_STRING: Tag = Tag::new(0x16);
+/// Universal tag of UTCTime.
+pub const UTC_TIME: Tag = Tag::new(0x17);
+/// Universal tag of GeneralizedTime.
+pub const GENERALIZED_TIME: Tag = Tag::new(0x18);
+/// Universal tag of GraphicString.
+pub const GRAPHIC_STRING: Tag = Tag::new(0x19);
+/// Universal tag of VisibleString.
+pub const VISIBLE_STRING: Tag = Tag::new(0x1A);
+/// Universal tag of GeneralString.
+pub const GENERAL_STRING: Tag = Tag::new(0x1B);
+/// Universal tag of UniversalString.
+pub const UNIVERSAL_STRING: Tag = Tag::new(0x1C);
+/// Universal tag of BMPString.
+pub const BMP_STRING: Tag = Tag::new(0x1E);
+/// Universal tag of SEQUENCE (constructed).
 pub const SEQUENCE: Tag = Tag::new(0x30);
-/// Universal tag of SET.
+/// Universal tag of SET (constructed).
 pub const SET: Tag = Tag::new(0x31);
+
+/// The context-specific constructed tag `[n]` (`A0 + n`), for `n` below 31.
+pub const fn context(n: u8) -> Tag {
+    Tag::new(0xA0 | (n as u32 & 0x1F))
+}
+
+/// The context-specific primitive tag `[n]` (`80 + n`), for `n` below 31.
+pub const fn context_primitive(n: u8) -> Tag {
+    Tag::new(0x80 | (n as u32 & 0x1F))
+}
 
 /// Longest OID accepted, in content bytes; real ones have fewer than 20.
 const MAX_OID_LEN: usize = 64;
@@ -171,12 +207,15 @@ pub(crate) fn unsigned_integer<'a>(object: &Tlv<'a>) -> Result<&'a [u8], Error> 
     }
 }
 
+/// The magnitude bytes of an unsigned big-endian number, without leading zeros.
+pub fn strip_leading_zeros(bytes: &[u8]) -> &[u8] {
+    let skip = bytes.iter().take_while(|b| **b == 0).count();
+    bytes.get(skip..).unwrap_or_default()
+}
+
 /// Encodes a non-negative INTEGER from big-endian magnitude bytes.
 pub fn integer(magnitude: &[u8]) -> Vec<u8> {
-    let trimmed: &[u8] = {
-        let skip = magnitude.iter().take_while(|b| **b == 0).count();
-        magnitude.get(skip..).unwrap_or_default()
-    };
+    let trimmed = strip_leading_zeros(magnitude);
     let mut content = Vec::with_capacity(trimmed.len() + 1);
     if trimmed.first().is_none_or(|b| b & 0x80 != 0) {
         content.push(0);
@@ -186,7 +225,7 @@ pub fn integer(magnitude: &[u8]) -> Vec<u8> {
 }
 
 /// Encodes a small non-negative INTEGER.
-pub(crate) fn small_integer_der(value: u64) -> Vec<u8> {
+pub fn small_integer_der(value: u64) -> Vec<u8> {
     integer(&value.to_be_bytes())
 }
 
@@ -207,6 +246,34 @@ pub fn bit_string(bytes: &[u8]) -> Vec<u8> {
     content.push(0);
     content.extend_from_slice(bytes);
     tlv::encode(BIT_STRING, &content)
+}
+
+/// Encodes an OCTET STRING.
+pub fn octet_string(bytes: &[u8]) -> Vec<u8> {
+    tlv::encode(OCTET_STRING, bytes)
+}
+
+/// Encodes an OBJECT IDENTIFIER from its content octets.
+pub fn object_identifier(content: &[u8]) -> Vec<u8> {
+    tlv::encode(OBJECT_IDENTIFIER, content)
+}
+
+/// Encodes a constructed object from already-encoded parts, in the order given.
+pub fn constructed(tag: Tag, parts: &[&[u8]]) -> Vec<u8> {
+    tlv::encode(tag, &parts.concat())
+}
+
+/// Encodes a SEQUENCE of already-encoded parts.
+pub fn sequence(parts: &[&[u8]]) -> Vec<u8> {
+    constructed(SEQUENCE, parts)
+}
+
+/// Encodes a SET OF already-encoded parts, sorted by their encodings as DER requires
+/// (X.690 §11.6).
+pub fn set_of(parts: &[&[u8]]) -> Vec<u8> {
+    let mut sorted = parts.to_vec();
+    sorted.sort_unstable();
+    constructed(SET, &sorted)
 }
 
 #[cfg(test)]
@@ -262,5 +329,20 @@ mod tests {
         assert_eq!(small_integer(&Tlv::parse(&fine).unwrap()).unwrap(), 300);
         assert_eq!(small_integer_der(0x80), vec![0x02, 0x02, 0x00, 0x80]);
         assert_eq!(small_integer_der(0), vec![0x02, 0x01, 0x00]);
+    }
+
+    #[test]
+    fn encoders() {
+        assert_eq!(context(0), Tag::new(0xA0));
+        assert_eq!(context_primitive(3), Tag::new(0x83));
+        assert_eq!(strip_leading_zeros(&[0, 0, 1, 0]), [1, 0]);
+        assert!(strip_leading_zeros(&[0, 0]).is_empty());
+        assert_eq!(integer(&[0, 0, 0x80]), [0x02, 0x02, 0x00, 0x80]);
+        assert_eq!(octet_string(b"ab"), [0x04, 0x02, b'a', b'b']);
+        assert_eq!(object_identifier(&[0x2B]), [0x06, 0x01, 0x2B]);
+        let (b, a) = (small_integer_der(2), small_integer_der(1));
+        assert_eq!(sequence(&[&b, &a]), [0x30, 0x06, 2, 1, 2, 2, 1, 1]);
+        assert_eq!(set_of(&[&b, &a]), [0x31, 0x06, 2, 1, 1, 2, 1, 2]);
+        assert_eq!(constructed(context(1), &[]), [0xA1, 0x00]);
     }
 }

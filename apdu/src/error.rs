@@ -22,6 +22,15 @@ pub enum Error {
         /// The bytes actually present.
         available: usize,
     },
+    /// An element of a DER structure is not what the structure requires there: `what`
+    /// names the element, `reason` the fault (`unexpected tag`, `trailing data`, ...).
+    #[error("{what}: {reason}")]
+    Element {
+        /// The element being read.
+        what: &'static str,
+        /// What is wrong with it.
+        reason: &'static str,
+    },
     /// A data object the protocol requires is absent.
     #[error("missing data object {0}")]
     MissingDataObject(&'static str),
@@ -81,6 +90,33 @@ pub enum Error {
     /// A cryptographic primitive failed on its input (bad key length, bad point, ...).
     #[error("crypto: {0}")]
     Crypto(&'static str),
+}
+
+impl Error {
+    /// This error as an [`Error::Element`] naming `what`, so that a fault deep in a
+    /// structure says which element it was found in.
+    pub fn within(self, what: &'static str) -> Error {
+        match self {
+            Error::Element { .. } => self,
+            other => Error::Element {
+                what,
+                reason: other.reason(),
+            },
+        }
+    }
+
+    /// The fault without its variable parts, for callers that keep errors as static text.
+    pub fn reason(&self) -> &'static str {
+        match self {
+            Error::Truncated(_) => "truncated",
+            Error::Malformed(what) => what,
+            Error::LengthBeyondBuffer { .. } => "length beyond the end of the data",
+            Error::Element { reason, .. } => reason,
+            Error::MissingDataObject(_) => "missing data object",
+            Error::Unsupported(what) => what,
+            _ => "malformed",
+        }
+    }
 }
 
 impl From<StatusWord> for Error {

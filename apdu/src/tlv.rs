@@ -209,9 +209,22 @@ impl<'a> Tlv<'a> {
         self.raw
     }
 
+    /// Parses exactly one TLV with `tag` that must fill `input`; errors name `what`.
+    pub fn parse_as(input: &'a [u8], tag: Tag, what: &'static str) -> Result<Tlv<'a>, Error> {
+        let mut reader = Reader::new(input);
+        let tlv = reader.expect(tag, what)?;
+        reader.finish(what)?;
+        Ok(tlv)
+    }
+
     /// The objects inside a constructed TLV.
     pub fn children(&self) -> TlvIter<'a> {
         TlvIter::new(self.value)
+    }
+
+    /// A cursor over the objects inside a constructed TLV.
+    pub fn reader(&self) -> Reader<'a> {
+        Reader::new(self.value)
     }
 
     /// The first direct child with `tag`.
@@ -268,8 +281,80 @@ impl<'a> Iterator for TlvIter<'a> {
     }
 }
 
+/// A cursor over consecutive TLVs, for reading a structure (a DER SEQUENCE, say) field
+/// by field: each field is read with the tag it must have, optional ones only when
+/// their tag is next, and [`Reader::finish`] refuses anything left over.
+#[derive(Clone, Debug)]
+pub struct Reader<'a> {
+    rest: &'a [u8],
+}
+
+impl<'a> Reader<'a> {
+    /// A cursor at the start of `input`.
+    pub fn new(input: &'a [u8]) -> Reader<'a> {
+        Reader { rest: input }
+    }
+
+    /// Whether everything has been read.
+    pub fn is_empty(&self) -> bool {
+        self.rest.is_empty()
+    }
+
+    /// The bytes not yet read.
+    pub fn remaining(&self) -> &'a [u8] {
+        self.rest
+    }
+
+    /// The tag of the next object, without reading it; `None` at the end or where no
+    /// tag can be read.
+    pub fn peek_tag(&self) -> Option<Tag> {
+        Tag::parse(self.rest).ok().map(|(tag, _)| tag)
+    }
+
+    /// Reads the next object, whatever its tag.
+    pub fn read(&mut self) -> Result<Tlv<'a>, Error> {
+        let (tlv, rest) = Tlv::parse_prefix(self.rest)?;
+        self.rest = rest;
+        Ok(tlv)
+    }
+
+    /// Reads the next object, which must have `tag`; errors name `what`.
+    pub fn expect(&mut self, tag: Tag, what: &'static str) -> Result<Tlv<'a>, Error> {
+        let tlv = self.read().map_err(|e| e.within(what))?;
+        if tlv.tag() != tag {
+            return Err(Error::Element {
+                what,
+                reason: "unexpected tag",
+            });
+        }
+        Ok(tlv)
+    }
+
+    /// Reads the next object if it has `tag`. An object with that tag whose length is
+    /// broken is an error, not an absent object.
+    pub fn optional(&mut self, tag: Tag) -> Result<Option<Tlv<'a>>, Error> {
+        if self.peek_tag() == Some(tag) {
+            self.read().map(Some)
+        } else {
+            Ok(None)
+        }
+    }
+
+    /// Fails, naming `what`, unless everything has been read.
+    pub fn finish(&self, what: &'static str) -> Result<(), Error> {
+        if self.is_empty() {
+            Ok(())
+        } else {
+            Err(Error::Element {
+                what,
+                reason: "trailing data",
+            })
+        }
+    }
+}
+
 /// Appends the definite-length encoding of `len` (shortest form).
-pub(crate) fn encode_length(len: usize, out: &mut Vec<u8>) {
+pub fn encode_length(len: usize, out: &mut Vec<u8>) {
     let bytes = (len as u64).to_be_bytes();
     if len < 0x80 {
         out.push(len as u8);
@@ -356,6 +441,45 @@ mod tests {
         assert!(iter.next().unwrap().is_ok());
         assert!(iter.next().unwrap().is_err());
         assert!(iter.next().is_none());
+    }
+
+    #[test]
+    fn reader_walks_a_structure() {
+        let body = [encode(Tag::new(0x02), &[5]), encode(Tag::new(0x80), b"x")].concat();
+        let outer = encode(Tag::new(0x30), &body);
+        let seq = Tlv::parse_as(&outer, Tag::new(0x30), "outer").unwrap();
+        let mut r = seq.reader();
+        assert_eq!(r.peek_tag(), Some(Tag::new(0x02)));
+        assert_eq!(r.expect(Tag::new(0x02), "n").unwrap().value(), [5]);
+        assert!(r.optional(Tag::new(0x81)).unwrap().is_none());
+        assert_eq!(
+            r.finish("outer").unwrap_err().to_string(),
+            "outer: trailing data"
+        );
+        assert_eq!(
+            r.clone()
+                .expect(Tag::new(0x81), "x")
+                .unwrap_err()
+                .to_string(),
+            "x: unexpected tag"
+        );
+        assert_eq!(r.optional(Tag::new(0x80)).unwrap().unwrap().value(), b"x");
+        assert!(r.is_empty() && r.remaining().is_empty());
+        assert!(r.finish("outer").is_ok());
+        assert!(r.read().is_err());
+        assert!(Tlv::parse_as(&outer, Tag::new(0x31), "set").is_err());
+        assert!(Tlv::parse_as(&[0x30, 0x00, 0x00], Tag::new(0x30), "s").is_err());
+        let broken = Reader::new(&[0x80, 0x05, 0x01]);
+        assert!(broken.clone().optional(Tag::new(0x80)).is_err());
+        assert_eq!(
+            broken
+                .clone()
+                .expect(Tag::new(0x80), "y")
+                .unwrap_err()
+                .to_string(),
+            "y: length beyond the end of the data"
+        );
+        assert_eq!(Reader::new(&[0x00]).peek_tag(), None);
     }
 
     #[test]

@@ -24,13 +24,14 @@ use std::sync::Mutex;
 use std::time::Instant;
 
 use apdu::active_auth::AaPublicKey;
+use apdu::asn1;
 use apdu::asn1::Oid;
 use apdu::chip_auth::ChipPublicKey;
 use apdu::ec::CurveId;
 use apdu::hash::HashAlgorithm;
 use apdu::key_agreement::Group;
 use apdu::security_infos::ActiveAuthenticationInfo;
-use cancuoc::pki::der::{self, tag};
+use apdu::tlv::Tlv;
 use cancuoc::pki::key::{self, PublicKey};
 use cancuoc::pki::signature::{self, SigError, SignatureAlgorithm};
 use serde_json::Value;
@@ -329,7 +330,7 @@ impl Report {
 
 /// A SubjectPublicKeyInfo as the certificate parser reads it.
 fn certificate_key(spki: &[u8]) -> Result<PublicKey, Outcome> {
-    let tlv = der::parse_single(spki, tag::SEQUENCE, "SubjectPublicKeyInfo")
+    let tlv = Tlv::parse_as(spki, asn1::SEQUENCE, "SubjectPublicKeyInfo")
         .map_err(|e| Outcome::Rejected(e.to_string()))?;
     PublicKey::from_spki(&tlv).map_err(|e| Outcome::Rejected(e.to_string()))
 }

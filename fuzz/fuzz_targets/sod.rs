@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 fuzz_target!(|data: &[u8]| {
     let _ = cancuoc::lds::sod::Sod::from_bytes(data);
     let _ = cancuoc::pki::cms::SignedData::from_content_info(data);
-    let _ = cancuoc::pki::der::ber_to_der(data);
+    let _ = cancuoc::pki::ber::ber_to_der(data);
     // The first data group's bytes double as the SOD's tail, so hashes get compared too.
     let mut groups = BTreeMap::new();
     groups.insert(1u8, data.get(data.len() / 2..).unwrap_or_default().to_vec());

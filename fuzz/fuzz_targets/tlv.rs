@@ -1,7 +1,8 @@
-//! BER-TLV decoding of arbitrary bytes: every object, recursively, and the header alone.
+//! BER-TLV decoding of arbitrary bytes: every object, recursively, the header alone, and
+//! the structure cursor.
 #![no_main]
 
-use apdu::tlv::{Header, Tlv, TlvIter, MAX_DEPTH};
+use apdu::tlv::{Header, Reader, Tlv, TlvIter, MAX_DEPTH};
 use libfuzzer_sys::fuzz_target;
 
 fn walk(data: &[u8], depth: usize) {
@@ -23,4 +24,12 @@ fuzz_target!(|data: &[u8]| {
         assert_eq!(object.raw().len(), data.len());
     }
     walk(data, 0);
+    let _ = Tlv::parse_as(data, apdu::asn1::SEQUENCE, "SEQUENCE");
+    let mut reader = Reader::new(data);
+    if let Some(tag) = reader.peek_tag() {
+        let _ = reader.clone().expect(tag, "first");
+    }
+    let _ = reader.optional(apdu::asn1::SEQUENCE);
+    while !reader.is_empty() && reader.read().is_ok() {}
+    let _ = reader.finish("fuzz input");
 });

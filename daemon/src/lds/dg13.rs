@@ -25,12 +25,14 @@
 
 use std::collections::BTreeMap;
 
-use apdu::asn1::{INTEGER, OBJECT_IDENTIFIER as OID, Oid, SEQUENCE, SET};
-use apdu::tlv::{self, Tag, Tlv};
+use apdu::asn1::{
+    INTEGER, OBJECT_IDENTIFIER as OID, Oid, PRINTABLE_STRING, SEQUENCE, SET, UTF8_STRING,
+};
+use apdu::tlv::{self, Tlv};
 use serde::Serialize;
 use zeroize::Zeroize;
 
-use super::text::{self, PRINTABLE_STRING, UTF8_STRING};
+use super::text;
 use super::{DataGroup, Error, Redacted, outer};
 
 /// OID of the character set DG13 declares: ISO/IEC 10646 in UTF-8.
@@ -528,7 +530,7 @@ impl VnIdentity {
             } else {
                 UTF8_STRING
             };
-            tlv::encode_into(Tag::new(tag), value.as_bytes(), out);
+            tlv::encode_into(tag, value.as_bytes(), out);
         };
         let mut set = Vec::new();
         for (n, value) in self.fields() {
@@ -560,11 +562,7 @@ impl VnIdentity {
                 number.insert(0, 0);
             }
             tlv::encode_into(INTEGER, &number, &mut field);
-            tlv::encode_into(
-                Tag::new(UTF8_STRING),
-                text::nfc(value).as_bytes(),
-                &mut field,
-            );
+            tlv::encode_into(UTF8_STRING, text::nfc(value).as_bytes(), &mut field);
             tlv::encode_into(SEQUENCE, &field, &mut set);
         }
         let mut body = Vec::new();
@@ -591,6 +589,7 @@ fn is_printable(text: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use apdu::tlv::Tag;
 
     /// An invented person; any likeness to a real one is accidental.
     fn sample() -> VnIdentity {
@@ -715,7 +714,7 @@ mod tests {
     #[test]
     fn decomposed_input_comes_out_composed() {
         let nfd_name = "Nguye\u{302}\u{303}n Thi\u{323} Mai";
-        let bytes = dg13(&[field(2, &[(UTF8_STRING, nfd_name.as_bytes())])]);
+        let bytes = dg13(&[field(2, &[(UTF8_STRING.value(), nfd_name.as_bytes())])]);
         let identity = VnIdentity::from_dg13(&bytes).unwrap();
         assert_eq!(identity.full_name.as_deref(), Some("Nguyễn Thị Mai"));
         // The encoder writes NFC too.
@@ -735,8 +734,8 @@ mod tests {
             field(
                 13,
                 &[
-                    (UTF8_STRING, "Lý Văn Tám".as_bytes()),
-                    (UTF8_STRING, "Hà Thị Chín".as_bytes()),
+                    (UTF8_STRING.value(), "Lý Văn Tám".as_bytes()),
+                    (UTF8_STRING.value(), "Hà Thị Chín".as_bytes()),
                 ],
             ),
             field(14, &[]),
@@ -753,15 +752,15 @@ mod tests {
                 &[
                     (
                         SEQUENCE.value(),
-                        &tlv::encode(Tag::new(UTF8_STRING), "Lý Văn Tám".as_bytes()),
+                        &tlv::encode(UTF8_STRING, "Lý Văn Tám".as_bytes()),
                     ),
                     (
                         SEQUENCE.value(),
-                        &tlv::encode(Tag::new(UTF8_STRING), "Hà Thị Chín".as_bytes()),
+                        &tlv::encode(UTF8_STRING, "Hà Thị Chín".as_bytes()),
                     ),
                 ],
             ),
-            field(14, &[(UTF8_STRING, b"")]),
+            field(14, &[(UTF8_STRING.value(), b"")]),
         ]);
         let identity = VnIdentity::from_dg13(&in_sequences).unwrap();
         assert_eq!(identity.father_name.as_deref(), Some("Lý Văn Tám"));
@@ -777,13 +776,13 @@ mod tests {
             field(6, &[(0x1E, &bmp)]),
             field(7, &[(0x16, b"Phat giao")]),
             // Numbers above 16 are kept; 0 and odd structures are skipped.
-            field(17, &[(UTF8_STRING, "Hà Nội".as_bytes())]),
-            field(0, &[(UTF8_STRING, b"x")]),
+            field(17, &[(UTF8_STRING.value(), "Hà Nội".as_bytes())]),
+            field(0, &[(UTF8_STRING.value(), b"x")]),
             tlv::encode(Tag::new(0x04), b"opaque"),
-            field(16, &[(UTF8_STRING, b"C1"), (0x04, b"not a string")]),
+            field(16, &[(UTF8_STRING.value(), b"C1"), (0x04, b"not a string")]),
             // A repeated number: the first counts.
             field(4, &[(0x13, b"Nu")]),
-            field(17, &[(UTF8_STRING, b"second")]),
+            field(17, &[(UTF8_STRING.value(), b"second")]),
         ];
         // No version, no OID, no SET: the fields directly in the data group.
         let bytes = tlv::encode(Tag::new(0x6D), &fields.concat());
@@ -810,16 +809,16 @@ mod tests {
             // Not text: reported, not dropped, and the rest of the file still counts.
             field(19, &[(0x04, &[0xDE, 0xAD])]),
             field(20, &[(0x13, &[0xC3, 0x28])]),
-            field(
-                21,
-                &[(SEQUENCE.value(), &tlv::encode(Tag::new(UTF8_STRING), b"a"))],
-            ),
+            field(21, &[(SEQUENCE.value(), &tlv::encode(UTF8_STRING, b"a"))]),
             field(22, &[]),
             tlv::encode(
                 SEQUENCE,
-                &seq(&[(INTEGER.value(), &[0x01, 0x2C]), (UTF8_STRING, b"big")]),
+                &seq(&[
+                    (INTEGER.value(), &[0x01, 0x2C]),
+                    (UTF8_STRING.value(), b"big"),
+                ]),
             ),
-            field(2, &[(UTF8_STRING, "Lê Văn A".as_bytes())]),
+            field(2, &[(UTF8_STRING.value(), "Lê Văn A".as_bytes())]),
         ]);
         let identity = VnIdentity::from_dg13(&bytes).unwrap();
         assert_eq!(identity.full_name.as_deref(), Some("Lê Văn A"));
@@ -839,14 +838,17 @@ mod tests {
         assert_eq!(extra.get(&300).map(String::as_str), Some("big"));
 
         // A wrapper numbered above 16 around further fields is a wrapper, not a field.
-        let wrapped = field(40, &[(SET.value(), &field(2, &[(UTF8_STRING, b"Le B")]))]);
+        let wrapped = field(
+            40,
+            &[(SET.value(), &field(2, &[(UTF8_STRING.value(), b"Le B")]))],
+        );
         let identity = VnIdentity::from_dg13(&tlv::encode(Tag::new(0x6D), &wrapped)).unwrap();
         assert_eq!(identity.full_name.as_deref(), Some("Le B"));
         assert!(identity.extra.0.is_empty());
 
         // The number of extra fields is bounded.
         let many: Vec<Vec<u8>> = (17..17 + 2 * MAX_EXTRA_FIELDS as u8)
-            .map(|n| field(n, &[(UTF8_STRING, b"x")]))
+            .map(|n| field(n, &[(UTF8_STRING.value(), b"x")]))
             .collect();
         let identity = VnIdentity::from_dg13(&dg13(&many)).unwrap();
         assert_eq!(identity.extra.0.len(), MAX_EXTRA_FIELDS);
@@ -875,8 +877,8 @@ mod tests {
             dg13(&[field(
                 13,
                 &[
-                    (SEQUENCE.value(), &seq(&[(UTF8_STRING, a)])),
-                    (SEQUENCE.value(), &seq(&[(UTF8_STRING, b)])),
+                    (SEQUENCE.value(), &seq(&[(UTF8_STRING.value(), a)])),
+                    (SEQUENCE.value(), &seq(&[(UTF8_STRING.value(), b)])),
                 ],
             )])
         };
@@ -891,14 +893,14 @@ mod tests {
             13,
             &[
                 (SEQUENCE.value(), &[]),
-                (SEQUENCE.value(), &seq(&[(UTF8_STRING, mother)])),
+                (SEQUENCE.value(), &seq(&[(UTF8_STRING.value(), mother)])),
             ],
         )]);
         assert_eq!(parents(&empty_father), (None, m()));
         // Father only, the mother's SEQUENCE left out.
         let father_only = dg13(&[field(
             13,
-            &[(SEQUENCE.value(), &seq(&[(UTF8_STRING, father)]))],
+            &[(SEQUENCE.value(), &seq(&[(UTF8_STRING.value(), father)]))],
         )]);
         assert_eq!(parents(&father_only), (f(), None));
 
@@ -908,7 +910,7 @@ mod tests {
                 13,
                 &[(
                     SEQUENCE.value(),
-                    &seq(&[(UTF8_STRING, a), (UTF8_STRING, b)]),
+                    &seq(&[(UTF8_STRING.value(), a), (UTF8_STRING.value(), b)]),
                 )],
             )])
         };
@@ -918,7 +920,12 @@ mod tests {
         assert_eq!(parents(&one(b"", b"")), (None, None));
 
         // The names directly in the field.
-        let direct = |a: &[u8], b: &[u8]| dg13(&[field(13, &[(UTF8_STRING, a), (UTF8_STRING, b)])]);
+        let direct = |a: &[u8], b: &[u8]| {
+            dg13(&[field(
+                13,
+                &[(UTF8_STRING.value(), a), (UTF8_STRING.value(), b)],
+            )])
+        };
         assert_eq!(parents(&direct(father, mother)), (f(), m()));
         assert_eq!(parents(&direct(b"", mother)), (None, m()));
         // No names at all.
@@ -955,7 +962,7 @@ mod tests {
                     for parent in rest {
                         assert_eq!(parent.tag(), SEQUENCE);
                         let name = Tlv::parse(parent.value()).unwrap();
-                        assert_eq!(name.tag().value(), UTF8_STRING);
+                        assert_eq!(name.tag(), UTF8_STRING);
                     }
                 }
                 14 => {
@@ -971,7 +978,7 @@ mod tests {
                     } else {
                         UTF8_STRING
                     };
-                    assert_eq!(value.tag().value(), expected, "field {n}");
+                    assert_eq!(value.tag(), expected, "field {n}");
                 }
             }
         }
@@ -1005,10 +1012,10 @@ mod tests {
         assert!(Dg13::parse(&[0x6D, 0x7F, 0x30]).is_err());
         assert!(Dg13::parse(&[0x6D, 0x04, 0x30, 0x10, 0x02, 0x01]).is_err());
         // Invalid UTF-8 in a known field is an error, not a lossy guess.
-        let bad = dg13(&[field(2, &[(UTF8_STRING, &[0xC3, 0x28])])]);
+        let bad = dg13(&[field(2, &[(UTF8_STRING.value(), &[0xC3, 0x28])])]);
         assert_eq!(Dg13::parse(&bad), Err(Error::InvalidText("DG13 field")));
         // Deep nesting is refused, not followed.
-        let mut deep = tlv::encode(Tag::new(UTF8_STRING), b"x");
+        let mut deep = tlv::encode(UTF8_STRING, b"x");
         for _ in 0..40 {
             deep = tlv::encode(SEQUENCE, &deep);
         }
@@ -1018,7 +1025,7 @@ mod tests {
             Err(Error::Malformed("DG13: nesting too deep"))
         );
         // Negative and huge INTEGERs are not field numbers.
-        let negative = dg13(&[field(0xFF, &[(UTF8_STRING, b"x")])]);
+        let negative = dg13(&[field(0xFF, &[(UTF8_STRING.value(), b"x")])]);
         assert_eq!(
             Dg13::parse(&negative).unwrap().identity,
             VnIdentity::default()

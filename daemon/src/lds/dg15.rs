@@ -18,7 +18,7 @@ impl Dg15 {
     pub fn parse(bytes: &[u8]) -> Result<Dg15, Error> {
         let file = outer(bytes, DataGroup::DG15.tag())?;
         let spki = apdu::tlv::Tlv::parse(file.value())?;
-        if spki.tag() != apdu::tlv::Tag::new(0x30) {
+        if spki.tag() != apdu::asn1::SEQUENCE {
             return Err(Error::Malformed(
                 "DG15: content is not a SubjectPublicKeyInfo",
             ));

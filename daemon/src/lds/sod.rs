@@ -2,15 +2,16 @@
 //! `ContentInfo` whose SignedData encapsulates an `LDSSecurityObject` (v0, or v1 with
 //! `LDSVersionInfo`) holding the hash of every data group.
 
+use crate::pki::DerError;
 use crate::pki::algorithm::AlgorithmIdentifier;
+use crate::pki::ber;
 use crate::pki::cms::SignedData;
-use crate::pki::der::{self, DerError, tag};
 use crate::pki::oid;
+use apdu::asn1;
 use apdu::hash::HashAlgorithm;
+use apdu::tlv::{self, Tlv};
 use std::collections::BTreeMap;
 
-/// The EF.SOD application tag.
-pub const SOD_TAG: u32 = 0x77;
 /// Largest EF.SOD accepted (real ones are 2–8 KiB; a few chains push 30 KiB).
 pub const MAX_SOD_LEN: usize = 256 * 1024;
 
@@ -40,43 +41,42 @@ impl LdsSecurityObject {
     /// Parses the DER `LDSSecurityObject`.
     pub fn from_der(data: &[u8]) -> Result<Self, DerError> {
         const CTX: &str = "LDSSecurityObject";
-        let seq = der::parse_single(data, tag::SEQUENCE, CTX)?;
+        let seq = Tlv::parse_as(data, asn1::SEQUENCE, CTX)?;
         let mut r = seq.reader();
-        let version = der::small_uint(&r.expect(tag::INTEGER, CTX)?, CTX)?;
+        let version =
+            asn1::small_integer(&r.expect(asn1::INTEGER, CTX)?).map_err(|e| e.within(CTX))?;
         let version = match version {
             0 | 1 => version as u8,
             _ => return Err(DerError::new(CTX, "unknown version")),
         };
         let hash_algorithm = AlgorithmIdentifier::from_der(&r.read()?)?;
-        let list = r.expect(tag::SEQUENCE, "dataGroupHashValues")?;
+        let list = r.expect(asn1::SEQUENCE, "dataGroupHashValues")?;
         let mut hashes = BTreeMap::new();
         let mut lr = list.reader();
         while !lr.is_empty() {
-            let item = lr.expect(tag::SEQUENCE, "DataGroupHash")?;
+            let item = lr.expect(asn1::SEQUENCE, "DataGroupHash")?;
             let mut ir = item.reader();
-            let n = der::small_uint(
-                &ir.expect(tag::INTEGER, "dataGroupNumber")?,
-                "dataGroupNumber",
-            )?;
-            let value = ir.expect(tag::OCTET_STRING, "dataGroupHashValue")?;
+            let n = asn1::small_integer(&ir.expect(asn1::INTEGER, "dataGroupNumber")?)
+                .map_err(|e| e.within("dataGroupNumber"))?;
+            let value = ir.expect(asn1::OCTET_STRING, "dataGroupHashValue")?;
             if !(1..=16).contains(&n) {
                 return Err(DerError::new(CTX, "data group number out of range"));
             }
-            if value.value.len() > 128 {
+            if value.value().len() > 128 {
                 return Err(DerError::new(CTX, "hash value too long"));
             }
-            if hashes.insert(n as u8, value.value.to_vec()).is_some() {
+            if hashes.insert(n as u8, value.value().to_vec()).is_some() {
                 return Err(DerError::new(CTX, "data group listed twice"));
             }
         }
-        let version_info = match r.optional(tag::SEQUENCE)? {
+        let version_info = match r.optional(asn1::SEQUENCE)? {
             Some(info) => {
                 let mut ir = info.reader();
-                let lds = ir.expect(tag::PRINTABLE_STRING, "ldsVersion")?;
-                let uni = ir.expect(tag::PRINTABLE_STRING, "unicodeVersion")?;
+                let lds = ir.expect(asn1::PRINTABLE_STRING, "ldsVersion")?;
+                let uni = ir.expect(asn1::PRINTABLE_STRING, "unicodeVersion")?;
                 Some(LdsVersionInfo {
-                    lds_version: String::from_utf8_lossy(lds.value).into_owned(),
-                    unicode_version: String::from_utf8_lossy(uni.value).into_owned(),
+                    lds_version: String::from_utf8_lossy(lds.value()).into_owned(),
+                    unicode_version: String::from_utf8_lossy(uni.value()).into_owned(),
                 })
             }
             None => None,
@@ -118,22 +118,27 @@ impl LdsSecurityObject {
         let items: Vec<Vec<u8>> = self
             .hashes
             .iter()
-            .map(|(n, h)| der::sequence(&[&der::small_int(u64::from(*n)), &der::octet_string(h)]))
+            .map(|(n, h)| {
+                asn1::sequence(&[
+                    &asn1::small_integer_der(u64::from(*n)),
+                    &asn1::octet_string(h),
+                ])
+            })
             .collect();
         let refs: Vec<&[u8]> = items.iter().map(Vec::as_slice).collect();
         let mut parts = vec![
-            der::small_int(u64::from(self.version)),
+            asn1::small_integer_der(u64::from(self.version)),
             self.hash_algorithm.to_der(),
-            der::sequence(&refs),
+            asn1::sequence(&refs),
         ];
         if let Some(info) = &self.version_info {
-            parts.push(der::sequence(&[
-                &der::encode(tag::PRINTABLE_STRING, info.lds_version.as_bytes()),
-                &der::encode(tag::PRINTABLE_STRING, info.unicode_version.as_bytes()),
+            parts.push(asn1::sequence(&[
+                &tlv::encode(asn1::PRINTABLE_STRING, info.lds_version.as_bytes()),
+                &tlv::encode(asn1::PRINTABLE_STRING, info.unicode_version.as_bytes()),
             ]));
         }
         let refs: Vec<&[u8]> = parts.iter().map(Vec::as_slice).collect();
-        der::sequence(&refs)
+        asn1::sequence(&refs)
     }
 }
 
@@ -167,13 +172,13 @@ impl Sod {
                 let owned;
                 // The wrapper itself may use an indefinite length.
                 let d = if data.get(1) == Some(&0x80) {
-                    owned = der::ber_to_der(data)?;
+                    owned = ber::ber_to_der(data)?;
                     owned.as_slice()
                 } else {
                     data
                 };
-                let mut r = der::Reader::new(d);
-                r.expect(SOD_TAG, CTX)?.value.to_vec()
+                let mut r = tlv::Reader::new(d);
+                r.expect(super::EF_SOD_TAG, CTX)?.value().to_vec()
             }
             Some(0x30) => data.to_vec(),
             _ => return Err(DerError::new(CTX, "not an EF.SOD (tag 77)")),
@@ -188,7 +193,7 @@ impl Sod {
 
     /// Wraps a DER ContentInfo in the EF.SOD tag.
     pub fn wrap(content_info: &[u8]) -> Vec<u8> {
-        der::encode(SOD_TAG, content_info)
+        tlv::encode(super::EF_SOD_TAG, content_info)
     }
 }
 

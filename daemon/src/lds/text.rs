@@ -1,6 +1,10 @@
 //! Text fields of the LDS: strict decoding (a card that sends invalid text gets an
 //! error, never a lossy guess) with a bound on the size of each field.
 
+use apdu::asn1::{
+    BMP_STRING, GENERAL_STRING, GRAPHIC_STRING, IA5_STRING, NUMERIC_STRING, PRINTABLE_STRING,
+    TELETEX_STRING, UNIVERSAL_STRING, UTF8_STRING, VISIBLE_STRING,
+};
 use apdu::tlv::Tlv;
 use unicode_normalization::UnicodeNormalization;
 
@@ -8,18 +12,6 @@ use super::Error;
 
 /// Longest text field accepted; the longest LDS text (an address) is far shorter.
 pub(crate) const MAX_TEXT: usize = 4096;
-
-/// ASN.1 universal tags of the string types cards use.
-pub(crate) const UTF8_STRING: u32 = 0x0C;
-pub(crate) const NUMERIC_STRING: u32 = 0x12;
-pub(crate) const PRINTABLE_STRING: u32 = 0x13;
-pub(crate) const T61_STRING: u32 = 0x14;
-pub(crate) const IA5_STRING: u32 = 0x16;
-pub(crate) const GRAPHIC_STRING: u32 = 0x19;
-pub(crate) const VISIBLE_STRING: u32 = 0x1A;
-pub(crate) const GENERAL_STRING: u32 = 0x1B;
-pub(crate) const UNIVERSAL_STRING: u32 = 0x1C;
-pub(crate) const BMP_STRING: u32 = 0x1E;
 
 /// `bytes` as UTF-8, normalized to NFC.
 pub(crate) fn utf8(bytes: &[u8], what: &'static str) -> Result<String, Error> {
@@ -37,11 +29,11 @@ pub(crate) fn utf8(bytes: &[u8], what: &'static str) -> Result<String, Error> {
 /// Whether `tlv` is one of the ASN.1 string types read as text.
 pub(crate) fn is_asn1_string(tlv: &Tlv<'_>) -> bool {
     matches!(
-        tlv.tag().value(),
+        tlv.tag(),
         UTF8_STRING
             | NUMERIC_STRING
             | PRINTABLE_STRING
-            | T61_STRING
+            | TELETEX_STRING
             | IA5_STRING
             | GRAPHIC_STRING
             | VISIBLE_STRING
@@ -59,8 +51,8 @@ pub(crate) fn is_asn1_string(tlv: &Tlv<'_>) -> bool {
 /// diacritics) is an error. BMPString is UTF-16 BE, UniversalString UCS-4 BE.
 pub(crate) fn asn1_string(tlv: &Tlv<'_>, what: &'static str) -> Result<String, Error> {
     let value = tlv.value();
-    match tlv.tag().value() {
-        UTF8_STRING | NUMERIC_STRING | PRINTABLE_STRING | T61_STRING | IA5_STRING
+    match tlv.tag() {
+        UTF8_STRING | NUMERIC_STRING | PRINTABLE_STRING | TELETEX_STRING | IA5_STRING
         | GRAPHIC_STRING | VISIBLE_STRING | GENERAL_STRING => utf8(value, what),
         BMP_STRING => {
             if value.len() > MAX_TEXT * 2 {
@@ -112,34 +104,33 @@ mod tests {
 
     #[test]
     fn strings_of_every_accepted_type() {
-        let utf8_tlv = apdu::tlv::encode(apdu::tlv::Tag::new(0x0C), "Lê".as_bytes());
+        let utf8_tlv = apdu::tlv::encode(UTF8_STRING, "Lê".as_bytes());
         let tlv = Tlv::parse(&utf8_tlv).unwrap();
         assert_eq!(asn1_string(&tlv, "t").unwrap(), "Lê");
-        let bmp = apdu::tlv::encode(apdu::tlv::Tag::new(0x1E), &[0x00, 0x4C, 0x00, 0xEA]);
+        let bmp = apdu::tlv::encode(BMP_STRING, &[0x00, 0x4C, 0x00, 0xEA]);
         assert_eq!(asn1_string(&Tlv::parse(&bmp).unwrap(), "t").unwrap(), "Lê");
-        let odd = apdu::tlv::encode(apdu::tlv::Tag::new(0x1E), &[0x00, 0x4C, 0x00]);
+        let odd = apdu::tlv::encode(BMP_STRING, &[0x00, 0x4C, 0x00]);
         assert!(asn1_string(&Tlv::parse(&odd).unwrap(), "t").is_err());
-        let lone = apdu::tlv::encode(apdu::tlv::Tag::new(0x1E), &[0xD8, 0x00]);
+        let lone = apdu::tlv::encode(BMP_STRING, &[0xD8, 0x00]);
         assert!(asn1_string(&Tlv::parse(&lone).unwrap(), "t").is_err());
-        let bad = apdu::tlv::encode(apdu::tlv::Tag::new(0x13), &[0xC3, 0x28]);
+        let bad = apdu::tlv::encode(PRINTABLE_STRING, &[0xC3, 0x28]);
         assert_eq!(
             asn1_string(&Tlv::parse(&bad).unwrap(), "t"),
             Err(Error::InvalidText("t"))
         );
-        let universal =
-            apdu::tlv::encode(apdu::tlv::Tag::new(0x1C), &[0, 0, 0, 0x4C, 0, 0, 0, 0xEA]);
+        let universal = apdu::tlv::encode(UNIVERSAL_STRING, &[0, 0, 0, 0x4C, 0, 0, 0, 0xEA]);
         assert_eq!(
             asn1_string(&Tlv::parse(&universal).unwrap(), "t").unwrap(),
             "Lê"
         );
-        let surrogate = apdu::tlv::encode(apdu::tlv::Tag::new(0x1C), &[0, 0, 0xD8, 0]);
+        let surrogate = apdu::tlv::encode(UNIVERSAL_STRING, &[0, 0, 0xD8, 0]);
         assert!(asn1_string(&Tlv::parse(&surrogate).unwrap(), "t").is_err());
-        let visible = apdu::tlv::encode(apdu::tlv::Tag::new(0x1A), b"O+");
+        let visible = apdu::tlv::encode(VISIBLE_STRING, b"O+");
         assert_eq!(
             asn1_string(&Tlv::parse(&visible).unwrap(), "t").unwrap(),
             "O+"
         );
-        let int = apdu::tlv::encode(apdu::tlv::Tag::new(0x02), &[1]);
+        let int = apdu::tlv::encode(apdu::asn1::INTEGER, &[1]);
         assert!(asn1_string(&Tlv::parse(&int).unwrap(), "t").is_err());
     }
 

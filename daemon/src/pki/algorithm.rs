@@ -1,8 +1,10 @@
 //! Algorithm identifiers (X.509 `AlgorithmIdentifier`): an OID and its parameters kept
 //! byte for byte, for keys, signatures and digests alike.
 
-use super::der::{self, DerError, Tlv, tag};
+use super::DerError;
 use super::oid;
+use apdu::asn1;
+use apdu::tlv::{self, Tlv};
 
 /// An algorithm identifier: OID content octets and the raw parameters element.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -17,15 +19,15 @@ impl AlgorithmIdentifier {
     /// Parses `SEQUENCE { OID, ANY OPTIONAL }`.
     pub fn from_der(tlv: &Tlv<'_>) -> Result<Self, DerError> {
         const CTX: &str = "AlgorithmIdentifier";
-        if tlv.tag != tag::SEQUENCE {
+        if tlv.tag() != asn1::SEQUENCE {
             return Err(DerError::new(CTX, "not a SEQUENCE"));
         }
         let mut r = tlv.reader();
-        let oid = r.expect(tag::OID, CTX)?.value.to_vec();
+        let oid = r.expect(asn1::OBJECT_IDENTIFIER, CTX)?.value().to_vec();
         let params = if r.is_empty() {
             None
         } else {
-            Some(r.read()?.raw.to_vec())
+            Some(r.read()?.raw().to_vec())
         };
         // Anything after the parameters is ignored rather than fatal.
         Ok(AlgorithmIdentifier { oid, params })
@@ -57,10 +59,10 @@ impl AlgorithmIdentifier {
 
     /// DER encoding.
     pub fn to_der(&self) -> Vec<u8> {
-        let o = der::oid(&self.oid);
+        let o = asn1::object_identifier(&self.oid);
         match &self.params {
-            Some(p) => der::sequence(&[&o, p]),
-            None => der::sequence(&[&o]),
+            Some(p) => asn1::sequence(&[&o, p]),
+            None => asn1::sequence(&[&o]),
         }
     }
 
@@ -87,7 +89,7 @@ fn any_der(any: &x509_parser::der_parser::asn1_rs::Any<'_>) -> Vec<u8> {
         Some(tag) => tag.to_vec(),
         None => vec![identifier_octet(any)],
     };
-    der::write_length(&mut out, any.data.len());
+    tlv::encode_length(any.data.len(), &mut out);
     out.extend_from_slice(any.data);
     out
 }

@@ -11,11 +11,13 @@
 //! certificate of the German master list, the BSI data set and the test PKI to the
 //! reading of the project's earlier own parser.
 
+use super::DerError;
 use super::algorithm::{AlgorithmIdentifier, identifier_octet};
-use super::der::{self, DerError, Reader, Tlv, tag};
 use super::key::PublicKey;
 use super::oid;
 use super::time::Time;
+use apdu::asn1;
+use apdu::tlv::{self, Tag, Tlv};
 use std::fmt;
 use std::ops::Range;
 
@@ -35,24 +37,24 @@ impl Name {
     /// Parses a `SEQUENCE OF SET OF AttributeTypeAndValue`.
     pub fn from_der(tlv: &Tlv<'_>) -> Result<Self, DerError> {
         const CTX: &str = "Name";
-        if tlv.tag != tag::SEQUENCE {
+        if tlv.tag() != asn1::SEQUENCE {
             return Err(DerError::new(CTX, "not a SEQUENCE"));
         }
         let mut attributes = Vec::new();
         let mut rdns = tlv.reader();
         while !rdns.is_empty() {
-            let rdn = rdns.expect(tag::SET, CTX)?;
+            let rdn = rdns.expect(asn1::SET, CTX)?;
             let mut atvs = rdn.reader();
             while !atvs.is_empty() {
-                let atv = atvs.expect(tag::SEQUENCE, CTX)?;
+                let atv = atvs.expect(asn1::SEQUENCE, CTX)?;
                 let mut r = atv.reader();
-                let oid = r.expect(tag::OID, CTX)?.value.to_vec();
+                let oid = r.expect(asn1::OBJECT_IDENTIFIER, CTX)?.value().to_vec();
                 let value = r.read()?;
-                attributes.push((oid, decode_string(&value)));
+                attributes.push((oid, decode_string(value.tag(), value.value())));
             }
         }
         Ok(Name {
-            der: tlv.raw.to_vec(),
+            der: tlv.raw().to_vec(),
             attributes,
         })
     }
@@ -65,12 +67,8 @@ impl Name {
                 .iter_attributes()
                 .map(|atv| {
                     let value = atv.attr_value();
-                    let tag = u32::from(identifier_octet(value));
-                    let text = decode_string(&Tlv {
-                        tag,
-                        value: value.data,
-                        raw: value.data,
-                    });
+                    let tag = Tag::new(u32::from(identifier_octet(value)));
+                    let text = decode_string(tag, value.data);
                     (atv.attr_type().as_bytes().to_vec(), text)
                 })
                 .collect(),
@@ -84,16 +82,17 @@ impl Name {
             .iter()
             .map(|(o, v)| {
                 let t = if *o == oid::AT_COUNTRY {
-                    tag::PRINTABLE_STRING
+                    asn1::PRINTABLE_STRING
                 } else {
-                    tag::UTF8_STRING
+                    asn1::UTF8_STRING
                 };
-                let atv = der::sequence(&[&der::oid(o), &der::encode(t, v.as_bytes())]);
-                der::set_of(&[&atv])
+                let atv =
+                    asn1::sequence(&[&asn1::object_identifier(o), &tlv::encode(t, v.as_bytes())]);
+                asn1::set_of(&[&atv])
             })
             .collect();
         let refs: Vec<&[u8]> = rdns.iter().map(Vec::as_slice).collect();
-        let der = der::sequence(&refs);
+        let der = asn1::sequence(&refs);
         Name {
             der,
             attributes: attributes
@@ -167,15 +166,14 @@ impl fmt::Display for Name {
 }
 
 /// Decodes a directory string for display, replacing anything unprintable.
-fn decode_string(tlv: &Tlv<'_>) -> String {
-    let v = tlv.value;
-    let text: String = match tlv.tag {
-        tag::UTF8_STRING | tag::PRINTABLE_STRING | tag::IA5_STRING | 0x1a => {
+fn decode_string(tag: Tag, v: &[u8]) -> String {
+    let text: String = match tag {
+        asn1::UTF8_STRING | asn1::PRINTABLE_STRING | asn1::IA5_STRING | asn1::VISIBLE_STRING => {
             String::from_utf8_lossy(v).into_owned()
         }
         // T.61 in theory, Latin-1 in practice.
-        tag::TELETEX_STRING => v.iter().map(|&b| char::from(b)).collect(),
-        tag::BMP_STRING => {
+        asn1::TELETEX_STRING => v.iter().map(|&b| char::from(b)).collect(),
+        asn1::BMP_STRING => {
             let units: Vec<u16> = v
                 .chunks(2)
                 .map(|c| {
@@ -187,7 +185,7 @@ fn decode_string(tlv: &Tlv<'_>) -> String {
                 .collect();
             String::from_utf16_lossy(&units)
         }
-        tag::UNIVERSAL_STRING => v
+        asn1::UNIVERSAL_STRING => v
             .chunks(4)
             .map(|c| {
                 let mut b = [0u8; 4];
@@ -283,17 +281,17 @@ impl KeyUsagePeriod {
     /// GeneralizedTime OPTIONAL }` (both tagged implicitly).
     pub fn from_der(data: &[u8]) -> Result<KeyUsagePeriod, DerError> {
         const CTX: &str = "privateKeyUsagePeriod";
-        let seq = der::parse_single(data, tag::SEQUENCE, CTX)?;
+        let seq = Tlv::parse_as(data, asn1::SEQUENCE, CTX)?;
         let mut r = seq.reader();
-        let time = |t: Tlv<'_>| {
-            Time::from_der(&Tlv {
-                tag: tag::GENERALIZED_TIME,
-                value: t.value,
-                raw: t.raw,
-            })
-        };
-        let not_before = r.optional(tag::ctx_prim(0))?.map(time).transpose()?;
-        let not_after = r.optional(tag::ctx_prim(1))?.map(time).transpose()?;
+        let time = |t: Tlv<'_>| Time::from_tagged(asn1::GENERALIZED_TIME, t.value());
+        let not_before = r
+            .optional(asn1::context_primitive(0))?
+            .map(time)
+            .transpose()?;
+        let not_after = r
+            .optional(asn1::context_primitive(1))?
+            .map(time)
+            .transpose()?;
         if !r.is_empty() || (not_before.is_none() && not_after.is_none()) {
             // RFC 3280: at least one of the two is present, and nothing else.
             return Err(DerError::new(CTX, "malformed"));
@@ -348,7 +346,7 @@ impl Certificate {
         if data.len() > MAX_CERTIFICATE_LEN {
             return Err(DerError::new("certificate", "too large"));
         }
-        let tlv = der::parse_single(data, tag::SEQUENCE, "certificate")?;
+        let tlv = Tlv::parse_as(data, asn1::SEQUENCE, "certificate")?;
         Self::from_tlv(&tlv)
     }
 
@@ -360,40 +358,43 @@ impl Certificate {
     pub fn from_tlv(tlv: &Tlv<'_>) -> Result<Certificate, DerError> {
         use x509_parser::prelude::FromDer;
         const CTX: &str = "certificate";
-        if tlv.tag != tag::SEQUENCE {
+        if tlv.tag() != asn1::SEQUENCE {
             return Err(DerError::new(CTX, "not a SEQUENCE"));
         }
-        if tlv.raw.len() > MAX_CERTIFICATE_LEN {
+        if tlv.raw().len() > MAX_CERTIFICATE_LEN {
             return Err(DerError::new(CTX, "too large"));
         }
         // x509-parser reads the unsigned outer elements by their tag number alone; an
         // identifier octet flipped outside the signature must still make it malformed.
         let mut outer = tlv.reader();
-        outer.expect(tag::SEQUENCE, "tbsCertificate")?;
+        outer.expect(asn1::SEQUENCE, "tbsCertificate")?;
         let signature_algorithm = AlgorithmIdentifier::from_der(&outer.read()?)?;
-        let signature = outer.expect(tag::BIT_STRING, "certificate signature")?;
-        let signature = der::bit_string_bytes(&signature, "certificate signature")?.to_vec();
-        let (rest, x509) = x509_parser::certificate::X509Certificate::from_der(tlv.raw)
+        let signature = outer.expect(asn1::BIT_STRING, "certificate signature")?;
+        let signature = asn1::bit_string_bytes(&signature)
+            .map_err(|e| e.within("certificate signature"))?
+            .to_vec();
+        let (rest, x509) = x509_parser::certificate::X509Certificate::from_der(tlv.raw())
             .map_err(|e| DerError::new(CTX, x509_reason(&e)))?;
         if !rest.is_empty() {
             return Err(DerError::new(CTX, "trailing bytes"));
         }
         let tbs = &x509.tbs_certificate;
         let tbs_raw: &[u8] = tbs.as_ref();
-        let tbs_start = offset_in(tlv.raw, tbs_raw).ok_or(DerError::new(CTX, "tbsCertificate"))?;
+        let tbs_start =
+            offset_in(tlv.raw(), tbs_raw).ok_or(DerError::new(CTX, "tbsCertificate"))?;
         let version =
             u8::try_from(tbs.version.0 + 1).map_err(|_| DerError::new(CTX, "bad version"))?;
         let serial = tbs.raw_serial().to_vec();
         if serial.is_empty() {
             return Err(DerError::new(CTX, "empty serial number"));
         }
-        let public_key = PublicKey::from_spki(&der::parse_single(
+        let public_key = PublicKey::from_spki(&Tlv::parse_as(
             tbs.subject_pki.raw,
-            tag::SEQUENCE,
+            asn1::SEQUENCE,
             "SubjectPublicKeyInfo",
         )?)?;
         let mut cert = Certificate {
-            der: tlv.raw.to_vec(),
+            der: tlv.raw().to_vec(),
             tbs: tbs_start..tbs_start + tbs_raw.len(),
             version,
             serial,
@@ -611,9 +612,9 @@ pub fn serial_to_hex(serial: &[u8]) -> String {
                 break;
             }
         }
-        format!("-{}", hex::encode_upper(der::strip_leading_zeros(&mag)))
+        format!("-{}", hex::encode_upper(asn1::strip_leading_zeros(&mag)))
     } else {
-        let digits = der::strip_leading_zeros(serial);
+        let digits = asn1::strip_leading_zeros(serial);
         if digits.is_empty() {
             "00".into()
         } else {
@@ -625,12 +626,12 @@ pub fn serial_to_hex(serial: &[u8]) -> String {
 /// Parses every certificate in a buffer of concatenated DER certificates.
 pub fn parse_all(data: &[u8]) -> Vec<Result<Certificate, DerError>> {
     let mut out = Vec::new();
-    let mut r = Reader::new(data);
+    let mut r = tlv::Reader::new(data);
     while !r.is_empty() {
         match r.read() {
             Ok(tlv) => out.push(Certificate::from_tlv(&tlv)),
             Err(e) => {
-                out.push(Err(e));
+                out.push(Err(e.into()));
                 break;
             }
         }
@@ -659,7 +660,7 @@ mod tests {
         assert!(a.matches(&b));
         assert_eq!(a.to_string(), "C=VN, CN=CSCA  Test");
         assert_eq!(a.country().as_deref(), Some("VN"));
-        let tlv = der::parse_single(&a.der, tag::SEQUENCE, "n").unwrap();
+        let tlv = Tlv::parse_as(&a.der, asn1::SEQUENCE, "n").unwrap();
         assert_eq!(Name::from_der(&tlv).unwrap(), a);
     }
 

@@ -1,13 +1,19 @@
 //! CMS `SignedData` (RFC 5652) as used by EF.SOD and CSCA master lists: one or more
 //! SignerInfos with signed attributes, certificates embedded, the content encapsulated.
 
+use super::DerError;
 use super::algorithm::AlgorithmIdentifier;
+use super::ber;
 use super::certificate::{Certificate, Name};
-use super::der::{self, DerError, Tlv, tag};
 use super::oid;
 use super::signature::{self, SigError, SignatureAlgorithm};
 use super::time::Time;
+use apdu::asn1;
 use apdu::hash::HashAlgorithm;
+use apdu::tlv::{self, Tag, Tlv};
+
+/// `SignerIdentifier`'s `subjectKeyIdentifier [0] IMPLICIT`.
+const SUBJECT_KEY_ID: Tag = asn1::context_primitive(0);
 
 /// Largest CMS structure accepted (a master list is under 1 MiB today).
 pub const MAX_SIGNED_DATA_LEN: usize = 16 * 1024 * 1024;
@@ -53,22 +59,23 @@ impl SignerInfo {
     fn from_tlv(tlv: &Tlv<'_>) -> Result<SignerInfo, DerError> {
         const CTX: &str = "SignerInfo";
         let mut r = tlv.reader();
-        let version = der::small_uint(&r.expect(tag::INTEGER, CTX)?, CTX)?;
+        let version =
+            asn1::small_integer(&r.expect(asn1::INTEGER, CTX)?).map_err(|e| e.within(CTX))?;
         let sid_tlv = r.read()?;
-        let sid = match sid_tlv.tag {
-            tag::SEQUENCE => {
+        let sid = match sid_tlv.tag() {
+            asn1::SEQUENCE => {
                 let mut sr = sid_tlv.reader();
                 let issuer = Name::from_der(&sr.read()?)?;
-                let serial = sr.expect(tag::INTEGER, CTX)?.value.to_vec();
+                let serial = sr.expect(asn1::INTEGER, CTX)?.value().to_vec();
                 SignerId::IssuerSerial { issuer, serial }
             }
-            0x80 => SignerId::KeyId(sid_tlv.value.to_vec()),
+            SUBJECT_KEY_ID => SignerId::KeyId(sid_tlv.value().to_vec()),
             _ => return Err(DerError::new(CTX, "unknown signer identifier")),
         };
         let digest_algorithm = AlgorithmIdentifier::from_der(&r.read()?)?;
-        let signed_attrs = r.optional(tag::ctx(0))?.map(|a| a.value.to_vec());
+        let signed_attrs = r.optional(asn1::context(0))?.map(|a| a.value().to_vec());
         let signature_algorithm = AlgorithmIdentifier::from_der(&r.read()?)?;
-        let signature = r.expect(tag::OCTET_STRING, CTX)?.value.to_vec();
+        let signature = r.expect(asn1::OCTET_STRING, CTX)?.value().to_vec();
         Ok(SignerInfo {
             version,
             sid,
@@ -82,17 +89,17 @@ impl SignerInfo {
     /// The values of one signed attribute (the elements of its SET).
     pub fn attribute(&self, attr: &[u8]) -> Option<Vec<Vec<u8>>> {
         let attrs = self.signed_attrs.as_deref()?;
-        let mut r = der::Reader::new(attrs);
+        let mut r = tlv::Reader::new(attrs);
         while !r.is_empty() {
-            let a = r.expect(tag::SEQUENCE, "Attribute").ok()?;
+            let a = r.expect(asn1::SEQUENCE, "Attribute").ok()?;
             let mut ar = a.reader();
-            let id = ar.expect(tag::OID, "Attribute").ok()?;
-            if id.value == attr {
-                let set = ar.expect(tag::SET, "Attribute").ok()?;
+            let id = ar.expect(asn1::OBJECT_IDENTIFIER, "Attribute").ok()?;
+            if id.value() == attr {
+                let set = ar.expect(asn1::SET, "Attribute").ok()?;
                 let mut sr = set.reader();
                 let mut values = Vec::new();
                 while !sr.is_empty() {
-                    values.push(sr.read().ok()?.raw.to_vec());
+                    values.push(sr.read().ok()?.raw().to_vec());
                 }
                 return Some(values);
             }
@@ -106,9 +113,9 @@ impl SignerInfo {
         let [only] = values.as_slice() else {
             return None;
         };
-        der::parse_single(only, tag::OCTET_STRING, "messageDigest")
+        Tlv::parse_as(only, asn1::OCTET_STRING, "messageDigest")
             .ok()
-            .map(|t| t.value.to_vec())
+            .map(|t| t.value().to_vec())
     }
 
     /// The single OID value of the contentType attribute.
@@ -117,16 +124,16 @@ impl SignerInfo {
         let [only] = values.as_slice() else {
             return None;
         };
-        der::parse_single(only, tag::OID, "contentType")
+        Tlv::parse_as(only, asn1::OBJECT_IDENTIFIER, "contentType")
             .ok()
-            .map(|t| t.value.to_vec())
+            .map(|t| t.value().to_vec())
     }
 
     /// The signingTime attribute, if present and well-formed.
     pub fn signing_time(&self) -> Option<Time> {
         let values = self.attribute(oid::SIGNING_TIME)?;
         let first = values.first()?;
-        let tlv = der::parse_single_any(first, "signingTime").ok()?;
+        let tlv = Tlv::parse(first).ok()?;
         Time::from_der(&tlv).ok()
     }
 
@@ -139,7 +146,7 @@ impl SignerInfo {
     /// (RFC 5652 §5.4), or the content itself when there are none.
     pub fn signed_bytes<'a>(&self, content: &'a [u8]) -> std::borrow::Cow<'a, [u8]> {
         match &self.signed_attrs {
-            Some(attrs) => std::borrow::Cow::Owned(der::encode(tag::SET, attrs)),
+            Some(attrs) => std::borrow::Cow::Owned(tlv::encode(asn1::SET, attrs)),
             None => std::borrow::Cow::Borrowed(content),
         }
     }
@@ -203,27 +210,28 @@ impl SignedData {
         }
         let owned;
         let data = if needs_ber(data) {
-            owned = der::ber_to_der(data)?;
+            owned = ber::ber_to_der(data)?;
             owned.as_slice()
         } else {
             data
         };
-        let mut outer = der::Reader::new(data);
-        let ci = outer.expect(tag::SEQUENCE, CTX)?;
+        let mut outer = tlv::Reader::new(data);
+        let ci = outer.expect(asn1::SEQUENCE, CTX)?;
         let mut r = ci.reader();
-        if r.expect(tag::OID, CTX)?.value != oid::SIGNED_DATA {
+        if r.expect(asn1::OBJECT_IDENTIFIER, CTX)?.value() != oid::SIGNED_DATA {
             return Err(DerError::new(CTX, "not SignedData"));
         }
-        let explicit = r.expect(tag::ctx(0), CTX)?;
-        let sd = der::parse_single(explicit.value, tag::SEQUENCE, "SignedData")?;
+        let explicit = r.expect(asn1::context(0), CTX)?;
+        let sd = Tlv::parse_as(explicit.value(), asn1::SEQUENCE, "SignedData")?;
         Self::from_tlv(&sd)
     }
 
     fn from_tlv(sd: &Tlv<'_>) -> Result<SignedData, DerError> {
         const CTX: &str = "SignedData";
         let mut r = sd.reader();
-        let version = der::small_uint(&r.expect(tag::INTEGER, CTX)?, CTX)?;
-        let algs = r.expect(tag::SET, "digestAlgorithms")?;
+        let version =
+            asn1::small_integer(&r.expect(asn1::INTEGER, CTX)?).map_err(|e| e.within(CTX))?;
+        let algs = r.expect(asn1::SET, "digestAlgorithms")?;
         let mut digest_algorithms = Vec::new();
         let mut ar = algs.reader();
         while !ar.is_empty() {
@@ -232,19 +240,22 @@ impl SignedData {
             }
             digest_algorithms.push(AlgorithmIdentifier::from_der(&ar.read()?)?);
         }
-        let eci = r.expect(tag::SEQUENCE, "encapContentInfo")?;
+        let eci = r.expect(asn1::SEQUENCE, "encapContentInfo")?;
         let mut er = eci.reader();
-        let content_type = er.expect(tag::OID, "eContentType")?.value.to_vec();
-        let content = match er.optional(tag::ctx(0))? {
+        let content_type = er
+            .expect(asn1::OBJECT_IDENTIFIER, "eContentType")?
+            .value()
+            .to_vec();
+        let content = match er.optional(asn1::context(0))? {
             Some(explicit) => {
-                let inner = der::parse_single_any(explicit.value, "eContent")?;
-                der::octet_string_value(&inner)?
+                let inner = Tlv::parse(explicit.value()).map_err(|e| e.within("eContent"))?;
+                ber::octet_string_value(&inner)?
             }
             None => return Err(DerError::new(CTX, "detached content is not supported")),
         };
         let mut certificates = Vec::new();
         let mut certificate_errors = Vec::new();
-        if let Some(certs) = r.optional(tag::ctx(0))? {
+        if let Some(certs) = r.optional(asn1::context(0))? {
             let mut cr = certs.reader();
             while !cr.is_empty() {
                 if certificates.len() + certificate_errors.len() >= MAX_CERTIFICATES {
@@ -252,7 +263,7 @@ impl SignedData {
                 }
                 let c = cr.read()?;
                 // Other certificate formats ([0]..[3]) are skipped, not fatal.
-                if c.tag != tag::SEQUENCE {
+                if c.tag() != asn1::SEQUENCE {
                     continue;
                 }
                 match Certificate::from_tlv(&c) {
@@ -262,16 +273,16 @@ impl SignedData {
             }
         }
         let mut crls = Vec::new();
-        if let Some(list) = r.optional(tag::ctx(1))? {
+        if let Some(list) = r.optional(asn1::context(1))? {
             let mut lr = list.reader();
             while !lr.is_empty() {
                 if crls.len() >= MAX_CERTIFICATES {
                     return Err(DerError::new(CTX, "too many CRLs"));
                 }
-                crls.push(lr.read()?.raw.to_vec());
+                crls.push(lr.read()?.raw().to_vec());
             }
         }
-        let signers = r.expect(tag::SET, "signerInfos")?;
+        let signers = r.expect(asn1::SET, "signerInfos")?;
         let mut signer_infos = Vec::new();
         let mut sr = signers.reader();
         while !sr.is_empty() {
@@ -279,7 +290,7 @@ impl SignedData {
                 return Err(DerError::new(CTX, "too many signers"));
             }
             signer_infos.push(SignerInfo::from_tlv(
-                &sr.expect(tag::SEQUENCE, "SignerInfo")?,
+                &sr.expect(asn1::SEQUENCE, "SignerInfo")?,
             )?);
         }
         Ok(SignedData {
@@ -332,13 +343,13 @@ impl SignedData {
 /// (cheap check: the outer headers).
 fn needs_ber(data: &[u8]) -> bool {
     // Outer SEQUENCE, or the [0] after the OID, or the SignedData SEQUENCE.
-    let mut r = der::Reader::new(data);
+    let mut r = tlv::Reader::new(data);
     match r.read() {
         Ok(ci) => {
             let mut inner = ci.reader();
             let _ = inner.read();
             match inner.read() {
-                Ok(explicit) => der::parse_single_any(explicit.value, "x")
+                Ok(explicit) => Tlv::parse(explicit.value())
                     .ok()
                     .and_then(|sd| {
                         let mut sr = sd.reader();

@@ -1,12 +1,14 @@
 //! Certificate revocation lists (RFC 5280 §5), as CSCAs publish them for their
 //! document signers.
 
+use super::DerError;
 use super::algorithm::AlgorithmIdentifier;
 use super::certificate::{Certificate, Name, offset_in, serial_to_hex, x509_reason};
-use super::der::{self, DerError, tag};
 use super::oid;
 use super::signature::{self, SigError, SignatureAlgorithm};
 use super::time::Time;
+use apdu::asn1;
+use apdu::tlv::Tlv;
 use std::ops::Range;
 use x509_parser::extensions::ParsedExtension;
 use x509_parser::prelude::FromDer;
@@ -44,21 +46,22 @@ impl Crl {
         if data.len() > MAX_CRL_LEN {
             return Err(DerError::new(CTX, "too large"));
         }
-        let outer = der::parse_single(data, tag::SEQUENCE, CTX)?;
+        let outer = Tlv::parse_as(data, asn1::SEQUENCE, CTX)?;
         // The unsigned outer elements are read strictly here (see Certificate::from_tlv).
         let mut r = outer.reader();
-        r.expect(tag::SEQUENCE, "tbsCertList")?;
+        r.expect(asn1::SEQUENCE, "tbsCertList")?;
         let signature_algorithm = AlgorithmIdentifier::from_der(&r.read()?)?;
-        let signature =
-            der::bit_string_bytes(&r.expect(tag::BIT_STRING, CTX)?, "CRL signature")?.to_vec();
-        let (rest, crl) = CertificateRevocationList::from_der(outer.raw)
+        let signature = asn1::bit_string_bytes(&r.expect(asn1::BIT_STRING, CTX)?)
+            .map_err(|e| e.within("CRL signature"))?
+            .to_vec();
+        let (rest, crl) = CertificateRevocationList::from_der(outer.raw())
             .map_err(|e| DerError::new(CTX, x509_reason(&e)))?;
         if !rest.is_empty() {
             return Err(DerError::new(CTX, "trailing bytes"));
         }
         let list = &crl.tbs_cert_list;
         let tbs_raw: &[u8] = list.as_ref();
-        let tbs_start = offset_in(outer.raw, tbs_raw).ok_or(DerError::new(CTX, "tbsCertList"))?;
+        let tbs_start = offset_in(outer.raw(), tbs_raw).ok_or(DerError::new(CTX, "tbsCertList"))?;
         let tbs_range = tbs_start..tbs_start + tbs_raw.len();
         let issuer = Name::from_x509(&list.issuer);
         let this_update = Time(list.this_update.timestamp());
@@ -81,7 +84,7 @@ impl Crl {
             }
         }
         Ok(Crl {
-            der: outer.raw.to_vec(),
+            der: outer.raw().to_vec(),
             tbs: tbs_range,
             issuer,
             this_update,

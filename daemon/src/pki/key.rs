@@ -1,10 +1,12 @@
 //! Public keys as certificates carry them (`SubjectPublicKeyInfo`): RSA, and elliptic
 //! curves given by name or by explicit parameters, with what is known of each curve.
 
+use super::DerError;
 use super::algorithm::AlgorithmIdentifier;
-use super::der::{self, DerError, Tlv, tag};
 use super::oid;
+use apdu::asn1;
 use apdu::ec::{CurveId, ExplicitParams};
+use apdu::tlv::Tlv;
 
 /// Explicit prime-field curve parameters (SEC 1 `SpecifiedECDomain`), as big-endian
 /// magnitudes (`a`, `b` and the generator as encoded).
@@ -22,26 +24,26 @@ impl ExplicitCurve {
     /// Parses `SpecifiedECDomain`.
     pub fn from_der(tlv: &Tlv<'_>) -> Result<Self, DerError> {
         const CTX: &str = "ECParameters";
-        if tlv.tag != tag::SEQUENCE {
+        if tlv.tag() != asn1::SEQUENCE {
             return Err(DerError::new(CTX, "not a SEQUENCE"));
         }
         let mut r = tlv.reader();
-        let _version = r.expect(tag::INTEGER, CTX)?;
-        let field = r.expect(tag::SEQUENCE, CTX)?;
+        let _version = r.expect(asn1::INTEGER, CTX)?;
+        let field = r.expect(asn1::SEQUENCE, CTX)?;
         let mut fr = field.reader();
-        if fr.expect(tag::OID, CTX)?.value != oid::PRIME_FIELD {
+        if fr.expect(asn1::OBJECT_IDENTIFIER, CTX)?.value() != oid::PRIME_FIELD {
             return Err(DerError::new(CTX, "not a prime field"));
         }
-        let p = der::strip_leading_zeros(fr.expect(tag::INTEGER, CTX)?.value).to_vec();
-        let curve = r.expect(tag::SEQUENCE, CTX)?;
+        let p = asn1::strip_leading_zeros(fr.expect(asn1::INTEGER, CTX)?.value()).to_vec();
+        let curve = r.expect(asn1::SEQUENCE, CTX)?;
         let mut cr = curve.reader();
-        let a = cr.expect(tag::OCTET_STRING, CTX)?.value.to_vec();
-        let b = cr.expect(tag::OCTET_STRING, CTX)?.value.to_vec();
-        let generator = r.expect(tag::OCTET_STRING, CTX)?.value.to_vec();
-        let order = der::strip_leading_zeros(r.expect(tag::INTEGER, CTX)?.value).to_vec();
+        let a = cr.expect(asn1::OCTET_STRING, CTX)?.value().to_vec();
+        let b = cr.expect(asn1::OCTET_STRING, CTX)?.value().to_vec();
+        let generator = r.expect(asn1::OCTET_STRING, CTX)?.value().to_vec();
+        let order = asn1::strip_leading_zeros(r.expect(asn1::INTEGER, CTX)?.value()).to_vec();
         let cofactor = r
-            .optional(tag::INTEGER)?
-            .map(|c| der::strip_leading_zeros(c.value).to_vec());
+            .optional(asn1::INTEGER)?
+            .map(|c| asn1::strip_leading_zeros(c.value()).to_vec());
         if p.is_empty() || order.is_empty() {
             return Err(DerError::new(CTX, "zero modulus or order"));
         }
@@ -57,20 +59,23 @@ impl ExplicitCurve {
 
     /// DER encoding (version 1, no seed).
     pub fn to_der(&self) -> Vec<u8> {
-        let field = der::sequence(&[&der::oid(oid::PRIME_FIELD), &der::uint(&self.p)]);
-        let curve = der::sequence(&[&der::octet_string(&self.a), &der::octet_string(&self.b)]);
+        let field = asn1::sequence(&[
+            &asn1::object_identifier(oid::PRIME_FIELD),
+            &asn1::integer(&self.p),
+        ]);
+        let curve = asn1::sequence(&[&asn1::octet_string(&self.a), &asn1::octet_string(&self.b)]);
         let mut parts = vec![
-            der::small_int(1),
+            asn1::small_integer_der(1),
             field,
             curve,
-            der::octet_string(&self.generator),
-            der::uint(&self.order),
+            asn1::octet_string(&self.generator),
+            asn1::integer(&self.order),
         ];
         if let Some(h) = &self.cofactor {
-            parts.push(der::uint(h));
+            parts.push(asn1::integer(h));
         }
         let refs: Vec<&[u8]> = parts.iter().map(Vec::as_slice).collect();
-        der::sequence(&refs)
+        asn1::sequence(&refs)
     }
 }
 
@@ -100,30 +105,31 @@ impl PublicKey {
     /// Parses a `SubjectPublicKeyInfo`.
     pub fn from_spki(tlv: &Tlv<'_>) -> Result<Self, DerError> {
         const CTX: &str = "SubjectPublicKeyInfo";
-        if tlv.tag != tag::SEQUENCE {
+        if tlv.tag() != asn1::SEQUENCE {
             return Err(DerError::new(CTX, "not a SEQUENCE"));
         }
         let mut r = tlv.reader();
         let alg = AlgorithmIdentifier::from_der(&r.read()?)?;
-        let bits = der::bit_string_bytes(&r.expect(tag::BIT_STRING, CTX)?, CTX)?;
+        let bits =
+            asn1::bit_string_bytes(&r.expect(asn1::BIT_STRING, CTX)?).map_err(|e| e.within(CTX))?;
         match alg.oid.as_slice() {
             oid::RSA_ENCRYPTION | oid::RSASSA_PSS => {
-                let seq = der::parse_single(bits, tag::SEQUENCE, "RSAPublicKey")?;
+                let seq = Tlv::parse_as(bits, asn1::SEQUENCE, "RSAPublicKey")?;
                 let mut kr = seq.reader();
-                let n = kr.expect(tag::INTEGER, "RSA modulus")?.value;
-                let e = kr.expect(tag::INTEGER, "RSA exponent")?.value;
+                let n = kr.expect(asn1::INTEGER, "RSA modulus")?.value();
+                let e = kr.expect(asn1::INTEGER, "RSA exponent")?.value();
                 Ok(PublicKey::Rsa {
-                    n: der::strip_leading_zeros(n).to_vec(),
-                    e: der::strip_leading_zeros(e).to_vec(),
+                    n: asn1::strip_leading_zeros(n).to_vec(),
+                    e: asn1::strip_leading_zeros(e).to_vec(),
                 })
             }
             oid::EC_PUBLIC_KEY => {
                 let params = alg.params.as_deref().unwrap_or(&[0x05, 0x00]);
-                let ptlv = der::parse_single_any(params, CTX)?;
-                let domain = match ptlv.tag {
-                    tag::OID => EcDomain::Named(ptlv.value.to_vec()),
-                    tag::SEQUENCE => EcDomain::Explicit(ExplicitCurve::from_der(&ptlv)?),
-                    tag::NULL => EcDomain::Inherited,
+                let ptlv = Tlv::parse(params).map_err(|e| e.within(CTX))?;
+                let domain = match ptlv.tag() {
+                    asn1::OBJECT_IDENTIFIER => EcDomain::Named(ptlv.value().to_vec()),
+                    asn1::SEQUENCE => EcDomain::Explicit(ExplicitCurve::from_der(&ptlv)?),
+                    asn1::NULL => EcDomain::Inherited,
                     _ => return Err(DerError::new(CTX, "unknown EC parameters")),
                 };
                 Ok(PublicKey::Ec {
@@ -141,22 +147,22 @@ impl PublicKey {
     pub fn to_spki(&self) -> Vec<u8> {
         match self {
             PublicKey::Rsa { n, e } => {
-                let key = der::sequence(&[&der::uint(n), &der::uint(e)]);
+                let key = asn1::sequence(&[&asn1::integer(n), &asn1::integer(e)]);
                 let alg = AlgorithmIdentifier::new(oid::RSA_ENCRYPTION, Some(vec![0x05, 0x00]));
-                der::sequence(&[&alg.to_der(), &der::bit_string(&key)])
+                asn1::sequence(&[&alg.to_der(), &asn1::bit_string(&key)])
             }
             PublicKey::Ec { domain, point } => {
                 let params = match domain {
-                    EcDomain::Named(o) => der::oid(o),
+                    EcDomain::Named(o) => asn1::object_identifier(o),
                     EcDomain::Explicit(c) => c.to_der(),
                     EcDomain::Inherited => vec![0x05, 0x00],
                 };
                 let alg = AlgorithmIdentifier::new(oid::EC_PUBLIC_KEY, Some(params));
-                der::sequence(&[&alg.to_der(), &der::bit_string(point)])
+                asn1::sequence(&[&alg.to_der(), &asn1::bit_string(point)])
             }
             PublicKey::Other { algorithm } => {
                 let alg = AlgorithmIdentifier::new(algorithm, None);
-                der::sequence(&[&alg.to_der(), &der::bit_string(&[])])
+                asn1::sequence(&[&alg.to_der(), &asn1::bit_string(&[])])
             }
         }
     }
@@ -164,7 +170,7 @@ impl PublicKey {
     /// Size in bits: the RSA modulus or the curve's field.
     pub fn bits(&self) -> usize {
         let bit_len = |v: &[u8]| {
-            let v = der::strip_leading_zeros(v);
+            let v = asn1::strip_leading_zeros(v);
             match v.first() {
                 Some(&top) => v.len() * 8 - top.leading_zeros() as usize,
                 None => 0,

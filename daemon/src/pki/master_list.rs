@@ -3,11 +3,13 @@
 //! signed by a master list signer whose certificate is issued by one of the listed
 //! CSCAs (its own country's).
 
+use super::DerError;
 use super::certificate::Certificate;
 use super::cms::{SignedData, SignerError};
-use super::der::{self, DerError, tag};
 use super::oid;
 use super::signature::{self, SignatureAlgorithm};
+use apdu::asn1;
+use apdu::tlv::Tlv;
 
 /// A parsed master list.
 #[derive(Debug, Clone)]
@@ -47,10 +49,11 @@ impl MasterList {
         if signed_data.content_type != oid::CSCA_MASTER_LIST {
             return Err(DerError::new(CTX, "content is not a CSCA master list"));
         }
-        let list = der::parse_single(&signed_data.content, tag::SEQUENCE, CTX)?;
+        let list = Tlv::parse_as(&signed_data.content, asn1::SEQUENCE, CTX)?;
         let mut r = list.reader();
-        let version = der::small_uint(&r.expect(tag::INTEGER, CTX)?, CTX)?;
-        let set = r.expect(tag::SET, "certList")?;
+        let version =
+            asn1::small_integer(&r.expect(asn1::INTEGER, CTX)?).map_err(|e| e.within(CTX))?;
+        let set = r.expect(asn1::SET, "certList")?;
         let mut certificates = Vec::new();
         let mut certificate_errors = Vec::new();
         let mut sr = set.reader();

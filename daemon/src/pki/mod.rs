@@ -1,4 +1,4 @@
-//! PKI primitives: DER and PEM, object identifiers, times, X.509 certificates and CRLs,
+//! PKI primitives: the BER of CMS, PEM, object identifiers, times, X.509 certificates and CRLs,
 //! signature algorithms (RSA PKCS#1 v1.5 and PSS, ECDSA on named and explicit-parameter
 //! curves), CMS SignedData and ICAO CSCA master lists.
 //!
@@ -9,10 +9,11 @@
 //! nothing panics; errors say what was wrong.
 
 pub mod algorithm;
+pub mod ber;
 pub mod certificate;
 pub mod cms;
 pub mod crl;
-pub mod der;
+mod error;
 pub mod key;
 pub mod master_list;
 pub mod oid;
@@ -22,6 +23,7 @@ pub mod time;
 
 pub use certificate::Certificate;
 pub use crl::Crl;
+pub use error::DerError;
 pub use master_list::MasterList;
 pub use time::Time;
 

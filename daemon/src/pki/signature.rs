@@ -6,11 +6,12 @@
 //! verification, named or explicit curve, goes through [`ecdsa_verify`].
 
 use super::algorithm::AlgorithmIdentifier;
-use super::der::{self, tag};
 use super::key::{EcDomain, PublicKey, explicit_params};
 use super::oid;
+use apdu::asn1;
 use apdu::ec::{Curve, CurveId, EcError};
 use apdu::hash::HashAlgorithm;
+use apdu::tlv::{self, Tag, Tlv};
 use std::fmt;
 
 /// A signature scheme with its hash.
@@ -94,11 +95,11 @@ impl SignatureAlgorithm {
             SignatureAlgorithm::RsaPss { hash, salt_len } => {
                 let h =
                     AlgorithmIdentifier::new(&hash.oid_content(), Some(vec![0x05, 0x00])).to_der();
-                let mgf = der::sequence(&[&der::oid(oid::MGF1), &h]);
-                let params = der::sequence(&[
-                    &der::encode(tag::ctx(0), &h),
-                    &der::encode(tag::ctx(1), &mgf),
-                    &der::encode(tag::ctx(2), &der::small_int(salt_len as u64)),
+                let mgf = asn1::sequence(&[&asn1::object_identifier(oid::MGF1), &h]);
+                let params = asn1::sequence(&[
+                    &tlv::encode(asn1::context(0), &h),
+                    &tlv::encode(asn1::context(1), &mgf),
+                    &tlv::encode(asn1::context(2), &asn1::small_integer_der(salt_len as u64)),
                 ]);
                 AlgorithmIdentifier::new(oid::RSASSA_PSS, Some(params))
             }
@@ -147,21 +148,26 @@ fn parse_pss_params(params: Option<&[u8]>) -> Result<SignatureAlgorithm, SigErro
     let mut hash = HashAlgorithm::Sha1;
     let mut mgf_hash = HashAlgorithm::Sha1;
     let mut salt_len = 20usize;
+    // RSASSA-PSS-params: hashAlgorithm [0], maskGenAlgorithm [1], saltLength [2],
+    // trailerField [3].
+    const HASH: Tag = asn1::context(0);
+    const MASK: Tag = asn1::context(1);
+    const SALT: Tag = asn1::context(2);
+    const TRAILER: Tag = asn1::context(3);
     if let Some(p) = params {
-        let seq = der::parse_single(p, tag::SEQUENCE, "RSASSA-PSS-params")
-            .map_err(|_| bad("malformed"))?;
+        let seq =
+            Tlv::parse_as(p, asn1::SEQUENCE, "RSASSA-PSS-params").map_err(|_| bad("malformed"))?;
         let mut r = seq.reader();
         while !r.is_empty() {
             let field = r.read().map_err(|_| bad("malformed"))?;
-            let inner =
-                der::parse_single_any(field.value, "PSS field").map_err(|_| bad("malformed"))?;
-            match field.tag {
-                0xa0 => {
+            let inner = Tlv::parse(field.value()).map_err(|_| bad("malformed"))?;
+            match field.tag() {
+                HASH => {
                     let a = AlgorithmIdentifier::from_der(&inner).map_err(|_| bad("hash"))?;
                     hash = HashAlgorithm::from_oid_content(&a.oid)
                         .ok_or_else(|| bad("unknown hash"))?;
                 }
-                0xa1 => {
+                MASK => {
                     let a = AlgorithmIdentifier::from_der(&inner).map_err(|_| bad("MGF"))?;
                     if a.oid != oid::MGF1 {
                         return Err(bad("mask generation function is not MGF1"));
@@ -170,21 +176,21 @@ fn parse_pss_params(params: Option<&[u8]>) -> Result<SignatureAlgorithm, SigErro
                         .params
                         .as_deref()
                         .ok_or_else(|| bad("MGF1 without hash"))?;
-                    let ht = der::parse_single(h, tag::SEQUENCE, "MGF1 hash")
+                    let ht = Tlv::parse_as(h, asn1::SEQUENCE, "MGF1 hash")
                         .map_err(|_| bad("MGF1 hash"))?;
                     let ha = AlgorithmIdentifier::from_der(&ht).map_err(|_| bad("MGF1 hash"))?;
                     mgf_hash = HashAlgorithm::from_oid_content(&ha.oid)
                         .ok_or_else(|| bad("unknown MGF1 hash"))?;
                 }
-                0xa2 => {
-                    let n = der::small_uint(&inner, "salt").map_err(|_| bad("salt length"))?;
+                SALT => {
+                    let n = asn1::small_integer(&inner).map_err(|_| bad("salt length"))?;
                     salt_len = usize::try_from(n)
                         .ok()
                         .filter(|&n| n <= 1024)
                         .ok_or_else(|| bad("salt length"))?;
                 }
-                0xa3 => {
-                    if der::small_uint(&inner, "trailer").ok() != Some(1) {
+                TRAILER => {
+                    if asn1::small_integer(&inner).ok() != Some(1) {
                         return Err(bad("trailer field is not 1"));
                     }
                 }
@@ -323,8 +329,8 @@ fn rsa_verify(
     signature: &[u8],
 ) -> Result<(), SigError> {
     use rsa::{BoxedUint, RsaPublicKey};
-    let n = der::strip_leading_zeros(n);
-    let e = der::strip_leading_zeros(e);
+    let n = asn1::strip_leading_zeros(n);
+    let e = asn1::strip_leading_zeros(e);
     if n.len() * 8 > MAX_RSA_BITS {
         return Err(SigError::BadKey("RSA modulus too large".into()));
     }
@@ -400,7 +406,7 @@ pub fn split_plain_signature<'a>(
 
 /// Encodes r and s as a DER ECDSA signature.
 pub fn encode_ecdsa_der(r: &[u8], s: &[u8]) -> Vec<u8> {
-    der::sequence(&[&der::uint(r), &der::uint(s)])
+    asn1::sequence(&[&asn1::integer(r), &asn1::integer(s)])
 }
 
 /// A curve borrowed from the named-curve table or built from explicit parameters.

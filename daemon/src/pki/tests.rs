@@ -2,6 +2,9 @@
 //! data set, German master list). A test fails, naming the file, when it is missing.
 
 use super::*;
+use crate::lds::EF_SOD_TAG;
+use apdu::asn1;
+use apdu::tlv::Tlv;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
@@ -44,16 +47,16 @@ fn trust_every_reference_certificate_parses_as_before() {
     let list = std::fs::read(&ml).unwrap();
     let mut ders: Vec<Vec<u8>> = Vec::new();
     let signed = cms::SignedData::from_content_info(&list).unwrap();
-    let set = der::parse_single(&signed.content, der::tag::SEQUENCE, "list").unwrap();
+    let set = Tlv::parse_as(&signed.content, asn1::SEQUENCE, "list").unwrap();
     let mut r = set.reader();
     let _version = r.read().unwrap();
-    let mut certs = r.expect(der::tag::SET, "certList").unwrap().reader();
+    let mut certs = r.expect(asn1::SET, "certList").unwrap().reader();
     while !certs.is_empty() {
-        ders.push(certs.read().unwrap().raw.to_vec());
+        ders.push(certs.read().unwrap().raw().to_vec());
     }
     ders.extend(signed.certificates.iter().map(|c| c.der.clone()));
-    let outer = der::parse_single(&sod, 0x77, "sod").unwrap();
-    let sod_signed = cms::SignedData::from_content_info(outer.value).unwrap();
+    let outer = Tlv::parse_as(&sod, EF_SOD_TAG, "sod").unwrap();
+    let sod_signed = cms::SignedData::from_content_info(outer.value()).unwrap();
     ders.extend(sod_signed.certificates.iter().map(|c| c.der.clone()));
     let pki = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../fixtures/pki"));
     let mut pems: Vec<_> = std::fs::read_dir(&pki)

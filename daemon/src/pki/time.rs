@@ -1,7 +1,9 @@
 //! Certificate times: UTCTime and GeneralizedTime to seconds since the Unix epoch and
 //! back, without a calendar crate.
 
-use super::der::{self, DerError, Tlv, tag};
+use super::DerError;
+use apdu::asn1;
+use apdu::tlv::{self, Tag, Tlv};
 use std::fmt;
 
 /// A point in time, in seconds since 1970-01-01T00:00:00Z (UTC).
@@ -49,16 +51,22 @@ impl Time {
 
     /// Parses a UTCTime or GeneralizedTime element.
     pub fn from_der(tlv: &Tlv<'_>) -> Result<Time, DerError> {
+        Time::from_tagged(tlv.tag(), tlv.value())
+    }
+
+    /// Parses the value of a UTCTime or GeneralizedTime, `tag` saying which (an
+    /// implicitly tagged time is read with the tag it stands for).
+    pub fn from_tagged(tag: Tag, value: &[u8]) -> Result<Time, DerError> {
         const CTX: &str = "time";
-        let text = std::str::from_utf8(tlv.value).map_err(|_| DerError::new(CTX, "not ASCII"))?;
-        let (year, rest) = match tlv.tag {
-            tag::UTC_TIME => {
+        let text = std::str::from_utf8(value).map_err(|_| DerError::new(CTX, "not ASCII"))?;
+        let (year, rest) = match tag {
+            asn1::UTC_TIME => {
                 let yy = digits(text, 0, 2).ok_or(DerError::new(CTX, "bad year"))?;
                 // RFC 5280: 50..99 is 19xx, 00..49 is 20xx.
                 let y = if yy >= 50 { 1900 + yy } else { 2000 + yy };
                 (y, text.get(2..).unwrap_or(""))
             }
-            tag::GENERALIZED_TIME => {
+            asn1::GENERALIZED_TIME => {
                 let y = digits(text, 0, 4).ok_or(DerError::new(CTX, "bad year"))?;
                 (y, text.get(4..).unwrap_or(""))
             }
@@ -103,10 +111,10 @@ impl Time {
         let (y, mo, d, h, mi, s) = self.to_ymd_hms();
         if (1950..2050).contains(&y) {
             let text = format!("{:02}{mo:02}{d:02}{h:02}{mi:02}{s:02}Z", y % 100);
-            der::encode(tag::UTC_TIME, text.as_bytes())
+            tlv::encode(asn1::UTC_TIME, text.as_bytes())
         } else {
             let text = format!("{y:04}{mo:02}{d:02}{h:02}{mi:02}{s:02}Z");
-            der::encode(tag::GENERALIZED_TIME, text.as_bytes())
+            tlv::encode(asn1::GENERALIZED_TIME, text.as_bytes())
         }
     }
 }
@@ -180,13 +188,13 @@ mod tests {
         let t = Time::from_ymd_hms(2024, 12, 19, 9, 9, 11).unwrap();
         assert_eq!(t.to_string(), "2024-12-19T09:09:11Z");
         let enc = t.to_der();
-        assert_eq!(enc, der::encode(tag::UTC_TIME, b"241219090911Z"));
-        let tlv = der::Reader::new(&enc).read().unwrap();
+        assert_eq!(enc, tlv::encode(asn1::UTC_TIME, b"241219090911Z"));
+        let tlv = tlv::Reader::new(&enc).read().unwrap();
         assert_eq!(Time::from_der(&tlv).unwrap(), t);
         let late = Time::from_ymd_hms(2051, 2, 28, 0, 0, 0).unwrap();
         let tlv_bytes = late.to_der();
-        let tlv = der::Reader::new(&tlv_bytes).read().unwrap();
-        assert_eq!(tlv.tag, tag::GENERALIZED_TIME);
+        let tlv = tlv::Reader::new(&tlv_bytes).read().unwrap();
+        assert_eq!(tlv.tag(), asn1::GENERALIZED_TIME);
         assert_eq!(Time::from_der(&tlv).unwrap(), late);
         assert_eq!(Time(0).to_string(), "1970-01-01T00:00:00Z");
         assert_eq!(Time(-1).to_string(), "1969-12-31T23:59:59Z");
@@ -195,23 +203,23 @@ mod tests {
     #[test]
     fn lenient_forms_and_bad_input() {
         let parse = |tag, s: &str| {
-            let e = der::encode(tag, s.as_bytes());
-            let tlv = der::Reader::new(&e).read().unwrap();
+            let e = tlv::encode(tag, s.as_bytes());
+            let tlv = tlv::Reader::new(&e).read().unwrap();
             Time::from_der(&tlv)
         };
         assert_eq!(
-            parse(tag::UTC_TIME, "7001010000Z").unwrap(),
+            parse(asn1::UTC_TIME, "7001010000Z").unwrap(),
             Time(0),
             "no seconds"
         );
         assert_eq!(
-            parse(tag::GENERALIZED_TIME, "19700101000001.5Z").unwrap(),
+            parse(asn1::GENERALIZED_TIME, "19700101000001.5Z").unwrap(),
             Time(1)
         );
-        assert_eq!(parse(tag::UTC_TIME, "700101010000+0100").unwrap(), Time(0));
-        assert!(parse(tag::UTC_TIME, "700230000000Z").is_err());
-        assert!(parse(tag::UTC_TIME, "7001010000").is_err());
-        assert!(parse(tag::UTC_TIME, "").is_err());
-        assert!(parse(tag::UTC_TIME, "ü").is_err());
+        assert_eq!(parse(asn1::UTC_TIME, "700101010000+0100").unwrap(), Time(0));
+        assert!(parse(asn1::UTC_TIME, "700230000000Z").is_err());
+        assert!(parse(asn1::UTC_TIME, "7001010000").is_err());
+        assert!(parse(asn1::UTC_TIME, "").is_err());
+        assert!(parse(asn1::UTC_TIME, "ü").is_err());
     }
 }

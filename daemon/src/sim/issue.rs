@@ -6,18 +6,20 @@
 //! Given the same [`DeterministicRng`] seed, every output is byte-for-byte reproducible.
 
 use crate::lds::sod::{LdsSecurityObject, LdsVersionInfo, Sod};
+use crate::pki::DerError;
 use crate::pki::algorithm::AlgorithmIdentifier;
 use crate::pki::certificate::{Certificate, Name};
 use crate::pki::crl::Crl;
-use crate::pki::der::{self, DerError, tag};
 use crate::pki::key::{EcDomain, ExplicitCurve, PublicKey};
 use crate::pki::oid;
 use crate::pki::pem;
 use crate::pki::signature::{self, SignatureAlgorithm};
 use crate::pki::time::Time;
+use apdu::asn1;
 use apdu::ec::CurveId;
 use apdu::hash::HashAlgorithm;
 use apdu::rng::DeterministicRng;
+use apdu::tlv::{self, Tlv};
 use std::collections::BTreeMap;
 use std::fmt;
 use zeroize::Zeroizing;
@@ -33,6 +35,12 @@ pub enum IssueError {
     BadKey(String),
     #[error(transparent)]
     Der(#[from] DerError),
+}
+
+impl From<apdu::Error> for IssueError {
+    fn from(e: apdu::Error) -> Self {
+        IssueError::Der(e.into())
+    }
 }
 
 /// A signing key.
@@ -60,7 +68,7 @@ pub fn explicit_curve(id: CurveId) -> ExplicitCurve {
     let c = id.curve();
     let field = c.field_len();
     let pad = |v: Vec<u8>| {
-        let v = der::strip_leading_zeros(&v).to_vec();
+        let v = asn1::strip_leading_zeros(&v).to_vec();
         let mut out = vec![0u8; field.saturating_sub(v.len())];
         out.extend_from_slice(&v);
         out
@@ -193,15 +201,15 @@ impl PrivateKey {
                     return Err(IssueError::BadKey("not an EC key".into()));
                 };
                 let params = match domain {
-                    EcDomain::Named(o) => der::oid(o),
+                    EcDomain::Named(o) => asn1::object_identifier(o),
                     EcDomain::Explicit(c) => c.to_der(),
                     EcDomain::Inherited => return Err(IssueError::BadKey("no curve".into())),
                 };
-                let body = Zeroizing::new(der::sequence(&[
-                    &der::small_int(1),
-                    &der::octet_string(scalar),
-                    &der::encode(tag::ctx(0), &params),
-                    &der::encode(tag::ctx(1), &der::bit_string(&point)),
+                let body = Zeroizing::new(asn1::sequence(&[
+                    &asn1::small_integer_der(1),
+                    &asn1::octet_string(scalar),
+                    &tlv::encode(asn1::context(0), &params),
+                    &tlv::encode(asn1::context(1), &asn1::bit_string(&point)),
                 ]));
                 Ok(pem::encode("EC PRIVATE KEY", &body))
             }
@@ -222,16 +230,19 @@ impl PrivateKey {
                 }
                 "PRIVATE KEY" => return PrivateKey::from_pkcs8(&bytes),
                 "EC PRIVATE KEY" => {
-                    let seq = der::parse_single(&bytes, tag::SEQUENCE, "ECPrivateKey")?;
+                    let seq = Tlv::parse_as(&bytes, asn1::SEQUENCE, "ECPrivateKey")?;
                     let mut r = seq.reader();
-                    let _version = r.expect(tag::INTEGER, "ECPrivateKey")?;
-                    let scalar =
-                        Zeroizing::new(r.expect(tag::OCTET_STRING, "ECPrivateKey")?.value.to_vec());
-                    let params = r.expect(tag::ctx(0), "ECPrivateKey parameters")?;
-                    let p = der::parse_single_any(params.value, "ECParameters")?;
-                    let domain = match p.tag {
-                        tag::OID => EcDomain::Named(p.value.to_vec()),
-                        tag::SEQUENCE => EcDomain::Explicit(ExplicitCurve::from_der(&p)?),
+                    let _version = r.expect(asn1::INTEGER, "ECPrivateKey")?;
+                    let scalar = Zeroizing::new(
+                        r.expect(asn1::OCTET_STRING, "ECPrivateKey")?
+                            .value()
+                            .to_vec(),
+                    );
+                    let params = r.expect(asn1::context(0), "ECPrivateKey parameters")?;
+                    let p = Tlv::parse(params.value()).map_err(|e| e.within("ECParameters"))?;
+                    let domain = match p.tag() {
+                        asn1::OBJECT_IDENTIFIER => EcDomain::Named(p.value().to_vec()),
+                        asn1::SEQUENCE => EcDomain::Explicit(ExplicitCurve::from_der(&p)?),
                         _ => return Err(IssueError::BadKey("unknown EC parameters".into())),
                     };
                     return Ok(PrivateKey::Ec { domain, scalar });
@@ -251,13 +262,16 @@ impl PrivateKey {
     pub fn from_pkcs8(der_bytes: &[u8]) -> Result<PrivateKey, IssueError> {
         const RSA_ENCRYPTION: &str = "1.2.840.113549.1.1.1";
         const EC_PUBLIC_KEY: &str = "1.2.840.10045.2.1";
-        let seq = der::parse_single(der_bytes, tag::SEQUENCE, "PrivateKeyInfo")?;
+        let seq = Tlv::parse_as(der_bytes, asn1::SEQUENCE, "PrivateKeyInfo")?;
         let mut r = seq.reader();
-        let _version = r.expect(tag::INTEGER, "PrivateKeyInfo version")?;
-        let algorithm = r.expect(tag::SEQUENCE, "PrivateKeyInfo algorithm")?;
+        let _version = r.expect(asn1::INTEGER, "PrivateKeyInfo version")?;
+        let algorithm = r.expect(asn1::SEQUENCE, "PrivateKeyInfo algorithm")?;
         let mut a = algorithm.reader();
-        let oid = oid::dotted(a.expect(tag::OID, "PrivateKeyInfo algorithm")?.value);
-        let key = r.expect(tag::OCTET_STRING, "PrivateKeyInfo privateKey")?;
+        let oid = oid::dotted(
+            a.expect(asn1::OBJECT_IDENTIFIER, "PrivateKeyInfo algorithm")?
+                .value(),
+        );
+        let key = r.expect(asn1::OCTET_STRING, "PrivateKeyInfo privateKey")?;
         match oid.as_str() {
             RSA_ENCRYPTION => {
                 use rsa::pkcs8::DecodePrivateKey;
@@ -267,16 +281,19 @@ impl PrivateKey {
             }
             EC_PUBLIC_KEY => {
                 let p = a.read()?;
-                let domain = match p.tag {
-                    tag::OID => EcDomain::Named(p.value.to_vec()),
-                    tag::SEQUENCE => EcDomain::Explicit(ExplicitCurve::from_der(&p)?),
+                let domain = match p.tag() {
+                    asn1::OBJECT_IDENTIFIER => EcDomain::Named(p.value().to_vec()),
+                    asn1::SEQUENCE => EcDomain::Explicit(ExplicitCurve::from_der(&p)?),
                     _ => return Err(IssueError::BadKey("unknown EC parameters".into())),
                 };
-                let inner = der::parse_single(key.value, tag::SEQUENCE, "ECPrivateKey")?;
+                let inner = Tlv::parse_as(key.value(), asn1::SEQUENCE, "ECPrivateKey")?;
                 let mut k = inner.reader();
-                let _version = k.expect(tag::INTEGER, "ECPrivateKey")?;
-                let scalar =
-                    Zeroizing::new(k.expect(tag::OCTET_STRING, "ECPrivateKey")?.value.to_vec());
+                let _version = k.expect(asn1::INTEGER, "ECPrivateKey")?;
+                let scalar = Zeroizing::new(
+                    k.expect(asn1::OCTET_STRING, "ECPrivateKey")?
+                        .value()
+                        .to_vec(),
+                );
                 Ok(PrivateKey::Ec { domain, scalar })
             }
             _ => Err(IssueError::BadKey(format!(
@@ -303,14 +320,14 @@ pub struct CertificateTemplate {
 /// bits (RFC 5280 §4.2.1.2 method 1).
 pub fn key_identifier(public_key: &PublicKey) -> Vec<u8> {
     let spki = public_key.to_spki();
-    let bits = der::parse_single(&spki, tag::SEQUENCE, "spki")
+    let bits = Tlv::parse_as(&spki, asn1::SEQUENCE, "spki")
         .ok()
         .and_then(|s| {
             let mut r = s.reader();
             r.read().ok()?;
             r.read()
                 .ok()
-                .map(|b| b.value.get(1..).unwrap_or(&[]).to_vec())
+                .map(|b| b.value().get(1..).unwrap_or(&[]).to_vec())
         })
         .unwrap_or_default();
     HashAlgorithm::Sha1.digest(&bits)
@@ -336,48 +353,51 @@ pub fn issue_certificate(
         None => (template.subject.der.clone(), ski.clone()),
     };
     let ext = |id: &[u8], critical: bool, value: &[u8]| {
-        let mut parts = vec![der::oid(id)];
+        let mut parts = vec![asn1::object_identifier(id)];
         if critical {
-            parts.push(der::encode(tag::BOOLEAN, &[0xff]));
+            parts.push(tlv::encode(asn1::BOOLEAN, &[0xff]));
         }
-        parts.push(der::octet_string(value));
+        parts.push(asn1::octet_string(value));
         let refs: Vec<&[u8]> = parts.iter().map(Vec::as_slice).collect();
-        der::sequence(&refs)
+        asn1::sequence(&refs)
     };
     let key_usage = if template.ca {
         // keyCertSign, cRLSign
-        der::encode(tag::BIT_STRING, &[0x01, 0x06])
+        tlv::encode(asn1::BIT_STRING, &[0x01, 0x06])
     } else {
         // digitalSignature
-        der::encode(tag::BIT_STRING, &[0x07, 0x80])
+        tlv::encode(asn1::BIT_STRING, &[0x07, 0x80])
     };
     let mut exts = vec![
         ext(
             oid::EXT_AUTHORITY_KEY_ID,
             false,
-            &der::sequence(&[&der::encode(tag::ctx_prim(0), &aki)]),
+            &asn1::sequence(&[&tlv::encode(asn1::context_primitive(0), &aki)]),
         ),
-        ext(oid::EXT_SUBJECT_KEY_ID, false, &der::octet_string(&ski)),
+        ext(oid::EXT_SUBJECT_KEY_ID, false, &asn1::octet_string(&ski)),
         ext(oid::EXT_KEY_USAGE, true, &key_usage),
     ];
     if template.ca {
-        let bc = der::sequence(&[&der::encode(tag::BOOLEAN, &[0xff]), &der::small_int(0)]);
+        let bc = asn1::sequence(&[
+            &tlv::encode(asn1::BOOLEAN, &[0xff]),
+            &asn1::small_integer_der(0),
+        ]);
         exts.push(ext(oid::EXT_BASIC_CONSTRAINTS, true, &bc));
     }
     let ext_refs: Vec<&[u8]> = exts.iter().map(Vec::as_slice).collect();
     let sig_alg = alg.identifier().to_der();
-    let tbs = der::sequence(&[
-        &der::encode(tag::ctx(0), &der::small_int(2)),
-        &der::uint(&template.serial),
+    let tbs = asn1::sequence(&[
+        &tlv::encode(asn1::context(0), &asn1::small_integer_der(2)),
+        &asn1::integer(&template.serial),
         &sig_alg,
         &issuer_name,
-        &der::sequence(&[&template.not_before.to_der(), &template.not_after.to_der()]),
+        &asn1::sequence(&[&template.not_before.to_der(), &template.not_after.to_der()]),
         &template.subject.der,
         &template.public_key.to_spki(),
-        &der::encode(tag::ctx(3), &der::sequence(&ext_refs)),
+        &tlv::encode(asn1::context(3), &asn1::sequence(&ext_refs)),
     ]);
     let signature = issuer_key.sign(alg, &tbs, rng)?;
-    let cert = der::sequence(&[&tbs, &sig_alg, &der::bit_string(&signature)]);
+    let cert = asn1::sequence(&[&tbs, &sig_alg, &asn1::bit_string(&signature)]);
     Ok(Certificate::from_der(&cert)?)
 }
 
@@ -393,41 +413,44 @@ pub fn issue_crl(
 ) -> Result<Crl, IssueError> {
     let entries: Vec<Vec<u8>> = revoked
         .iter()
-        .map(|(serial, at)| der::sequence(&[&der::uint(serial), &at.to_der()]))
+        .map(|(serial, at)| asn1::sequence(&[&asn1::integer(serial), &at.to_der()]))
         .collect();
     let entry_refs: Vec<&[u8]> = entries.iter().map(Vec::as_slice).collect();
     let aki = issuer
         .subject_key_id
         .clone()
         .unwrap_or_else(|| key_identifier(&issuer.public_key));
-    let aki_ext = der::sequence(&[
-        &der::oid(oid::EXT_AUTHORITY_KEY_ID),
-        &der::octet_string(&der::sequence(&[&der::encode(tag::ctx_prim(0), &aki)])),
+    let aki_ext = asn1::sequence(&[
+        &asn1::object_identifier(oid::EXT_AUTHORITY_KEY_ID),
+        &asn1::octet_string(&asn1::sequence(&[&tlv::encode(
+            asn1::context_primitive(0),
+            &aki,
+        )])),
     ]);
     // cRLNumber 2.5.29.20
-    let number_ext = der::sequence(&[
-        &der::oid(&[0x55, 0x1d, 0x14]),
-        &der::octet_string(&der::small_int(1)),
+    let number_ext = asn1::sequence(&[
+        &asn1::object_identifier(&[0x55, 0x1d, 0x14]),
+        &asn1::octet_string(&asn1::small_integer_der(1)),
     ]);
     let sig_alg = alg.identifier().to_der();
     let mut parts = vec![
-        der::small_int(1),
+        asn1::small_integer_der(1),
         sig_alg.clone(),
         issuer.subject.der.clone(),
         this_update.to_der(),
         next_update.to_der(),
     ];
     if !entries.is_empty() {
-        parts.push(der::sequence(&entry_refs));
+        parts.push(asn1::sequence(&entry_refs));
     }
-    parts.push(der::encode(
-        tag::ctx(0),
-        &der::sequence(&[&aki_ext, &number_ext]),
+    parts.push(tlv::encode(
+        asn1::context(0),
+        &asn1::sequence(&[&aki_ext, &number_ext]),
     ));
     let refs: Vec<&[u8]> = parts.iter().map(Vec::as_slice).collect();
-    let tbs = der::sequence(&refs);
+    let tbs = asn1::sequence(&refs);
     let signature = issuer_key.sign(alg, &tbs, rng)?;
-    let crl = der::sequence(&[&tbs, &sig_alg, &der::bit_string(&signature)]);
+    let crl = asn1::sequence(&[&tbs, &sig_alg, &asn1::bit_string(&signature)]);
     Ok(Crl::from_der(&crl)?)
 }
 
@@ -447,60 +470,62 @@ pub fn sign_signed_data(
     rng: &mut DeterministicRng,
 ) -> Result<Vec<u8>, IssueError> {
     let digest_alg = AlgorithmIdentifier::new(&digest.oid_content(), None).to_der();
-    let attr = |id: &[u8], value: &[u8]| der::sequence(&[&der::oid(id), &der::set_of(&[value])]);
+    let attr = |id: &[u8], value: &[u8]| {
+        asn1::sequence(&[&asn1::object_identifier(id), &asn1::set_of(&[value])])
+    };
     let mut attrs = vec![
-        attr(oid::CONTENT_TYPE, &der::oid(content_type)),
+        attr(oid::CONTENT_TYPE, &asn1::object_identifier(content_type)),
         attr(
             oid::MESSAGE_DIGEST,
-            &der::octet_string(&digest.digest(content)),
+            &asn1::octet_string(&digest.digest(content)),
         ),
     ];
     if let Some(t) = signing_time {
         attrs.push(attr(oid::SIGNING_TIME, &t.to_der()));
     }
     let attr_refs: Vec<&[u8]> = attrs.iter().map(Vec::as_slice).collect();
-    let signed_set = der::set_of(&attr_refs);
+    let signed_set = asn1::set_of(&attr_refs);
     let signature = key.sign(alg, &signed_set, rng)?;
     let signed_attrs_value = signed_set
         .get(signed_set.len() - der_value_len(&signed_set)..)
         .unwrap_or(&[])
         .to_vec();
-    let signer_info = der::sequence(&[
-        &der::small_int(1),
-        &der::sequence(&[
+    let signer_info = asn1::sequence(&[
+        &asn1::small_integer_der(1),
+        &asn1::sequence(&[
             &signer.issuer.der,
-            &der::encode(tag::INTEGER, &signer.serial),
+            &tlv::encode(asn1::INTEGER, &signer.serial),
         ]),
         &digest_alg,
-        &der::encode(tag::ctx(0), &signed_attrs_value),
+        &tlv::encode(asn1::context(0), &signed_attrs_value),
         &alg.identifier().to_der(),
-        &der::octet_string(&signature),
+        &asn1::octet_string(&signature),
     ]);
     let cert_ders: Vec<&[u8]> = certificates.iter().map(|c| c.der.as_slice()).collect();
     let mut sd_parts = vec![
-        der::small_int(3),
-        der::set_of(&[&digest_alg]),
-        der::sequence(&[
-            &der::oid(content_type),
-            &der::encode(tag::ctx(0), &der::octet_string(content)),
+        asn1::small_integer_der(3),
+        asn1::set_of(&[&digest_alg]),
+        asn1::sequence(&[
+            &asn1::object_identifier(content_type),
+            &tlv::encode(asn1::context(0), &asn1::octet_string(content)),
         ]),
     ];
     if !cert_ders.is_empty() {
-        sd_parts.push(der::encode_parts(tag::ctx(0), &cert_ders));
+        sd_parts.push(asn1::constructed(asn1::context(0), &cert_ders));
     }
-    sd_parts.push(der::set_of(&[&signer_info]));
+    sd_parts.push(asn1::set_of(&[&signer_info]));
     let refs: Vec<&[u8]> = sd_parts.iter().map(Vec::as_slice).collect();
-    let signed_data = der::sequence(&refs);
-    Ok(der::sequence(&[
-        &der::oid(oid::SIGNED_DATA),
-        &der::encode(tag::ctx(0), &signed_data),
+    let signed_data = asn1::sequence(&refs);
+    Ok(asn1::sequence(&[
+        &asn1::object_identifier(oid::SIGNED_DATA),
+        &tlv::encode(asn1::context(0), &signed_data),
     ]))
 }
 
 fn der_value_len(encoded: &[u8]) -> usize {
-    der::Reader::new(encoded)
+    tlv::Reader::new(encoded)
         .read()
-        .map(|t| t.value.len())
+        .map(|t| t.value().len())
         .unwrap_or(0)
 }
 
@@ -617,15 +642,15 @@ mod tests {
         let sig = key.sign(alg, b"m", &mut rng).unwrap();
         assert_eq!(verify(alg, &public, b"m", &sig), Ok(()));
         let (r, s) = parse_ecdsa_der(&sig).unwrap();
-        let int = |v: &[u8]| der::uint(v);
-        let seq = |body: &[u8]| der::encode(tag::SEQUENCE, body);
+        let int = |v: &[u8]| asn1::integer(v);
+        let seq = |body: &[u8]| tlv::encode(asn1::SEQUENCE, body);
         let (ri, si) = (int(r), int(s));
         let body = [ri.clone(), si.clone()].concat();
         // An INTEGER with one more leading zero than it needs.
         let padded = |v: &[u8]| {
             let mut content = vec![0u8];
             content.extend_from_slice(&int(v)[2..]);
-            der::encode(tag::INTEGER, &content)
+            tlv::encode(asn1::INTEGER, &content)
         };
         // Long-form length where the short form fits, and a length with a leading zero.
         let long_form = |t: u8, v: &[u8]| [&[t, 0x81, v.len() as u8][..], v].concat();
@@ -658,7 +683,7 @@ mod tests {
             ("r missing", seq(&si)),
             ("r negative", seq(&[vec![2, 1, 0x80], si.clone()].concat())),
             ("r empty", seq(&[vec![2, 0], si.clone()].concat())),
-            ("set instead of sequence", der::encode(tag::SET, &body)),
+            ("set instead of sequence", tlv::encode(asn1::SET, &body)),
         ];
         for (what, bad) in lenient {
             assert_eq!(

@@ -9,16 +9,17 @@ use super::*;
 use crate::pki::Time;
 use crate::pki::algorithm::AlgorithmIdentifier;
 use crate::pki::certificate::{Certificate, Name};
-use crate::pki::der::{self, tag};
 use crate::pki::oid;
 use crate::pki::signature::SignatureAlgorithm;
 use crate::sim::issue::{
     PrivateKey, SodOptions, issue_crl, issue_sod, key_identifier, sign_signed_data,
 };
 use crate::sim::test_pki::{self, Issued, TestPki};
+use apdu::asn1;
 use apdu::ec::CurveId;
 use apdu::hash::HashAlgorithm;
 use apdu::rng::DeterministicRng;
+use apdu::tlv;
 
 const ECDSA_SHA256: SignatureAlgorithm = SignatureAlgorithm::Ecdsa(HashAlgorithm::Sha256);
 
@@ -102,27 +103,31 @@ impl<'a> Template<'a> {
             ),
             None => (self.subject.der.clone(), ski.clone(), &self.key),
         };
-        let ext =
-            |id: &[u8], value: &[u8]| der::sequence(&[&der::oid(id), &der::octet_string(value)]);
+        let ext = |id: &[u8], value: &[u8]| {
+            asn1::sequence(&[&asn1::object_identifier(id), &asn1::octet_string(value)])
+        };
         let mut exts = vec![
             ext(
                 oid::EXT_AUTHORITY_KEY_ID,
-                &der::sequence(&[&der::encode(tag::ctx_prim(0), &aki)]),
+                &asn1::sequence(&[&tlv::encode(asn1::context_primitive(0), &aki)]),
             ),
-            ext(oid::EXT_SUBJECT_KEY_ID, &der::octet_string(&ski)),
+            ext(oid::EXT_SUBJECT_KEY_ID, &asn1::octet_string(&ski)),
         ];
         if let Some(bits) = self.key_usage {
-            exts.push(ext(oid::EXT_KEY_USAGE, &der::encode(tag::BIT_STRING, bits)));
+            exts.push(ext(
+                oid::EXT_KEY_USAGE,
+                &tlv::encode(asn1::BIT_STRING, bits),
+            ));
         }
         if let Some(ca) = self.ca {
             let bc = if ca {
-                let flag = der::encode(tag::BOOLEAN, &[0xff]);
+                let flag = tlv::encode(asn1::BOOLEAN, &[0xff]);
                 match self.path_len {
-                    Some(n) => der::sequence(&[&flag, &der::small_int(n.into())]),
-                    None => der::sequence(&[&flag]),
+                    Some(n) => asn1::sequence(&[&flag, &asn1::small_integer_der(n.into())]),
+                    None => asn1::sequence(&[&flag]),
                 }
             } else {
-                der::sequence(&[])
+                asn1::sequence(&[])
             };
             exts.push(ext(oid::EXT_BASIC_CONSTRAINTS, &bc));
         }
@@ -133,19 +138,19 @@ impl<'a> Template<'a> {
             .inner
             .map(|a| a.to_der())
             .unwrap_or_else(|| outer.clone());
-        let tbs = der::sequence(&[
-            &der::encode(tag::ctx(0), &der::small_int(2)),
-            &der::uint(&[self.serial]),
+        let tbs = asn1::sequence(&[
+            &tlv::encode(asn1::context(0), &asn1::small_integer_der(2)),
+            &asn1::integer(&[self.serial]),
             &inner,
             &issuer_name,
-            &der::sequence(&[&self.not_before.to_der(), &self.not_after.to_der()]),
+            &asn1::sequence(&[&self.not_before.to_der(), &self.not_after.to_der()]),
             &self.subject.der,
             &public.to_spki(),
-            &der::encode(tag::ctx(3), &der::sequence(&refs)),
+            &tlv::encode(asn1::context(3), &asn1::sequence(&refs)),
         ]);
         let mut rng = DeterministicRng::new(b"chain", "sign");
         let signature = signing_key.sign(ECDSA_SHA256, &tbs, &mut rng).unwrap();
-        let cert = der::sequence(&[&tbs, &outer, &der::bit_string(&signature)]);
+        let cert = asn1::sequence(&[&tbs, &outer, &asn1::bit_string(&signature)]);
         Issued {
             certificate: Certificate::from_der(&cert).unwrap(),
             key: self.key,
@@ -567,12 +572,12 @@ fn trust_chain_anchor_without_ca_prefers_a_compliant_twin() {
 
 /// A SecurityInfos SET (one PACEInfo-shaped element; the content is not interpreted).
 fn security_infos() -> Vec<u8> {
-    let pace = der::sequence(&[
-        &der::oid(&[0x04, 0x00, 0x7f, 0x00, 0x07, 0x02, 0x02, 0x04, 0x02, 0x02]),
-        &der::small_int(2),
-        &der::small_int(13),
+    let pace = asn1::sequence(&[
+        &asn1::object_identifier(&[0x04, 0x00, 0x7f, 0x00, 0x07, 0x02, 0x02, 0x04, 0x02, 0x02]),
+        &asn1::small_integer_der(2),
+        &asn1::small_integer_der(13),
     ]);
-    der::set_of(&[&pace])
+    asn1::set_of(&[&pace])
 }
 
 fn card_security(p: &TestPki, content_type: &[u8], content: &[u8]) -> Vec<u8> {
@@ -625,7 +630,7 @@ fn trust_card_security() {
     // an EF.SOD (0x77 wrapper).
     let malformed = [
         card_security(&p, oid::LDS_SECURITY_OBJECT, &infos),
-        card_security(&p, oid::ID_SECURITY_OBJECT, &der::sequence(&[&infos])),
+        card_security(&p, oid::ID_SECURITY_OBJECT, &asn1::sequence(&[&infos])),
         vec![0x30, 0x03, 0x02, 0x01, 0x00],
         Vec::new(),
         [cs.clone(), vec![0; passive::MAX_CARD_SECURITY_LEN]].concat(),
@@ -663,12 +668,12 @@ fn codes_of(problems: &[passive::Problem]) -> Vec<&'static str> {
 
 /// A whole `Extension` element.
 fn extension(id: &[u8], critical: bool, value: &[u8]) -> Vec<u8> {
-    let o = der::oid(id);
-    let v = der::octet_string(value);
+    let o = asn1::object_identifier(id);
+    let v = asn1::octet_string(value);
     if critical {
-        der::sequence(&[&o, &der::encode(tag::BOOLEAN, &[0xff]), &v])
+        asn1::sequence(&[&o, &tlv::encode(asn1::BOOLEAN, &[0xff]), &v])
     } else {
-        der::sequence(&[&o, &v])
+        asn1::sequence(&[&o, &v])
     }
 }
 
@@ -743,7 +748,7 @@ fn trust_chain_unknown_critical_extension_is_invalid() {
     let private = [0x2b, 0x06, 0x01, 0x04, 0x01, 0x86, 0x8d, 0x1f, 0x01];
     for critical in [true, false] {
         let mut t = Template::new(0x56, name("VN", "DS ext"), p256("ds-ext"), Some(&p.csca)).ds();
-        t.extensions = vec![extension(&private, critical, &der::small_int(1))];
+        t.extensions = vec![extension(&private, critical, &asn1::small_integer_der(1))];
         let ds = t.build();
         assert_eq!(
             ds.certificate.unknown_critical_extensions().len(),
@@ -759,9 +764,9 @@ fn trust_chain_unknown_critical_extension_is_invalid() {
     }
     // On an intermediate: name constraints are not enforced here, so a critical one
     // is not understood.
-    let nc = der::sequence(&[&der::encode(
-        tag::ctx(0),
-        &der::sequence(&[&der::encode(tag::ctx(4), &name("VN", "x").der)]),
+    let nc = asn1::sequence(&[&tlv::encode(
+        asn1::context(0),
+        &asn1::sequence(&[&tlv::encode(asn1::context(4), &name("VN", "x").der)]),
     )]);
     let (link, ds) = intermediate(&p, |mut t| {
         t.extensions = vec![extension(oid::EXT_NAME_CONSTRAINTS, true, &nc)];
@@ -885,9 +890,9 @@ fn trust_chain_signing_time_lies_within_the_private_key_usage_period() {
     let p = pki();
     let store = store_of(&[&p.csca.certificate]);
     // Valid 2024 to 2034, but the key may sign only until April 2024.
-    let pkup = der::sequence(&[
-        &der::encode(tag::ctx_prim(0), b"20240101000000Z"),
-        &der::encode(tag::ctx_prim(1), b"20240401000000Z"),
+    let pkup = asn1::sequence(&[
+        &tlv::encode(asn1::context_primitive(0), b"20240101000000Z"),
+        &tlv::encode(asn1::context_primitive(1), b"20240401000000Z"),
     ]);
     let mut t = Template::new(0x5a, name("VN", "DS pkup"), p256("ds-pkup"), Some(&p.csca));
     t.extensions = vec![extension(oid::EXT_PRIVATE_KEY_USAGE_PERIOD, false, &pkup)];
@@ -926,7 +931,7 @@ fn trust_chain_signing_time_lies_within_the_private_key_usage_period() {
     t.extensions = vec![extension(
         oid::EXT_PRIVATE_KEY_USAGE_PERIOD,
         false,
-        &der::sequence(&[]),
+        &asn1::sequence(&[]),
     )];
     let ds = t.ds().build();
     let r = verify_passive(

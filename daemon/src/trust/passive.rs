@@ -112,11 +112,12 @@ use crate::lds::sod::Sod;
 use crate::pki::certificate::{Certificate, KeyUsage};
 use crate::pki::cms::{SignedData, SignerError, SignerId};
 use crate::pki::crl::Crl;
-use crate::pki::der::{self, tag};
 use crate::pki::key::{self, EcDomain, PublicKey};
 use crate::pki::oid;
 use crate::pki::signature::{self, SignatureAlgorithm};
 use crate::pki::time::Time;
+use apdu::asn1;
+use apdu::tlv::Tlv;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
@@ -740,7 +741,7 @@ pub fn verify_card_security(
             oid::name(&sd.content_type)
         ));
     }
-    if der::parse_single(&sd.content, tag::SET, "SecurityInfos").is_err() {
+    if Tlv::parse_as(&sd.content, asn1::SET, "SecurityInfos").is_err() {
         return malformed("EF.CardSecurity's content is not a DER SET of SecurityInfos".into());
     }
     let signed = check_signed_data(&sd, SignedObject::CardSecurity, store, at, issuing_state);

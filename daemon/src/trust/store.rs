@@ -7,10 +7,11 @@
 
 use crate::pki::certificate::Certificate;
 use crate::pki::crl::Crl;
-use crate::pki::der;
 use crate::pki::master_list::{MasterList, MasterListSignature};
 use crate::pki::pem;
 use crate::pki::signature::SigError;
+use apdu::asn1;
+use apdu::tlv;
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
@@ -460,11 +461,11 @@ pub fn parse_trust_file(data: &[u8], source: &str) -> Result<TrustFile, TrustErr
     }
     // DER: a ContentInfo has an OID right after the outer header; a certificate or CRL
     // a SEQUENCE.
-    let inner_tag = der::Reader::new(data)
+    let inner_tag = tlv::Reader::new(data)
         .read()
         .ok()
         .and_then(|t| t.reader().peek_tag());
-    let looks_like_content_info = inner_tag == Some(der::tag::OID)
+    let looks_like_content_info = inner_tag == Some(asn1::OBJECT_IDENTIFIER)
         || (data.get(..2) == Some(&[0x30, 0x80]) && data.get(2) == Some(&0x06));
     if looks_like_content_info {
         return parse_master_list(data, &path);

@@ -2,8 +2,11 @@
 //! data set, German master list). A test fails, naming the file, when it is missing.
 
 use super::*;
+use crate::lds::EF_SOD_TAG;
 use crate::pki::tests::{bsi_files, shared_data};
-use crate::pki::{Certificate, Time, certificate, cms, der};
+use crate::pki::{Certificate, Time, certificate, cms};
+use apdu::asn1;
+use apdu::tlv::Tlv;
 
 /// The BSI data set's issuing state, as its MRZ writes it.
 const D: Option<&str> = Some("D");
@@ -176,14 +179,17 @@ fn trust_bsi_sod_in_indefinite_length_ber() {
         return;
     };
     let indefinite = |tag: u8, content: &[u8]| [&[tag, 0x80][..], content, &[0, 0]].concat();
-    let outer = der::parse_single(&sod, 0x77, "sod").unwrap();
-    let ci = der::parse_single(outer.value, der::tag::SEQUENCE, "ci").unwrap();
+    let outer = Tlv::parse_as(&sod, EF_SOD_TAG, "sod").unwrap();
+    let ci = Tlv::parse_as(outer.value(), asn1::SEQUENCE, "ci").unwrap();
     let mut r = ci.reader();
     let oid = r.read().unwrap();
     let explicit = r.read().unwrap();
     let ber = indefinite(
         0x77,
-        &indefinite(0x30, &[oid.raw, &indefinite(0xa0, explicit.value)].concat()),
+        &indefinite(
+            0x30,
+            &[oid.raw(), &indefinite(0xa0, explicit.value())].concat(),
+        ),
     );
     let der_result = verify_passive(&sod, &dgs, &TrustStore::new(), bsi_time(), D);
     let ber_result = verify_passive(&ber, &dgs, &TrustStore::new(), bsi_time(), D);
@@ -249,8 +255,8 @@ fn trust_reference_certificates_extensions() {
             .count()
     };
     assert_eq!((count(Some(0)), count(Some(1)), count(None)), (512, 9, 30));
-    let outer = der::parse_single(&sod, 0x77, "sod").unwrap();
-    let signed = cms::SignedData::from_content_info(outer.value).unwrap();
+    let outer = Tlv::parse_as(&sod, EF_SOD_TAG, "sod").unwrap();
+    let signed = cms::SignedData::from_content_info(outer.value()).unwrap();
     for c in certs.iter().chain(&signed.certificates) {
         assert!(
             c.unknown_critical_extensions().is_empty(),

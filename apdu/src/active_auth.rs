@@ -30,10 +30,6 @@ pub const INS_INTERNAL_AUTHENTICATE: u8 = 0x88;
 /// Length of the ICAO challenge RND.IFD.
 pub const CHALLENGE_LEN: usize = 8;
 
-const ID_RSA: &str = "1.2.840.113549.1.1.1";
-const ID_EC_PUBLIC_KEY: &str = "1.2.840.10045.2.1";
-/// ecdsa-plain-signatures (BSI TR-03111): the SHA variants are arcs 1 to 5.
-const ID_ECDSA_PLAIN: &str = "0.4.0.127.0.7.1.1.4.1";
 /// Moduli accepted, in bits: ICAO documents use 1024 to 4096.
 const RSA_BITS: core::ops::RangeInclusive<usize> = 1024..=4096;
 /// Largest SubjectPublicKeyInfo accepted.
@@ -58,8 +54,9 @@ fn hash_of_iso_id(id: u8) -> Option<HashAlgorithm> {
 }
 
 /// The hash of an ecdsa-plain-SHA* signature algorithm OID (BSI TR-03111).
-pub(crate) fn hash_of_ecdsa_plain_oid(oid: &Oid) -> Option<HashAlgorithm> {
-    match oid.arcs_after(ID_ECDSA_PLAIN)?.as_slice() {
+pub fn hash_of_ecdsa_plain_oid(oid: &Oid) -> Option<HashAlgorithm> {
+    // The SHA variants are arcs 1 to 5 (BSI TR-03111).
+    match oid.arcs_after(&asn1::ECDSA_PLAIN)?.as_slice() {
         [1] => Some(HashAlgorithm::Sha1),
         [2] => Some(HashAlgorithm::Sha224),
         [3] => Some(HashAlgorithm::Sha256),
@@ -78,7 +75,7 @@ pub fn ecdsa_plain_oid(hash: HashAlgorithm) -> Oid {
         HashAlgorithm::Sha384 => 4,
         HashAlgorithm::Sha512 => 5,
     };
-    Oid::trusted(format!("{ID_ECDSA_PLAIN}.{arc}"))
+    asn1::ECDSA_PLAIN.child(arc)
 }
 
 /// DG15's active authentication public key.
@@ -103,8 +100,8 @@ impl AaPublicKey {
             return Err(Error::Malformed("SubjectPublicKeyInfo too large"));
         }
         let (algorithm, parameters, key_bits) = split_spki(der)?;
-        match algorithm.as_str() {
-            ID_RSA => {
+        match algorithm {
+            asn1::RSA_ENCRYPTION => {
                 let key = Tlv::parse(key_bits)?;
                 if key.tag() != SEQUENCE {
                     return Err(Error::Malformed("RSAPublicKey"));
@@ -125,7 +122,7 @@ impl AaPublicKey {
                     .map(AaPublicKey::Rsa)
                     .map_err(|_| Error::Unsupported("RSA public key"))
             }
-            ID_EC_PUBLIC_KEY => {
+            asn1::EC_PUBLIC_KEY => {
                 let parameters =
                     parameters.ok_or(Error::MissingDataObject("EC domain parameters"))?;
                 let curve = ec_curve(&parameters)?;
@@ -373,17 +370,12 @@ impl ChipAa {
                     asn1::integer(&k.e().to_be_bytes()),
                 ]
                 .concat();
-                let algorithm =
-                    [Oid::trusted(ID_RSA.to_owned()).to_der(), vec![0x05, 0x00]].concat();
+                let algorithm = [asn1::RSA_ENCRYPTION.to_der(), vec![0x05, 0x00]].concat();
                 Ok(spki(&algorithm, &tlv::encode(SEQUENCE, &rsa_key)))
             }
             AaPrivate::Ec { curve, key } => {
                 let id = curve.id().ok_or(Error::Unsupported("explicit curve"))?;
-                let algorithm = [
-                    Oid::trusted(ID_EC_PUBLIC_KEY.to_owned()).to_der(),
-                    Oid::trusted(id.oid().to_owned()).to_der(),
-                ]
-                .concat();
+                let algorithm = [asn1::EC_PUBLIC_KEY.to_der(), id.oid().to_der()].concat();
                 Ok(spki(
                     &algorithm,
                     &curve.encode_point(&curve.public_key(key)),

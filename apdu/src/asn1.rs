@@ -55,60 +55,212 @@ pub const fn context_primitive(n: u8) -> Tag {
     Tag::new(0x80 | (n as u32 & 0x1F))
 }
 
-/// Longest OID accepted, in content bytes; real ones have fewer than 20.
+/// Longest OID accepted, in content octets; real ones have fewer than 20.
 const MAX_OID_LEN: usize = 64;
 
-/// An OBJECT IDENTIFIER in dotted form (`"0.4.0.127.0.7.2.2.4.2.2"`).
-#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct Oid(String);
+/// An OBJECT IDENTIFIER, held as its DER content octets, which are checked to be
+/// well formed; its `Display` is the dotted form.
+///
+/// The one OID type of the tree: constants are built at compile time from their dotted
+/// form and can be used as `match` patterns.
+///
+/// ```
+/// use apdu::asn1::Oid;
+/// const ID_PACE: Oid = Oid::new("0.4.0.127.0.7.2.2.4");
+/// let read = Oid::from_der_content(&[0x04, 0x00, 0x7F, 0x00, 0x07, 0x02, 0x02, 0x04, 0x02, 0x02])?;
+/// assert!(read.is_under(&ID_PACE));
+/// assert_eq!(read.arcs_after(&ID_PACE), Some(vec![2, 2]));
+/// assert_eq!(read.to_string(), "0.4.0.127.0.7.2.2.4.2.2");
+/// # Ok::<(), apdu::Error>(())
+/// ```
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Oid {
+    len: u8,
+    // Bytes past `len` are always zero, so the derived equality is that of the content.
+    octets: [u8; MAX_OID_LEN],
+}
 
 impl core::fmt::Debug for Oid {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        write!(f, "Oid({})", self.0)
+        write!(f, "Oid({self})")
     }
 }
 
 impl core::fmt::Display for Oid {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        f.write_str(&self.0)
+        let mut arcs = Arcs(self.content());
+        if let Some(first) = arcs.next() {
+            let top = (first / 40).min(2);
+            write!(f, "{top}.{}", first - top * 40)?;
+        }
+        for arc in arcs {
+            write!(f, ".{arc}")?;
+        }
+        Ok(())
+    }
+}
+
+/// The base-128 subidentifiers of well-formed content octets.
+struct Arcs<'a>(&'a [u8]);
+
+impl Iterator for Arcs<'_> {
+    type Item = u64;
+    fn next(&mut self) -> Option<u64> {
+        let end = self.0.iter().position(|b| b & 0x80 == 0)?;
+        let (arc, rest) = self.0.split_at(end + 1);
+        self.0 = rest;
+        Some(arc.iter().fold(0, |v, b| (v << 7) | u64::from(b & 0x7F)))
+    }
+}
+
+/// Why content octets are not an OID, or `None` when they are one.
+const fn content_fault(content: &[u8]) -> Option<Error> {
+    if content.is_empty() || content.len() > MAX_OID_LEN {
+        return Some(Error::Malformed("OBJECT IDENTIFIER length"));
+    }
+    let mut value: u64 = 0;
+    let mut fresh = true;
+    let mut i = 0;
+    while i < content.len() {
+        let byte = content[i];
+        if fresh && byte == 0x80 {
+            return Some(Error::Malformed("OBJECT IDENTIFIER arc with leading zero"));
+        }
+        fresh = false;
+        value = match value.checked_mul(128) {
+            Some(v) => v | (byte & 0x7F) as u64,
+            None => return Some(Error::Malformed("OBJECT IDENTIFIER arc too large")),
+        };
+        if byte & 0x80 == 0 {
+            value = 0;
+            fresh = true;
+        }
+        i += 1;
+    }
+    if fresh {
+        None
+    } else {
+        Some(Error::Truncated("OBJECT IDENTIFIER"))
     }
 }
 
 impl Oid {
+    /// An OID from its dotted form, for constants: it panics, at compile time in a
+    /// `const`, when `dotted` is not an OID. Use [`Oid::parse`] for text from outside.
+    pub const fn new(dotted: &str) -> Oid {
+        match Oid::from_dotted(dotted) {
+            Some(oid) => oid,
+            None => panic!("not a dotted OBJECT IDENTIFIER"),
+        }
+    }
+
+    /// An OID from its dotted form; `None` if it is not one.
+    pub fn parse(dotted: &str) -> Option<Oid> {
+        Oid::from_dotted(dotted)
+    }
+
+    const fn from_dotted(dotted: &str) -> Option<Oid> {
+        let text = dotted.as_bytes();
+        let mut oid = Oid {
+            len: 0,
+            octets: [0; MAX_OID_LEN],
+        };
+        let (mut i, mut index, mut top) = (0, 0, 0);
+        while i <= text.len() {
+            let start = i;
+            let mut arc: u64 = 0;
+            while i < text.len() && text[i] != b'.' {
+                let digit = text[i].wrapping_sub(b'0');
+                if digit > 9 {
+                    return None;
+                }
+                arc = match arc.checked_mul(10) {
+                    Some(v) => match v.checked_add(digit as u64) {
+                        Some(v) => v,
+                        None => return None,
+                    },
+                    None => return None,
+                };
+                i += 1;
+            }
+            if i == start {
+                return None;
+            }
+            if index == 0 {
+                if arc > 2 {
+                    return None;
+                }
+                top = arc;
+            } else {
+                let value = if index == 1 {
+                    if top < 2 && arc >= 40 {
+                        return None;
+                    }
+                    match arc.checked_add(top * 40) {
+                        Some(v) => v,
+                        None => return None,
+                    }
+                } else {
+                    arc
+                };
+                oid = match oid.push(value) {
+                    Some(oid) => oid,
+                    None => return None,
+                };
+            }
+            index += 1;
+            i += 1;
+        }
+        if index < 2 { None } else { Some(oid) }
+    }
+
+    /// This OID with `value` appended as one more subidentifier; `None` past the length
+    /// bound.
+    const fn push(mut self, value: u64) -> Option<Oid> {
+        let mut groups = 1;
+        while groups < 10 && value >> (7 * groups) != 0 {
+            groups += 1;
+        }
+        let len = self.len as usize;
+        if len + groups > MAX_OID_LEN {
+            return None;
+        }
+        let mut g = 0;
+        while g < groups {
+            let shift = 7 * (groups - 1 - g);
+            let more = if g + 1 < groups { 0x80 } else { 0 };
+            self.octets[len + g] = ((value >> shift) & 0x7F) as u8 | more;
+            g += 1;
+        }
+        self.len = (len + groups) as u8;
+        Some(self)
+    }
+
+    /// This OID with one more arc, for OIDs built from a known prefix.
+    ///
+    /// It panics past the length bound of 64 octets, which the prefixes of the standards
+    /// are far from.
+    pub const fn child(self, arc: u64) -> Oid {
+        match self.push(arc) {
+            Some(oid) => oid,
+            None => panic!("OBJECT IDENTIFIER too long"),
+        }
+    }
+
     /// Decodes the content octets of an OBJECT IDENTIFIER.
     pub fn from_der_content(content: &[u8]) -> Result<Oid, Error> {
-        if content.is_empty() || content.len() > MAX_OID_LEN {
-            return Err(Error::Malformed("OBJECT IDENTIFIER length"));
+        if let Some(fault) = content_fault(content) {
+            return Err(fault);
         }
-        let mut arcs: Vec<u64> = Vec::new();
-        let mut value: u64 = 0;
-        let mut fresh = true;
-        for byte in content {
-            if fresh && *byte == 0x80 {
-                return Err(Error::Malformed("OBJECT IDENTIFIER arc with leading zero"));
-            }
-            fresh = false;
-            value = value
-                .checked_mul(128)
-                .and_then(|v| v.checked_add(u64::from(byte & 0x7F)))
-                .ok_or(Error::Malformed("OBJECT IDENTIFIER arc too large"))?;
-            if byte & 0x80 == 0 {
-                if arcs.is_empty() {
-                    let first = (value / 40).min(2);
-                    arcs.push(first);
-                    arcs.push(value - first * 40);
-                } else {
-                    arcs.push(value);
-                }
-                value = 0;
-                fresh = true;
-            }
-        }
-        if !fresh {
-            return Err(Error::Truncated("OBJECT IDENTIFIER"));
-        }
-        let text: Vec<String> = arcs.iter().map(u64::to_string).collect();
-        Ok(Oid(text.join(".")))
+        let mut octets = [0; MAX_OID_LEN];
+        octets
+            .get_mut(..content.len())
+            .ok_or(Error::Malformed("OBJECT IDENTIFIER length"))?
+            .copy_from_slice(content);
+        Ok(Oid {
+            len: content.len() as u8,
+            octets,
+        })
     }
 
     /// Reads an OBJECT IDENTIFIER TLV.
@@ -119,71 +271,41 @@ impl Oid {
         Oid::from_der_content(object.value())
     }
 
-    /// An OID from its dotted form; `None` if it is not one.
-    pub fn parse(dotted: &str) -> Option<Oid> {
-        let arcs: Vec<u64> = dotted
-            .split('.')
-            .map(|a| a.parse().ok())
-            .collect::<Option<_>>()?;
-        match arcs.as_slice() {
-            [first, second, ..] if *first <= 2 && (*first == 2 || *second < 40) => {
-                Some(Oid(dotted.to_owned()))
-            }
-            _ => None,
-        }
-    }
-
-    /// An OID built by this crate from constant arcs, known to be well formed.
-    pub(crate) fn trusted(dotted: String) -> Oid {
-        debug_assert!(Oid::parse(&dotted).is_some());
-        Oid(dotted)
-    }
-
-    /// The dotted form.
-    pub fn as_str(&self) -> &str {
-        &self.0
+    /// The DER content octets.
+    pub fn content(&self) -> &[u8] {
+        self.octets.get(..usize::from(self.len)).unwrap_or_default()
     }
 
     /// Whether this OID is `prefix` followed by more arcs.
-    pub(crate) fn is_under(&self, prefix: &str) -> bool {
-        self.0
-            .strip_prefix(prefix)
-            .is_some_and(|rest| rest.starts_with('.'))
+    pub fn is_under(&self, prefix: &Oid) -> bool {
+        self.len > prefix.len && self.content().starts_with(prefix.content())
     }
 
     /// The arcs after `prefix`, if this OID is under it.
-    pub(crate) fn arcs_after(&self, prefix: &str) -> Option<Vec<u64>> {
-        let rest = self.0.strip_prefix(prefix)?.strip_prefix('.')?;
-        rest.split('.').map(|a| a.parse().ok()).collect()
-    }
-
-    /// The DER content octets.
-    pub fn to_der_content(&self) -> Vec<u8> {
-        let arcs: Vec<u64> = self.0.split('.').filter_map(|a| a.parse().ok()).collect();
-        let mut out = Vec::new();
-        let mut push = |mut v: u64| {
-            let mut groups = vec![(v & 0x7F) as u8];
-            v >>= 7;
-            while v > 0 {
-                groups.push(0x80 | (v & 0x7F) as u8);
-                v >>= 7;
-            }
-            out.extend(groups.iter().rev());
-        };
-        if let [first, second, rest @ ..] = arcs.as_slice() {
-            push(first * 40 + second);
-            for arc in rest {
-                push(*arc);
-            }
+    pub fn arcs_after(&self, prefix: &Oid) -> Option<Vec<u64>> {
+        if !self.is_under(prefix) {
+            return None;
         }
-        out
+        let rest = self.content().get(prefix.content().len()..)?;
+        Some(Arcs(rest).collect())
     }
 
     /// The full DER encoding (tag 06).
     pub fn to_der(&self) -> Vec<u8> {
-        tlv::encode(OBJECT_IDENTIFIER, &self.to_der_content())
+        tlv::encode(OBJECT_IDENTIFIER, self.content())
     }
 }
+
+/// id-ecPublicKey (RFC 5480), the key algorithm of EC keys in certificates and chips.
+pub const EC_PUBLIC_KEY: Oid = Oid::new("1.2.840.10045.2.1");
+/// rsaEncryption (RFC 8017).
+pub const RSA_ENCRYPTION: Oid = Oid::new("1.2.840.113549.1.1.1");
+/// prime-field (X9.62), the field type of explicit EC domain parameters.
+pub const PRIME_FIELD: Oid = Oid::new("1.2.840.10045.1.1");
+/// dhpublicnumber (X9.42), the key algorithm of finite-field DH keys.
+pub const DH_PUBLIC_NUMBER: Oid = Oid::new("1.2.840.10046.2.1");
+/// ecdsa-plain-signatures (BSI TR-03111): its last arc names the hash.
+pub const ECDSA_PLAIN: Oid = Oid::new("0.4.0.127.0.7.1.1.4.1");
 
 /// Reads a non-negative INTEGER that fits in a `u64`.
 pub fn small_integer(object: &Tlv<'_>) -> Result<u64, Error> {
@@ -253,11 +375,6 @@ pub fn octet_string(bytes: &[u8]) -> Vec<u8> {
     tlv::encode(OCTET_STRING, bytes)
 }
 
-/// Encodes an OBJECT IDENTIFIER from its content octets.
-pub fn object_identifier(content: &[u8]) -> Vec<u8> {
-    tlv::encode(OBJECT_IDENTIFIER, content)
-}
-
 /// Encodes a constructed object from already-encoded parts, in the order given.
 pub fn constructed(tag: Tag, parts: &[&[u8]]) -> Vec<u8> {
     tlv::encode(tag, &parts.concat())
@@ -300,9 +417,55 @@ mod tests {
                 0x06, 0x0A, 0x04, 0x00, 0x7F, 0x00, 0x07, 0x02, 0x02, 0x04, 0x02, 0x02
             ]
         );
-        assert!(pace.is_under("0.4.0.127.0.7.2.2.4"));
-        assert!(!pace.is_under("0.4.0.127.0.7.2.2.4.2.2"));
-        assert_eq!(pace.arcs_after("0.4.0.127.0.7.2.2.4"), Some(vec![2, 2]));
+        const ID_PACE: Oid = Oid::new("0.4.0.127.0.7.2.2.4");
+        assert!(pace.is_under(&ID_PACE));
+        assert!(!pace.is_under(&pace));
+        assert_eq!(pace.arcs_after(&ID_PACE), Some(vec![2, 2]));
+        assert_eq!(ID_PACE.child(2).child(2), pace);
+        assert_eq!(pace.to_string(), "0.4.0.127.0.7.2.2.4.2.2");
+    }
+
+    #[test]
+    fn oid_forms_agree_and_stay_bounded() {
+        // Every dotted form and content encoding read back as the same OID.
+        for i in 0u32..500 {
+            let bytes = crate::hash::HashAlgorithm::Sha256.digest(&i.to_be_bytes());
+            let top = u64::from(bytes[0] % 3);
+            let second = if top == 2 {
+                u64::from(bytes[1]) * 1000
+            } else {
+                u64::from(bytes[1] % 40)
+            };
+            let mut dotted = format!("{top}.{second}");
+            for b in &bytes[2..2 + usize::from(bytes[31] % 6)] {
+                dotted.push_str(&format!(".{}", u64::from(*b) << (b % 40)));
+            }
+            let oid = Oid::parse(&dotted).unwrap();
+            assert_eq!(oid.to_string(), dotted);
+            assert_eq!(Oid::from_der_content(oid.content()).unwrap(), oid);
+        }
+        assert_eq!(
+            Oid::parse("2.18446744073709551535").unwrap().to_string(),
+            "2.18446744073709551535"
+        );
+        assert!(
+            Oid::parse("2.18446744073709551536").is_none(),
+            "first subidentifier past u64"
+        );
+        assert!(
+            Oid::parse("1.2.18446744073709551616").is_none(),
+            "arc past u64"
+        );
+        assert!(Oid::parse("1.2.").is_none() && Oid::parse("1..2").is_none());
+        assert!(Oid::parse(&format!("1.2{}", ".200".repeat(31))).is_some());
+        assert!(
+            Oid::parse(&format!("1.2{}", ".200".repeat(32))).is_none(),
+            "65 octets"
+        );
+        assert!(Oid::from_der_content(&[0x01; 64]).is_ok());
+        assert!(Oid::from_der_content(&[0x01; 65]).is_err());
+        let long = Oid::from_der_content(&[0x01; 64]).unwrap();
+        assert!(std::panic::catch_unwind(|| long.child(1)).is_err());
     }
 
     #[test]
@@ -315,7 +478,7 @@ mod tests {
         assert_eq!(
             Oid::from_der_content(&[0x28, 0xD3, 0x16, 0x01, 0x00, 0x08])
                 .unwrap()
-                .as_str(),
+                .to_string(),
             "1.0.10646.1.0.8"
         );
         for not_an_oid in ["1", "1.x", "3.1", "1.40", ""] {
@@ -339,7 +502,7 @@ mod tests {
         assert!(strip_leading_zeros(&[0, 0]).is_empty());
         assert_eq!(integer(&[0, 0, 0x80]), [0x02, 0x02, 0x00, 0x80]);
         assert_eq!(octet_string(b"ab"), [0x04, 0x02, b'a', b'b']);
-        assert_eq!(object_identifier(&[0x2B]), [0x06, 0x01, 0x2B]);
+        assert_eq!(Oid::new("1.3").to_der(), [0x06, 0x01, 0x2B]);
         let (b, a) = (small_integer_der(2), small_integer_der(1));
         assert_eq!(sequence(&[&b, &a]), [0x30, 0x06, 2, 1, 2, 2, 1, 1]);
         assert_eq!(set_of(&[&b, &a]), [0x31, 0x06, 2, 1, 1, 2, 1, 2]);

@@ -28,16 +28,10 @@ use crate::security_infos::{
 use crate::tlv::{self, Tag, Tlv};
 use crate::{Card, Command, Error, SecureChannel, StatusWord};
 
-/// id-ecPublicKey (X9.62).
-const ID_EC_PUBLIC_KEY: &str = "1.2.840.10045.2.1";
 /// id-PK-ECDH (BSI TR-03110).
-const ID_PK_ECDH: &str = "0.4.0.127.0.7.2.2.1.2";
-/// dhpublicnumber (X9.42).
-const ID_DH_PUBLIC_NUMBER: &str = "1.2.840.10046.2.1";
+const ID_PK_ECDH: Oid = Oid::new("0.4.0.127.0.7.2.2.1.2");
 /// id-PK-DH (BSI TR-03110).
-const ID_PK_DH: &str = "0.4.0.127.0.7.2.2.1.1";
-/// prime-field (X9.62).
-const ID_PRIME_FIELD: &str = "1.2.840.10045.1.1";
+const ID_PK_DH: Oid = Oid::new("0.4.0.127.0.7.2.2.1.1");
 
 /// INS of MANAGE SECURITY ENVIRONMENT.
 pub const INS_MSE: u8 = 0x22;
@@ -87,8 +81,8 @@ impl ChipPublicKey {
             return Err(Error::Malformed("SubjectPublicKeyInfo too large"));
         }
         let (algorithm, parameters, key_bits) = split_spki(der)?;
-        match algorithm.as_str() {
-            ID_EC_PUBLIC_KEY | ID_PK_ECDH => {
+        match algorithm {
+            asn1::EC_PUBLIC_KEY | ID_PK_ECDH => {
                 let parameters =
                     parameters.ok_or(Error::MissingDataObject("EC domain parameters"))?;
                 let curve = ec_curve(&parameters)?;
@@ -104,7 +98,7 @@ impl ChipPublicKey {
                     public: curve.encode_point(&point),
                 })
             }
-            ID_DH_PUBLIC_NUMBER | ID_PK_DH => {
+            asn1::DH_PUBLIC_NUMBER | ID_PK_DH => {
                 let parameters =
                     parameters.ok_or(Error::MissingDataObject("DH domain parameters"))?;
                 let group = dh_group(&parameters)?;
@@ -135,16 +129,14 @@ impl ChipPublicKey {
                 if *generator != curve.generator() {
                     return Err(Error::Unsupported("a key on a mapped generator"));
                 }
-                let oid = Oid::parse(id.oid()).ok_or(Error::Malformed("curve OID"))?;
-                let ec = Oid::parse(ID_EC_PUBLIC_KEY).ok_or(Error::Malformed("OID"))?;
-                let algorithm = [ec.to_der(), oid.to_der()].concat();
+                let algorithm = [asn1::EC_PUBLIC_KEY.to_der(), id.oid().to_der()].concat();
                 (algorithm, self.public.clone())
             }
             Group::Dh(g) => {
                 let q = g
                     .q()
                     .ok_or(Error::Unsupported("DH group without subgroup order"))?;
-                let dh = Oid::parse(ID_DH_PUBLIC_NUMBER).ok_or(Error::Malformed("OID"))?;
+                let dh = asn1::DH_PUBLIC_NUMBER;
                 let params = [
                     asn1::integer(&g.p()),
                     asn1::integer(&g.g()),
@@ -196,7 +188,7 @@ pub(crate) fn split_spki(der: &[u8]) -> Result<(Oid, Option<Tlv<'_>>, &[u8]), Er
 pub(crate) fn ec_curve(parameters: &Tlv<'_>) -> Result<Curve, Error> {
     if parameters.tag() == OBJECT_IDENTIFIER {
         let oid = Oid::from_tlv(parameters)?;
-        return CurveId::from_oid(oid.as_str())
+        return CurveId::from_oid(&oid)
             .map(|id| id.curve().clone())
             .ok_or(Error::Unsupported("named curve"));
     }
@@ -219,7 +211,7 @@ pub(crate) fn ec_curve(parameters: &Tlv<'_>) -> Result<Curve, Error> {
     }
     let mut field_parts = field.children();
     let field_type = field_parts.next().ok_or(Error::Truncated("fieldID"))??;
-    if Oid::from_tlv(&field_type)?.as_str() != ID_PRIME_FIELD {
+    if Oid::from_tlv(&field_type)? != asn1::PRIME_FIELD {
         return Err(Error::Unsupported("EC field other than a prime field"));
     }
     let p = field_parts
@@ -457,7 +449,7 @@ pub fn authenticate_with_ephemeral<C: Card>(
         expect_success(channel.exchange(&command)?.sw)?;
         session_keys(suite, &shared, &[])
     } else {
-        let mut data = tlv::encode(Tag::new(0x80), &plan.protocol.oid().to_der_content());
+        let mut data = tlv::encode(Tag::new(0x80), plan.protocol.oid().content());
         data.extend(key_ref.iter().flatten());
         let command = Command::new(0x00, INS_MSE, P1_SET_COMPUTE, P2_AT).with_data(data);
         expect_success(channel.exchange(&command)?.sw)?;
@@ -689,7 +681,7 @@ impl ChipCa {
     pub fn mse_set_at(&mut self, data: &[u8]) -> Result<(), StatusWord> {
         self.at_selected = false;
         let (oid, key_ref) = parse_template(data, 0x80)?;
-        if oid != self.info.protocol.oid().to_der_content().as_slice() {
+        if oid != self.info.protocol.oid().content() {
             return Err(StatusWord::ReferencedDataNotFound);
         }
         self.check_key_ref(key_ref)?;

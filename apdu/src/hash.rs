@@ -3,6 +3,8 @@
 
 use digest::Digest;
 
+use crate::asn1::Oid;
+
 /// SHA-1 or a SHA-2 function.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum HashAlgorithm {
@@ -18,10 +20,10 @@ pub enum HashAlgorithm {
     Sha512,
 }
 
-/// DER content octets of id-sha1 (1.3.14.3.2.26).
-const ID_SHA1: &[u8] = &[0x2B, 0x0E, 0x03, 0x02, 0x1A];
-/// DER content octets of id-sha224..512 without the last arc (2.16.840.1.101.3.4.2).
-const NIST_HASH_ARC: &[u8] = &[0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02];
+/// id-sha1.
+const ID_SHA1: Oid = Oid::new("1.3.14.3.2.26");
+/// The arc of id-sha224..512, whose last arc names the hash.
+const NIST_HASH_ARC: Oid = Oid::new("2.16.840.1.101.3.4.2");
 
 impl HashAlgorithm {
     /// Every hash, shortest output first.
@@ -83,21 +85,21 @@ impl HashAlgorithm {
         }
     }
 
-    /// The DER content octets of the hash's algorithm OID (id-sha1, id-sha256, …).
-    pub fn oid_content(self) -> Vec<u8> {
+    /// The hash's algorithm OID (id-sha1, id-sha256, …).
+    pub const fn oid(self) -> Oid {
         let last = match self {
-            HashAlgorithm::Sha1 => return ID_SHA1.to_vec(),
+            HashAlgorithm::Sha1 => return ID_SHA1,
             HashAlgorithm::Sha256 => 1,
             HashAlgorithm::Sha384 => 2,
             HashAlgorithm::Sha512 => 3,
             HashAlgorithm::Sha224 => 4,
         };
-        [NIST_HASH_ARC, &[last]].concat()
+        NIST_HASH_ARC.child(last)
     }
 
-    /// The hash whose algorithm OID has these DER content octets.
-    pub fn from_oid_content(content: &[u8]) -> Option<HashAlgorithm> {
-        Self::ALL.into_iter().find(|h| h.oid_content() == content)
+    /// The hash with this algorithm OID.
+    pub fn from_oid(oid: &Oid) -> Option<HashAlgorithm> {
+        Self::ALL.into_iter().find(|h| h.oid() == *oid)
     }
 }
 
@@ -109,20 +111,26 @@ mod tests {
     fn oids_and_lengths_are_the_standard_ones() {
         // id-sha256 is 2.16.840.1.101.3.4.2.1 (RFC 5754), id-sha224 ...2.4.
         assert_eq!(
-            HashAlgorithm::Sha256.oid_content(),
+            HashAlgorithm::Sha256.oid().content(),
             [0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x01]
         );
         assert_eq!(
-            HashAlgorithm::from_oid_content(&[
-                0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x04
-            ]),
+            HashAlgorithm::from_oid(
+                &Oid::from_der_content(&[0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x04])
+                    .unwrap()
+            ),
             Some(HashAlgorithm::Sha224)
         );
         assert_eq!(
-            HashAlgorithm::from_oid_content(&[0x2B, 0x0E, 0x03, 0x02, 0x1A]),
+            HashAlgorithm::from_oid(
+                &Oid::from_der_content(&[0x2B, 0x0E, 0x03, 0x02, 0x1A]).unwrap()
+            ),
             Some(HashAlgorithm::Sha1)
         );
-        assert_eq!(HashAlgorithm::from_oid_content(&[0x2B]), None);
+        assert_eq!(
+            HashAlgorithm::from_oid(&Oid::from_der_content(&[0x2B]).unwrap()),
+            None
+        );
         for h in HashAlgorithm::ALL {
             assert_eq!(h.digest(b"").len(), h.output_len());
             assert_eq!(h.digest_parts(&[b"a", b"bc"]), h.digest(b"abc"));

@@ -164,11 +164,7 @@ pub fn group_of(info: &PaceInfo) -> Result<Group, Error> {
 /// PACEInfo gives one; never Le.
 pub fn mse_set_at(info: &PaceInfo, password: &Password, send_parameter_id: bool) -> Command {
     let mut data = Vec::new();
-    tlv::encode_into(
-        Tag::new(0x80),
-        &info.protocol.oid().to_der_content(),
-        &mut data,
-    );
+    tlv::encode_into(Tag::new(0x80), info.protocol.oid().content(), &mut data);
     tlv::encode_into(Tag::new(0x83), &[password.reference()], &mut data);
     if let (true, Some(id)) = (send_parameter_id, info.parameter_id) {
         let bytes = id.to_be_bytes();

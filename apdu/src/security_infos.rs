@@ -9,12 +9,12 @@ use crate::asn1::{self, Oid, SEQUENCE, SET};
 use crate::crypto::CipherSuite;
 use crate::tlv::{Tlv, TlvIter};
 
-const ID_PK: &str = "0.4.0.127.0.7.2.2.1";
-const ID_TA: &str = "0.4.0.127.0.7.2.2.2";
-const ID_CA: &str = "0.4.0.127.0.7.2.2.3";
-const ID_PACE: &str = "0.4.0.127.0.7.2.2.4";
+const ID_PK: Oid = Oid::new("0.4.0.127.0.7.2.2.1");
+const ID_TA: Oid = Oid::new("0.4.0.127.0.7.2.2.2");
+const ID_CA: Oid = Oid::new("0.4.0.127.0.7.2.2.3");
+const ID_PACE: Oid = Oid::new("0.4.0.127.0.7.2.2.4");
 /// ICAO id-AA: ActiveAuthenticationInfo.
-pub const ID_AA: &str = "2.23.136.1.1.5";
+pub const ID_AA: Oid = Oid::new("2.23.136.1.1.5");
 /// Most SecurityInfo entries accepted in one SET.
 const MAX_INFOS: usize = 64;
 
@@ -53,7 +53,7 @@ impl PaceProtocol {
     /// Decodes an id-PACE OID; `None` for anything else (including the cipher-less OIDs
     /// of PACEDomainParameterInfo).
     pub fn from_oid(oid: &Oid) -> Option<PaceProtocol> {
-        let arcs = oid.arcs_after(ID_PACE)?;
+        let arcs = oid.arcs_after(&ID_PACE)?;
         let [kind, cipher] = arcs.as_slice() else {
             return None;
         };
@@ -86,7 +86,7 @@ impl PaceProtocol {
             (KeyAgreement::Ecdh, Mapping::Integrated) => 4,
             (_, Mapping::ChipAuthentication) => 6,
         };
-        Oid::trusted(format!("{ID_PACE}.{kind}.{}", suite_arc(self.suite)))
+        ID_PACE.child(kind).child(suite_arc(self.suite))
     }
 
     /// The standard name: `PACE-ECDH-GM-AES-128`.
@@ -156,7 +156,7 @@ pub struct CaProtocol {
 impl CaProtocol {
     /// Decodes an id-CA OID.
     pub fn from_oid(oid: &Oid) -> Option<CaProtocol> {
-        let arcs = oid.arcs_after(ID_CA)?;
+        let arcs = oid.arcs_after(&ID_CA)?;
         let [kind, cipher] = arcs.as_slice() else {
             return None;
         };
@@ -177,7 +177,7 @@ impl CaProtocol {
             KeyAgreement::Dh => 1,
             KeyAgreement::Ecdh => 2,
         };
-        Oid::trusted(format!("{ID_CA}.{kind}.{}", suite_arc(self.suite)))
+        ID_CA.child(kind).child(suite_arc(self.suite))
     }
 
     /// The standard name: `CA-ECDH-AES-128`.
@@ -338,7 +338,7 @@ impl SecurityInfos {
                 true
             }
             SecurityInfo::Unknown { protocol, .. } => {
-                protocol.is_under(ID_CA) || protocol.is_under(ID_PK)
+                protocol.is_under(&ID_CA) || protocol.is_under(&ID_PK)
             }
             _ => false,
         })
@@ -399,10 +399,10 @@ impl SecurityInfo {
             .ok_or(Error::MissingDataObject("SecurityInfo requiredData"))??;
         let optional = fields.next().transpose()?;
         let unknown = || SecurityInfo::Unknown {
-            protocol: protocol.clone(),
+            protocol,
             raw: entry.raw().to_vec(),
         };
-        if protocol.is_under(ID_PACE) {
+        if protocol.is_under(&ID_PACE) {
             if let Some(pace) = PaceProtocol::from_oid(&protocol) {
                 return Ok(SecurityInfo::Pace(PaceInfo {
                     protocol: pace,
@@ -410,7 +410,7 @@ impl SecurityInfo {
                     parameter_id: optional_integer(optional)?,
                 }));
             }
-            if protocol.arcs_after(ID_PACE).is_some_and(|a| a.len() == 1) {
+            if protocol.arcs_after(&ID_PACE).is_some_and(|a| a.len() == 1) {
                 return Ok(SecurityInfo::PaceDomainParameters(
                     PaceDomainParameterInfo {
                         protocol,
@@ -421,7 +421,7 @@ impl SecurityInfo {
             }
             return Ok(unknown());
         }
-        if protocol.is_under(ID_CA) {
+        if protocol.is_under(&ID_CA) {
             return Ok(match CaProtocol::from_oid(&protocol) {
                 Some(ca) => SecurityInfo::ChipAuthentication(ChipAuthenticationInfo {
                     protocol: ca,
@@ -431,7 +431,7 @@ impl SecurityInfo {
                 None => unknown(),
             });
         }
-        if let Some(arcs) = protocol.arcs_after(ID_PK) {
+        if let Some(arcs) = protocol.arcs_after(&ID_PK) {
             let agreement = match arcs.as_slice() {
                 [1] => KeyAgreement::Dh,
                 [2] => KeyAgreement::Ecdh,
@@ -448,12 +448,12 @@ impl SecurityInfo {
                 },
             ));
         }
-        if protocol.as_str() == ID_TA || protocol.is_under(ID_TA) {
+        if protocol == ID_TA || protocol.is_under(&ID_TA) {
             return Ok(SecurityInfo::TerminalAuthentication {
                 version: asn1::small_integer(&required)?,
             });
         }
-        if protocol.as_str() == ID_AA {
+        if protocol == ID_AA {
             let algorithm = optional.ok_or(Error::MissingDataObject(
                 "ActiveAuthenticationInfo signatureAlgorithm",
             ))?;
@@ -498,19 +498,19 @@ impl SecurityInfo {
                     KeyAgreement::Dh => 1,
                     KeyAgreement::Ecdh => 2,
                 };
-                content.extend(Oid::trusted(format!("{ID_PK}.{arc}")).to_der());
+                content.extend(ID_PK.child(arc).to_der());
                 content.extend_from_slice(&k.public_key);
                 if let Some(id) = k.key_id {
                     push_int(&mut content, id);
                 }
             }
             SecurityInfo::ActiveAuthentication(a) => {
-                content.extend(Oid::trusted(ID_AA.to_owned()).to_der());
+                content.extend(ID_AA.to_der());
                 push_int(&mut content, a.version);
                 content.extend(a.signature_algorithm.to_der());
             }
             SecurityInfo::TerminalAuthentication { version } => {
-                content.extend(Oid::trusted(ID_TA.to_owned()).to_der());
+                content.extend(ID_TA.to_der());
                 push_int(&mut content, *version);
             }
             SecurityInfo::Unknown { raw, .. } => return raw.clone(),

@@ -195,7 +195,7 @@ fn end_to_end_with_vector(v: &serde_json::Value, group: Group, agreement: KeyAgr
     )
     .unwrap();
     let plan = plan_for(&ca);
-    assert_eq!(plan.protocol.oid().as_str(), v["oid"].as_str().unwrap());
+    assert_eq!(plan.protocol.oid().to_string(), v["oid"].as_str().unwrap());
     let chip = CaChip {
         session: session(CipherSuite::Aes128),
         ca,
@@ -293,14 +293,14 @@ fn chip_refuses_wrong_protocol_key_and_order() {
         ca.general_authenticate(&ga, &mut rng).unwrap_err(),
         StatusWord::ConditionsNotSatisfied
     );
-    let oid = ca.info().protocol.oid().to_der_content();
-    let mut at = apdu::tlv::encode(Tag::new(0x80), &oid);
+    let oid = ca.info().protocol.oid();
+    let mut at = apdu::tlv::encode(Tag::new(0x80), oid.content());
     at.extend([0x84, 0x01, 0x08]);
     assert_eq!(
         ca.mse_set_at(&at).unwrap_err(),
         StatusWord::ReferencedDataNotFound
     );
-    let mut at = apdu::tlv::encode(Tag::new(0x80), &oid);
+    let mut at = apdu::tlv::encode(Tag::new(0x80), oid.content());
     at.extend([0x84, 0x01, 0x07]);
     ca.mse_set_at(&at).unwrap();
     let bad_point = apdu::tlv::encode(

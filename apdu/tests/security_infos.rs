@@ -37,7 +37,7 @@ fn pace_infos_of_the_worked_examples() {
         assert_eq!(pace[0].version, 2);
         assert_eq!(pace[0].parameter_id, Some(id));
         assert_eq!(
-            pace[0].protocol.oid().as_str(),
+            pace[0].protocol.oid().to_string(),
             v[group]["oid"].as_str().unwrap()
         );
         assert_eq!(infos.to_der(), set, "{group} re-encodes byte for byte");

@@ -3,6 +3,7 @@
 use std::sync::OnceLock;
 
 use super::{Curve, ExplicitParams, strip_leading_zeros};
+use crate::asn1::Oid;
 
 /// The elliptic curves of ICAO 9303-11's standardized domain parameters.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -90,26 +91,26 @@ impl CurveId {
         }
     }
 
-    /// Dotted named-curve OID.
-    pub fn oid(self) -> &'static str {
+    /// The named-curve OID.
+    pub const fn oid(self) -> Oid {
         match self {
-            CurveId::P192 => "1.2.840.10045.3.1.1",
-            CurveId::P224 => "1.3.132.0.33",
-            CurveId::P256 => "1.2.840.10045.3.1.7",
-            CurveId::P384 => "1.3.132.0.34",
-            CurveId::P521 => "1.3.132.0.35",
-            CurveId::BrainpoolP192r1 => "1.3.36.3.3.2.8.1.1.3",
-            CurveId::BrainpoolP224r1 => "1.3.36.3.3.2.8.1.1.5",
-            CurveId::BrainpoolP256r1 => "1.3.36.3.3.2.8.1.1.7",
-            CurveId::BrainpoolP320r1 => "1.3.36.3.3.2.8.1.1.9",
-            CurveId::BrainpoolP384r1 => "1.3.36.3.3.2.8.1.1.11",
-            CurveId::BrainpoolP512r1 => "1.3.36.3.3.2.8.1.1.13",
+            CurveId::P192 => Oid::new("1.2.840.10045.3.1.1"),
+            CurveId::P224 => Oid::new("1.3.132.0.33"),
+            CurveId::P256 => Oid::new("1.2.840.10045.3.1.7"),
+            CurveId::P384 => Oid::new("1.3.132.0.34"),
+            CurveId::P521 => Oid::new("1.3.132.0.35"),
+            CurveId::BrainpoolP192r1 => Oid::new("1.3.36.3.3.2.8.1.1.3"),
+            CurveId::BrainpoolP224r1 => Oid::new("1.3.36.3.3.2.8.1.1.5"),
+            CurveId::BrainpoolP256r1 => Oid::new("1.3.36.3.3.2.8.1.1.7"),
+            CurveId::BrainpoolP320r1 => Oid::new("1.3.36.3.3.2.8.1.1.9"),
+            CurveId::BrainpoolP384r1 => Oid::new("1.3.36.3.3.2.8.1.1.11"),
+            CurveId::BrainpoolP512r1 => Oid::new("1.3.36.3.3.2.8.1.1.13"),
         }
     }
 
-    /// The curve with this dotted named-curve OID.
-    pub fn from_oid(oid: &str) -> Option<CurveId> {
-        CurveId::ALL.into_iter().find(|c| c.oid() == oid)
+    /// The curve with this named-curve OID.
+    pub fn from_oid(oid: &Oid) -> Option<CurveId> {
+        CurveId::ALL.into_iter().find(|c| c.oid() == *oid)
     }
 
     /// ICAO 9303-11 standardized domain parameter ID (table "Standardized Domain Parameters").

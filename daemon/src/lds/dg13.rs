@@ -36,7 +36,7 @@ use super::text;
 use super::{DataGroup, Error, Redacted, outer};
 
 /// OID of the character set DG13 declares: ISO/IEC 10646 in UTF-8.
-pub const UTF8_CHARSET_OID: &str = "1.0.10646.1.0.8";
+pub const UTF8_CHARSET: Oid = Oid::new("1.0.10646.1.0.8");
 
 /// More elements than any field has: a SEQUENCE with more is not a field.
 const MAX_FIELD_ELEMENTS: usize = 16;
@@ -567,13 +567,7 @@ impl VnIdentity {
         }
         let mut body = Vec::new();
         tlv::encode_into(INTEGER, &[1], &mut body);
-        tlv::encode_into(
-            OID,
-            &Oid::parse(UTF8_CHARSET_OID)
-                .ok_or(Error::Encode("the charset OID"))?
-                .to_der_content(),
-            &mut body,
-        );
+        body.extend(UTF8_CHARSET.to_der());
         tlv::encode_into(SET, &set, &mut body);
         let sequence = tlv::encode(SEQUENCE, &body);
         Ok(tlv::encode(DataGroup::DG13.tag(), &sequence))
@@ -633,7 +627,7 @@ mod tests {
         let identity = sample();
         let bytes = identity.to_dg13().unwrap();
         let dg13 = Dg13::parse(&bytes).unwrap();
-        assert_eq!(dg13.charset.as_deref(), Some(UTF8_CHARSET_OID));
+        assert_eq!(dg13.charset, Some(UTF8_CHARSET.to_string()));
         assert_eq!(dg13.identity, identity);
         // The layout of real cards: 6D { 30 { 02 01 01, 06 06 28 D3 16 01 00 08, 31 ...
         let outer = Tlv::parse(&bytes).unwrap();

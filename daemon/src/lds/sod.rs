@@ -92,7 +92,7 @@ impl LdsSecurityObject {
 
     /// The hash algorithm, if supported.
     pub fn hash(&self) -> Option<HashAlgorithm> {
-        HashAlgorithm::from_oid_content(&self.hash_algorithm.oid)
+        HashAlgorithm::from_oid(&self.hash_algorithm.oid)
     }
 
     /// Builds a security object over the given data groups (number → file bytes);
@@ -104,7 +104,7 @@ impl LdsSecurityObject {
     ) -> Self {
         LdsSecurityObject {
             version: u8::from(version_info.is_some()),
-            hash_algorithm: AlgorithmIdentifier::new(&hash.oid_content(), None),
+            hash_algorithm: AlgorithmIdentifier::new(hash.oid(), None),
             hashes: data_groups
                 .iter()
                 .map(|(n, bytes)| (*n, hash.digest(bytes)))

@@ -2,15 +2,15 @@
 //! byte for byte, for keys, signatures and digests alike.
 
 use super::DerError;
-use super::oid;
+use super::oid::{self, Oid};
 use apdu::asn1;
 use apdu::tlv::{self, Tlv};
 
-/// An algorithm identifier: OID content octets and the raw parameters element.
+/// An algorithm identifier: its OID and the raw parameters element.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AlgorithmIdentifier {
-    /// OID content octets.
-    pub oid: Vec<u8>,
+    /// The algorithm.
+    pub oid: Oid,
     /// The whole parameters element (tag, length, value), if present.
     pub params: Option<Vec<u8>>,
 }
@@ -23,7 +23,7 @@ impl AlgorithmIdentifier {
             return Err(DerError::new(CTX, "not a SEQUENCE"));
         }
         let mut r = tlv.reader();
-        let oid = r.expect(asn1::OBJECT_IDENTIFIER, CTX)?.value().to_vec();
+        let oid = Oid::from_tlv(&r.expect(asn1::OBJECT_IDENTIFIER, CTX)?)?;
         let params = if r.is_empty() {
             None
         } else {
@@ -34,19 +34,18 @@ impl AlgorithmIdentifier {
     }
 
     /// x509-parser's reading, with the parameters element as encoded.
-    pub(super) fn from_x509(alg: &x509_parser::x509::AlgorithmIdentifier<'_>) -> Self {
-        AlgorithmIdentifier {
-            oid: alg.algorithm.as_bytes().to_vec(),
+    pub(super) fn from_x509(
+        alg: &x509_parser::x509::AlgorithmIdentifier<'_>,
+    ) -> Result<Self, DerError> {
+        Ok(AlgorithmIdentifier {
+            oid: Oid::from_der_content(alg.algorithm.as_bytes())?,
             params: alg.parameters.as_ref().map(any_der),
-        }
+        })
     }
 
     /// An identifier without parameters.
-    pub fn new(oid: &[u8], params: Option<Vec<u8>>) -> Self {
-        AlgorithmIdentifier {
-            oid: oid.to_vec(),
-            params,
-        }
+    pub fn new(oid: Oid, params: Option<Vec<u8>>) -> Self {
+        AlgorithmIdentifier { oid, params }
     }
 
     /// The parameters, unless absent or NULL.
@@ -59,7 +58,7 @@ impl AlgorithmIdentifier {
 
     /// DER encoding.
     pub fn to_der(&self) -> Vec<u8> {
-        let o = asn1::object_identifier(&self.oid);
+        let o = self.oid.to_der();
         match &self.params {
             Some(p) => asn1::sequence(&[&o, p]),
             None => asn1::sequence(&[&o]),

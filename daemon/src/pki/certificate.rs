@@ -14,7 +14,7 @@
 use super::DerError;
 use super::algorithm::{AlgorithmIdentifier, identifier_octet};
 use super::key::PublicKey;
-use super::oid;
+use super::oid::{self, Oid};
 use super::time::Time;
 use apdu::asn1;
 use apdu::tlv::{self, Tag, Tlv};
@@ -29,8 +29,8 @@ pub const MAX_CERTIFICATE_LEN: usize = 64 * 1024;
 pub struct Name {
     /// The DER encoding as found.
     pub der: Vec<u8>,
-    /// The attributes in order: OID content octets and decoded value.
-    pub attributes: Vec<(Vec<u8>, String)>,
+    /// The attributes in order: type and decoded value.
+    pub attributes: Vec<(Oid, String)>,
 }
 
 impl Name {
@@ -48,7 +48,7 @@ impl Name {
             while !atvs.is_empty() {
                 let atv = atvs.expect(asn1::SEQUENCE, CTX)?;
                 let mut r = atv.reader();
-                let oid = r.expect(asn1::OBJECT_IDENTIFIER, CTX)?.value().to_vec();
+                let oid = Oid::from_tlv(&r.expect(asn1::OBJECT_IDENTIFIER, CTX)?)?;
                 let value = r.read()?;
                 attributes.push((oid, decode_string(value.tag(), value.value())));
             }
@@ -60,8 +60,8 @@ impl Name {
     }
 
     /// x509-parser's reading, each value decoded as [`Name::from_der`] does.
-    pub(super) fn from_x509(name: &x509_parser::x509::X509Name<'_>) -> Self {
-        Name {
+    pub(super) fn from_x509(name: &x509_parser::x509::X509Name<'_>) -> Result<Self, DerError> {
+        Ok(Name {
             der: name.as_raw().to_vec(),
             attributes: name
                 .iter_attributes()
@@ -69,15 +69,15 @@ impl Name {
                     let value = atv.attr_value();
                     let tag = Tag::new(u32::from(identifier_octet(value)));
                     let text = decode_string(tag, value.data);
-                    (atv.attr_type().as_bytes().to_vec(), text)
+                    Ok((Oid::from_der_content(atv.attr_type().as_bytes())?, text))
                 })
-                .collect(),
-        }
+                .collect::<Result<_, DerError>>()?,
+        })
     }
 
     /// Builds a name from (attribute OID, value) pairs, one per RDN, as UTF8String
     /// (PrintableString for the country code).
-    pub fn build(attributes: &[(&[u8], &str)]) -> Name {
+    pub fn build(attributes: &[(Oid, &str)]) -> Name {
         let rdns: Vec<Vec<u8>> = attributes
             .iter()
             .map(|(o, v)| {
@@ -86,8 +86,7 @@ impl Name {
                 } else {
                     asn1::UTF8_STRING
                 };
-                let atv =
-                    asn1::sequence(&[&asn1::object_identifier(o), &tlv::encode(t, v.as_bytes())]);
+                let atv = asn1::sequence(&[&o.to_der(), &tlv::encode(t, v.as_bytes())]);
                 asn1::set_of(&[&atv])
             })
             .collect();
@@ -97,13 +96,13 @@ impl Name {
             der,
             attributes: attributes
                 .iter()
-                .map(|(o, v)| (o.to_vec(), (*v).to_string()))
+                .map(|(o, v)| (*o, (*v).to_string()))
                 .collect(),
         }
     }
 
     /// The first value of an attribute.
-    pub fn get(&self, attribute: &[u8]) -> Option<&str> {
+    pub fn get(&self, attribute: &Oid) -> Option<&str> {
         self.attributes
             .iter()
             .find(|(o, _)| o == attribute)
@@ -112,7 +111,7 @@ impl Name {
 
     /// The country code (upper case), if any.
     pub fn country(&self) -> Option<String> {
-        self.get(oid::AT_COUNTRY)
+        self.get(&oid::AT_COUNTRY)
             .map(|c| c.trim().to_ascii_uppercase())
     }
 
@@ -124,7 +123,7 @@ impl Name {
     }
 
     /// A comparison key for [`Name::matches`].
-    pub fn normalized(&self) -> Vec<(Vec<u8>, String)> {
+    pub fn normalized(&self) -> Vec<(Oid, String)> {
         self.attributes
             .iter()
             .map(|(o, v)| {
@@ -133,7 +132,7 @@ impl Name {
                     .collect::<Vec<_>>()
                     .join(" ")
                     .to_lowercase();
-                (o.clone(), folded)
+                (*o, folded)
             })
             .collect()
     }
@@ -146,7 +145,8 @@ impl fmt::Display for Name {
             if i > 0 {
                 f.write_str(", ")?;
             }
-            let label = match o.as_slice() {
+            const EMAIL_ADDRESS: Oid = Oid::new("1.2.840.113549.1.9.1");
+            let label = match *o {
                 oid::AT_COUNTRY => "C".to_string(),
                 oid::AT_ORGANIZATION => "O".to_string(),
                 oid::AT_ORG_UNIT => "OU".to_string(),
@@ -154,10 +154,8 @@ impl fmt::Display for Name {
                 oid::AT_SERIAL_NUMBER => "serialNumber".to_string(),
                 oid::AT_LOCALITY => "L".to_string(),
                 oid::AT_STATE => "ST".to_string(),
-                [0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x09, 0x01] => {
-                    "emailAddress".to_string()
-                }
-                other => oid::dotted(other),
+                EMAIL_ADDRESS => "emailAddress".to_string(),
+                other => other.to_string(),
             };
             write!(f, "{label}={v}")?;
         }
@@ -245,7 +243,7 @@ impl KeyUsage {
 /// The extensions a certificate may mark critical and still be accepted, with why
 /// each is understood (RFC 5280 §4.2: a critical extension the reader does not
 /// recognise makes the certificate unusable).
-pub const UNDERSTOOD_EXTENSIONS: &[(&[u8], &str)] = &[
+pub const UNDERSTOOD_EXTENSIONS: &[(Oid, &str)] = &[
     (
         oid::EXT_SUBJECT_KEY_ID,
         "read: finds the issuer of a certificate",
@@ -399,8 +397,8 @@ impl Certificate {
             version,
             serial,
             signature_algorithm,
-            issuer: Name::from_x509(&tbs.issuer),
-            subject: Name::from_x509(&tbs.subject),
+            issuer: Name::from_x509(&tbs.issuer)?,
+            subject: Name::from_x509(&tbs.subject)?,
             not_before: Time(tbs.validity.not_before.timestamp()),
             not_after: Time(tbs.validity.not_after.timestamp()),
             public_key,
@@ -408,7 +406,7 @@ impl Certificate {
             authority_key_id: None,
             is_ca: None,
             key_usage: None,
-            tbs_signature_algorithm: AlgorithmIdentifier::from_x509(&tbs.signature),
+            tbs_signature_algorithm: AlgorithmIdentifier::from_x509(&tbs.signature)?,
             signature,
         };
         for extension in tbs.extensions() {
@@ -422,7 +420,10 @@ impl Certificate {
     fn read_extension(&mut self, extension: &x509_parser::extensions::X509Extension<'_>) {
         use x509_parser::extensions::ParsedExtension;
         let parsed = extension.parsed_extension();
-        match extension.oid.as_bytes() {
+        let Ok(id) = Oid::from_der_content(extension.oid.as_bytes()) else {
+            return;
+        };
+        match id {
             oid::EXT_SUBJECT_KEY_ID => {
                 if let ParsedExtension::SubjectKeyIdentifier(id) = parsed {
                     self.subject_key_id = Some(id.0.to_vec());
@@ -514,7 +515,7 @@ impl Certificate {
         x509.tbs_certificate
             .extensions()
             .iter()
-            .filter(|e| e.oid.as_bytes() == oid::EXT_BASIC_CONSTRAINTS)
+            .filter(|e| e.oid.as_bytes() == oid::EXT_BASIC_CONSTRAINTS.content())
             .find_map(|e| match e.parsed_extension() {
                 ParsedExtension::BasicConstraints(bc) => bc.path_len_constraint,
                 _ => None,
@@ -529,15 +530,16 @@ impl Certificate {
             .tbs_certificate
             .extensions()
             .iter()
-            .find(|e| e.oid.as_bytes() == oid::EXT_PRIVATE_KEY_USAGE_PERIOD)?;
+            .find(|e| e.oid.as_bytes() == oid::EXT_PRIVATE_KEY_USAGE_PERIOD.content())?;
         Some(KeyUsagePeriod::from_der(ext.value))
     }
 
-    /// The OIDs of the critical extensions this reader does not understand (not in
+    /// The names of the critical extensions this reader does not understand (not in
     /// [`UNDERSTOOD_EXTENSIONS`]): RFC 5280 §4.2 requires such a certificate to be
-    /// rejected. A certificate that no longer parses lists nothing here; it cannot
-    /// have been parsed into a [`Certificate`] in the first place.
-    pub fn unknown_critical_extensions(&self) -> Vec<Vec<u8>> {
+    /// rejected. An extension whose OID is not well formed is one of them. A
+    /// certificate that no longer parses lists nothing here; it cannot have been parsed
+    /// into a [`Certificate`] in the first place.
+    pub fn unknown_critical_extensions(&self) -> Vec<String> {
         let Some(x509) = self.x509() else {
             return Vec::new();
         };
@@ -545,9 +547,12 @@ impl Certificate {
             .extensions()
             .iter()
             .filter(|e| e.critical)
-            .map(|e| e.oid.as_bytes())
-            .filter(|o| !UNDERSTOOD_EXTENSIONS.iter().any(|(u, _)| u == o))
-            .map(<[u8]>::to_vec)
+            .map(|e| Oid::from_der_content(e.oid.as_bytes()))
+            .filter(|o| {
+                !o.as_ref()
+                    .is_ok_and(|o| UNDERSTOOD_EXTENSIONS.iter().any(|(u, _)| u == o))
+            })
+            .map(|o| o.map_or_else(|_| "a malformed OID".to_owned(), |o| oid::name(&o)))
             .collect()
     }
 

@@ -5,7 +5,7 @@ use super::DerError;
 use super::algorithm::AlgorithmIdentifier;
 use super::ber;
 use super::certificate::{Certificate, Name};
-use super::oid;
+use super::oid::{self, Oid};
 use super::signature::{self, SigError, SignatureAlgorithm};
 use super::time::Time;
 use apdu::asn1;
@@ -87,14 +87,14 @@ impl SignerInfo {
     }
 
     /// The values of one signed attribute (the elements of its SET).
-    pub fn attribute(&self, attr: &[u8]) -> Option<Vec<Vec<u8>>> {
+    pub fn attribute(&self, attr: &Oid) -> Option<Vec<Vec<u8>>> {
         let attrs = self.signed_attrs.as_deref()?;
         let mut r = tlv::Reader::new(attrs);
         while !r.is_empty() {
             let a = r.expect(asn1::SEQUENCE, "Attribute").ok()?;
             let mut ar = a.reader();
             let id = ar.expect(asn1::OBJECT_IDENTIFIER, "Attribute").ok()?;
-            if id.value() == attr {
+            if id.value() == attr.content() {
                 let set = ar.expect(asn1::SET, "Attribute").ok()?;
                 let mut sr = set.reader();
                 let mut values = Vec::new();
@@ -109,7 +109,7 @@ impl SignerInfo {
 
     /// The single OCTET STRING value of the messageDigest attribute.
     pub fn message_digest(&self) -> Option<Vec<u8>> {
-        let values = self.attribute(oid::MESSAGE_DIGEST)?;
+        let values = self.attribute(&oid::MESSAGE_DIGEST)?;
         let [only] = values.as_slice() else {
             return None;
         };
@@ -119,19 +119,19 @@ impl SignerInfo {
     }
 
     /// The single OID value of the contentType attribute.
-    pub fn content_type(&self) -> Option<Vec<u8>> {
-        let values = self.attribute(oid::CONTENT_TYPE)?;
+    pub fn content_type(&self) -> Option<Oid> {
+        let values = self.attribute(&oid::CONTENT_TYPE)?;
         let [only] = values.as_slice() else {
             return None;
         };
         Tlv::parse_as(only, asn1::OBJECT_IDENTIFIER, "contentType")
+            .and_then(|t| Oid::from_tlv(&t))
             .ok()
-            .map(|t| t.value().to_vec())
     }
 
     /// The signingTime attribute, if present and well-formed.
     pub fn signing_time(&self) -> Option<Time> {
-        let values = self.attribute(oid::SIGNING_TIME)?;
+        let values = self.attribute(&oid::SIGNING_TIME)?;
         let first = values.first()?;
         let tlv = Tlv::parse(first).ok()?;
         Time::from_der(&tlv).ok()
@@ -139,7 +139,7 @@ impl SignerInfo {
 
     /// The digest algorithm.
     pub fn digest_hash(&self) -> Option<HashAlgorithm> {
-        HashAlgorithm::from_oid_content(&self.digest_algorithm.oid)
+        HashAlgorithm::from_oid(&self.digest_algorithm.oid)
     }
 
     /// The bytes the signature covers: the signed attributes re-tagged as a DER SET
@@ -157,8 +157,8 @@ impl SignerInfo {
 pub struct SignedData {
     pub version: u64,
     pub digest_algorithms: Vec<AlgorithmIdentifier>,
-    /// eContentType OID content octets.
-    pub content_type: Vec<u8>,
+    /// eContentType.
+    pub content_type: Oid,
     /// The encapsulated content (the octets inside the OCTET STRING).
     pub content: Vec<u8>,
     /// Embedded certificates that parsed.
@@ -218,7 +218,7 @@ impl SignedData {
         let mut outer = tlv::Reader::new(data);
         let ci = outer.expect(asn1::SEQUENCE, CTX)?;
         let mut r = ci.reader();
-        if r.expect(asn1::OBJECT_IDENTIFIER, CTX)?.value() != oid::SIGNED_DATA {
+        if Oid::from_tlv(&r.expect(asn1::OBJECT_IDENTIFIER, CTX)?)? != oid::SIGNED_DATA {
             return Err(DerError::new(CTX, "not SignedData"));
         }
         let explicit = r.expect(asn1::context(0), CTX)?;
@@ -242,10 +242,7 @@ impl SignedData {
         }
         let eci = r.expect(asn1::SEQUENCE, "encapContentInfo")?;
         let mut er = eci.reader();
-        let content_type = er
-            .expect(asn1::OBJECT_IDENTIFIER, "eContentType")?
-            .value()
-            .to_vec();
+        let content_type = Oid::from_tlv(&er.expect(asn1::OBJECT_IDENTIFIER, "eContentType")?)?;
         let content = match er.optional(asn1::context(0))? {
             Some(explicit) => {
                 let inner = Tlv::parse(explicit.value()).map_err(|e| e.within("eContent"))?;
@@ -327,7 +324,7 @@ impl SignedData {
             if md != hash.digest(&self.content) {
                 return Err(SignerError::MessageDigestMismatch);
             }
-            if signer.content_type().as_deref() != Some(self.content_type.as_slice()) {
+            if signer.content_type().as_ref() != Some(&self.content_type) {
                 return Err(SignerError::ContentTypeMismatch);
             }
         }

@@ -63,7 +63,7 @@ impl Crl {
         let tbs_raw: &[u8] = list.as_ref();
         let tbs_start = offset_in(outer.raw(), tbs_raw).ok_or(DerError::new(CTX, "tbsCertList"))?;
         let tbs_range = tbs_start..tbs_start + tbs_raw.len();
-        let issuer = Name::from_x509(&list.issuer);
+        let issuer = Name::from_x509(&list.issuer)?;
         let this_update = Time(list.this_update.timestamp());
         let next_update = list.next_update.map(|t| Time(t.timestamp()));
         let revoked = list
@@ -76,7 +76,7 @@ impl Crl {
             .collect();
         let mut authority_key_id = None;
         for extension in list.extensions() {
-            if extension.oid.as_bytes() == oid::EXT_AUTHORITY_KEY_ID
+            if extension.oid.as_bytes() == oid::EXT_AUTHORITY_KEY_ID.content()
                 && let ParsedExtension::AuthorityKeyIdentifier(aki) = extension.parsed_extension()
                 && let Some(id) = &aki.key_identifier
             {

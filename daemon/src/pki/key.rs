@@ -3,7 +3,7 @@
 
 use super::DerError;
 use super::algorithm::AlgorithmIdentifier;
-use super::oid;
+use super::oid::{self, Oid};
 use apdu::asn1;
 use apdu::ec::{CurveId, ExplicitParams};
 use apdu::tlv::Tlv;
@@ -31,7 +31,7 @@ impl ExplicitCurve {
         let _version = r.expect(asn1::INTEGER, CTX)?;
         let field = r.expect(asn1::SEQUENCE, CTX)?;
         let mut fr = field.reader();
-        if fr.expect(asn1::OBJECT_IDENTIFIER, CTX)?.value() != oid::PRIME_FIELD {
+        if Oid::from_tlv(&fr.expect(asn1::OBJECT_IDENTIFIER, CTX)?)? != oid::PRIME_FIELD {
             return Err(DerError::new(CTX, "not a prime field"));
         }
         let p = asn1::strip_leading_zeros(fr.expect(asn1::INTEGER, CTX)?.value()).to_vec();
@@ -59,10 +59,7 @@ impl ExplicitCurve {
 
     /// DER encoding (version 1, no seed).
     pub fn to_der(&self) -> Vec<u8> {
-        let field = asn1::sequence(&[
-            &asn1::object_identifier(oid::PRIME_FIELD),
-            &asn1::integer(&self.p),
-        ]);
+        let field = asn1::sequence(&[&oid::PRIME_FIELD.to_der(), &asn1::integer(&self.p)]);
         let curve = asn1::sequence(&[&asn1::octet_string(&self.a), &asn1::octet_string(&self.b)]);
         let mut parts = vec![
             asn1::small_integer_der(1),
@@ -82,8 +79,8 @@ impl ExplicitCurve {
 /// The domain of an elliptic-curve key.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum EcDomain {
-    /// A named curve: OID content octets.
-    Named(Vec<u8>),
+    /// A named curve.
+    Named(Oid),
     /// Explicit parameters.
     Explicit(ExplicitCurve),
     /// `implicitlyCA` (NULL): the issuer's parameters; not usable on its own.
@@ -98,7 +95,7 @@ pub enum PublicKey {
     /// Elliptic curve: domain and encoded point.
     Ec { domain: EcDomain, point: Vec<u8> },
     /// Anything else: the algorithm OID.
-    Other { algorithm: Vec<u8> },
+    Other { algorithm: Oid },
 }
 
 impl PublicKey {
@@ -112,7 +109,7 @@ impl PublicKey {
         let alg = AlgorithmIdentifier::from_der(&r.read()?)?;
         let bits =
             asn1::bit_string_bytes(&r.expect(asn1::BIT_STRING, CTX)?).map_err(|e| e.within(CTX))?;
-        match alg.oid.as_slice() {
+        match alg.oid {
             oid::RSA_ENCRYPTION | oid::RSASSA_PSS => {
                 let seq = Tlv::parse_as(bits, asn1::SEQUENCE, "RSAPublicKey")?;
                 let mut kr = seq.reader();
@@ -127,7 +124,7 @@ impl PublicKey {
                 let params = alg.params.as_deref().unwrap_or(&[0x05, 0x00]);
                 let ptlv = Tlv::parse(params).map_err(|e| e.within(CTX))?;
                 let domain = match ptlv.tag() {
-                    asn1::OBJECT_IDENTIFIER => EcDomain::Named(ptlv.value().to_vec()),
+                    asn1::OBJECT_IDENTIFIER => EcDomain::Named(Oid::from_tlv(&ptlv)?),
                     asn1::SEQUENCE => EcDomain::Explicit(ExplicitCurve::from_der(&ptlv)?),
                     asn1::NULL => EcDomain::Inherited,
                     _ => return Err(DerError::new(CTX, "unknown EC parameters")),
@@ -137,9 +134,7 @@ impl PublicKey {
                     point: bits.to_vec(),
                 })
             }
-            _ => Ok(PublicKey::Other {
-                algorithm: alg.oid.clone(),
-            }),
+            other => Ok(PublicKey::Other { algorithm: other }),
         }
     }
 
@@ -153,7 +148,7 @@ impl PublicKey {
             }
             PublicKey::Ec { domain, point } => {
                 let params = match domain {
-                    EcDomain::Named(o) => asn1::object_identifier(o),
+                    EcDomain::Named(o) => o.to_der(),
                     EcDomain::Explicit(c) => c.to_der(),
                     EcDomain::Inherited => vec![0x05, 0x00],
                 };
@@ -161,7 +156,7 @@ impl PublicKey {
                 asn1::sequence(&[&alg.to_der(), &asn1::bit_string(point)])
             }
             PublicKey::Other { algorithm } => {
-                let alg = AlgorithmIdentifier::new(algorithm, None);
+                let alg = AlgorithmIdentifier::new(*algorithm, None);
                 asn1::sequence(&[&alg.to_der(), &asn1::bit_string(&[])])
             }
         }
@@ -206,9 +201,9 @@ pub struct NamedCurve {
     pub bits: usize,
 }
 
-/// The curve named by an OID (content octets).
-pub fn named_curve(oid_content: &[u8]) -> Option<NamedCurve> {
-    let id = CurveId::from_oid(&oid::dotted(oid_content))?;
+/// The curve named by an OID.
+pub fn named_curve(oid: &Oid) -> Option<NamedCurve> {
+    let id = CurveId::from_oid(oid)?;
     Some(NamedCurve {
         name: id.name(),
         bits: id.curve().field_bits() as usize,
@@ -229,7 +224,7 @@ pub struct CurveInfo {
 pub fn curve_info(domain: &EcDomain) -> CurveInfo {
     match domain {
         EcDomain::Named(o) => CurveInfo {
-            name: Some(named_curve(o).map_or_else(|| oid::dotted(o), |c| c.name.to_string())),
+            name: Some(named_curve(o).map_or_else(|| o.to_string(), |c| c.name.to_string())),
             explicit: false,
         },
         EcDomain::Explicit(c) => CurveInfo {

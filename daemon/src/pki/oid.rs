@@ -1,64 +1,62 @@
-//! Object identifiers used by ICAO 9303 PKI, as DER content octets.
+//! Object identifiers used by ICAO 9303 PKI. The key algorithms that chip protocols
+//! share are defined once, in [`apdu::asn1`], and named here too.
 
-pub const SIGNED_DATA: &[u8] = &[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x07, 0x02];
-pub const CONTENT_TYPE: &[u8] = &[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x09, 0x03];
-pub const MESSAGE_DIGEST: &[u8] = &[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x09, 0x04];
-pub const SIGNING_TIME: &[u8] = &[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x09, 0x05];
-/// id-icao-mrtd-security-ldsSecurityObject, 2.23.136.1.1.1
-pub const LDS_SECURITY_OBJECT: &[u8] = &[0x67, 0x81, 0x08, 0x01, 0x01, 0x01];
-/// id-SecurityObject, 0.4.0.127.0.7.3.2.1 (BSI TR-03110): the eContentType of
+pub use apdu::asn1::{EC_PUBLIC_KEY, ECDSA_PLAIN, Oid, PRIME_FIELD, RSA_ENCRYPTION};
+
+pub const SIGNED_DATA: Oid = Oid::new("1.2.840.113549.1.7.2");
+pub const CONTENT_TYPE: Oid = Oid::new("1.2.840.113549.1.9.3");
+pub const MESSAGE_DIGEST: Oid = Oid::new("1.2.840.113549.1.9.4");
+pub const SIGNING_TIME: Oid = Oid::new("1.2.840.113549.1.9.5");
+/// id-icao-mrtd-security-ldsSecurityObject.
+pub const LDS_SECURITY_OBJECT: Oid = Oid::new("2.23.136.1.1.1");
+/// id-SecurityObject (BSI TR-03110): the eContentType of
 /// EF.CardSecurity, whose content is the chip's SecurityInfos.
-pub const ID_SECURITY_OBJECT: &[u8] = &[0x04, 0x00, 0x7f, 0x00, 0x07, 0x03, 0x02, 0x01];
-/// id-icao-cscaMasterList, 2.23.136.1.1.2
-pub const CSCA_MASTER_LIST: &[u8] = &[0x67, 0x81, 0x08, 0x01, 0x01, 0x02];
+pub const ID_SECURITY_OBJECT: Oid = Oid::new("0.4.0.127.0.7.3.2.1");
+/// id-icao-cscaMasterList.
+pub const CSCA_MASTER_LIST: Oid = Oid::new("2.23.136.1.1.2");
 
-pub const RSA_ENCRYPTION: &[u8] = &[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x01];
-pub const SHA1_WITH_RSA: &[u8] = &[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x05];
-pub const RSASSA_PSS: &[u8] = &[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x0a];
-pub const MGF1: &[u8] = &[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x08];
-pub const SHA256_WITH_RSA: &[u8] = &[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x0b];
-pub const SHA384_WITH_RSA: &[u8] = &[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x0c];
-pub const SHA512_WITH_RSA: &[u8] = &[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x0d];
-pub const SHA224_WITH_RSA: &[u8] = &[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x0e];
+pub const SHA1_WITH_RSA: Oid = Oid::new("1.2.840.113549.1.1.5");
+pub const RSASSA_PSS: Oid = Oid::new("1.2.840.113549.1.1.10");
+pub const MGF1: Oid = Oid::new("1.2.840.113549.1.1.8");
+pub const SHA256_WITH_RSA: Oid = Oid::new("1.2.840.113549.1.1.11");
+pub const SHA384_WITH_RSA: Oid = Oid::new("1.2.840.113549.1.1.12");
+pub const SHA512_WITH_RSA: Oid = Oid::new("1.2.840.113549.1.1.13");
+pub const SHA224_WITH_RSA: Oid = Oid::new("1.2.840.113549.1.1.14");
 
-pub const EC_PUBLIC_KEY: &[u8] = &[0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01];
-pub const PRIME_FIELD: &[u8] = &[0x2a, 0x86, 0x48, 0xce, 0x3d, 0x01, 0x01];
-pub const ECDSA_WITH_SHA1: &[u8] = &[0x2a, 0x86, 0x48, 0xce, 0x3d, 0x04, 0x01];
-pub const ECDSA_WITH_SHA224: &[u8] = &[0x2a, 0x86, 0x48, 0xce, 0x3d, 0x04, 0x03, 0x01];
-pub const ECDSA_WITH_SHA256: &[u8] = &[0x2a, 0x86, 0x48, 0xce, 0x3d, 0x04, 0x03, 0x02];
-pub const ECDSA_WITH_SHA384: &[u8] = &[0x2a, 0x86, 0x48, 0xce, 0x3d, 0x04, 0x03, 0x03];
-pub const ECDSA_WITH_SHA512: &[u8] = &[0x2a, 0x86, 0x48, 0xce, 0x3d, 0x04, 0x03, 0x04];
-/// BSI TR-03111 ecdsa-plain-signatures arc, 0.4.0.127.0.7.1.1.4.1 (last arc: hash).
-pub const ECDSA_PLAIN_PREFIX: &[u8] = &[0x04, 0x00, 0x7f, 0x00, 0x07, 0x01, 0x01, 0x04, 0x01];
+pub const ECDSA_WITH_SHA1: Oid = Oid::new("1.2.840.10045.4.1");
+pub const ECDSA_WITH_SHA224: Oid = Oid::new("1.2.840.10045.4.3.1");
+pub const ECDSA_WITH_SHA256: Oid = Oid::new("1.2.840.10045.4.3.2");
+pub const ECDSA_WITH_SHA384: Oid = Oid::new("1.2.840.10045.4.3.3");
+pub const ECDSA_WITH_SHA512: Oid = Oid::new("1.2.840.10045.4.3.4");
 
-pub const AT_COMMON_NAME: &[u8] = &[0x55, 0x04, 0x03];
-pub const AT_SERIAL_NUMBER: &[u8] = &[0x55, 0x04, 0x05];
-pub const AT_COUNTRY: &[u8] = &[0x55, 0x04, 0x06];
-pub const AT_LOCALITY: &[u8] = &[0x55, 0x04, 0x07];
-pub const AT_STATE: &[u8] = &[0x55, 0x04, 0x08];
-pub const AT_ORGANIZATION: &[u8] = &[0x55, 0x04, 0x0a];
-pub const AT_ORG_UNIT: &[u8] = &[0x55, 0x04, 0x0b];
+pub const AT_COMMON_NAME: Oid = Oid::new("2.5.4.3");
+pub const AT_SERIAL_NUMBER: Oid = Oid::new("2.5.4.5");
+pub const AT_COUNTRY: Oid = Oid::new("2.5.4.6");
+pub const AT_LOCALITY: Oid = Oid::new("2.5.4.7");
+pub const AT_STATE: Oid = Oid::new("2.5.4.8");
+pub const AT_ORGANIZATION: Oid = Oid::new("2.5.4.10");
+pub const AT_ORG_UNIT: Oid = Oid::new("2.5.4.11");
 
-pub const EXT_SUBJECT_KEY_ID: &[u8] = &[0x55, 0x1d, 0x0e];
-pub const EXT_KEY_USAGE: &[u8] = &[0x55, 0x1d, 0x0f];
-pub const EXT_BASIC_CONSTRAINTS: &[u8] = &[0x55, 0x1d, 0x13];
-pub const EXT_AUTHORITY_KEY_ID: &[u8] = &[0x55, 0x1d, 0x23];
-pub const EXT_PRIVATE_KEY_USAGE_PERIOD: &[u8] = &[0x55, 0x1d, 0x10];
-pub const EXT_SUBJECT_ALT_NAME: &[u8] = &[0x55, 0x1d, 0x11];
-pub const EXT_ISSUER_ALT_NAME: &[u8] = &[0x55, 0x1d, 0x12];
-pub const EXT_NAME_CONSTRAINTS: &[u8] = &[0x55, 0x1d, 0x1e];
-pub const EXT_CRL_DISTRIBUTION_POINTS: &[u8] = &[0x55, 0x1d, 0x1f];
-pub const EXT_CERTIFICATE_POLICIES: &[u8] = &[0x55, 0x1d, 0x20];
-pub const EXT_EXTENDED_KEY_USAGE: &[u8] = &[0x55, 0x1d, 0x25];
-/// ICAO 9303-12 documentTypeList (2.23.136.1.1.6.2), on document signer certificates.
-pub const EXT_DOCUMENT_TYPE_LIST: &[u8] = &[0x67, 0x81, 0x08, 0x01, 0x01, 0x06, 0x02];
+pub const EXT_SUBJECT_KEY_ID: Oid = Oid::new("2.5.29.14");
+pub const EXT_KEY_USAGE: Oid = Oid::new("2.5.29.15");
+pub const EXT_BASIC_CONSTRAINTS: Oid = Oid::new("2.5.29.19");
+pub const EXT_AUTHORITY_KEY_ID: Oid = Oid::new("2.5.29.35");
+pub const EXT_PRIVATE_KEY_USAGE_PERIOD: Oid = Oid::new("2.5.29.16");
+pub const EXT_SUBJECT_ALT_NAME: Oid = Oid::new("2.5.29.17");
+pub const EXT_ISSUER_ALT_NAME: Oid = Oid::new("2.5.29.18");
+pub const EXT_NAME_CONSTRAINTS: Oid = Oid::new("2.5.29.30");
+pub const EXT_CRL_DISTRIBUTION_POINTS: Oid = Oid::new("2.5.29.31");
+pub const EXT_CERTIFICATE_POLICIES: Oid = Oid::new("2.5.29.32");
+pub const EXT_EXTENDED_KEY_USAGE: Oid = Oid::new("2.5.29.37");
+/// ICAO 9303-12 documentTypeList, on document signer certificates.
+pub const EXT_DOCUMENT_TYPE_LIST: Oid = Oid::new("2.23.136.1.1.6.2");
 
 /// A readable name for an OID, falling back to dotted notation.
-pub fn name(content: &[u8]) -> String {
-    if let Some(hash) = apdu::hash::HashAlgorithm::from_oid_content(content) {
+pub fn name(oid: &Oid) -> String {
+    if let Some(hash) = apdu::hash::HashAlgorithm::from_oid(oid) {
         return hash.name().to_ascii_lowercase().replace('-', "");
     }
-    let known: &[(&[u8], &str)] = &[
+    let known: &[(Oid, &str)] = &[
         (RSA_ENCRYPTION, "rsaEncryption"),
         (SHA1_WITH_RSA, "sha1WithRSAEncryption"),
         (SHA224_WITH_RSA, "sha224WithRSAEncryption"),
@@ -79,20 +77,8 @@ pub fn name(content: &[u8]) -> String {
     ];
     known
         .iter()
-        .find(|(oid, _)| *oid == content)
-        .map(|(_, n)| (*n).to_string())
-        .unwrap_or_else(|| dotted(content))
-}
-
-/// OID content octets in dotted notation (`invalid-oid` when they are not an OID).
-pub fn dotted(content: &[u8]) -> String {
-    apdu::asn1::Oid::from_der_content(content)
-        .map_or_else(|_| "invalid-oid".into(), |o| o.to_string())
-}
-
-/// The content octets of a dotted OID this crate names (empty when it is not one).
-pub fn content(dotted: &str) -> Vec<u8> {
-    apdu::asn1::Oid::parse(dotted).map_or_else(Vec::new, |o| o.to_der_content())
+        .find(|(known, _)| known == oid)
+        .map_or_else(|| oid.to_string(), |(_, n)| (*n).to_string())
 }
 
 #[cfg(test)]
@@ -100,28 +86,33 @@ mod tests {
     use super::*;
 
     #[test]
-    fn oid_strings() {
+    fn constants_have_their_standard_encodings() {
         assert_eq!(
-            dotted(&[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x07, 0x02]),
-            "1.2.840.113549.1.7.2"
+            SIGNED_DATA.content(),
+            [0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x07, 0x02]
         );
         assert_eq!(
-            dotted(&[0x67, 0x81, 0x08, 0x01, 0x01, 0x01]),
-            "2.23.136.1.1.1"
+            LDS_SECURITY_OBJECT.content(),
+            [0x67, 0x81, 0x08, 0x01, 0x01, 0x01]
         );
-        assert_eq!(dotted(&[0x86]), "invalid-oid");
+        assert_eq!(
+            ID_SECURITY_OBJECT.content(),
+            [0x04, 0x00, 0x7f, 0x00, 0x07, 0x03, 0x02, 0x01]
+        );
+        assert_eq!(EXT_BASIC_CONSTRAINTS.content(), [0x55, 0x1d, 0x13]);
+        assert_eq!(
+            ECDSA_WITH_SHA256.content(),
+            [0x2a, 0x86, 0x48, 0xce, 0x3d, 0x04, 0x03, 0x02]
+        );
     }
 
     #[test]
-    fn content_encodes_curve_oids() {
+    fn names_fall_back_to_dotted_form() {
+        assert_eq!(name(&SHA256_WITH_RSA), "sha256WithRSAEncryption");
+        assert_eq!(name(&apdu::hash::HashAlgorithm::Sha256.oid()), "sha256");
         assert_eq!(
-            content("1.2.840.10045.3.1.7"),
-            [0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07]
-        );
-        assert_eq!(
-            dotted(&content("1.3.36.3.3.2.8.1.1.13")),
+            name(&Oid::new("1.3.36.3.3.2.8.1.1.13")),
             "1.3.36.3.3.2.8.1.1.13"
         );
-        assert_eq!(content("0.4.0.127.0.7.3.2.1"), ID_SECURITY_OBJECT);
     }
 }

@@ -40,7 +40,7 @@ impl SignatureAlgorithm {
     ) -> Result<SignatureAlgorithm, SigError> {
         use HashAlgorithm::*;
         let unsupported = || SigError::UnsupportedAlgorithm(alg.name());
-        Ok(match alg.oid.as_slice() {
+        Ok(match alg.oid {
             oid::SHA1_WITH_RSA => SignatureAlgorithm::RsaPkcs1v15(Sha1),
             oid::SHA224_WITH_RSA => SignatureAlgorithm::RsaPkcs1v15(Sha224),
             oid::SHA256_WITH_RSA => SignatureAlgorithm::RsaPkcs1v15(Sha256),
@@ -54,16 +54,9 @@ impl SignatureAlgorithm {
             oid::ECDSA_WITH_SHA384 => SignatureAlgorithm::Ecdsa(Sha384),
             oid::ECDSA_WITH_SHA512 => SignatureAlgorithm::Ecdsa(Sha512),
             oid::EC_PUBLIC_KEY => SignatureAlgorithm::Ecdsa(digest.ok_or_else(unsupported)?),
-            [prefix @ .., last] if prefix == oid::ECDSA_PLAIN_PREFIX => {
-                SignatureAlgorithm::EcdsaPlain(match last {
-                    1 => Sha1,
-                    2 => Sha224,
-                    3 => Sha256,
-                    4 => Sha384,
-                    5 => Sha512,
-                    _ => return Err(unsupported()),
-                })
-            }
+            ref other if other.is_under(&oid::ECDSA_PLAIN) => SignatureAlgorithm::EcdsaPlain(
+                apdu::active_auth::hash_of_ecdsa_plain_oid(other).ok_or_else(unsupported)?,
+            ),
             _ => return Err(unsupported()),
         })
     }
@@ -93,9 +86,8 @@ impl SignatureAlgorithm {
                 AlgorithmIdentifier::new(o, Some(vec![0x05, 0x00]))
             }
             SignatureAlgorithm::RsaPss { hash, salt_len } => {
-                let h =
-                    AlgorithmIdentifier::new(&hash.oid_content(), Some(vec![0x05, 0x00])).to_der();
-                let mgf = asn1::sequence(&[&asn1::object_identifier(oid::MGF1), &h]);
+                let h = AlgorithmIdentifier::new(hash.oid(), Some(vec![0x05, 0x00])).to_der();
+                let mgf = asn1::sequence(&[&oid::MGF1.to_der(), &h]);
                 let params = asn1::sequence(&[
                     &tlv::encode(asn1::context(0), &h),
                     &tlv::encode(asn1::context(1), &mgf),
@@ -114,15 +106,7 @@ impl SignatureAlgorithm {
                 AlgorithmIdentifier::new(o, None)
             }
             SignatureAlgorithm::EcdsaPlain(h) => {
-                let mut o = oid::ECDSA_PLAIN_PREFIX.to_vec();
-                o.push(match h {
-                    Sha1 => 1,
-                    Sha224 => 2,
-                    Sha256 => 3,
-                    Sha384 => 4,
-                    Sha512 => 5,
-                });
-                AlgorithmIdentifier::new(&o, None)
+                AlgorithmIdentifier::new(apdu::active_auth::ecdsa_plain_oid(h), None)
             }
         }
     }
@@ -164,8 +148,7 @@ fn parse_pss_params(params: Option<&[u8]>) -> Result<SignatureAlgorithm, SigErro
             match field.tag() {
                 HASH => {
                     let a = AlgorithmIdentifier::from_der(&inner).map_err(|_| bad("hash"))?;
-                    hash = HashAlgorithm::from_oid_content(&a.oid)
-                        .ok_or_else(|| bad("unknown hash"))?;
+                    hash = HashAlgorithm::from_oid(&a.oid).ok_or_else(|| bad("unknown hash"))?;
                 }
                 MASK => {
                     let a = AlgorithmIdentifier::from_der(&inner).map_err(|_| bad("MGF"))?;
@@ -179,8 +162,8 @@ fn parse_pss_params(params: Option<&[u8]>) -> Result<SignatureAlgorithm, SigErro
                     let ht = Tlv::parse_as(h, asn1::SEQUENCE, "MGF1 hash")
                         .map_err(|_| bad("MGF1 hash"))?;
                     let ha = AlgorithmIdentifier::from_der(&ht).map_err(|_| bad("MGF1 hash"))?;
-                    mgf_hash = HashAlgorithm::from_oid_content(&ha.oid)
-                        .ok_or_else(|| bad("unknown MGF1 hash"))?;
+                    mgf_hash =
+                        HashAlgorithm::from_oid(&ha.oid).ok_or_else(|| bad("unknown MGF1 hash"))?;
                 }
                 SALT => {
                     let n = asn1::small_integer(&inner).map_err(|_| bad("salt length"))?;
@@ -429,9 +412,9 @@ impl std::ops::Deref for CurveRef {
 /// matched to the named curve they describe, else validated and used as they are.
 pub fn resolve_curve(domain: &EcDomain) -> Result<CurveRef, SigError> {
     match domain {
-        EcDomain::Named(o) => CurveId::from_oid(&oid::dotted(o))
+        EcDomain::Named(o) => CurveId::from_oid(o)
             .map(|id| CurveRef::Named(id.curve()))
-            .ok_or_else(|| SigError::UnsupportedCurve(oid::dotted(o))),
+            .ok_or_else(|| SigError::UnsupportedCurve(o.to_string())),
         EcDomain::Explicit(c) => {
             let params = explicit_params(c);
             match CurveId::from_explicit(&params) {

@@ -234,7 +234,7 @@ fn the_foreign_ds_chains_to_a_french_csca() {
     let foreign = certificate("csca-foreign.pem");
     assert_eq!(foreign.subject.country().as_deref(), Some("FR"));
     assert_eq!(
-        foreign.subject.get(oid::AT_COMMON_NAME),
+        foreign.subject.get(&oid::AT_COMMON_NAME),
         Some("CSCA TEST France")
     );
     let sod = sod(&p);

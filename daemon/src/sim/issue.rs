@@ -11,7 +11,7 @@ use crate::pki::algorithm::AlgorithmIdentifier;
 use crate::pki::certificate::{Certificate, Name};
 use crate::pki::crl::Crl;
 use crate::pki::key::{EcDomain, ExplicitCurve, PublicKey};
-use crate::pki::oid;
+use crate::pki::oid::{self, Oid};
 use crate::pki::pem;
 use crate::pki::signature::{self, SignatureAlgorithm};
 use crate::pki::time::Time;
@@ -97,7 +97,7 @@ impl PrivateKey {
         let domain = if explicit {
             EcDomain::Explicit(explicit_curve(curve))
         } else {
-            EcDomain::Named(oid::content(curve.oid()))
+            EcDomain::Named(curve.oid())
         };
         PrivateKey::Ec {
             domain,
@@ -201,7 +201,7 @@ impl PrivateKey {
                     return Err(IssueError::BadKey("not an EC key".into()));
                 };
                 let params = match domain {
-                    EcDomain::Named(o) => asn1::object_identifier(o),
+                    EcDomain::Named(o) => o.to_der(),
                     EcDomain::Explicit(c) => c.to_der(),
                     EcDomain::Inherited => return Err(IssueError::BadKey("no curve".into())),
                 };
@@ -241,7 +241,7 @@ impl PrivateKey {
                     let params = r.expect(asn1::context(0), "ECPrivateKey parameters")?;
                     let p = Tlv::parse(params.value()).map_err(|e| e.within("ECParameters"))?;
                     let domain = match p.tag() {
-                        asn1::OBJECT_IDENTIFIER => EcDomain::Named(p.value().to_vec()),
+                        asn1::OBJECT_IDENTIFIER => EcDomain::Named(Oid::from_tlv(&p)?),
                         asn1::SEQUENCE => EcDomain::Explicit(ExplicitCurve::from_der(&p)?),
                         _ => return Err(IssueError::BadKey("unknown EC parameters".into())),
                     };
@@ -260,29 +260,25 @@ impl PrivateKey {
     /// A PKCS#8 PrivateKeyInfo: RSA, or EC on named or explicit parameters (the BSI
     /// reference data set's chip keys are PKCS#8 on explicit brainpoolP224r1).
     pub fn from_pkcs8(der_bytes: &[u8]) -> Result<PrivateKey, IssueError> {
-        const RSA_ENCRYPTION: &str = "1.2.840.113549.1.1.1";
-        const EC_PUBLIC_KEY: &str = "1.2.840.10045.2.1";
         let seq = Tlv::parse_as(der_bytes, asn1::SEQUENCE, "PrivateKeyInfo")?;
         let mut r = seq.reader();
         let _version = r.expect(asn1::INTEGER, "PrivateKeyInfo version")?;
         let algorithm = r.expect(asn1::SEQUENCE, "PrivateKeyInfo algorithm")?;
         let mut a = algorithm.reader();
-        let oid = oid::dotted(
-            a.expect(asn1::OBJECT_IDENTIFIER, "PrivateKeyInfo algorithm")?
-                .value(),
-        );
+        let algorithm =
+            Oid::from_tlv(&a.expect(asn1::OBJECT_IDENTIFIER, "PrivateKeyInfo algorithm")?)?;
         let key = r.expect(asn1::OCTET_STRING, "PrivateKeyInfo privateKey")?;
-        match oid.as_str() {
-            RSA_ENCRYPTION => {
+        match algorithm {
+            oid::RSA_ENCRYPTION => {
                 use rsa::pkcs8::DecodePrivateKey;
                 let k = rsa::RsaPrivateKey::from_pkcs8_der(der_bytes)
                     .map_err(|e| IssueError::BadKey(e.to_string()))?;
                 Ok(PrivateKey::Rsa(Box::new(k)))
             }
-            EC_PUBLIC_KEY => {
+            oid::EC_PUBLIC_KEY => {
                 let p = a.read()?;
                 let domain = match p.tag() {
-                    asn1::OBJECT_IDENTIFIER => EcDomain::Named(p.value().to_vec()),
+                    asn1::OBJECT_IDENTIFIER => EcDomain::Named(Oid::from_tlv(&p)?),
                     asn1::SEQUENCE => EcDomain::Explicit(ExplicitCurve::from_der(&p)?),
                     _ => return Err(IssueError::BadKey("unknown EC parameters".into())),
                 };
@@ -297,7 +293,7 @@ impl PrivateKey {
                 Ok(PrivateKey::Ec { domain, scalar })
             }
             _ => Err(IssueError::BadKey(format!(
-                "unsupported PKCS#8 key algorithm {oid}"
+                "unsupported PKCS#8 key algorithm {algorithm}"
             ))),
         }
     }
@@ -352,8 +348,8 @@ pub fn issue_certificate(
         ),
         None => (template.subject.der.clone(), ski.clone()),
     };
-    let ext = |id: &[u8], critical: bool, value: &[u8]| {
-        let mut parts = vec![asn1::object_identifier(id)];
+    let ext = |id: Oid, critical: bool, value: &[u8]| {
+        let mut parts = vec![id.to_der()];
         if critical {
             parts.push(tlv::encode(asn1::BOOLEAN, &[0xff]));
         }
@@ -421,15 +417,15 @@ pub fn issue_crl(
         .clone()
         .unwrap_or_else(|| key_identifier(&issuer.public_key));
     let aki_ext = asn1::sequence(&[
-        &asn1::object_identifier(oid::EXT_AUTHORITY_KEY_ID),
+        &oid::EXT_AUTHORITY_KEY_ID.to_der(),
         &asn1::octet_string(&asn1::sequence(&[&tlv::encode(
             asn1::context_primitive(0),
             &aki,
         )])),
     ]);
-    // cRLNumber 2.5.29.20
+    const CRL_NUMBER: Oid = Oid::new("2.5.29.20");
     let number_ext = asn1::sequence(&[
-        &asn1::object_identifier(&[0x55, 0x1d, 0x14]),
+        &CRL_NUMBER.to_der(),
         &asn1::octet_string(&asn1::small_integer_der(1)),
     ]);
     let sig_alg = alg.identifier().to_der();
@@ -459,7 +455,7 @@ pub fn issue_crl(
 /// issuer and serial number, and embedding `certificates`.
 #[allow(clippy::too_many_arguments)]
 pub fn sign_signed_data(
-    content_type: &[u8],
+    content_type: Oid,
     content: &[u8],
     signer: &Certificate,
     key: &PrivateKey,
@@ -469,12 +465,10 @@ pub fn sign_signed_data(
     signing_time: Option<Time>,
     rng: &mut DeterministicRng,
 ) -> Result<Vec<u8>, IssueError> {
-    let digest_alg = AlgorithmIdentifier::new(&digest.oid_content(), None).to_der();
-    let attr = |id: &[u8], value: &[u8]| {
-        asn1::sequence(&[&asn1::object_identifier(id), &asn1::set_of(&[value])])
-    };
+    let digest_alg = AlgorithmIdentifier::new(digest.oid(), None).to_der();
+    let attr = |id: Oid, value: &[u8]| asn1::sequence(&[&id.to_der(), &asn1::set_of(&[value])]);
     let mut attrs = vec![
-        attr(oid::CONTENT_TYPE, &asn1::object_identifier(content_type)),
+        attr(oid::CONTENT_TYPE, &content_type.to_der()),
         attr(
             oid::MESSAGE_DIGEST,
             &asn1::octet_string(&digest.digest(content)),
@@ -506,7 +500,7 @@ pub fn sign_signed_data(
         asn1::small_integer_der(3),
         asn1::set_of(&[&digest_alg]),
         asn1::sequence(&[
-            &asn1::object_identifier(content_type),
+            &content_type.to_der(),
             &tlv::encode(asn1::context(0), &asn1::octet_string(content)),
         ]),
     ];
@@ -517,7 +511,7 @@ pub fn sign_signed_data(
     let refs: Vec<&[u8]> = sd_parts.iter().map(Vec::as_slice).collect();
     let signed_data = asn1::sequence(&refs);
     Ok(asn1::sequence(&[
-        &asn1::object_identifier(oid::SIGNED_DATA),
+        &oid::SIGNED_DATA.to_der(),
         &tlv::encode(asn1::context(0), &signed_data),
     ]))
 }

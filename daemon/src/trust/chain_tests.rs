@@ -103,8 +103,8 @@ impl<'a> Template<'a> {
             ),
             None => (self.subject.der.clone(), ski.clone(), &self.key),
         };
-        let ext = |id: &[u8], value: &[u8]| {
-            asn1::sequence(&[&asn1::object_identifier(id), &asn1::octet_string(value)])
+        let ext = |id: oid::Oid, value: &[u8]| {
+            asn1::sequence(&[&id.to_der(), &asn1::octet_string(value)])
         };
         let mut exts = vec![
             ext(
@@ -573,14 +573,14 @@ fn trust_chain_anchor_without_ca_prefers_a_compliant_twin() {
 /// A SecurityInfos SET (one PACEInfo-shaped element; the content is not interpreted).
 fn security_infos() -> Vec<u8> {
     let pace = asn1::sequence(&[
-        &asn1::object_identifier(&[0x04, 0x00, 0x7f, 0x00, 0x07, 0x02, 0x02, 0x04, 0x02, 0x02]),
+        &oid::Oid::new("0.4.0.127.0.7.2.2.4.2.2").to_der(),
         &asn1::small_integer_der(2),
         &asn1::small_integer_der(13),
     ]);
     asn1::set_of(&[&pace])
 }
 
-fn card_security(p: &TestPki, content_type: &[u8], content: &[u8]) -> Vec<u8> {
+fn card_security(p: &TestPki, content_type: oid::Oid, content: &[u8]) -> Vec<u8> {
     sign_signed_data(
         content_type,
         content,
@@ -666,9 +666,10 @@ fn codes_of(problems: &[passive::Problem]) -> Vec<&'static str> {
     problems.iter().map(|p| p.code.as_str()).collect()
 }
 
-/// A whole `Extension` element.
-fn extension(id: &[u8], critical: bool, value: &[u8]) -> Vec<u8> {
-    let o = asn1::object_identifier(id);
+/// A whole `Extension` element, its OID given as encoded (so that it can be one this
+/// reader refuses).
+fn extension(oid_der: &[u8], critical: bool, value: &[u8]) -> Vec<u8> {
+    let o = oid_der.to_vec();
     let v = asn1::octet_string(value);
     if critical {
         asn1::sequence(&[&o, &tlv::encode(asn1::BOOLEAN, &[0xff]), &v])
@@ -744,11 +745,21 @@ fn trust_chain_path_length_is_enforced() {
 fn trust_chain_unknown_critical_extension_is_invalid() {
     let p = pki();
     let store = store_of(&[&p.csca.certificate, &open_csca().certificate]);
-    // 1.3.6.1.4.1.99999.1, an extension nobody here knows.
-    let private = [0x2b, 0x06, 0x01, 0x04, 0x01, 0x86, 0x8d, 0x1f, 0x01];
-    for critical in [true, false] {
+    // An extension nobody here knows, and one whose OID is longer than this reader holds
+    // (70 octets): both are unknown when critical.
+    let private = oid::Oid::new("1.3.6.1.4.1.99999.1").to_der();
+    let long = tlv::encode(
+        asn1::OBJECT_IDENTIFIER,
+        &[[0x2b].as_slice(), &[0x01; 69]].concat(),
+    );
+    for (id, critical) in [
+        (&private, true),
+        (&private, false),
+        (&long, true),
+        (&long, false),
+    ] {
         let mut t = Template::new(0x56, name("VN", "DS ext"), p256("ds-ext"), Some(&p.csca)).ds();
-        t.extensions = vec![extension(&private, critical, &asn1::small_integer_der(1))];
+        t.extensions = vec![extension(id, critical, &asn1::small_integer_der(1))];
         let ds = t.build();
         assert_eq!(
             ds.certificate.unknown_critical_extensions().len(),
@@ -769,7 +780,7 @@ fn trust_chain_unknown_critical_extension_is_invalid() {
         &asn1::sequence(&[&tlv::encode(asn1::context(4), &name("VN", "x").der)]),
     )]);
     let (link, ds) = intermediate(&p, |mut t| {
-        t.extensions = vec![extension(oid::EXT_NAME_CONSTRAINTS, true, &nc)];
+        t.extensions = vec![extension(&oid::EXT_NAME_CONSTRAINTS.to_der(), true, &nc)];
         t.ca()
     });
     let r = verify_passive(
@@ -895,7 +906,11 @@ fn trust_chain_signing_time_lies_within_the_private_key_usage_period() {
         &tlv::encode(asn1::context_primitive(1), b"20240401000000Z"),
     ]);
     let mut t = Template::new(0x5a, name("VN", "DS pkup"), p256("ds-pkup"), Some(&p.csca));
-    t.extensions = vec![extension(oid::EXT_PRIVATE_KEY_USAGE_PERIOD, false, &pkup)];
+    t.extensions = vec![extension(
+        &oid::EXT_PRIVATE_KEY_USAGE_PERIOD.to_der(),
+        false,
+        &pkup,
+    )];
     let ds = t.ds().build();
     let period = ds.certificate.private_key_usage_period().unwrap().unwrap();
     assert_eq!(period.not_after, Some(date(2024, 4, 1)));
@@ -929,7 +944,7 @@ fn trust_chain_signing_time_lies_within_the_private_key_usage_period() {
         Some(&p.csca),
     );
     t.extensions = vec![extension(
-        oid::EXT_PRIVATE_KEY_USAGE_PERIOD,
+        &oid::EXT_PRIVATE_KEY_USAGE_PERIOD.to_der(),
         false,
         &asn1::sequence(&[]),
     )];

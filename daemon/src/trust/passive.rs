@@ -1424,7 +1424,7 @@ fn signing_time_checks(
     file: &str,
     problems: &mut Vec<Problem>,
 ) {
-    if signer.attribute(oid::SIGNING_TIME).is_none() {
+    if signer.attribute(&oid::SIGNING_TIME).is_none() {
         return;
     }
     let Some(signed_at) = signer.signing_time() else {
@@ -1472,13 +1472,12 @@ fn signing_time_checks(
 fn unknown_critical(cert: &Certificate, role: &str, problems: &mut Vec<Problem>) {
     let unknown = cert.unknown_critical_extensions();
     if !unknown.is_empty() {
-        let names: Vec<String> = unknown.iter().map(|o| oid::name(o)).collect();
         problems.push(Problem::new(
             ProblemCode::UnknownCriticalExtension,
             format!(
                 "the {role} certificate {} has critical extensions this reader does not understand: {}",
                 cert.subject,
-                names.join(", ")
+                unknown.join(", ")
             ),
         ));
     }

@@ -1,7 +1,6 @@
 //! The chip's own keys from a profile: chip authentication and active authentication.
 
 use apdu::active_auth::ChipAa;
-use apdu::asn1::Oid;
 use apdu::ec::CurveId;
 use apdu::key_agreement::Group;
 use apdu::pace::ChipStaticKey;
@@ -134,14 +133,10 @@ pub(super) fn hash_by_name(name: &str) -> Option<HashAlgorithm> {
     HashAlgorithm::ALL.into_iter().find(|h| h.name() == name)
 }
 
-fn curve_by_oid(content: &[u8]) -> Option<CurveId> {
-    CurveId::from_oid(Oid::from_der_content(content).ok()?.as_str())
-}
-
 /// The standardized curve of EC domain parameters, named or explicit.
 fn standard_curve(domain: &EcDomain) -> Option<CurveId> {
     match domain {
-        EcDomain::Named(oid) => curve_by_oid(oid),
+        EcDomain::Named(oid) => CurveId::from_oid(oid),
         EcDomain::Explicit(_) => match crate::pki::signature::resolve_curve(domain).ok()? {
             crate::pki::signature::CurveRef::Named(curve) => curve.id(),
             crate::pki::signature::CurveRef::Built(curve) => curve.id(),

@@ -459,7 +459,7 @@ fn a_signed_data_group_that_does_not_decode_is_a_problem_not_silence() {
     // DG13 whose content nests 5 000 SEQUENCEs: signed, hash matches, does not decode.
     let mut nested = Vec::new();
     for _ in 0..5000 {
-        nested = apdu::tlv::encode(apdu::tlv::Tag::new(0x30), &nested);
+        nested = apdu::tlv::encode(apdu::asn1::SEQUENCE, &nested);
     }
     groups.insert(13, apdu::tlv::encode(apdu::tlv::Tag::new(0x6D), &nested));
     let signed: Vec<u8> = groups.keys().copied().collect();
@@ -789,7 +789,7 @@ fn dg14_with(dg14: &[u8], extra: &[Vec<u8>]) -> Vec<u8> {
     for e in extra {
         entries.extend_from_slice(e);
     }
-    encode(Tag::new(0x6E), &encode(Tag::new(0x31), &entries))
+    encode(Tag::new(0x6E), &encode(apdu::asn1::SET, &entries))
 }
 
 /// The chip-authentication key entries of `dg14`, DER.
@@ -816,7 +816,7 @@ fn vn_cccd_with_dg14(dg14: Vec<u8>) -> Profile {
 #[test]
 fn a_chip_authentication_key_without_domain_parameters_is_no_way_out_of_the_proof() {
     use apdu::security_infos::SecurityInfo;
-    use apdu::tlv::{Tag, Tlv, encode};
+    use apdu::tlv::{Tlv, encode};
     let p = load("vn-cccd");
     let dg14 = served(&p).remove(&14).unwrap();
     let mut key = ca_key_entries(&dg14).remove(0);
@@ -826,9 +826,9 @@ fn a_chip_authentication_key_without_domain_parameters_is_no_way_out_of_the_proo
     let algorithm = parts.next().unwrap().unwrap();
     let bits = parts.next().unwrap().unwrap();
     let oid = algorithm.children().next().unwrap().unwrap();
-    let mut content = encode(Tag::new(0x30), oid.raw());
+    let mut content = encode(apdu::asn1::SEQUENCE, oid.raw());
     content.extend_from_slice(bits.raw());
-    key.public_key = encode(Tag::new(0x30), &content);
+    key.public_key = encode(apdu::asn1::SEQUENCE, &content);
     let entry = SecurityInfo::ChipAuthenticationPublicKey(key).to_der();
     let clone = vn_cccd_with_dg14(dg14_with(&dg14, &[entry]));
     let r = read_with(&clone, by_can(&clone), ReadPolicy::default());
@@ -844,22 +844,22 @@ fn a_chip_authentication_key_without_domain_parameters_is_no_way_out_of_the_proo
 
 #[test]
 fn chip_authentication_entries_that_cannot_be_run_are_no_way_out_of_the_proof() {
-    use apdu::tlv::{Tag, encode};
+    use apdu::tlv::encode;
     let p = load("vn-cccd");
     let dg14 = served(&p).remove(&14).unwrap();
     let oid = |arcs: &[u8]| {
         let mut content = vec![0x04, 0x00, 0x7F, 0x00, 0x07, 0x02, 0x02];
         content.extend_from_slice(arcs);
-        encode(Tag::new(0x06), &content)
+        encode(apdu::asn1::OBJECT_IDENTIFIER, &content)
     };
     let entry = |arcs: &[u8], rest: &[u8]| {
         let mut content = oid(arcs);
         content.extend_from_slice(rest);
-        encode(Tag::new(0x30), &content)
+        encode(apdu::asn1::SEQUENCE, &content)
     };
     let cases = [
         // id-PK with an arc of no known kind.
-        entry(&[0x01, 0x07], &encode(Tag::new(0x30), &[])),
+        entry(&[0x01, 0x07], &encode(apdu::asn1::SEQUENCE, &[])),
         // id-CA-ECDH-AES-CBC-CMAC-128 version 1, no key to go with it.
         entry(&[0x03, 0x02, 0x02], &[0x02, 0x01, 0x01]),
         // id-CA with an arc of no known kind.

@@ -10,13 +10,12 @@
 use apdu::tlv::{self, Tag, Tlv};
 
 use super::text::{full_date, utf8};
-use super::{DataGroup, Error, Redacted, outer};
+use super::{COUNT_TAG, DataGroup, Error, Redacted, outer};
 
 const TAG_LIST: Tag = Tag::new(0x5C);
 const FULL_NAME: Tag = Tag::new(0x5F0E);
 const OTHER_NAMES: Tag = Tag::new(0xA0);
 const OTHER_NAME: Tag = Tag::new(0x5F0F);
-const COUNT: Tag = Tag::new(0x02);
 const PERSONAL_NUMBER: Tag = Tag::new(0x5F10);
 const FULL_BIRTH_DATE: Tag = Tag::new(0x5F2B);
 const PLACE_OF_BIRTH: Tag = Tag::new(0x5F11);
@@ -85,7 +84,7 @@ impl Dg11 {
                     for name in element.children() {
                         let name = name?;
                         match name.tag() {
-                            COUNT => {}
+                            COUNT_TAG => {}
                             OTHER_NAME => push(&mut dg.other_names, &name, "DG11 other name")?,
                             _ => {}
                         }
@@ -142,7 +141,7 @@ impl Dg11 {
         if !self.other_names.is_empty() {
             let mut names = Vec::new();
             let count = u8::try_from(self.other_names.len()).unwrap_or(u8::MAX);
-            tlv::encode_into(COUNT, &[count], &mut names);
+            tlv::encode_into(COUNT_TAG, &[count], &mut names);
             for name in &self.other_names {
                 tlv::encode_into(OTHER_NAME, name.as_bytes(), &mut names);
             }

@@ -9,14 +9,13 @@
 use apdu::tlv::{self, Tag, Tlv};
 
 use super::text::{full_date, utf8};
-use super::{DataGroup, Error, Redacted, outer};
+use super::{COUNT_TAG, DataGroup, Error, Redacted, outer};
 
 const TAG_LIST: Tag = Tag::new(0x5C);
 const ISSUING_AUTHORITY: Tag = Tag::new(0x5F19);
 const DATE_OF_ISSUE: Tag = Tag::new(0x5F26);
 const OTHER_PERSONS: Tag = Tag::new(0xA0);
 const OTHER_PERSON: Tag = Tag::new(0x5F1A);
-const COUNT: Tag = Tag::new(0x02);
 const ENDORSEMENTS: Tag = Tag::new(0x5F1B);
 const TAX_EXIT: Tag = Tag::new(0x5F1C);
 const IMAGE_FRONT: Tag = Tag::new(0x5F1D);
@@ -77,7 +76,7 @@ impl Dg12 {
                     for person in element.children() {
                         let person = person?;
                         match person.tag() {
-                            COUNT => {}
+                            COUNT_TAG => {}
                             OTHER_PERSON => push(&mut dg.other_persons, &person)?,
                             _ => {}
                         }
@@ -127,7 +126,7 @@ impl Dg12 {
         if !self.other_persons.is_empty() {
             let mut persons = Vec::new();
             let count = u8::try_from(self.other_persons.len()).unwrap_or(u8::MAX);
-            tlv::encode_into(COUNT, &[count], &mut persons);
+            tlv::encode_into(COUNT_TAG, &[count], &mut persons);
             for person in &self.other_persons {
                 tlv::encode_into(OTHER_PERSON, person.as_bytes(), &mut persons);
             }

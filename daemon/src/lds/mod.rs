@@ -205,6 +205,9 @@ pub const EF_COM_TAG: Tag = Tag::new(0x60);
 pub const EF_SOD_TAG: Tag = Tag::new(0x77);
 /// Tag EF.CardAccess starts with (a SET OF SecurityInfo).
 pub const EF_CARD_ACCESS_TAG: Tag = Tag::new(0x31);
+/// The count of the entries that follow, in DG2's biometric group template and in
+/// DG11's and DG12's lists (ICAO 9303-10 §4.7).
+pub(crate) const COUNT_TAG: Tag = Tag::new(0x02);
 
 /// Any file of the LDS, known by its leading tag (how `cancuoc verify` tells dumped
 /// files apart).

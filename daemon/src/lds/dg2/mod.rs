@@ -12,7 +12,7 @@
 
 use apdu::tlv::{self, Tag, Tlv};
 
-use super::{DataGroup, Error, outer};
+use super::{COUNT_TAG, DataGroup, Error, outer};
 
 mod face_image;
 
@@ -23,7 +23,6 @@ const BIT: Tag = Tag::new(0x7F60);
 const BIT_HEADER: Tag = Tag::new(0xA1);
 const BDB_19794: Tag = Tag::new(0x5F2E);
 const BDB_39794: Tag = Tag::new(0x7F2E);
-const COUNT: Tag = Tag::new(0x02);
 
 /// More faces than any document holds.
 const MAX_FACES: usize = 8;
@@ -85,7 +84,7 @@ impl Dg2 {
         for child in group.children() {
             let child = child?;
             match child.tag() {
-                COUNT => {}
+                COUNT_TAG => {}
                 BIT => {
                     for face in instance(&child)? {
                         if faces.len() >= MAX_FACES {
@@ -315,7 +314,7 @@ pub fn encode_dg2(image: &[u8]) -> Result<Vec<u8>, Error> {
     tlv::encode_into(BIT_HEADER, &header, &mut bit);
     tlv::encode_into(BDB_19794, &record, &mut bit);
     let mut group = Vec::new();
-    tlv::encode_into(COUNT, &[1], &mut group);
+    tlv::encode_into(COUNT_TAG, &[1], &mut group);
     tlv::encode_into(BIT, &bit, &mut group);
     Ok(tlv::encode(
         DataGroup::DG2.tag(),
@@ -492,7 +491,7 @@ mod tests {
         let mut bit = Vec::new();
         tlv::encode_into(BIT_HEADER, &[0x87, 0x02, 0x01, 0x01], &mut bit);
         tlv::encode_into(BDB_39794, &representation, &mut bit);
-        let mut group = tlv::encode(COUNT, &[1]);
+        let mut group = tlv::encode(COUNT_TAG, &[1]);
         tlv::encode_into(BIT, &bit, &mut group);
         let dg2 = tlv::encode(Tag::new(0x75), &tlv::encode(BIT_GROUP, &group));
         let dg2 = Dg2::parse(&dg2).unwrap();

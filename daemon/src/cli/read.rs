@@ -2,6 +2,7 @@
 //! its socket exists (it owns the readers and verifies with its own trust anchors), else
 //! directly, as with `--local`.
 
+use std::borrow::Cow;
 use std::collections::BTreeSet;
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
@@ -421,11 +422,15 @@ fn run_through_daemon(args: &Args, input: &AccessInput, socket: &Path) -> ExitCo
 /// A local `--fields` read keeps what `--face` and `--raw` asked for besides: the
 /// files are the caller's own.
 fn with_files_kept<'a>(mut shown: Shown<'a>, full: &'a ReadResult) -> Shown<'a> {
-    if full.face.is_some() {
-        shown.face = full.face.as_ref();
+    if let Some(face) = &full.face {
+        shown.face = Some(Cow::Borrowed(face));
     }
     if let Some(raw) = &full.raw {
-        shown.raw = Some(raw.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect());
+        shown.raw = Some(
+            raw.iter()
+                .map(|(k, v)| (Cow::Borrowed(k.as_str()), Cow::Borrowed(v.as_str())))
+                .collect(),
+        );
     }
     shown
 }

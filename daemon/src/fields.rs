@@ -9,6 +9,7 @@
 //! identity's sections is named there, so a key added to them does not compile until it
 //! is given its field.
 
+use std::borrow::Cow;
 use std::collections::BTreeSet;
 use std::fmt;
 
@@ -253,6 +254,14 @@ impl FieldSet {
         FieldSet(Field::ALL.into_iter().collect(), [11, 12, 13].into())
     }
 
+    /// Every field, and every data group as raw bytes: the whole result, as a local
+    /// read shows it to the one who holds the card.
+    pub fn whole() -> FieldSet {
+        let mut set = FieldSet::all();
+        set.grant_raw_groups(1..=16);
+        set
+    }
+
     /// Grants the raw bytes of `groups` (1 to 16) beyond what the fields need
     /// (`raw_groups` of a client rule); they are read when `raw` is asked for.
     pub fn grant_raw_groups(&mut self, groups: impl IntoIterator<Item = u8>) {
@@ -414,16 +423,20 @@ impl FieldSet {
                 // personal data beyond hashes; they let a client check the groups it gets.
                 raw.iter()
                     .filter(|(key, _)| raw_key_group(key).is_none_or(|g| raw_groups.contains(&g)))
-                    .map(|(key, data)| (key.as_str(), data.as_str()))
+                    .map(|(key, data)| (Cow::Borrowed(key.as_str()), Cow::Borrowed(data.as_str())))
                     .collect()
             });
         Shown {
             document: self.document(result.document.as_ref()),
             holder: self.holder(result.holder.as_ref()),
             vn: self.vn(result.vn.as_ref()),
-            face: result.face.as_ref().filter(|_| self.contains(Field::Face)),
+            face: result
+                .face
+                .as_ref()
+                .filter(|_| self.contains(Field::Face))
+                .map(Cow::Borrowed),
             raw,
-            verification: &result.verification,
+            verification: Cow::Borrowed(&result.verification),
         }
     }
 
@@ -450,11 +463,13 @@ impl FieldSet {
         } = document?;
         let details = self.contains(Field::Document);
         let shown = ShownDocument {
-            kind: details.then_some(*kind),
-            issuing_state: details.then_some(issuing_state.as_str()),
-            number: details.then_some(number.as_str()),
-            expiry_date: details.then_some(expiry_date),
-            mrz: self.contains(Field::Mrz).then_some(mrz.as_str()),
+            kind: details.then_some(Cow::Borrowed(*kind)),
+            issuing_state: details.then_some(Cow::Borrowed(issuing_state.as_str())),
+            number: details.then_some(Cow::Borrowed(number.as_str())),
+            expiry_date: details.then_some(Cow::Borrowed(expiry_date)),
+            mrz: self
+                .contains(Field::Mrz)
+                .then_some(Cow::Borrowed(mrz.as_str())),
         };
         (details || shown.mrz.is_some()).then_some(shown)
     }
@@ -471,14 +486,16 @@ impl FieldSet {
         } = holder?;
         let name = self.contains(Field::FullName);
         let shown = ShownHolder {
-            full_name: name.then_some(full_name.as_str()),
-            surname: name.then_some(surname.as_str()),
-            given_names: name.then_some(given_names.as_str()),
-            birth_date: self.contains(Field::BirthDate).then_some(birth_date),
-            sex: self.contains(Field::Sex).then_some(*sex),
+            full_name: name.then_some(Cow::Borrowed(full_name.as_str())),
+            surname: name.then_some(Cow::Borrowed(surname.as_str())),
+            given_names: name.then_some(Cow::Borrowed(given_names.as_str())),
+            birth_date: self
+                .contains(Field::BirthDate)
+                .then_some(Cow::Borrowed(birth_date)),
+            sex: self.contains(Field::Sex).then_some(Cow::Borrowed(*sex)),
             nationality: self
                 .contains(Field::Nationality)
-                .then_some(nationality.as_str()),
+                .then_some(Cow::Borrowed(nationality.as_str())),
         };
         let any = [
             Field::FullName,
@@ -515,25 +532,28 @@ impl FieldSet {
         } = vn?;
         let has = |field| self.contains(field);
         let shown = ShownVn {
-            id_number: has(Field::IdNumber).then_some(id_number),
-            old_id_number: has(Field::IdNumber).then_some(old_id_number),
-            field_16: has(Field::IdNumber).then_some(field_16),
-            full_name: has(Field::FullName).then_some(full_name),
-            birth_date: has(Field::BirthDate).then_some(birth_date),
-            sex: has(Field::Sex).then_some(sex),
-            nationality: has(Field::Nationality).then_some(nationality),
-            ethnicity: has(Field::Ethnicity).then_some(ethnicity),
-            religion: has(Field::Religion).then_some(religion),
-            place_of_origin: has(Field::PlaceOfOrigin).then_some(place_of_origin),
-            place_of_residence: has(Field::PlaceOfResidence).then_some(place_of_residence),
-            identifying_marks: has(Field::IdentifyingMarks).then_some(identifying_marks),
-            issue_date: has(Field::IssueDate).then_some(issue_date),
-            expiry_date: has(Field::Document).then_some(expiry_date),
-            father_name: has(Field::Family).then_some(father_name),
-            mother_name: has(Field::Family).then_some(mother_name),
-            spouse_name: has(Field::Family).then_some(spouse_name),
+            id_number: has(Field::IdNumber).then_some(Cow::Borrowed(id_number)),
+            old_id_number: has(Field::IdNumber).then_some(Cow::Borrowed(old_id_number)),
+            field_16: has(Field::IdNumber).then_some(Cow::Borrowed(field_16)),
+            full_name: has(Field::FullName).then_some(Cow::Borrowed(full_name)),
+            birth_date: has(Field::BirthDate).then_some(Cow::Borrowed(birth_date)),
+            sex: has(Field::Sex).then_some(Cow::Borrowed(sex)),
+            nationality: has(Field::Nationality).then_some(Cow::Borrowed(nationality)),
+            ethnicity: has(Field::Ethnicity).then_some(Cow::Borrowed(ethnicity)),
+            religion: has(Field::Religion).then_some(Cow::Borrowed(religion)),
+            place_of_origin: has(Field::PlaceOfOrigin).then_some(Cow::Borrowed(place_of_origin)),
+            place_of_residence: has(Field::PlaceOfResidence)
+                .then_some(Cow::Borrowed(place_of_residence)),
+            identifying_marks: has(Field::IdentifyingMarks)
+                .then_some(Cow::Borrowed(identifying_marks)),
+            issue_date: has(Field::IssueDate).then_some(Cow::Borrowed(issue_date)),
+            expiry_date: has(Field::Document).then_some(Cow::Borrowed(expiry_date)),
+            father_name: has(Field::Family).then_some(Cow::Borrowed(father_name)),
+            mother_name: has(Field::Family).then_some(Cow::Borrowed(mother_name)),
+            spouse_name: has(Field::Family).then_some(Cow::Borrowed(spouse_name)),
             // DG13 fields of unknown meaning: for clients given DG13 as raw bytes anyway.
-            extra: (self.raw_groups().contains(&13) && !extra.is_empty()).then_some(extra),
+            extra: (self.raw_groups().contains(&13) && !extra.is_empty())
+                .then_some(Cow::Borrowed(extra)),
         };
         let named = Field::ALL
             .into_iter()
@@ -786,6 +806,43 @@ mod tests {
             assert_eq!(paths(&shown), *want_partial, "partial {name}");
             same_values(&shown, &full_partial, name);
         }
+    }
+
+    /// What a local read shows of its own result is the whole result; every shown
+    /// result, and every shown partial, reads back from its JSON to the same JSON.
+    #[test]
+    fn shown_results_are_whole_and_read_back() {
+        let (result, partial) = genuine_read();
+        let full = serde_json::to_value(&result).unwrap();
+        assert_eq!(
+            serde_json::to_value(FieldSet::whole().filter(&result)).unwrap(),
+            full
+        );
+        assert_eq!(
+            serde_json::to_value(FieldSet::whole().filter_partial(&partial)).unwrap(),
+            serde_json::to_value(&partial).unwrap()
+        );
+        let mut sets = sets();
+        sets.push(("whole".into(), FieldSet::whole()));
+        for (name, set) in sets {
+            let json = serde_json::to_value(set.filter(&result)).unwrap();
+            let back: Shown<'static> = serde_json::from_value(json.clone()).unwrap();
+            assert_eq!(serde_json::to_value(back).unwrap(), json, "{name}");
+            let json = serde_json::to_value(set.filter_partial(&partial)).unwrap();
+            let back: ShownPartial<'static> = serde_json::from_value(json.clone()).unwrap();
+            assert_eq!(serde_json::to_value(back).unwrap(), json, "partial {name}");
+        }
+        // A key there as `null` stays there; dates that are text stay text.
+        let mut odd = result.clone();
+        let vn = odd.vn.as_mut().unwrap();
+        vn.religion = None;
+        vn.expiry_date = Some(crate::lds::dg13::VnDate::new("Không thời hạn"));
+        odd.document.as_mut().unwrap().expiry_date = None;
+        let json = serde_json::to_value(FieldSet::whole().filter(&odd)).unwrap();
+        assert_eq!(json["vn"]["religion"], Value::Null);
+        assert_eq!(json["vn"]["expiry_date"], "Không thời hạn");
+        let back: Shown<'static> = serde_json::from_value(json.clone()).unwrap();
+        assert_eq!(serde_json::to_value(back).unwrap(), json);
     }
 
     /// Every value kept is the value the whole result has there.

@@ -2,6 +2,7 @@
 //! its socket exists (it owns the readers and verifies with its own trust anchors), else
 //! directly, as with `--local`.
 
+use std::borrow::Cow;
 use std::collections::BTreeSet;
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
@@ -15,9 +16,11 @@ use serde_json::{Map, Value, json};
 use crate::cli::access_source;
 use crate::cli::exit::Exit;
 use crate::client::{self, Client};
+use crate::fields::FieldSet;
 use crate::lds::dg2::OutputFormat;
+use crate::lds::dg13::VnDate;
 use crate::session::access_input::AccessInput;
-use crate::session::result::{ReadResult, Shown, Verdict};
+use crate::session::result::{ReadResult, Shown, ShownPartial, Verdict};
 use crate::session::{self, Progress, ReadError, ReadPolicy, ReadRequest};
 use crate::transport::{self, NamedBy};
 use crate::trust::TrustStore;
@@ -243,9 +246,7 @@ pub fn run(args: &Args) -> ExitCode {
             if let Some(partial) = &p.partial {
                 // The verified name while the face is still coming; the final result
                 // says whether it stands.
-                bar.println(partial_line(
-                    &serde_json::to_value(partial.as_ref()).unwrap_or_default(),
-                ));
+                bar.println(partial_line(&FieldSet::whole().filter_partial(partial)));
             }
             bar.set_message(progress_message(
                 &p.step.name(),
@@ -266,36 +267,43 @@ pub fn run(args: &Args) -> ExitCode {
         return fail(Exit::Internal, &e);
     }
     let shown = match &fields {
-        Some(f) => serde_json::to_value(with_files_kept(f.filter(&result), &result)),
-        None => serde_json::to_value(&result),
-    };
-    let shown = match shown {
-        Ok(v) => v,
-        Err(e) => return fail(Exit::Internal, &e.to_string()),
+        Some(f) => with_files_kept(f.filter(&result), &result),
+        None => FieldSet::whole().filter(&result),
     };
     if args.json {
-        match serde_json::to_string_pretty(&shown) {
+        let json = match &fields {
+            Some(_) => serde_json::to_value(&shown),
+            None => serde_json::to_value(&result),
+        };
+        match json.and_then(|json| serde_json::to_string_pretty(&json)) {
             Ok(text) => println!("{text}"),
             Err(e) => return fail(Exit::Internal, &e.to_string()),
         }
     } else {
-        print!("{}", human_json(&shown));
+        print!("{}", human_shown(&shown));
     }
     exit_of(&result).into()
 }
 
 /// One line for a terminal: the identity known before the face, and the verdict so far,
-/// from a `read-partial` event or a local read's [`session::Partial`] in the same form.
-fn partial_line(partial: &Value) -> String {
-    let text = |pointer: &str| partial.pointer(pointer).and_then(Value::as_str);
-    let name = text("/vn/full_name")
-        .or_else(|| text("/holder/full_name"))
+/// from a `read-partial` event or a local read's [`session::Partial`].
+fn partial_line(partial: &ShownPartial<'_>) -> String {
+    let vn = partial.vn.as_ref();
+    let name = vn
+        .and_then(|vn| given(&vn.full_name))
+        .map(String::as_str)
+        .or_else(|| partial.holder.as_ref()?.full_name.as_deref())
         .unwrap_or_default();
-    let id = text("/vn/id_number")
-        .or_else(|| text("/document/number"))
+    let id = vn
+        .and_then(|vn| given(&vn.id_number))
+        .map(String::as_str)
+        .or_else(|| partial.document.as_ref()?.number.as_deref())
         .unwrap_or_default();
-    match text("/verdict") {
-        Some(verdict) => format!("verified so far: {name} {id} (verdict so far: {verdict})"),
+    match partial.verdict {
+        Some(verdict) => format!(
+            "verified so far: {name} {id} (verdict so far: {})",
+            wire_name(&verdict)
+        ),
         None => format!("verified so far: {name} {id} (verdict after the face)"),
     }
 }
@@ -371,7 +379,12 @@ fn run_through_daemon(args: &Args, input: &AccessInput, socket: &Path) -> ExitCo
                 let percent = event.get("percent").and_then(Value::as_u64);
                 bar.set_message(progress_message(step, bytes, percent));
             }
-            Some("read-partial") => bar.println(partial_line(&Value::Object(event.clone()))),
+            Some("read-partial") => {
+                // An event this version does not read is left out: the result follows.
+                if let Ok(partial) = ShownPartial::deserialize(&Value::Object(event.clone())) {
+                    bar.println(partial_line(&partial));
+                }
+            }
             _ => {}
         }
     };
@@ -404,13 +417,24 @@ fn run_through_daemon(args: &Args, input: &AccessInput, socket: &Path) -> ExitCo
             None => eprintln!("cancuoc read: the daemon returned no face"),
         }
     }
-    if args.json {
-        match serde_json::to_string_pretty(&result) {
+    // For people, the answer read as the typed result; an answer that is not one (an
+    // older or newer daemon) is printed as it came.
+    let human = match (!args.json).then(|| human_answer(&result)) {
+        Some(Ok(text)) => Some(text),
+        Some(Err(e)) => {
+            eprintln!(
+                "cancuoc read: the daemon's answer is not a result this version reads ({e}); printed as JSON"
+            );
+            None
+        }
+        None => None,
+    };
+    match human {
+        Some(text) => print!("{text}"),
+        None => match serde_json::to_string_pretty(&result) {
             Ok(text) => println!("{text}"),
             Err(e) => return fail(Exit::Internal, &e.to_string()),
-        }
-    } else {
-        print!("{}", human_json(&result));
+        },
     }
     if result["verification"]["verdict"].as_str().is_none() {
         eprintln!("cancuoc read: the daemon's answer holds no verdict");
@@ -421,11 +445,15 @@ fn run_through_daemon(args: &Args, input: &AccessInput, socket: &Path) -> ExitCo
 /// A local `--fields` read keeps what `--face` and `--raw` asked for besides: the
 /// files are the caller's own.
 fn with_files_kept<'a>(mut shown: Shown<'a>, full: &'a ReadResult) -> Shown<'a> {
-    if full.face.is_some() {
-        shown.face = full.face.as_ref();
+    if let Some(face) = &full.face {
+        shown.face = Some(Cow::Borrowed(face));
     }
     if let Some(raw) = &full.raw {
-        shown.raw = Some(raw.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect());
+        shown.raw = Some(
+            raw.iter()
+                .map(|(k, v)| (Cow::Borrowed(k.as_str()), Cow::Borrowed(v.as_str())))
+                .collect(),
+        );
     }
     shown
 }
@@ -463,136 +491,162 @@ fn write_outputs(args: &Args, result: &ReadResult, reader: &str, apdus: u64) -> 
 
 /// The result for people.
 pub fn human(r: &ReadResult) -> String {
-    serde_json::to_value(r)
-        .map(|v| human_json(&v))
-        .unwrap_or_default()
+    human_shown(&FieldSet::whole().filter(r))
 }
 
-/// The result JSON for people, a line per field present (a daemon's policy may leave
-/// some out).
-pub fn human_json(r: &Value) -> String {
+/// A daemon's answer for people, read as the typed result it serializes; an error
+/// when it is not one (an older or newer daemon, or not a daemon at all).
+pub fn human_answer(result: &Value) -> Result<String, serde_json::Error> {
+    Shown::deserialize(result).map(|shown| human_shown(&shown))
+}
+
+/// A key that is there with a value: `None` when it is left out or `null`.
+fn given<'v, T: Clone>(value: &'v Option<Cow<'_, Option<T>>>) -> Option<&'v T> {
+    value.as_deref()?.as_ref()
+}
+
+/// A value's name in the result JSON (`not-verified`, a date as the JSON gives it),
+/// from its serde form, so the text is the one a `--json` reader sees.
+fn wire_name<T: serde::Serialize>(value: &T) -> String {
+    match serde_json::to_value(value) {
+        Ok(Value::String(name)) => name,
+        Ok(other) => other.to_string(),
+        Err(_) => String::new(),
+    }
+}
+
+/// The result as a client's fields show it (or whole), a line per field present (a
+/// daemon's policy may leave some out).
+pub fn human_shown(r: &Shown<'_>) -> String {
     use std::fmt::Write as _;
     let mut out = String::new();
     let mut line = |k: &str, v: &str| {
         let _ = writeln!(out, "  {k:<16} {v}");
     };
-    let text = |v: &Value| v.as_str().map(str::to_owned);
-    if let Some(name) = text(&r["holder"]["full_name"]) {
-        line("holder", &name);
+    let holder = r.holder.as_ref();
+    let vn = r.vn.as_ref();
+    let document = r.document.as_ref();
+    if let Some(name) = holder.and_then(|h| h.full_name.as_deref()) {
+        line("holder", name);
     }
-    if let Some(name) = text(&r["vn"]["full_name"]) {
-        line("họ và tên", &name);
+    if let Some(name) = vn.and_then(|vn| given(&vn.full_name)) {
+        line("họ và tên", name);
     }
-    if let Some(id) = text(&r["vn"]["id_number"]) {
-        line("ID number", &id);
+    if let Some(id) = vn.and_then(|vn| given(&vn.id_number)) {
+        line("ID number", id);
     }
-    let document = &r["document"];
-    if document.is_object() {
-        let part = |key: &str| text(&document[key]).unwrap_or_default();
+    if let Some(d) = document {
+        let part = |p: &Option<Cow<'_, str>>| p.as_deref().unwrap_or_default().to_owned();
         line(
             "document",
             &format!(
                 "{} {} no. {}",
-                part("kind"),
-                part("issuing_state"),
-                part("number")
+                part(&d.kind),
+                part(&d.issuing_state),
+                part(&d.number)
             ),
         );
     }
     // Every other field read, so nothing the card gave is hidden from its holder.
-    for (key, label) in [
-        ("surname", "surname"),
-        ("given_names", "given names"),
-        ("birth_date", "birth date"),
-        ("sex", "sex"),
-        ("nationality", "nationality"),
-    ] {
-        if let Some(v) = text(&r["holder"][key]) {
-            line(label, &v);
+    if let Some(h) = holder {
+        for (value, label) in [
+            (h.surname.as_deref(), "surname"),
+            (h.given_names.as_deref(), "given names"),
+            (given(&h.birth_date).map(String::as_str), "birth date"),
+            (h.sex.as_deref(), "sex"),
+            (h.nationality.as_deref(), "nationality"),
+        ] {
+            if let Some(v) = value {
+                line(label, v);
+            }
         }
     }
-    for (key, label) in [("expiry_date", "expires"), ("mrz", "MRZ")] {
-        if let Some(v) = text(&document[key]) {
-            line(label, &v.replace('\n', " / "));
+    if let Some(d) = document {
+        for (value, label) in [
+            (given(&d.expiry_date).map(String::as_str), "expires"),
+            (d.mrz.as_deref(), "MRZ"),
+        ] {
+            if let Some(v) = value {
+                line(label, &v.replace('\n', " / "));
+            }
         }
     }
-    for (key, label) in [
-        ("old_id_number", "số CMND cũ"),
-        ("birth_date", "ngày sinh"),
-        ("sex", "giới tính"),
-        ("nationality", "quốc tịch"),
-        ("ethnicity", "dân tộc"),
-        ("religion", "tôn giáo"),
-        ("place_of_origin", "quê quán"),
-        ("place_of_residence", "nơi thường trú"),
-        ("identifying_marks", "đặc điểm nhận dạng"),
-        ("issue_date", "ngày cấp"),
-        ("expiry_date", "có giá trị đến"),
-        ("father_name", "họ tên cha"),
-        ("mother_name", "họ tên mẹ"),
-        ("spouse_name", "họ tên vợ/chồng"),
-        ("field_16", "field 16"),
-    ] {
-        if let Some(v) = text(&r["vn"][key]) {
-            line(label, &v);
+    if let Some(vn) = vn {
+        let text = |v: &Option<Cow<'_, Option<String>>>| given(v).cloned();
+        let date = |v: &Option<Cow<'_, Option<VnDate>>>| given(v).map(wire_name);
+        for (value, label) in [
+            (text(&vn.old_id_number), "số CMND cũ"),
+            (date(&vn.birth_date), "ngày sinh"),
+            (text(&vn.sex), "giới tính"),
+            (text(&vn.nationality), "quốc tịch"),
+            (text(&vn.ethnicity), "dân tộc"),
+            (text(&vn.religion), "tôn giáo"),
+            (text(&vn.place_of_origin), "quê quán"),
+            (text(&vn.place_of_residence), "nơi thường trú"),
+            (text(&vn.identifying_marks), "đặc điểm nhận dạng"),
+            (date(&vn.issue_date), "ngày cấp"),
+            (date(&vn.expiry_date), "có giá trị đến"),
+            (text(&vn.father_name), "họ tên cha"),
+            (text(&vn.mother_name), "họ tên mẹ"),
+            (text(&vn.spouse_name), "họ tên vợ/chồng"),
+            (text(&vn.field_16), "field 16"),
+        ] {
+            if let Some(v) = value {
+                line(label, &v);
+            }
+        }
+        if let Some(extra) = &vn.extra {
+            // In the order of the JSON object's keys (text, so "100" before "17").
+            let mut fields: Vec<(String, &String)> =
+                extra.0.iter().map(|(k, v)| (k.to_string(), v)).collect();
+            fields.sort();
+            for (k, v) in fields {
+                line(&format!("DG13 field {k}"), v);
+            }
         }
     }
-    if let Some(extra) = r["vn"]["extra"].as_object() {
-        for (k, v) in extra {
-            line(
-                &format!("DG13 field {k}"),
-                &v.as_str().map_or_else(|| v.to_string(), str::to_owned),
-            );
-        }
-    }
-    if r["face"].is_object() {
-        let face = &r["face"];
+    if let Some(face) = &r.face {
         line(
             "face",
-            &format!(
-                "{} {}x{}",
-                text(&face["format"]).unwrap_or_default(),
-                face["width"].as_u64().unwrap_or(0),
-                face["height"].as_u64().unwrap_or(0)
-            ),
+            &format!("{} {}x{}", face.format, face.width, face.height),
         );
     }
-    if let Some(raw) = r["raw"].as_object() {
-        let names: Vec<&str> = raw.keys().map(String::as_str).collect();
+    if let Some(raw) = &r.raw {
+        let names: Vec<&str> = raw.keys().map(|k| &**k).collect();
         line("files read", &names.join(" "));
     }
-    let verification = &r["verification"];
-    if let Some(access) = text(&verification["access"]) {
-        line("access", &access);
+    let verification = &r.verification;
+    line("access", &verification.access);
+    line("passive", &wire_name(&verification.passive.status));
+    if let Some(fallback) = &verification.access_fallback {
+        line("access note", fallback);
     }
-    if let Some(passive) = text(&verification["passive"]["status"]) {
-        line("passive", &passive);
-    }
-    if let Some(fallback) = text(&verification["access_fallback"]) {
-        line("access note", &fallback);
-    }
-    let chip = &verification["chip"];
-    if let (Some(method), Some(status)) = (text(&chip["method"]), text(&chip["status"])) {
-        line("chip", &format!("{method} {status}"));
-    }
+    let chip = &verification.chip;
+    line(
+        "chip",
+        &format!("{} {}", wire_name(&chip.method), wire_name(&chip.status)),
+    );
     // Why the verdict is what it is: every finding, named by its code.
-    let problems = [&verification["passive"]["problems"], &chip["problems"]];
-    for problem in problems.iter().filter_map(|p| p.as_array()).flatten() {
-        if let (Some(code), Some(message)) = (text(&problem["code"]), text(&problem["message"])) {
-            line("problem", &format!("{code}: {message}"));
-        }
-    }
-    if let Some(verdict) = text(&verification["verdict"]) {
+    for problem in &verification.passive.problems {
         line(
-            "verdict",
-            match verdict.as_str() {
-                "genuine" => "genuine",
-                "not-verified" => "not verified",
-                "forged" => "FORGED",
-                other => other,
-            },
+            "problem",
+            &format!("{}: {}", wire_name(&problem.code), problem.message),
         );
     }
+    for problem in &chip.problems {
+        line(
+            "problem",
+            &format!("{}: {}", wire_name(&problem.code), problem.message),
+        );
+    }
+    line(
+        "verdict",
+        match verification.verdict {
+            Verdict::Genuine => "genuine",
+            Verdict::NotVerified => "not verified",
+            Verdict::Forged => "FORGED",
+        },
+    );
     out
 }
 
@@ -645,9 +699,170 @@ mod tests {
         );
     }
 
+    /// The printer the typed one replaced, reading the result JSON key by key: the
+    /// reference the typed printer must match, line for line.
+    fn human_json(r: &Value) -> String {
+        use std::fmt::Write as _;
+        let mut out = String::new();
+        let mut line = |k: &str, v: &str| {
+            let _ = writeln!(out, "  {k:<16} {v}");
+        };
+        let text = |v: &Value| v.as_str().map(str::to_owned);
+        if let Some(name) = text(&r["holder"]["full_name"]) {
+            line("holder", &name);
+        }
+        if let Some(name) = text(&r["vn"]["full_name"]) {
+            line("họ và tên", &name);
+        }
+        if let Some(id) = text(&r["vn"]["id_number"]) {
+            line("ID number", &id);
+        }
+        let document = &r["document"];
+        if document.is_object() {
+            let part = |key: &str| text(&document[key]).unwrap_or_default();
+            line(
+                "document",
+                &format!(
+                    "{} {} no. {}",
+                    part("kind"),
+                    part("issuing_state"),
+                    part("number")
+                ),
+            );
+        }
+        for (key, label) in [
+            ("surname", "surname"),
+            ("given_names", "given names"),
+            ("birth_date", "birth date"),
+            ("sex", "sex"),
+            ("nationality", "nationality"),
+        ] {
+            if let Some(v) = text(&r["holder"][key]) {
+                line(label, &v);
+            }
+        }
+        for (key, label) in [("expiry_date", "expires"), ("mrz", "MRZ")] {
+            if let Some(v) = text(&document[key]) {
+                line(label, &v.replace('\n', " / "));
+            }
+        }
+        for (key, label) in [
+            ("old_id_number", "số CMND cũ"),
+            ("birth_date", "ngày sinh"),
+            ("sex", "giới tính"),
+            ("nationality", "quốc tịch"),
+            ("ethnicity", "dân tộc"),
+            ("religion", "tôn giáo"),
+            ("place_of_origin", "quê quán"),
+            ("place_of_residence", "nơi thường trú"),
+            ("identifying_marks", "đặc điểm nhận dạng"),
+            ("issue_date", "ngày cấp"),
+            ("expiry_date", "có giá trị đến"),
+            ("father_name", "họ tên cha"),
+            ("mother_name", "họ tên mẹ"),
+            ("spouse_name", "họ tên vợ/chồng"),
+            ("field_16", "field 16"),
+        ] {
+            if let Some(v) = text(&r["vn"][key]) {
+                line(label, &v);
+            }
+        }
+        if let Some(extra) = r["vn"]["extra"].as_object() {
+            for (k, v) in extra {
+                line(
+                    &format!("DG13 field {k}"),
+                    &v.as_str().map_or_else(|| v.to_string(), str::to_owned),
+                );
+            }
+        }
+        if r["face"].is_object() {
+            let face = &r["face"];
+            line(
+                "face",
+                &format!(
+                    "{} {}x{}",
+                    text(&face["format"]).unwrap_or_default(),
+                    face["width"].as_u64().unwrap_or(0),
+                    face["height"].as_u64().unwrap_or(0)
+                ),
+            );
+        }
+        if let Some(raw) = r["raw"].as_object() {
+            let names: Vec<&str> = raw.keys().map(String::as_str).collect();
+            line("files read", &names.join(" "));
+        }
+        let verification = &r["verification"];
+        if let Some(access) = text(&verification["access"]) {
+            line("access", &access);
+        }
+        if let Some(passive) = text(&verification["passive"]["status"]) {
+            line("passive", &passive);
+        }
+        if let Some(fallback) = text(&verification["access_fallback"]) {
+            line("access note", &fallback);
+        }
+        let chip = &verification["chip"];
+        if let (Some(method), Some(status)) = (text(&chip["method"]), text(&chip["status"])) {
+            line("chip", &format!("{method} {status}"));
+        }
+        let problems = [&verification["passive"]["problems"], &chip["problems"]];
+        for problem in problems.iter().filter_map(|p| p.as_array()).flatten() {
+            if let (Some(code), Some(message)) = (text(&problem["code"]), text(&problem["message"]))
+            {
+                line("problem", &format!("{code}: {message}"));
+            }
+        }
+        if let Some(verdict) = text(&verification["verdict"]) {
+            line(
+                "verdict",
+                match verdict.as_str() {
+                    "genuine" => "genuine",
+                    "not-verified" => "not verified",
+                    "forged" => "FORGED",
+                    other => other,
+                },
+            );
+        }
+        out
+    }
+
+    /// The `partial_line` the typed one replaced, likewise.
+    fn partial_line_json(partial: &Value) -> String {
+        let text = |pointer: &str| partial.pointer(pointer).and_then(Value::as_str);
+        let name = text("/vn/full_name")
+            .or_else(|| text("/holder/full_name"))
+            .unwrap_or_default();
+        let id = text("/vn/id_number")
+            .or_else(|| text("/document/number"))
+            .unwrap_or_default();
+        match text("/verdict") {
+            Some(verdict) => format!("verified so far: {name} {id} (verdict so far: {verdict})"),
+            None => format!("verified so far: {name} {id} (verdict after the face)"),
+        }
+    }
+
+    /// `verification` as a daemon answers it, with these statuses.
+    fn verification(verdict: &str, passive: &str) -> Value {
+        json!({
+            "access": "BAC",
+            "access_check": "ok",
+            "passive": {
+                "status": passive, "data_groups": {"DG1": "ok", "DG13": "ok"},
+                "signer": null, "csca": null, "crl": "not-checked",
+                "hash_algorithm": "SHA-256", "signature_algorithm": null,
+                "sod_signature": "not-checked", "lds_version": 0, "problems": []
+            },
+            "chip": {
+                "method": "none", "status": "none-offered",
+                "problems": [{"code": "chip-proof-none-offered", "message": "no proof"}]
+            },
+            "verdict": verdict
+        })
+    }
+
     #[test]
     fn results_from_the_daemon_exit_and_print_like_local_ones() {
-        let result = |verdict: &str, passive: &str| json!({"holder": {"full_name": "A B"}, "verification": {"access": "BAC", "passive": {"status": passive}, "chip": {"method": "none", "status": "none-offered", "problems": [{"code": "chip-proof-none-offered", "message": "no proof"}]}, "verdict": verdict}});
+        let result = |verdict: &str, passive: &str| json!({"holder": {"full_name": "A B"}, "verification": verification(verdict, passive)});
         assert_eq!(exit_of_json(&result("genuine", "valid")), Exit::Ok);
         assert_eq!(exit_of_json(&result("forged", "invalid")), Exit::Forged);
         assert_eq!(
@@ -663,14 +878,234 @@ mod tests {
             exit_of_json(&json!({"holder": {"full_name": "A B"}})),
             Exit::NotVerified
         );
-        assert_eq!(
-            human_json(&result("genuine", "valid")),
-            "  holder           A B\n  access           BAC\n  passive          valid\n  chip             none none-offered\n  problem          chip-proof-none-offered: no proof\n  verdict          genuine\n"
+        let printed = "  holder           A B\n  access           BAC\n  passive          valid\n  chip             none none-offered\n  problem          chip-proof-none-offered: no proof\n  verdict          genuine\n";
+        assert_eq!(human_answer(&result("genuine", "valid")).unwrap(), printed);
+        assert_eq!(human_json(&result("genuine", "valid")), printed);
+        // A name-only answer prints the name, then how it was verified.
+        let name_only = json!({"vn": {"full_name": "Đặng Thị Thu Hà"}, "verification": verification("genuine", "valid")});
+        let printed = human_answer(&name_only).unwrap();
+        assert!(
+            printed.starts_with("  họ và tên        Đặng Thị Thu Hà\n  access "),
+            "{printed}"
         );
-        // A name-only answer prints the name only.
-        assert_eq!(
-            human_json(&json!({"vn": {"full_name": "Đặng Thị Thu Hà"}})),
-            "  họ và tên        Đặng Thị Thu Hà\n"
+        assert_eq!(printed, human_json(&name_only));
+    }
+
+    /// The simulator's genuine Vietnamese card read whole, its files and face included,
+    /// with a DG13 field of unknown meaning added; and the partial result the read
+    /// reported before the face.
+    fn genuine_read() -> (ReadResult, crate::session::Partial) {
+        let mut card = crate::sim_read::SimulatedCard::load("vn-cccd").expect("vn-cccd loads");
+        card.request.raw = true;
+        let mut chip = apdu::emulator::CardEmulator::new(card.profile.image.clone());
+        let mut partial = None;
+        let (mut result, _) = session::read_card(
+            &mut chip,
+            &card.request,
+            &card.trust,
+            &mut SystemRng,
+            &mut |p| {
+                if let Some(p) = p.partial {
+                    partial = Some((*p).clone());
+                }
+            },
+        )
+        .expect("the simulated card reads");
+        assert_eq!(result.verification.verdict, Verdict::Genuine);
+        let mut partial = partial.expect("a partial result before the face");
+        for vn in [result.vn.as_mut(), partial.vn.as_mut()] {
+            vn.expect("the DG13 identity")
+                .extra
+                .0
+                .insert(17, "X".into());
+        }
+        (result, partial)
+    }
+
+    /// Field sets: every field alone, none, all, whole, and a few combinations.
+    fn sets() -> Vec<(String, FieldSet)> {
+        let mut sets: Vec<(String, FieldSet)> = crate::fields::Field::ALL
+            .into_iter()
+            .map(|f| (f.name().to_owned(), FieldSet::parse([f.name()]).unwrap()))
+            .collect();
+        sets.push(("none".into(), FieldSet::none()));
+        sets.push(("all".into(), FieldSet::all()));
+        sets.push(("whole".into(), FieldSet::whole()));
+        for names in [
+            &["full_name", "raw"][..],
+            &["face", "raw"],
+            &["id_number", "document", "raw"],
+            &["mrz", "family", "sex"],
+        ] {
+            sets.push((
+                names.join(","),
+                FieldSet::parse(names.iter().copied()).unwrap(),
+            ));
+        }
+        let mut granted = FieldSet::parse(["face", "raw"]).unwrap();
+        granted.grant_raw_groups([13]);
+        sets.push(("face,raw+DG13".into(), granted));
+        sets
+    }
+
+    /// The simulated card's whole read, and the same read with what a card or a read
+    /// can also give: a failed check, a fallback, empty and missing values, a date that
+    /// is text, DG13 fields numbered past 99.
+    fn reads() -> Vec<(ReadResult, crate::session::Partial)> {
+        let (result, partial) = genuine_read();
+        let mut odd = result.clone();
+        odd.verification.access_fallback = Some("PACE failed: 6300".into());
+        odd.verification.passive.add_problem(
+            crate::trust::passive::ProblemCode::EfComMismatch,
+            "EF.SOD hashes DG14 that EF.COM does not list",
         );
+        odd.verification.verdict = Verdict::Forged;
+        let vn = odd.vn.as_mut().expect("the DG13 identity");
+        vn.expiry_date = Some(VnDate::new("Không thời hạn"));
+        vn.religion = None;
+        vn.extra.0.insert(100, "Y".into());
+        let holder = odd.holder.as_mut().expect("the holder");
+        holder.given_names = String::new();
+        holder.birth_date = None;
+        odd.document.as_mut().expect("the document").expiry_date = None;
+        let mut odd_partial = partial.clone();
+        odd_partial.verdict = Some(Verdict::NotVerified);
+        if let Some(vn) = odd_partial.vn.as_mut() {
+            vn.full_name = None;
+        }
+        vec![(result, partial), (odd, odd_partial)]
+    }
+
+    /// A whole read, and what each field set shows of it, prints through the typed path
+    /// as the JSON printer printed it: locally, and read back from a daemon's JSON.
+    #[test]
+    fn typed_printing_is_the_json_printing() {
+        for (n, (result, partial)) in reads().iter().enumerate() {
+            let whole = serde_json::to_value(result).unwrap();
+            let want = human_json(&whole);
+            assert_eq!(human(result), want, "read {n}");
+            assert_eq!(
+                human_answer(&whole).unwrap(),
+                want,
+                "read {n} from the daemon"
+            );
+            for label in [
+                "họ và tên",
+                "DG13 field 17",
+                "face",
+                "files read",
+                "verdict",
+            ] {
+                assert!(want.contains(label), "read {n} prints {label}:\n{want}");
+            }
+            let local = FieldSet::whole().filter_partial(partial);
+            assert_eq!(
+                partial_line(&local),
+                partial_line_json(&serde_json::to_value(partial).unwrap()),
+                "read {n}"
+            );
+            for (name, set) in sets() {
+                let shown = set.filter(result);
+                let json = serde_json::to_value(&shown).unwrap();
+                let want = human_json(&json);
+                assert_eq!(human_shown(&shown), want, "read {n}, {name}");
+                assert_eq!(
+                    human_answer(&json).unwrap(),
+                    want,
+                    "read {n}, {name}, daemon"
+                );
+                let shown = set.filter_partial(partial);
+                let json = serde_json::to_value(&shown).unwrap();
+                let want = partial_line_json(&json);
+                assert_eq!(partial_line(&shown), want, "read {n}, {name}, partial");
+                let back = ShownPartial::deserialize(&json).unwrap();
+                assert_eq!(partial_line(&back), want, "read {n}, {name}, event");
+            }
+        }
+    }
+
+    /// What a hostile or other-version daemon may answer is an error to report (the
+    /// answer is then printed as JSON), never a panic.
+    #[test]
+    fn answers_that_are_not_results_are_errors() {
+        let (result, _) = genuine_read();
+        let good = serde_json::to_value(&result).unwrap();
+        assert!(human_answer(&good).is_ok());
+        let changed = |pointer: &str, value: Value| {
+            let mut answer = good.clone();
+            let (parent, key) = pointer.rsplit_once('/').unwrap();
+            answer
+                .pointer_mut(parent)
+                .and_then(Value::as_object_mut)
+                .unwrap()
+                .insert(key.into(), value);
+            answer
+        };
+        let removed = |pointer: &str| {
+            let mut answer = good.clone();
+            let (parent, key) = pointer.rsplit_once('/').unwrap();
+            answer
+                .pointer_mut(parent)
+                .and_then(Value::as_object_mut)
+                .unwrap()
+                .remove(key);
+            answer
+        };
+        let certificate = |not_before: &str| {
+            json!({"subject": "CN=DS", "issuer": "CN=CSCA", "country": "VN", "serial": "01",
+                   "not_before": not_before, "not_after": "2030-01-01T00:00:00Z",
+                   "key_algorithm": "EC", "key_bits": 256, "signature_algorithm": "ecdsa-with-SHA256"})
+        };
+        let ok_certificate = changed(
+            "/verification/passive/signer",
+            certificate("2020-01-01T00:00:00Z"),
+        );
+        assert!(
+            human_answer(&ok_certificate).is_ok(),
+            "{:?}",
+            human_answer(&ok_certificate)
+        );
+        let hostile = [
+            json!(null),
+            json!([]),
+            json!("genuine"),
+            json!({}),
+            json!({"holder": {"full_name": "A B"}}),
+            json!({"verification": null}),
+            removed("/verification"),
+            removed("/verification/access_check"),
+            removed("/verification/passive/status"),
+            changed("/verification/verdict", json!("maybe")),
+            changed("/verification/access", json!(5)),
+            changed("/verification/chip/method", json!("telepathy")),
+            changed(
+                "/verification/passive/problems",
+                json!([{"code": "no-such-code", "message": "x"}]),
+            ),
+            changed("/verification/passive/data_groups", json!({"DG99": "ok"})),
+            changed("/verification/passive/data_groups", json!({"EF.SOD": "ok"})),
+            changed("/verification/passive/signer", certificate("yesterday")),
+            changed(
+                "/verification/passive/signer",
+                certificate("2020-02-30T00:00:00Z"),
+            ),
+            changed("/holder/full_name", json!(7)),
+            changed("/document", json!("L898902C")),
+            changed("/vn/birth_date", json!(19_960_229)),
+            changed("/vn/extra", json!({"seventeen": "X"})),
+            changed("/vn/extra", json!({"17": 1})),
+            changed("/face/width", json!(-1)),
+            changed("/face/height", json!(1e300)),
+            changed("/raw", json!({"DG1": false})),
+        ];
+        for (i, answer) in hostile.iter().enumerate() {
+            assert!(
+                human_answer(answer).is_err(),
+                "answer {i} reads as a result"
+            );
+        }
+        // Keys this version does not know are left aside; the rest prints.
+        let newer = changed("/verification/newer", json!({"anything": [1, 2]}));
+        assert_eq!(human_answer(&newer).unwrap(), human_json(&good));
     }
 }

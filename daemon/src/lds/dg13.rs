@@ -168,7 +168,7 @@ pub struct VnIdentity {
 
 /// DG13 fields the layout does not name (numbers above 16), by number. Serializes as a
 /// JSON object `{"17": "…"}`.
-#[derive(Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Clone, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(transparent)]
 pub struct VnExtra(pub BTreeMap<u32, String>);
 

@@ -16,7 +16,7 @@ use std::collections::BTreeMap;
 pub const MAX_SOD_LEN: usize = 256 * 1024;
 
 /// `LDSVersionInfo` of a v1 security object.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct LdsVersionInfo {
     /// e.g. "0108".
     pub lds_version: String,

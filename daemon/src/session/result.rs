@@ -1,9 +1,10 @@
 //! The result of a read, shaped exactly as the product's result JSON (DESIGN "Result").
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 use base64::Engine as _;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::lds::dg1::{Dg1, MrzFormat, yymmdd_to_iso};
 use crate::lds::dg2::FaceImage;
@@ -78,10 +79,10 @@ impl core::fmt::Debug for Holder {
 }
 
 /// `face`.
-#[derive(Clone, Serialize)]
+#[derive(Clone, Serialize, Deserialize)]
 pub struct Face {
     /// `jpeg` or `png`.
-    pub format: &'static str,
+    pub format: Cow<'static, str>,
     /// Width in pixels.
     pub width: u32,
     /// Height in pixels.
@@ -97,7 +98,7 @@ impl core::fmt::Debug for Face {
 }
 
 /// `verification`.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Verification {
     /// `PACE-ECDH-GM-AES-128 brainpoolP256r1`, `BAC`, ….
     pub access: String,
@@ -116,7 +117,7 @@ pub struct Verification {
 
 /// How the chip was opened, judged against what it offers (EF.CardAccess, and PACEInfo
 /// in a DG14 whose hash matched).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum AccessCheck {
     /// PACE as offered, or BAC on a chip that offers no PACE.
@@ -129,7 +130,7 @@ pub enum AccessCheck {
 }
 
 /// `verification.chip.method`: the proof the signed data requires of the chip.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum ChipMethod {
     /// Chip authentication with the key in DG14.
@@ -143,7 +144,7 @@ pub enum ChipMethod {
 }
 
 /// `verification.chip.status`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum ChipStatus {
     /// The required proof verified with the key the signed data gives.
@@ -160,7 +161,7 @@ pub enum ChipStatus {
 }
 
 /// A finding about the chip proof.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, serde::Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum ChipProblemCode {
     /// The chip answered a command of the proof with an error status word.
@@ -186,7 +187,7 @@ pub enum ChipProblemCode {
 }
 
 /// A chip finding: its code and a message naming the step and status word.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ChipProblem {
     /// What kind of finding.
     pub code: ChipProblemCode,
@@ -195,7 +196,7 @@ pub struct ChipProblem {
 }
 
 /// `verification.chip`.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct ChipResult {
     /// The proof the signed data requires.
     pub method: ChipMethod,
@@ -226,7 +227,7 @@ impl ChipResult {
 }
 
 /// The verdict.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Verdict {
     /// Every signature, chain and hash verified, and every chip proof the signed data
@@ -242,7 +243,11 @@ pub enum Verdict {
 /// A result as a client's fields allow it ([`crate::fields::FieldSet::filter`]): what
 /// the set withholds is `None` and absent from the JSON, the rest borrowed from the
 /// [`ReadResult`]. Serialized, it is the result JSON with those keys left out.
-#[derive(Clone, Serialize)]
+///
+/// It reads back from that JSON too (owned then): a daemon's answer, whatever its
+/// client's fields left out, is this type; `cancuoc read` prints it from here. A key
+/// present as `null` stays apart from a key left out (`Some(None)` against `None`).
+#[derive(Clone, Serialize, Deserialize)]
 pub struct Shown<'a> {
     /// `document`, when a field of it is allowed.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -255,12 +260,12 @@ pub struct Shown<'a> {
     pub vn: Option<ShownVn<'a>>,
     /// `face`, when allowed.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub face: Option<&'a Face>,
+    pub face: Option<Cow<'a, Face>>,
     /// `raw`, the files allowed, when `raw` is.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub raw: Option<BTreeMap<&'a str, &'a str>>,
+    pub raw: Option<BTreeMap<Cow<'a, str>, Cow<'a, str>>>,
     /// `verification`, always.
-    pub verification: &'a Verification,
+    pub verification: Cow<'a, Verification>,
 }
 
 impl core::fmt::Debug for Shown<'_> {
@@ -269,8 +274,9 @@ impl core::fmt::Debug for Shown<'_> {
     }
 }
 
-/// The identity a [`crate::session::Partial`] gives, as a client's fields allow it.
-#[derive(Clone, Serialize)]
+/// The identity a [`crate::session::Partial`] gives, as a client's fields allow it
+/// (reads back from its JSON, a `read-partial` event, as [`Shown`] does).
+#[derive(Clone, Serialize, Deserialize)]
 pub struct ShownPartial<'a> {
     /// As in [`Shown::document`].
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -292,80 +298,182 @@ impl core::fmt::Debug for ShownPartial<'_> {
     }
 }
 
+/// A key whose value may be `null`: `None` when the key is left out, `Some` of the
+/// value (`null` included) when it is there.
+type Nullable<'a, T> = Option<Cow<'a, Option<T>>>;
+
+/// Reads a [`Nullable`] key that is there (one left out is `None` by `default`).
+fn present<'de, T, D>(d: D) -> Result<Option<T>, D::Error>
+where
+    T: Deserialize<'de>,
+    D: serde::Deserializer<'de>,
+{
+    T::deserialize(d).map(Some)
+}
+
+/// Reads a [`Nullable`] date that is there: the JSON holds [`VnDate`]'s serialized
+/// form (ISO when the card's text is a date, else that text), which serializes back
+/// unchanged.
+fn present_date<'de, 'a, D>(d: D) -> Result<Nullable<'a, VnDate>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+{
+    let text = Option::<String>::deserialize(d)?;
+    Ok(Some(Cow::Owned(text.map(|text| {
+        VnDate::from_iso(&text).unwrap_or_else(|| VnDate::new(text))
+    }))))
+}
+
 /// [`Document`] with each key a client may not have `None`.
-#[derive(Clone, Default, Serialize)]
+#[derive(Clone, Default, Serialize, Deserialize)]
 pub struct ShownDocument<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub kind: Option<&'a str>,
+    pub kind: Option<Cow<'a, str>>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub issuing_state: Option<&'a str>,
+    pub issuing_state: Option<Cow<'a, str>>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub number: Option<&'a str>,
+    pub number: Option<Cow<'a, str>>,
+    #[serde(
+        default,
+        deserialize_with = "present",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub expiry_date: Nullable<'a, String>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub expiry_date: Option<&'a Option<String>>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub mrz: Option<&'a str>,
+    pub mrz: Option<Cow<'a, str>>,
 }
 
 /// [`Holder`] with each key a client may not have `None`.
-#[derive(Clone, Default, Serialize)]
+#[derive(Clone, Default, Serialize, Deserialize)]
 pub struct ShownHolder<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub full_name: Option<&'a str>,
+    pub full_name: Option<Cow<'a, str>>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub surname: Option<&'a str>,
+    pub surname: Option<Cow<'a, str>>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub given_names: Option<&'a str>,
+    pub given_names: Option<Cow<'a, str>>,
+    #[serde(
+        default,
+        deserialize_with = "present",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub birth_date: Nullable<'a, String>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub birth_date: Option<&'a Option<String>>,
+    pub sex: Option<Cow<'a, str>>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub sex: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub nationality: Option<&'a str>,
+    pub nationality: Option<Cow<'a, str>>,
 }
 
 /// [`VnIdentity`] with each key a client may not have `None` (a key the client may
 /// have is `null` when the card lacks it, as in the result).
-#[derive(Clone, Default, Serialize)]
+#[derive(Clone, Default, Serialize, Deserialize)]
 pub struct ShownVn<'a> {
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub id_number: Option<&'a Option<String>>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub old_id_number: Option<&'a Option<String>>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub field_16: Option<&'a Option<String>>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub full_name: Option<&'a Option<String>>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub birth_date: Option<&'a Option<VnDate>>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub sex: Option<&'a Option<String>>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub nationality: Option<&'a Option<String>>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub ethnicity: Option<&'a Option<String>>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub religion: Option<&'a Option<String>>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub place_of_origin: Option<&'a Option<String>>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub place_of_residence: Option<&'a Option<String>>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub identifying_marks: Option<&'a Option<String>>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub issue_date: Option<&'a Option<VnDate>>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub expiry_date: Option<&'a Option<VnDate>>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub father_name: Option<&'a Option<String>>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub mother_name: Option<&'a Option<String>>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub spouse_name: Option<&'a Option<String>>,
+    #[serde(
+        default,
+        deserialize_with = "present",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub id_number: Nullable<'a, String>,
+    #[serde(
+        default,
+        deserialize_with = "present",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub old_id_number: Nullable<'a, String>,
+    #[serde(
+        default,
+        deserialize_with = "present",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub field_16: Nullable<'a, String>,
+    #[serde(
+        default,
+        deserialize_with = "present",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub full_name: Nullable<'a, String>,
+    #[serde(
+        default,
+        deserialize_with = "present_date",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub birth_date: Nullable<'a, VnDate>,
+    #[serde(
+        default,
+        deserialize_with = "present",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub sex: Nullable<'a, String>,
+    #[serde(
+        default,
+        deserialize_with = "present",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub nationality: Nullable<'a, String>,
+    #[serde(
+        default,
+        deserialize_with = "present",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub ethnicity: Nullable<'a, String>,
+    #[serde(
+        default,
+        deserialize_with = "present",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub religion: Nullable<'a, String>,
+    #[serde(
+        default,
+        deserialize_with = "present",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub place_of_origin: Nullable<'a, String>,
+    #[serde(
+        default,
+        deserialize_with = "present",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub place_of_residence: Nullable<'a, String>,
+    #[serde(
+        default,
+        deserialize_with = "present",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub identifying_marks: Nullable<'a, String>,
+    #[serde(
+        default,
+        deserialize_with = "present_date",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub issue_date: Nullable<'a, VnDate>,
+    #[serde(
+        default,
+        deserialize_with = "present_date",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub expiry_date: Nullable<'a, VnDate>,
+    #[serde(
+        default,
+        deserialize_with = "present",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub father_name: Nullable<'a, String>,
+    #[serde(
+        default,
+        deserialize_with = "present",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub mother_name: Nullable<'a, String>,
+    #[serde(
+        default,
+        deserialize_with = "present",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub spouse_name: Nullable<'a, String>,
     /// DG13 fields of unknown meaning: only with DG13 as raw bytes, and only when the
     /// card has some.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub extra: Option<&'a VnExtra>,
+    pub extra: Option<Cow<'a, VnExtra>>,
 }
 
 /// What a deployment demands beyond the signed data.
@@ -448,10 +556,10 @@ pub fn identity_of(dg1: &Dg1, full_name: Option<String>) -> (Document, Holder) {
 /// `face` from a decoded image.
 pub fn face_of(image: &FaceImage) -> Face {
     Face {
-        format: match image.format {
+        format: Cow::Borrowed(match image.format {
             crate::lds::dg2::OutputFormat::Jpeg => "jpeg",
             crate::lds::dg2::OutputFormat::Png => "png",
-        },
+        }),
         width: image.width,
         height: image.height,
         data: base64::engine::general_purpose::STANDARD.encode(&image.data),

@@ -123,7 +123,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 
 /// The overall outcome.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum PassiveStatus {
     Valid,
@@ -132,7 +132,7 @@ pub enum PassiveStatus {
 }
 
 /// One data group's outcome.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum DataGroupStatus {
     /// Read, and its hash matches the SOD.
@@ -150,7 +150,7 @@ pub enum DataGroupStatus {
 /// Revocation status of the chain: `revoked` when a CRL lists the DS or an
 /// intermediate certificate, `good` when a verified CRL of the DS's issuer was checked
 /// and nothing is revoked, `not-checked` otherwise.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum CrlStatus {
     Good,
@@ -159,7 +159,7 @@ pub enum CrlStatus {
 }
 
 /// The outcome of the SignedData's own signature with the DS key.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum SignatureStatus {
     Valid,
@@ -436,15 +436,67 @@ impl Serialize for DataGroups {
     }
 }
 
+/// The inverse of the serialization (a result read back from a daemon's answer).
+impl<'de> Deserialize<'de> for DataGroups {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        use serde::de::Error as _;
+        let named = BTreeMap::<String, DataGroupStatus>::deserialize(d)?;
+        let mut groups = DataGroups::default();
+        for (name, status) in named {
+            let number = name
+                .strip_prefix("DG")
+                .and_then(|n| n.parse::<u8>().ok())
+                .filter(|n| (1..=16).contains(n))
+                .ok_or_else(|| D::Error::custom(format!("not a data group: {name:?}")))?;
+            groups.0.insert(number, status);
+        }
+        Ok(groups)
+    }
+}
+
+/// A [`Time`] as it serializes, RFC 3339 UTC (`2024-12-19T09:09:11Z`), read back.
+fn deserialize_time<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Time, D::Error> {
+    use serde::de::Error as _;
+    let text = String::deserialize(d)?;
+    time_from_text(&text)
+        .ok_or_else(|| D::Error::custom(format!("not a time as YYYY-MM-DDTHH:MM:SSZ: {text:?}")))
+}
+
+fn time_from_text(text: &str) -> Option<Time> {
+    let b = text.as_bytes();
+    let shape = b.len() == 20
+        && b.iter().enumerate().all(|(i, c)| match i {
+            4 | 7 => *c == b'-',
+            10 => *c == b'T',
+            13 | 16 => *c == b':',
+            19 => *c == b'Z',
+            _ => c.is_ascii_digit(),
+        });
+    if !shape {
+        return None;
+    }
+    let n = |from: usize, to: usize| text.get(from..to)?.parse::<u32>().ok();
+    Time::from_ymd_hms(
+        i64::from(n(0, 4)?),
+        n(5, 7)?,
+        n(8, 10)?,
+        n(11, 13)?,
+        n(14, 16)?,
+        n(17, 19)?,
+    )
+}
+
 /// What a certificate is, for results and listings (no personal data: these are
 /// authorities' certificates).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CertificateSummary {
     pub subject: String,
     pub issuer: String,
     pub country: Option<String>,
     pub serial: String,
+    #[serde(deserialize_with = "deserialize_time")]
     pub not_before: Time,
+    #[serde(deserialize_with = "deserialize_time")]
     pub not_after: Time,
     /// `RSA`, `EC` or an OID.
     pub key_algorithm: String,
@@ -453,7 +505,7 @@ pub struct CertificateSummary {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub curve: Option<String>,
     /// EC keys: whether the key carries explicit curve parameters.
-    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub explicit_parameters: bool,
     pub signature_algorithm: String,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -498,7 +550,7 @@ impl CertificateSummary {
 }
 
 /// The `verification.passive` result.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PassiveResult {
     pub status: PassiveStatus,
     pub data_groups: DataGroups,
@@ -508,7 +560,7 @@ pub struct PassiveResult {
     pub csca: Option<CertificateSummary>,
     /// Intermediate certificates between DS and trust anchor (link certificates taken
     /// from the SOD), subjects only.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub chain: Vec<String>,
     pub crl: CrlStatus,
     /// Data group hash algorithm, e.g. `SHA-256`.
@@ -700,7 +752,7 @@ fn check_hash(sod: &Sod, n: u8, bytes: Option<&[u8]>, result: &mut PassiveResult
 pub const MAX_CARD_SECURITY_LEN: usize = 64 * 1024;
 
 /// The outcome of [`verify_card_security`].
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CardSecurityResult {
     pub status: PassiveStatus,
     pub problems: Vec<Problem>,
@@ -1555,6 +1607,39 @@ fn issuer_checks(cert: &Certificate, role: &str, problems: &mut Vec<Problem>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn times_and_data_groups_read_back_as_they_serialize() {
+        for t in [0, 1_734_599_351, 253_402_300_799] {
+            let time = Time(t);
+            assert_eq!(time_from_text(&time.to_string()), Some(time));
+        }
+        for bad in [
+            "2024-12-19T09:09:11",
+            "2024-12-19 09:09:11Z",
+            "2024-02-30T09:09:11Z",
+            "2024-12-19T09:09:1xZ",
+            "+024-12-19T09:09:11Z",
+            "2024-12-19T09:09:11Zé",
+            "",
+        ] {
+            assert_eq!(time_from_text(bad), None, "{bad}");
+        }
+        let groups = DataGroups(BTreeMap::from([
+            (1, DataGroupStatus::Ok),
+            (13, DataGroupStatus::Mismatch),
+        ]));
+        let json = serde_json::to_value(&groups).unwrap();
+        assert_eq!(serde_json::from_value::<DataGroups>(json).unwrap(), groups);
+        for bad in [
+            serde_json::json!({"DG0": "ok"}),
+            serde_json::json!({"DG17": "ok"}),
+            serde_json::json!({"EF.SOD": "ok"}),
+            serde_json::json!({"DG1": "fine"}),
+        ] {
+            assert!(serde_json::from_value::<DataGroups>(bad).is_err());
+        }
+    }
 
     /// The module table's rows: (code, effect), in order.
     fn doc_table() -> Vec<(String, String)> {

@@ -133,6 +133,45 @@ impl serde::Serialize for Time {
     }
 }
 
+impl<'de> serde::Deserialize<'de> for Time {
+    /// The form [`Time`] serializes to, read back.
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Time, D::Error> {
+        use serde::de::Error as _;
+        let text = String::deserialize(d)?;
+        Time::from_rfc3339(&text).ok_or_else(|| {
+            D::Error::custom(format!("not a time as YYYY-MM-DDTHH:MM:SSZ: {text:?}"))
+        })
+    }
+}
+
+impl Time {
+    /// The RFC 3339 UTC form [`Time`] displays as (`2024-12-19T09:09:11Z`), read back;
+    /// `None` for any other shape or an impossible date.
+    pub fn from_rfc3339(text: &str) -> Option<Time> {
+        let b = text.as_bytes();
+        let shape = b.len() == 20
+            && b.iter().enumerate().all(|(i, c)| match i {
+                4 | 7 => *c == b'-',
+                10 => *c == b'T',
+                13 | 16 => *c == b':',
+                19 => *c == b'Z',
+                _ => c.is_ascii_digit(),
+            });
+        if !shape {
+            return None;
+        }
+        let n = |from: usize, len: usize| u32::try_from(digits(text, from, len)?).ok();
+        Time::from_ymd_hms(
+            i64::from(n(0, 4)?),
+            n(5, 2)?,
+            n(8, 2)?,
+            n(11, 2)?,
+            n(14, 2)?,
+            n(17, 2)?,
+        )
+    }
+}
+
 fn digits(text: &str, start: usize, n: usize) -> Option<i64> {
     let part = text.get(start..start + n)?;
     if !part.bytes().all(|b| b.is_ascii_digit()) {
@@ -182,6 +221,27 @@ fn civil_from_days(z: i64) -> (i64, u32, u32) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn times_read_back_as_they_display() {
+        for t in [0, 1_734_599_351, 253_402_300_799] {
+            let time = Time(t);
+            assert_eq!(Time::from_rfc3339(&time.to_string()), Some(time));
+            let json = serde_json::to_value(time).unwrap();
+            assert_eq!(serde_json::from_value::<Time>(json).unwrap(), time);
+        }
+        for bad in [
+            "2024-12-19T09:09:11",
+            "2024-12-19 09:09:11Z",
+            "2024-02-30T09:09:11Z",
+            "2024-12-19T09:09:1xZ",
+            "+024-12-19T09:09:11Z",
+            "2024-12-19T09:09:11Zé",
+            "",
+        ] {
+            assert_eq!(Time::from_rfc3339(bad), None, "{bad}");
+        }
+    }
 
     #[test]
     fn round_trips() {

@@ -9,14 +9,13 @@
 
 mod common;
 
-use std::ffi::CString;
 use std::io::Read;
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use common::daemon::{Api, Daemon, client_rule, uid};
-use common::{EVENT_DEADLINE, Sim, Slot, context, testbed, wait_for_reinsertion, wait_for_removal};
+use common::{EVENT_DEADLINE, Sim, testbed};
 use serde_json::{Value, json};
 
 /// How long one read may take before it counts as a hang.
@@ -114,30 +113,6 @@ fn apdus_of(sim: Sim) -> u64 {
         .unwrap_or_else(|| panic!("no APDU count in the simulator's log: {log}"))
 }
 
-/// Waits until pcscd has registered the removal of the simulator's card (not only shown
-/// the slot empty, see [`wait_for_removal`]): a card put back before then can go unseen.
-fn registered_removal(sim: &Sim, reader: &CString) -> Slot {
-    let inserted = sim
-        .inserted
-        .expect("the card was inserted through Sim::fast");
-    wait_for_removal(&context(), reader, inserted).unwrap_or_else(|| {
-        panic!(
-            "pcscd registers the card gone; the simulator's log:\n{}",
-            sim.log_so_far()
-        )
-    })
-}
-
-fn removed_and_back(sim: &Sim, reader: &CString) {
-    let removed = registered_removal(sim, reader);
-    sim.signal("USR2");
-    assert!(
-        wait_for_reinsertion(&context(), reader, removed).is_some(),
-        "the card is back; the simulator's log:\n{}",
-        sim.log_so_far()
-    );
-}
-
 #[test]
 fn the_card_pulled_at_every_apdu_of_a_cli_read() {
     let Some((_slot, vpcd, reader)) = testbed("the_card_pulled_at_every_apdu_of_a_cli_read") else {
@@ -161,7 +136,7 @@ fn the_card_pulled_at_every_apdu_of_a_cli_read() {
                 code, 4,
                 "{profile}, card pulled at APDU {n} of {last}: exit {code}, {json}, {stderr}"
             );
-            removed_and_back(&sim, &reader);
+            sim.put_back(&reader);
             let (code, json, stderr) = read(&name, &args);
             assert_eq!(code, 0, "{profile} @{n}, put back: {stderr}");
             assert_eq!(json["verification"]["verdict"], "genuine", "{profile} @{n}");
@@ -229,7 +204,7 @@ fn the_card_pulled_at_every_apdu_of_a_daemon_read() {
                 "{profile}, card pulled at APDU {n} of {last}: {answer:.300}"
             );
             api.wait_event(EVENT_DEADLINE, |e| is_event(e, "card-removed", &name));
-            removed_and_back(&sim, &reader);
+            sim.put_back(&reader);
             inserted(&mut api);
             let answer = daemon_read(&mut api, &name, &key);
             assert_eq!(

@@ -188,6 +188,32 @@ impl Sim {
         sim
     }
 
+    /// Waits until pcscd has registered the removal of this card (not only shown the slot
+    /// empty, see [`wait_for_removal`]); the slot as it then is.
+    pub fn wait_removed(&self, reader: &CString) -> Slot {
+        let inserted = self
+            .inserted
+            .expect("the card was inserted through Sim::fast");
+        wait_for_removal(&context(), reader, inserted).unwrap_or_else(|| {
+            panic!(
+                "pcscd registers the card gone; the simulator's log:\n{}",
+                self.log_so_far()
+            )
+        })
+    }
+
+    /// Puts the card back (SIGUSR2) once pcscd has registered its removal, and waits
+    /// until pcscd has registered it back: a card put back any sooner can go unseen.
+    pub fn put_back(&self, reader: &CString) {
+        let removed = self.wait_removed(reader);
+        self.signal("USR2");
+        assert!(
+            wait_for_reinsertion(&context(), reader, removed).is_some(),
+            "the card is back; the simulator's log:\n{}",
+            self.log_so_far()
+        );
+    }
+
     /// The ID number the profile's card opens with.
     pub fn id_number(&self) -> String {
         self.start["access"]["id_number"]

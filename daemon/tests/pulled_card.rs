@@ -9,14 +9,13 @@
 
 mod common;
 
-use std::ffi::CString;
 use std::io::Read;
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use common::daemon::{Api, Daemon, client_rule, uid};
-use common::{EVENT_DEADLINE, Sim, context, testbed, wait_for_card};
+use common::{EVENT_DEADLINE, Sim, testbed};
 use serde_json::{Value, json};
 
 /// How long one read may take before it counts as a hang.
@@ -114,19 +113,6 @@ fn apdus_of(sim: Sim) -> u64 {
         .unwrap_or_else(|| panic!("no APDU count in the simulator's log: {log}"))
 }
 
-fn removed_and_back(sim: &Sim, reader: &CString) {
-    assert!(
-        wait_for_card(&context(), reader, false),
-        "pcscd sees the card gone"
-    );
-    sim.signal("USR2");
-    assert!(
-        wait_for_card(&context(), reader, true),
-        "the card is back; the simulator's log:\n{}",
-        sim.log_so_far()
-    );
-}
-
 #[test]
 fn the_card_pulled_at_every_apdu_of_a_cli_read() {
     let Some((_slot, vpcd, reader)) = testbed("the_card_pulled_at_every_apdu_of_a_cli_read") else {
@@ -150,7 +136,7 @@ fn the_card_pulled_at_every_apdu_of_a_cli_read() {
                 code, 4,
                 "{profile}, card pulled at APDU {n} of {last}: exit {code}, {json}, {stderr}"
             );
-            removed_and_back(&sim, &reader);
+            sim.put_back(&reader);
             let (code, json, stderr) = read(&name, &args);
             assert_eq!(code, 0, "{profile} @{n}, put back: {stderr}");
             assert_eq!(json["verification"]["verdict"], "genuine", "{profile} @{n}");
@@ -218,7 +204,7 @@ fn the_card_pulled_at_every_apdu_of_a_daemon_read() {
                 "{profile}, card pulled at APDU {n} of {last}: {answer:.300}"
             );
             api.wait_event(EVENT_DEADLINE, |e| is_event(e, "card-removed", &name));
-            sim.signal("USR2");
+            sim.put_back(&reader);
             inserted(&mut api);
             let answer = daemon_read(&mut api, &name, &key);
             assert_eq!(

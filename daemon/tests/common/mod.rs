@@ -120,6 +120,9 @@ pub fn testbed(test: &str) -> Option<(MutexGuard<'static, ()>, String, CString)>
 pub struct Sim {
     pub child: Child,
     pub start: serde_json::Value,
+    /// The slot as pcscd showed it once it had registered this card (through
+    /// [`Sim::fast`]): the baseline of [`wait_for_removal`].
+    pub inserted: Option<Slot>,
     log: Arc<Mutex<String>>,
     stderr: Option<JoinHandle<()>>,
 }
@@ -153,6 +156,7 @@ impl Sim {
         Sim {
             child,
             start,
+            inserted: None,
             log,
             stderr: Some(stderr),
         }
@@ -178,9 +182,36 @@ impl Sim {
             "0",
         ];
         args.extend_from_slice(extra);
-        let sim = Sim::start(vpcd, &args);
-        assert!(wait_for_card(&context(), reader, true), "the card appears");
+        let mut sim = Sim::start(vpcd, &args);
+        sim.inserted = wait_for_slot(&context(), reader, true, None);
+        assert!(sim.inserted.is_some(), "the card appears");
         sim
+    }
+
+    /// Waits until pcscd has registered the removal of this card (not only shown the slot
+    /// empty, see [`wait_for_removal`]); the slot as it then is.
+    pub fn wait_removed(&self, reader: &CString) -> Slot {
+        let inserted = self
+            .inserted
+            .expect("the card was inserted through Sim::fast");
+        wait_for_removal(&context(), reader, inserted).unwrap_or_else(|| {
+            panic!(
+                "pcscd registers the card gone; the simulator's log:\n{}",
+                self.log_so_far()
+            )
+        })
+    }
+
+    /// Puts the card back (SIGUSR2) once pcscd has registered its removal, and waits
+    /// until pcscd has registered it back: a card put back any sooner can go unseen.
+    pub fn put_back(&self, reader: &CString) {
+        let removed = self.wait_removed(reader);
+        self.signal("USR2");
+        assert!(
+            wait_for_reinsertion(&context(), reader, removed).is_some(),
+            "the card is back; the simulator's log:\n{}",
+            self.log_so_far()
+        );
     }
 
     /// The ID number the profile's card opens with.
@@ -244,8 +275,48 @@ pub fn context() -> pcsc::Context {
 /// failure waits this long).
 pub const EVENT_DEADLINE: Duration = Duration::from_secs(60);
 
+/// A reader's slot as pcscd shows it: whether a card is in it, and pcscd's count of the
+/// insertions and removals its polling thread has registered there (the upper half of
+/// the reader state).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Slot {
+    pub present: bool,
+    pub events: u32,
+}
+
 /// Waits until the reader's slot is (or is not) occupied.
 pub fn wait_for_card(ctx: &pcsc::Context, reader: &CString, present: bool) -> bool {
+    wait_for_slot(ctx, reader, present, None).is_some()
+}
+
+/// Waits until pcscd has registered the removal of the card it showed as `inserted`:
+/// the slot empty, and its event count moved on from the insertion's.
+///
+/// An empty slot alone is not enough. When a program disconnects with a reset from a
+/// card that has gone, pcscd (1.9) marks the slot empty itself, before its polling
+/// thread has seen the card go; if the card comes back before that thread's next poll
+/// (every 400 ms), the thread sees it present as before, never registers a removal or
+/// an insertion, and the slot stays empty for good. Only the polling thread moves the
+/// event count, so a moved count says the removal is registered and a card put back
+/// afterwards will be seen.
+pub fn wait_for_removal(ctx: &pcsc::Context, reader: &CString, inserted: Slot) -> Option<Slot> {
+    wait_for_slot(ctx, reader, false, Some(inserted.events))
+}
+
+/// Waits until pcscd has registered a card put back after the removal it registered as
+/// `removed` (see [`wait_for_removal`]).
+pub fn wait_for_reinsertion(ctx: &pcsc::Context, reader: &CString, removed: Slot) -> Option<Slot> {
+    wait_for_slot(ctx, reader, true, Some(removed.events))
+}
+
+/// Waits until the reader's slot is (or is not) occupied, with an event count other
+/// than `not_at` when given; the slot as it then is.
+pub fn wait_for_slot(
+    ctx: &pcsc::Context,
+    reader: &CString,
+    present: bool,
+    not_at: Option<u32>,
+) -> Option<Slot> {
     let mut states = [pcsc::ReaderState::new(reader.clone(), pcsc::State::UNAWARE)];
     let deadline = Instant::now() + EVENT_DEADLINE;
     while Instant::now() < deadline {
@@ -254,18 +325,30 @@ pub fn wait_for_card(ctx: &pcsc::Context, reader: &CString, present: bool) -> bo
             Err(e) => panic!("get_status_change: {e}"),
         }
         let s = states[0].event_state();
-        if s.contains(pcsc::State::PRESENT) == present && !s.contains(pcsc::State::CHANGED) {
-            return true;
+        let slot = Slot {
+            present: s.contains(pcsc::State::PRESENT),
+            events: states[0].event_count(),
+        };
+        if slot.present == present
+            && not_at != Some(slot.events)
+            && !s.contains(pcsc::State::CHANGED)
+        {
+            return Some(slot);
         }
         states[0].sync_current_state();
     }
     eprintln!(
-        "{reader:?}: no card {} after {EVENT_DEADLINE:?}; pcscd's state {:?}, and its log ends:\n{}",
+        "{reader:?}: no card {}{} after {EVENT_DEADLINE:?}; pcscd's state {:?}, event count {}, and its log ends:\n{}",
         if present { "present" } else { "gone" },
+        match not_at {
+            Some(n) => format!(" with an event count other than {n}"),
+            None => String::new(),
+        },
         states[0].event_state(),
+        states[0].event_count(),
         pcscd_log_tail(40)
     );
-    false
+    None
 }
 
 /// The last `lines` lines of the log of the pcscd `scripts/with-pcscd.sh` runs.

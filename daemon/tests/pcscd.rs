@@ -24,7 +24,9 @@ use cancuoc::trust::store::TrustStore;
 
 mod common;
 
-use common::{Sim, context, testbed, wait_for_card};
+use common::{
+    Sim, context, testbed, wait_for_card, wait_for_reinsertion, wait_for_removal, wait_for_slot,
+};
 
 /// The card behind pcscd as an `apdu::Card`, counting what crosses the link.
 struct PcscCard {
@@ -247,6 +249,7 @@ fn removal_at_apdu_n_is_reported_by_pcsc_and_the_card_comes_back() {
         ],
     );
     let ctx = context();
+    let inserted = wait_for_slot(&ctx, &reader, true, None).expect("the card appears");
     let mut card = PcscCard::connect(&ctx, &reader, false);
     let select = [
         0x00, 0xA4, 0x04, 0x0C, 0x07, 0xA0, 0x00, 0x00, 0x02, 0x47, 0x10, 0x01,
@@ -276,10 +279,17 @@ fn removal_at_apdu_n_is_reported_by_pcsc_and_the_card_comes_back() {
         ),
         "{fourth:?}"
     );
+    // Dropping the handle disconnects with a reset from the gone card, which empties the
+    // slot before pcscd's polling thread has registered the removal: the card goes back
+    // only once it has (see common::wait_for_removal).
     drop(card);
+    let removed = wait_for_removal(&ctx, &reader, inserted).expect("pcscd registers the removal");
     // SIGUSR2 inserts the card again: a card-insert event.
     sim.signal("USR2");
-    assert!(wait_for_card(&ctx, &reader, true), "card not back");
+    assert!(
+        wait_for_reinsertion(&ctx, &reader, removed).is_some(),
+        "card not back"
+    );
     let mut card = PcscCard::connect(&ctx, &reader, false);
     assert_eq!(card.raw(&select).unwrap(), [0x90, 0x00]);
     drop(card);

@@ -1,7 +1,9 @@
 //! BER-TLV decoding of arbitrary bytes: every object, recursively, the header alone, and
-//! the structure cursor.
+//! the structure cursor; and OBJECT IDENTIFIERs read as content octets and as dotted text,
+//! each form read back from the other.
 #![no_main]
 
+use apdu::asn1::Oid;
 use apdu::tlv::{Header, Reader, Tlv, TlvIter, MAX_DEPTH};
 use libfuzzer_sys::fuzz_target;
 
@@ -32,4 +34,10 @@ fuzz_target!(|data: &[u8]| {
     let _ = reader.optional(apdu::asn1::SEQUENCE);
     while !reader.is_empty() && reader.read().is_ok() {}
     let _ = reader.finish("fuzz input");
+    if let Ok(oid) = Oid::from_der_content(data) {
+        assert_eq!(Oid::parse(&oid.to_string()), Some(oid));
+    }
+    if let Some(oid) = std::str::from_utf8(data).ok().and_then(Oid::parse) {
+        assert_eq!(Oid::from_der_content(oid.content()), Ok(oid));
+    }
 });

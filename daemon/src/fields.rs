@@ -564,7 +564,7 @@ impl FieldSet {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::session::result::Verdict;
     use serde_json::Value;
@@ -644,7 +644,7 @@ mod tests {
     }
 
     /// Field sets: every field alone, none, all, and a few combinations.
-    fn sets() -> Vec<(String, FieldSet)> {
+    pub(crate) fn sets() -> Vec<(String, FieldSet)> {
         let mut sets: Vec<(String, FieldSet)> = Field::ALL
             .into_iter()
             .map(|f| (f.name().to_owned(), FieldSet::parse([f.name()]).unwrap()))

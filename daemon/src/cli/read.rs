@@ -922,29 +922,10 @@ mod tests {
         (result, partial)
     }
 
-    /// Field sets: every field alone, none, all, whole, and a few combinations.
+    /// The field sets of the filter's own tests, and the whole result.
     fn sets() -> Vec<(String, FieldSet)> {
-        let mut sets: Vec<(String, FieldSet)> = crate::fields::Field::ALL
-            .into_iter()
-            .map(|f| (f.name().to_owned(), FieldSet::parse([f.name()]).unwrap()))
-            .collect();
-        sets.push(("none".into(), FieldSet::none()));
-        sets.push(("all".into(), FieldSet::all()));
+        let mut sets = crate::fields::tests::sets();
         sets.push(("whole".into(), FieldSet::whole()));
-        for names in [
-            &["full_name", "raw"][..],
-            &["face", "raw"],
-            &["id_number", "document", "raw"],
-            &["mrz", "family", "sex"],
-        ] {
-            sets.push((
-                names.join(","),
-                FieldSet::parse(names.iter().copied()).unwrap(),
-            ));
-        }
-        let mut granted = FieldSet::parse(["face", "raw"]).unwrap();
-        granted.grant_raw_groups([13]);
-        sets.push(("face,raw+DG13".into(), granted));
         sets
     }
 

@@ -34,8 +34,8 @@ use crate::lds::ef_com::EfCom;
 use crate::lds::sod::Sod;
 use crate::lds::{DataGroup, LdsFile};
 use crate::pki::Time;
-use crate::trust::passive::{DataGroupStatus, ProblemCode, verify_card_security};
-use crate::trust::{PassiveStatus, TrustStore, verify_passive};
+use crate::trust::passive::{DataGroupStatus, ProblemCode, verify_card_security, verify_sod};
+use crate::trust::{PassiveStatus, TrustStore};
 use result::{
     AccessCheck, ChipMethod, ChipProblem, ChipProblemCode, ChipResult, ChipStatus, ReadResult,
     Verdict, VerdictPolicy, Verification,
@@ -390,14 +390,17 @@ pub fn read_card<C: Card>(
         reader.read_file_by_sfi(&mut channel, LdsFile::Sod.sfi(), LdsFile::Sod.fid())?;
     bytes += sod_bytes.len();
     files.insert("EF.SOD".into(), sod_bytes.clone());
-    let sod = Sod::from_bytes(&sod_bytes).ok();
+    let sod = Sod::from_bytes(&sod_bytes);
     let listed: BTreeSet<u8> = com
         .as_ref()
         .map(|c| c.data_groups.iter().map(|g| g.number()).collect())
         .unwrap_or_default();
     // The signed list decides; without a usable EF.SOD (passive authentication will say
     // why) EF.COM's list is all there is.
-    let signed: Option<BTreeSet<u8>> = sod.as_ref().map(|s| s.lds.hashes.keys().copied().collect());
+    let signed: Option<BTreeSet<u8>> = sod
+        .as_ref()
+        .ok()
+        .map(|s| s.lds.hashes.keys().copied().collect());
 
     // The data groups: every one the signed list holds that the read needs; unsigned
     // ones only for a caller who asked for the files as read.
@@ -452,13 +455,13 @@ pub fn read_card<C: Card>(
     reporter.step(Step::PassiveAuthentication, bytes);
     let dg1 = groups
         .get(&1)
-        .filter(|b| sod.as_ref().is_some_and(|s| s.hash_matches(1, b)))
+        .filter(|b| sod.as_ref().is_ok_and(|s| s.hash_matches(1, b)))
         .map(|b| Dg1::parse(b));
     let issuing_state = match &dg1 {
         Some(Ok(d)) => Some(d.fields.issuing_state.trim_end_matches('<').to_owned()),
         _ => None,
     };
-    let mut passive = verify_passive(&sod_bytes, &groups, trust, now, issuing_state.as_deref());
+    let mut passive = verify_sod(sod.as_ref(), &groups, trust, now, issuing_state.as_deref());
     // EF.COM is not signed: it only gives the chip away when it disagrees, or when it
     // is not an EF.COM at all.
     if let Some(e) = com_undecodable {
@@ -703,7 +706,7 @@ pub fn read_card<C: Card>(
         match read_optional(&mut reader, &mut channel, dg2.sfi(), dg2.fid())? {
             Ok(data) => {
                 bytes += data.len();
-                passive.add_data_group(&sod_bytes, 2, &data);
+                passive.add_data_group(sod.as_ref(), 2, &data);
                 // The image decoder (C, for JPEG 2000) sees only an image whose hash
                 // matched.
                 let matched = passive.data_groups.0.get(&2) == Some(&DataGroupStatus::Ok)

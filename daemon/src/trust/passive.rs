@@ -109,6 +109,7 @@
 use super::country;
 use super::store::TrustStore;
 use crate::lds::sod::Sod;
+use crate::pki::DerError;
 use crate::pki::certificate::{Certificate, KeyUsage};
 use crate::pki::cms::{SignedData, SignerError, SignerId};
 use crate::pki::crl::Crl;
@@ -585,9 +586,9 @@ impl PassiveResult {
     /// Checks a data group read after the others were verified (the face, read last so
     /// that the verified name comes first) against the same EF.SOD, as [`verify`] checks
     /// the others; the signature and chain were checked once, with them.
-    pub fn add_data_group(&mut self, sod: &[u8], n: u8, bytes: &[u8]) {
-        match Sod::from_bytes(sod) {
-            Ok(sod) => check_hash(&sod, n, Some(bytes), self),
+    pub fn add_data_group(&mut self, sod: Result<&Sod, &DerError>, n: u8, bytes: &[u8]) {
+        match sod {
+            Ok(sod) => check_hash(sod, n, Some(bytes), self),
             // `verify` reported the malformed EF.SOD already.
             Err(_) => {
                 self.data_groups.0.insert(n, DataGroupStatus::Unchecked);
@@ -617,6 +618,24 @@ pub fn verify(
     at: Time,
     issuing_state: Option<&str>,
 ) -> PassiveResult {
+    verify_sod(
+        Sod::from_bytes(sod).as_ref(),
+        data_groups,
+        store,
+        at,
+        issuing_state,
+    )
+}
+
+/// [`verify`] of an EF.SOD the caller has decoded already (a read decodes it once, to
+/// learn which data groups are signed), or the error decoding it gave.
+pub fn verify_sod(
+    sod: Result<&Sod, &DerError>,
+    data_groups: &BTreeMap<u8, Vec<u8>>,
+    store: &TrustStore,
+    at: Time,
+    issuing_state: Option<&str>,
+) -> PassiveResult {
     let mut result = PassiveResult {
         status: PassiveStatus::Invalid,
         data_groups: DataGroups(
@@ -636,7 +655,7 @@ pub fn verify(
         lds_version_info: None,
         problems: Vec::new(),
     };
-    let sod = match Sod::from_bytes(sod) {
+    let sod = match sod {
         Ok(s) => s,
         Err(e) => {
             result.problem(ProblemCode::SodMalformed, format!("EF.SOD: {e}"));
@@ -646,7 +665,7 @@ pub fn verify(
     result.lds_version = Some(sod.lds.version);
     result.lds_version_info = sod.lds.version_info.clone();
 
-    check_hashes(&sod, data_groups, &mut result);
+    check_hashes(sod, data_groups, &mut result);
     let signed = check_signed_data(
         &sod.signed_data,
         SignedObject::Sod,

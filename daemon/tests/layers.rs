@@ -180,9 +180,12 @@ fn no_module_uses_a_layer_above_its_own() {
             let code = line.trim();
             // The inline test module ends the product code of a file.
             if code == "#[cfg(test)]"
-                && lines
-                    .get(number + 1)
-                    .is_some_and(|next| next.trim().starts_with("mod "))
+                && lines.get(number + 1).is_some_and(|next| {
+                    next.trim()
+                        .trim_start_matches("pub(crate) ")
+                        .trim_start_matches("pub ")
+                        .starts_with("mod ")
+                })
             {
                 break;
             }

@@ -223,3 +223,53 @@ fn the_card_pulled_at_every_apdu_of_a_daemon_read() {
     let (code, log) = daemon.stop();
     assert_eq!(code, Some(0), "{log}");
 }
+
+/// A card that leaves the field during a read and comes straight back, as a card held
+/// loosely over an NFC reader does, is read again: `cancuoc read` ends the failed read
+/// without resetting the card that has gone. (A reset of a gone card makes pcscd mark
+/// the slot empty before its polling thread has seen the card go; a card back before
+/// that thread's next poll then stayed unseen until it was taken away again.)
+#[test]
+fn a_card_back_at_once_after_the_read_it_left_reads_again() {
+    let Some((_slot, vpcd, reader)) =
+        testbed("a_card_back_at_once_after_the_read_it_left_reads_again")
+    else {
+        return;
+    };
+    let name = reader.to_str().unwrap().to_owned();
+    // Pulled at each APDU of the read (18 without the face), put back at once.
+    for at in 1..=18 {
+        let sim = Sim::fast(&vpcd, &reader, "vn-cccd", &["--remove-at", &at.to_string()]);
+        let args = cli_access(&sim, "vn-cccd");
+        let (code, json, stderr) = read(&name, &args);
+        assert_eq!(code, 4, "pulled at APDU {at}: {json} {stderr}");
+        // Back at once, without waiting for pcscd to register the removal.
+        sim.signal("USR2");
+        // pcscd may still show the card as it was before it registers the bounce, so a
+        // read started in between can find no card: the card must be read within a few
+        // tries, each once pcscd shows a card.
+        let mut tries = 0;
+        loop {
+            tries += 1;
+            assert!(
+                common::wait_for_card(&common::context(), &reader, true),
+                "pulled at APDU {at}: pcscd never shows the card back; the simulator's log:\n{}",
+                sim.log_so_far()
+            );
+            let (code, json, stderr) = read(&name, &args);
+            assert!(!stderr.contains("panicked"), "{stderr}");
+            if code == 0 {
+                assert_eq!(
+                    json["verification"]["verdict"], "genuine",
+                    "pulled at APDU {at}"
+                );
+                break;
+            }
+            assert!(
+                code == 4 && tries < 5,
+                "pulled at APDU {at}: try {tries} to read the card back: exit {code}, {json} {stderr}"
+            );
+        }
+        sim.stop();
+    }
+}

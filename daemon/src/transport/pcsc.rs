@@ -160,8 +160,9 @@ pub struct PcscCard {
 
 impl Drop for PcscCard {
     fn drop(&mut self) {
-        // Closing the command channel ends the card's thread, which disconnects with a
-        // reset; wait for that (it is immediate) unless the card stopped answering.
+        // Closing the command channel ends the card's thread, which disconnects (with a
+        // reset when the card is still there); wait for that (it is immediate) unless the
+        // card stopped answering.
         self.io = None;
         if let Some(thread) = self.thread.take()
             && self.stuck.is_none()
@@ -227,18 +228,40 @@ impl PcscCard {
                     return;
                 }
                 let mut buffer = vec![0; pcsc::MAX_BUFFER_SIZE_EXTENDED];
+                let mut gone = false;
                 while let Ok(command) = command_rx.recv() {
                     let answer = match transaction.transmit(&command, &mut buffer) {
+                        // No status word at all: how vpcd, and readers that lose the
+                        // card mid-exchange, answer; pcscd may not know yet.
+                        Ok([]) => {
+                            gone = true;
+                            Ok(Vec::new())
+                        }
                         Ok(answer) => Ok(answer.to_vec()),
-                        Err(e) => Err(card_error(&transaction, e)),
+                        Err(e) => {
+                            let error = card_error(&transaction, e);
+                            gone |= error == apdu::Error::CardRemoved;
+                            Err(error)
+                        }
                     };
                     if answer_tx.send(answer).is_err() {
                         break;
                     }
                 }
-                // Ending the transaction leaves the card as it is; dropping the handle
-                // then disconnects with a reset of the card.
+                // Ending the transaction leaves the card as it is.
                 let _ = transaction.end(pcsc::Disposition::LeaveCard);
+                // A card still there is reset, which ends its secure-messaging session
+                // before the next read. A card that has gone is left alone: pcscd (1.9)
+                // answers the reset of a gone card by marking the slot empty itself,
+                // before its polling thread has seen the card go, and a card back
+                // before that thread's next poll then stayed unseen until taken away
+                // again (a card held loosely over an NFC reader does just that).
+                let disposition = if gone || card_gone(&card) {
+                    pcsc::Disposition::LeaveCard
+                } else {
+                    pcsc::Disposition::ResetCard
+                };
+                let _ = card.disconnect(disposition);
             })
             .map_err(|e| PcscError::Thread(e.to_string()))?;
         let mut card = PcscCard {

@@ -120,9 +120,10 @@ const fn content_fault(content: &[u8]) -> Option<Error> {
     }
     let mut value: u64 = 0;
     let mut fresh = true;
-    let mut i = 0;
-    while i < content.len() {
-        let byte = content[i];
+    let mut rest = content;
+    while let [byte, tail @ ..] = rest {
+        let byte = *byte;
+        rest = tail;
         if fresh && byte == 0x80 {
             return Some(Error::Malformed("OBJECT IDENTIFIER arc with leading zero"));
         }
@@ -135,7 +136,6 @@ const fn content_fault(content: &[u8]) -> Option<Error> {
             value = 0;
             fresh = true;
         }
-        i += 1;
     }
     if fresh {
         None
@@ -160,17 +160,19 @@ impl Oid {
     }
 
     const fn from_dotted(dotted: &str) -> Option<Oid> {
-        let text = dotted.as_bytes();
+        let mut rest = dotted.as_bytes();
         let mut oid = Oid {
             len: 0,
             octets: [0; MAX_OID_LEN],
         };
-        let (mut i, mut index, mut top) = (0, 0, 0);
-        while i <= text.len() {
-            let start = i;
-            let mut arc: u64 = 0;
-            while i < text.len() && text[i] != b'.' {
-                let digit = text[i].wrapping_sub(b'0');
+        let (mut index, mut top) = (0, 0);
+        loop {
+            let (mut arc, mut digits): (u64, usize) = (0, 0);
+            while let [c, tail @ ..] = rest {
+                if *c == b'.' {
+                    break;
+                }
+                let digit = c.wrapping_sub(b'0');
                 if digit > 9 {
                     return None;
                 }
@@ -181,9 +183,10 @@ impl Oid {
                     },
                     None => return None,
                 };
-                i += 1;
+                digits += 1;
+                rest = tail;
             }
-            if i == start {
+            if digits == 0 {
                 return None;
             }
             if index == 0 {
@@ -209,7 +212,11 @@ impl Oid {
                 };
             }
             index += 1;
-            i += 1;
+            // Past the arc: the end, or the dot before the next one.
+            match rest {
+                [] => break,
+                [_, tail @ ..] => rest = tail,
+            }
         }
         if index < 2 { None } else { Some(oid) }
     }

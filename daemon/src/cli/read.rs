@@ -630,7 +630,7 @@ pub fn human_shown(r: &Shown<'_>) -> String {
     for problem in &verification.passive.problems {
         line(
             "problem",
-            &format!("{}: {}", wire_name(&problem.code), problem.message),
+            &format!("{}: {}", problem.code.as_str(), problem.message),
         );
     }
     for problem in &chip.problems {
